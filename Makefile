@@ -1,0 +1,62 @@
+# pairnet: `make` builds ./pairnet, `make test` runs the test suite.
+# NATIVE=0 builds portable code (scalar kernels); CC=clang works too.
+CC      ?= cc
+NATIVE  ?= 1
+OPT     ?= -O3
+BUILD   ?= build
+SAN     ?=
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ARCH    := $(if $(filter 1,$(NATIVE)),-march=native,)
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 $(WARN) $(ARCH) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
+LDLIBS  := -lm -lpthread
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/ops/*.c src/data/*.c src/models/*.c src/run/*.c))
+CLI_SRC  := src/cli/main.c
+TEST_SRC := $(sort $(wildcard tests/*.c))
+PERF_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libpairnet.a
+BIN      := pairnet
+
+.PHONY: all test test-asan test-valgrind clean bench perf perf-gemm
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The sanitizer and portable builds put their binary next to their objects
+# so that they never overwrite ./pairnet.
+ifeq ($(BUILD),build)
+BIN_OUT := $(BIN)
+else
+BIN_OUT := $(BUILD)/$(BIN)
+endif
+
+$(BIN_OUT): $(BUILD)/$(CLI_SRC:.c=.o) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/run: $(TEST_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests find the CLI through PAIRNET_BIN.
+test: $(BUILD)/tests/run $(BIN_OUT)
+	PAIRNET_BIN=./$(BIN_OUT) ./$(BUILD)/tests/run $(T)
+
+test-asan:
+	$(MAKE) test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+
+test-valgrind:
+	$(MAKE) $(BUILD)/tests/run $(BIN_OUT)
+	PAIRNET_BIN=./$(BIN_OUT) valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(BUILD)/tests/run $(T)
+
+clean:
+	rm -rf build build-* $(BIN)
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/$(CLI_SRC:.c=.d) $(TEST_SRC:%.c=$(BUILD)/%.d)

@@ -1,0 +1,23 @@
+/* A small persistent pthread pool: threads are created once and wait on a
+ * condition variable, so an op can fan out without creating threads. */
+#ifndef PAIRNET_POOL_H
+#define PAIRNET_POOL_H
+
+#include <stddef.h>
+
+typedef struct pn_pool pn_pool;
+
+/* fn(ctx, i) for i in [0, n): called exactly once per i, spread over the
+ * pool's threads plus the caller. Returns when all calls have returned. */
+typedef void (*pn_task_fn)(void *ctx, size_t i);
+
+/* nthreads total workers including the caller (1 = run inline). NULL on failure. */
+pn_pool *pn_pool_new(size_t nthreads);
+void pn_pool_free(pn_pool *p);
+size_t pn_pool_size(const pn_pool *p); /* 1 for NULL */
+void pn_pool_run(pn_pool *p, size_t n, pn_task_fn fn, void *ctx);
+
+/* Online CPUs (at least 1). */
+size_t pn_cpu_count(void);
+
+#endif

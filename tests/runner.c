@@ -1,0 +1,114 @@
+/* The one test runner: `build/tests [substring]` runs every test whose name
+ * contains substring and ends with "N passed, N failed". Exit status 1 if
+ * anything failed. */
+#define _POSIX_C_SOURCE 200809L
+#include "test.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+static size_t n_passed, n_failed, n_skipped;
+static int current_failed;
+static const char *current_name = "";
+static const char *filter;
+static char tmp_dir[256];
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    if (!current_failed)
+        fprintf(stderr, "FAIL %s\n", current_name);
+    current_failed = 1;
+    fprintf(stderr, "  %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void t_run(const char *name, void (*fn)(void))
+{
+    struct timespec t0, t1;
+    if (filter && !strstr(name, filter))
+        return;
+    current_name = name;
+    current_failed = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fn();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (current_failed)
+        n_failed++;
+    else
+        n_passed++;
+    printf("%s %-44s %7.3f s\n", current_failed ? "FAIL" : "ok  ", name, s);
+    fflush(stdout);
+}
+
+const char *t_data_dir(void)
+{
+    static int warned;
+    const char *d = getenv("PAIRNET_DATA");
+    if (!d || !*d)
+        d = "data/mnist";
+    struct stat st;
+    if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+        return d;
+    const char *req = getenv("PAIRNET_REQUIRE_DATA");
+    if (req && strcmp(req, "1") == 0) {
+        t_fail(__FILE__, __LINE__, "MNIST directory '%s' not found (PAIRNET_REQUIRE_DATA=1)", d);
+        return NULL;
+    }
+    if (!warned)
+        fprintf(stderr, "note: no MNIST in '%s': tests on real data are skipped "
+                        "(set PAIRNET_DATA or run scripts/get-mnist.sh)\n", d);
+    warned = 1;
+    n_skipped++;
+    return NULL;
+}
+
+const char *t_tmp_dir(void) { return tmp_dir; }
+
+static void rm_rf(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "note: could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv)
+{
+    filter = argc > 1 ? argv[1] : NULL;
+    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/pairnet-test-XXXXXX");
+    if (!mkdtemp(tmp_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    suite_rng();
+    suite_inflate();
+    suite_idx();
+    suite_mnist();
+    suite_pairs();
+    suite_gemm();
+    suite_pool();
+    suite_ops();
+    suite_graph();
+    suite_models();
+    suite_optim();
+    suite_stats();
+    suite_results();
+    suite_cli();
+    suite_train();
+    rm_rf(tmp_dir);
+    if (n_skipped)
+        printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
+    else
+        printf("%zu passed, %zu failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}

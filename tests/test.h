@@ -1,0 +1,60 @@
+/* Minimal test harness: every test is a function; a CHECK that fails marks
+ * the current test failed and reports file:line. The runner prints one line
+ * per failure and ends with "N passed, N failed". */
+#ifndef PAIRNET_TEST_H
+#define PAIRNET_TEST_H
+
+#include <stddef.h>
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void t_run(const char *name, void (*fn)(void));
+/* Directory of the real MNIST files, or NULL (then data tests are skipped,
+ * unless PAIRNET_REQUIRE_DATA=1 makes a missing directory a failure). */
+const char *t_data_dir(void);
+/* Scratch directory for files a test writes (created by the runner). */
+const char *t_tmp_dir(void);
+
+#define CHECK(cond)                                                  \
+    do {                                                             \
+        if (!(cond))                                                 \
+            t_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);          \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                         \
+    do {                                                             \
+        if (!(cond))                                                 \
+            t_fail(__FILE__, __LINE__, __VA_ARGS__);                 \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                     \
+    do {                                                                          \
+        double t_a_ = (double)(a), t_b_ = (double)(b);                            \
+        if (!(t_a_ - t_b_ <= (tol) && t_b_ - t_a_ <= (tol)))                      \
+            t_fail(__FILE__, __LINE__, "%s = %.9g, %s = %.9g, tol %g", #a, t_a_, \
+                   #b, t_b_, (double)(tol));                                      \
+    } while (0)
+
+#define RUN(fn) t_run(#fn, fn)
+
+/* One suite per source area; each calls RUN() for its tests. */
+void suite_rng(void);
+void suite_inflate(void);
+void suite_idx(void);
+void suite_mnist(void);
+void suite_pairs(void);
+void suite_gemm(void);
+void suite_pool(void);
+void suite_ops(void);
+void suite_graph(void);
+void suite_models(void);
+void suite_optim(void);
+void suite_stats(void);
+void suite_results(void);
+void suite_cli(void);
+void suite_train(void);
+
+#endif
