@@ -1,3 +1,160 @@
+/* Gradient checks of every op through small graphs: parameters and inputs
+ * against central differences. */
 #include "test.h"
 
-void suite_graph(void) {}
+#include <stdlib.h>
+
+#include "gradcheck.h"
+#include "pairnet/graph.h"
+
+typedef void (*build_fn)(pn_graph *g);
+
+/* Builds with build (which sets g->output), adds CE on the target, checks. */
+static void check_graph(build_fn build, size_t batch, size_t max_params, size_t max_inputs)
+{
+    pn_graph *g = pn_graph_new();
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    build(g);
+    if (g->loss == PN_NONE)
+        g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    g->input_grad = 1;
+    pn_err err;
+    int rc = pn_graph_finalize(g, batch, NULL, &err);
+    CHECK_MSG(rc == PN_OK, "finalize: %s", err.msg);
+    if (rc == PN_OK) {
+        pn_rng r;
+        pn_rng_seed(&r, 11, 0);
+        pn_graph_init_params(g, &r);
+        /* BN gamma/beta away from 1/0 so their gradients are exercised fully */
+        for (size_t i = 0; i < g->n_params; i++)
+            g->params[i] += pn_rng_sym(&r, 0.2f);
+        gc_random_batch(g, batch, 5);
+        gc_result res = gc_check(g, batch, max_params, max_inputs);
+        CHECK_MSG(res.bad == 0, "%zu of %zu gradients wrong (worst %.2f tolerances)", res.bad,
+                  res.checked, res.worst);
+        CHECK_MSG(res.checked >= 10, "only %zu gradients checked", res.checked);
+        CHECK_MSG(res.skipped * 4 <= res.checked, "%zu kinks skipped, %zu checked",
+                  res.skipped, res.checked);
+    }
+    pn_graph_free(g);
+}
+
+static void b_linear(pn_graph *g) { g->output = pn_linear(g, pn_input(g, 2, 3, 3), 2); }
+
+static void b_conv(pn_graph *g)
+{
+    size_t x = pn_conv2d(g, pn_input(g, 2, 6, 6), 3, 3);
+    g->output = pn_linear(g, x, 2);
+}
+
+static void b_bn2d(pn_graph *g)
+{
+    size_t x = pn_batchnorm(g, pn_conv2d(g, pn_input(g, 2, 5, 5), 3, 3));
+    g->output = pn_linear(g, x, 2);
+}
+
+static void b_bn1d(pn_graph *g)
+{
+    size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
+    g->output = pn_linear(g, x, 2);
+}
+
+static void b_relu_pool(pn_graph *g)
+{
+    size_t x = pn_maxpool2(g, pn_relu(g, pn_conv2d(g, pn_input(g, 2, 7, 7), 3, 2)));
+    g->output = pn_linear(g, x, 2);
+}
+
+static void b_select_concat(pn_graph *g)
+{
+    size_t x = pn_input(g, 2, 3, 3);
+    size_t a = pn_linear(g, pn_select(g, x, 0), 3), b = pn_linear(g, pn_select(g, x, 1), 4);
+    g->output = pn_linear(g, pn_concat(g, a, b), 2);
+}
+
+/* A shared layer over both images (unstack/restack), plus a weighted aux
+ * loss on its 2B rows: the shared weights receive both images' gradients. */
+static void b_shared_aux(pn_graph *g)
+{
+    size_t x = pn_input(g, 2, 3, 3);
+    size_t t = pn_linear(g, pn_relu(g, pn_batchnorm(g, pn_linear(g, pn_unstack(g, x), 6))), 10);
+    g->output = pn_linear(g, pn_restack(g, t), 2);
+    size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
+                   pn_cross_entropy(g, t, PN_LABEL_DIGITS)};
+    float w[2] = {1.0f, 0.7f};
+    g->loss = pn_loss_sum(g, 2, l, w);
+}
+
+static void b_two_aux(pn_graph *g)
+{
+    size_t x = pn_input(g, 2, 3, 3);
+    size_t a = pn_linear(g, pn_select(g, x, 0), 10), b = pn_linear(g, pn_select(g, x, 1), 10);
+    g->output = pn_linear(g, pn_concat(g, a, b), 2);
+    size_t l[3] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
+                   pn_cross_entropy(g, a, PN_LABEL_DIGIT1),
+                   pn_cross_entropy(g, b, PN_LABEL_DIGIT2)};
+    float w[3] = {1.0f, 0.5f, 2.0f};
+    g->loss = pn_loss_sum(g, 3, l, w);
+}
+
+static void grad_linear(void) { check_graph(b_linear, 4, 0, 0); }
+static void grad_conv2d(void) { check_graph(b_conv, 3, 0, 0); }
+static void grad_batchnorm2d_train(void) { check_graph(b_bn2d, 3, 0, 0); }
+static void grad_batchnorm1d_train(void) { check_graph(b_bn1d, 6, 0, 0); }
+static void grad_relu_maxpool(void) { check_graph(b_relu_pool, 3, 0, 0); }
+static void grad_select_concat(void) { check_graph(b_select_concat, 4, 0, 0); }
+static void grad_shared_unstack_aux(void) { check_graph(b_shared_aux, 4, 0, 0); }
+static void grad_two_towers_aux(void) { check_graph(b_two_aux, 4, 0, 0); }
+
+/* A builder error (conv larger than its input) is reported by finalize. */
+static void graph_refuses_bad_shapes(void)
+{
+    pn_graph *g = pn_graph_new();
+    size_t x = pn_conv2d(g, pn_input(g, 1, 2, 2), 4, 3);
+    g->output = pn_linear(g, x, 2);
+    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    pn_err err;
+    CHECK(pn_graph_finalize(g, 4, NULL, &err) != PN_OK);
+    pn_graph_free(g);
+}
+
+/* Evaluation runs only what the output needs and uses running statistics:
+ * a batch of one gives the same prediction as that pair inside a batch. */
+static void eval_is_per_sample(void)
+{
+    pn_graph *g = pn_graph_new();
+    size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
+    g->output = pn_linear(g, pn_relu(g, x), 2);
+    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    pn_err err;
+    CHECK(pn_graph_finalize(g, 8, NULL, &err) == PN_OK);
+    pn_rng r;
+    pn_rng_seed(&r, 3, 0);
+    pn_graph_init_params(g, &r);
+    gc_random_batch(g, 8, 9);
+    pn_graph_forward(g, 8, 1); /* moves the running statistics */
+    pn_graph_forward(g, 8, 0);
+    float third[2] = {pn_graph_output(g)[4], pn_graph_output(g)[5]};
+    float *in = pn_graph_input(g);
+    for (size_t i = 0; i < 18; i++)
+        in[i] = in[2 * 18 + i];
+    pn_graph_forward(g, 1, 0);
+    CHECK(pn_graph_output(g)[0] == third[0] && pn_graph_output(g)[1] == third[1]);
+    pn_graph_free(g);
+}
+
+void suite_graph(void)
+{
+    RUN(grad_linear);
+    RUN(grad_conv2d);
+    RUN(grad_batchnorm2d_train);
+    RUN(grad_batchnorm1d_train);
+    RUN(grad_relu_maxpool);
+    RUN(grad_select_concat);
+    RUN(grad_shared_unstack_aux);
+    RUN(grad_two_towers_aux);
+    RUN(graph_refuses_bad_shapes);
+    RUN(eval_is_per_sample);
+}

@@ -1,3 +1,154 @@
 #include "test.h"
 
-void suite_models(void) {}
+#include <string.h>
+
+#include "gradcheck.h"
+#include "pairnet/models.h"
+
+static pn_graph *build(const char *name, size_t batch)
+{
+    pn_model_opts o = {1.0f};
+    pn_err err;
+    const pn_model_info *m = pn_model_find(name);
+    CHECK_MSG(m != NULL, "model %s missing", name);
+    if (!m)
+        return NULL;
+    pn_graph *g = pn_model_build(m, &o, batch, NULL, &err);
+    CHECK_MSG(g != NULL, "%s: %s", name, err.msg);
+    return g;
+}
+
+/* The counts the specification's layer sizes imply (and PyTorch prints). */
+static void models_parameter_counts(void)
+{
+    static const struct { const char *name; size_t params; } want[] = {
+        {"mlp", 134530}, {"cnn", 71498}, {"cnn_ws", 75120}, {"cnn_al", 147938},
+        {"cnn_ws_al", 75120}};
+    for (size_t i = 0; i < 5; i++) {
+        pn_graph *g = build(want[i].name, 2);
+        if (!g)
+            continue;
+        CHECK_MSG(g->n_params == want[i].params, "%s has %zu parameters, want %zu",
+                  want[i].name, g->n_params, want[i].params);
+        pn_graph_free(g);
+    }
+}
+
+static void models_registry(void)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    CHECK(n == 5);
+    CHECK(pn_model_find("nope") == NULL);
+    CHECK(strcmp(pn_model_find("cnn_ws_al")->name, "cnn_ws_al") == 0);
+    CHECK(pn_model_find("cnn_ws_al")->bs == 100 && pn_model_find("cnn")->lr == 0.01);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strstr(pn_model_names(), m[i].name) != NULL);
+}
+
+/* The shared tower's BatchNorm sees all 2B images: its running mean moves
+ * by the mean over both images of every pair. */
+static void shared_tower_batchnorm_spans_both_images(void)
+{
+    pn_graph *g = build("cnn_ws", 3);
+    if (!g)
+        return;
+    size_t bn = PN_NONE;
+    for (size_t i = 0; i < g->n_nodes && bn == PN_NONE; i++)
+        if (g->nodes[i].op == PN_OP_BATCHNORM)
+            bn = i;
+    CHECK(bn != PN_NONE && g->nodes[bn].rmul == 2);
+    pn_graph_free(g);
+}
+
+/* The loss the optimizer sees is the specification's:
+ *   CE(out, target) + w * (CE(T(img1), class1) + CE(T(img2), class2)),
+ * recomputed here from the tower logits with the op itself. */
+static void aux_loss_definition(const char *name, float w)
+{
+    pn_model_opts o = {w};
+    pn_err err;
+    const size_t B = 4;
+    pn_graph *g = pn_model_build(pn_model_find(name), &o, B, NULL, &err);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    pn_rng r;
+    pn_rng_seed(&r, 8, 0);
+    pn_graph_init_params(g, &r);
+    gc_random_batch(g, B, 2);
+    const float loss = pn_graph_forward(g, B, 1);
+    /* the tower logits: 10-wide nodes feeding a cross-entropy */
+    const float *t1 = NULL, *t2 = NULL;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const pn_node *n = &g->nodes[i];
+        if (n->op == PN_OP_CROSS_ENTROPY && g->nodes[n->in[0]].c == 10) {
+            const pn_node *t = &g->nodes[n->in[0]];
+            if (n->p.ce.labels == PN_LABEL_DIGITS) { /* [2B,10]: first images then second */
+                t1 = t->val;
+                t2 = t->val + B * 10;
+            } else if (n->p.ce.labels == PN_LABEL_DIGIT1) {
+                t1 = t->val;
+            } else {
+                t2 = t->val;
+            }
+        }
+    }
+    CHECK(t1 && t2);
+    if (!t1 || !t2) {
+        pn_graph_free(g);
+        return;
+    }
+    float prob[4 * 10], pout[4 * 2];
+    const float ce1 = pn_cross_entropy_forward(prob, t1, g->labels[PN_LABEL_DIGIT1], B, 10);
+    const float ce2 = pn_cross_entropy_forward(prob, t2, g->labels[PN_LABEL_DIGIT2], B, 10);
+    const float ce = pn_cross_entropy_forward(pout, pn_graph_output(g),
+                                              g->labels[PN_LABEL_TARGET], B, 2);
+    CHECK_NEAR(loss, ce + w * (ce1 + ce2), 1e-5 * (1 + loss));
+    pn_graph_free(g);
+}
+
+static void loss_cnn_ws_al_is_ce_plus_w_aux(void) { aux_loss_definition("cnn_ws_al", 0.7f); }
+static void loss_cnn_al_is_ce_plus_w_aux(void) { aux_loss_definition("cnn_al", 1.3f); }
+
+static void check_model(const char *name, size_t batch)
+{
+    pn_graph *g = build(name, batch);
+    if (!g)
+        return;
+    pn_rng r;
+    pn_rng_seed(&r, 21, 0);
+    pn_graph_init_params(g, &r);
+    gc_random_batch(g, batch, 4);
+    gc_result res = gc_check(g, batch, 150, 0);
+    /* A whole network is full of ReLU/max-pool kinks and BatchNorm over a
+     * batch of 3 is strongly curved, so a few coordinates disagree with any
+     * single step h (they converge as h shrinks, below float precision).
+     * A wrong gradient formula breaks far more than 1 in 25; the per-op
+     * checks in test_graph.c allow none. */
+    CHECK_MSG(res.bad * 25 <= res.checked, "%s: %zu of %zu gradients wrong (worst %.2f)", name,
+              res.bad, res.checked, res.worst);
+    CHECK_MSG(res.checked >= 100, "%s: only %zu checked (%zu skipped)", name, res.checked,
+              res.skipped);
+    pn_graph_free(g);
+}
+
+static void grad_model_mlp(void) { check_model("mlp", 4); }
+static void grad_model_cnn(void) { check_model("cnn", 3); }
+static void grad_model_cnn_ws(void) { check_model("cnn_ws", 3); }
+static void grad_model_cnn_al(void) { check_model("cnn_al", 3); }
+static void grad_model_cnn_ws_al(void) { check_model("cnn_ws_al", 3); }
+
+void suite_models(void)
+{
+    RUN(models_parameter_counts);
+    RUN(models_registry);
+    RUN(shared_tower_batchnorm_spans_both_images);
+    RUN(loss_cnn_ws_al_is_ce_plus_w_aux);
+    RUN(loss_cnn_al_is_ce_plus_w_aux);
+    RUN(grad_model_mlp);
+    RUN(grad_model_cnn);
+    RUN(grad_model_cnn_ws);
+    RUN(grad_model_cnn_al);
+    RUN(grad_model_cnn_ws_al);
+}

@@ -1,0 +1,50 @@
+/* The five networks of the study, as graph builders, and the registry that
+ * maps a name to its builder and its default learning rate and batch size
+ * (the study's Table I). */
+#ifndef PAIRNET_MODELS_H
+#define PAIRNET_MODELS_H
+
+#include <stddef.h>
+
+#include "pairnet/error.h"
+#include "pairnet/graph.h"
+
+struct pn_pool;
+
+typedef struct pn_model_opts {
+    float aux_weight; /* w of the auxiliary digit losses (default 1.0) */
+} pn_model_opts;
+
+typedef struct pn_model_info {
+    const char *name;
+    const char *about;  /* one line for --help */
+    double lr;          /* default learning rate */
+    size_t bs;          /* default batch size */
+    int has_aux;        /* uses the auxiliary loss */
+    /* Adds the model's nodes after an input [B, 2, 14, 14]; sets g->output
+     * and g->loss. */
+    void (*build)(pn_graph *g, const pn_model_opts *o);
+} pn_model_info;
+
+const pn_model_info *pn_model_find(const char *name);
+/* All models; *n receives their count. */
+const pn_model_info *pn_model_list(size_t *n);
+/* "mlp, cnn, ..." for error messages. */
+const char *pn_model_names(void);
+
+/* Builds and finalizes the graph of model m for batches up to max_batch. */
+pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
+                         struct pn_pool *pool, pn_err *err);
+
+/* Builders, one per model (src/models/). */
+void pn_build_mlp(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o);
+
+/* Shared pieces of the two-tower models (src/models/siamese.c). */
+size_t pn_digit_tower(pn_graph *g, size_t image); /* [R,1,14,14] -> [R,10] */
+size_t pn_compare_head(pn_graph *g, size_t features); /* [B,20] -> [B,2] */
+
+#endif

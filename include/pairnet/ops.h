@@ -1,0 +1,96 @@
+/* The layers as plain forward/backward function pairs with explicit shapes.
+ * Layout is NCHW, row-major, float32. Every backward ACCUMULATES (+=) into
+ * the input and parameter gradients, so a tensor read by two consumers, or a
+ * parameter used twice, receives the sum; the graph zeroes gradients once per
+ * step. None of these allocate: buffers come from the graph's arena. */
+#ifndef PAIRNET_OPS_H
+#define PAIRNET_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pn_pool;
+
+/* ---- linear (src/ops/linear.c) ----
+ * in [B, I], w [O, I] (PyTorch layout), b [O], out [B, O] */
+void pn_linear_forward(struct pn_pool *pool, float *out, const float *in, const float *w,
+                       const float *b, size_t B, size_t I, size_t O);
+/* din [B, I] may be NULL (input needs no gradient) */
+void pn_linear_backward(struct pn_pool *pool, float *din, float *dw, float *db,
+                        const float *dout, const float *in, const float *w,
+                        size_t B, size_t I, size_t O);
+
+/* ---- conv2d, k x k, stride 1, no padding (src/ops/conv2d.c) ----
+ * in [B, C, H, W], w [F, C*k*k], b [F], out [B, F, H-k+1, W-k+1]
+ * col  [C*k*k, B*OH*OW]  im2col of the input, kept for backward
+ * ycn  [F, B*OH*OW]      scratch: GEMM output / gathered output gradient */
+void pn_conv2d_forward(struct pn_pool *pool, float *out, float *col, float *ycn,
+                       const float *in, const float *w, const float *b,
+                       size_t B, size_t C, size_t H, size_t W, size_t F, size_t k);
+/* dcol [C*k*k, B*OH*OW] scratch; din and dcol may be NULL together */
+void pn_conv2d_backward(struct pn_pool *pool, float *din, float *dw, float *db,
+                        float *dcol, float *ycn, const float *dout, const float *col,
+                        const float *w, size_t B, size_t C, size_t H, size_t W,
+                        size_t F, size_t k);
+void pn_im2col(float *col, const float *in, size_t B, size_t C, size_t H, size_t W, size_t k);
+void pn_col2im_add(float *din, const float *col, size_t B, size_t C, size_t H, size_t W, size_t k);
+
+/* ---- batch normalization over channels (src/ops/batchnorm.c) ----
+ * x [B, C, S] with S = H*W (S = 1 for BatchNorm1d). */
+typedef struct pn_bn_cfg {
+    float eps;      /* 1e-5 */
+    float momentum; /* 0.1: running = (1-m) running + m batch */
+} pn_bn_cfg;
+/* Training: batch statistics; xhat [B, C, S] and istd [C] kept for
+ * backward; running mean/var [C] updated (unbiased variance). */
+void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, float *run_var,
+                         const float *in, const float *gamma, const float *beta,
+                         size_t B, size_t C, size_t S, pn_bn_cfg cfg);
+/* Evaluation: running statistics. */
+void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                        const float *run_mean, const float *run_var,
+                        size_t B, size_t C, size_t S, pn_bn_cfg cfg);
+/* din may be NULL (only dgamma, dbeta) */
+void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *xhat, const float *istd, const float *gamma,
+                    size_t B, size_t C, size_t S);
+
+/* ---- activation (src/ops/activation.c) ---- n elements */
+void pn_relu_forward(float *out, const float *in, size_t n);
+/* uses the output: d/dx relu is 1 where out > 0 (0 at the kink) */
+void pn_relu_backward(float *din, const float *dout, const float *out, size_t n);
+
+/* ---- 2x2 max pooling, stride 2, floor (src/ops/maxpool.c) ----
+ * in [B, C, H, W] -> out [B, C, H/2, W/2]; arg [B, C, H/2, W/2] holds the
+ * winning position 0..3 within each window (first maximum wins, as PyTorch). */
+void pn_maxpool2_forward(float *out, uint8_t *arg, const float *in,
+                         size_t B, size_t C, size_t H, size_t W);
+void pn_maxpool2_backward(float *din, const float *dout, const uint8_t *arg,
+                          size_t B, size_t C, size_t H, size_t W);
+
+/* ---- cross-entropy, mean over rows (src/ops/loss.c) ----
+ * logits [R, K], labels [R] in 0..K-1; prob [R, K] softmax kept for backward.
+ * Returns the mean negative log-likelihood (log-sum-exp, stable). */
+float pn_cross_entropy_forward(float *prob, const float *logits, const uint8_t *labels,
+                               size_t R, size_t K);
+/* dlogits [R, K] += dloss * (prob - onehot) / R */
+void pn_cross_entropy_backward(float *dlogits, const float *prob, const uint8_t *labels,
+                               float dloss, size_t R, size_t K);
+
+/* ---- moving samples around (src/ops/shape.c) ----
+ * A pair batch [B, 2, S]: the two images of pair i are x[i,0,:] and x[i,1,:]. */
+/* out [B, S] = in[:, ch, :] of in [B, nch, S] */
+void pn_select_forward(float *out, const float *in, size_t B, size_t nch, size_t ch, size_t S);
+void pn_select_backward(float *din, const float *dout, size_t B, size_t nch, size_t ch, size_t S);
+/* in [B, 2, S] -> out [2B, S]: rows 0..B-1 first images, B..2B-1 second */
+void pn_unstack_forward(float *out, const float *in, size_t B, size_t S);
+void pn_unstack_backward(float *din, const float *dout, size_t B, size_t S);
+/* in [2B, F] -> out [B, 2F]: row i = [in[i], in[B+i]] (inverse of unstack) */
+void pn_restack_forward(float *out, const float *in, size_t B, size_t F);
+void pn_restack_backward(float *din, const float *dout, size_t B, size_t F);
+/* a [B, Fa], b [B, Fb] -> out [B, Fa+Fb] */
+void pn_concat_forward(float *out, const float *a, const float *b, size_t B, size_t Fa, size_t Fb);
+/* da or db may be NULL */
+void pn_concat_backward(float *da, float *db, const float *dout, size_t B, size_t Fa, size_t Fb);
+
+#endif

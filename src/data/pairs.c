@@ -1,0 +1,71 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pairnet/data.h"
+
+int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0 || 2 * n > set->n)
+        return pn_fail(err, PN_ERR_USAGE, "cannot draw %zu pairs from %zu digits", n, set->n);
+    size_t *perm = malloc(set->n * sizeof *perm);
+    out->x = malloc(n * 2 * PN_PIXELS * sizeof *out->x);
+    out->digit = malloc(2 * n);
+    out->target = malloc(n);
+    out->index = malloc(2 * n * sizeof *out->index);
+    if (!perm || !out->x || !out->digit || !out->target || !out->index) {
+        free(perm);
+        pn_pairs_free(out);
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory drawing %zu pairs", n);
+    }
+    for (size_t i = 0; i < set->n; i++)
+        perm[i] = i;
+    /* Only the first 2n entries of the permutation are used, and a partial
+     * Fisher-Yates gives them exactly the distribution of a full one. */
+    pn_rng_shuffle(rng, perm, set->n, 2 * n);
+    for (size_t i = 0; i < 2 * n; i++) {
+        const uint16_t *q = set->quarters + perm[i] * PN_PIXELS;
+        float *x = out->x + i * PN_PIXELS;
+        for (size_t p = 0; p < PN_PIXELS; p++)
+            x[p] = 0.25f * (float)q[p];
+        out->digit[i] = set->labels[perm[i]];
+        out->index[i] = perm[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        out->target[i] = out->digit[2 * i] <= out->digit[2 * i + 1];
+    out->n = n;
+    free(perm);
+    return PN_OK;
+}
+
+void pn_pairs_free(pn_pairs *p)
+{
+    free(p->x);
+    free(p->digit);
+    free(p->target);
+    free(p->index);
+    memset(p, 0, sizeof *p);
+}
+
+void pn_pairs_stats(const pn_pairs *p, double *mean, double *std)
+{
+    const size_t m = p->n * 2 * PN_PIXELS;
+    double s = 0.0, ss = 0.0;
+    for (size_t i = 0; i < m; i++)
+        s += p->x[i];
+    const double mu = s / (double)m;
+    for (size_t i = 0; i < m; i++)
+        ss += (p->x[i] - mu) * (p->x[i] - mu);
+    *mean = mu;
+    /* sample std (n-1), as torch.Tensor.std() that the reference uses */
+    *std = m > 1 ? sqrt(ss / (double)(m - 1)) : 0.0;
+}
+
+void pn_pairs_standardize(pn_pairs *p, double mean, double std)
+{
+    const size_t m = p->n * 2 * PN_PIXELS;
+    const float mu = (float)mean, inv = std > 0.0 ? (float)(1.0 / std) : 1.0f;
+    for (size_t i = 0; i < m; i++)
+        p->x[i] = (p->x[i] - mu) * inv;
+}

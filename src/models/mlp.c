@@ -1,0 +1,12 @@
+#include "pairnet/models.h"
+
+/* flatten 392 -> 256 -> BN -> ReLU -> 128 -> BN -> ReLU -> 2 */
+void pn_build_mlp(pn_graph *g, const pn_model_opts *o)
+{
+    (void)o;
+    size_t x = pn_input(g, 2, 14, 14);
+    x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 256)));
+    x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 128)));
+    g->output = pn_linear(g, x, 2);
+    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+}

@@ -1,0 +1,47 @@
+#include <string.h>
+
+#include "pairnet/models.h"
+
+/* Defaults are the study's Table I (see ../shared/docs/models.md). */
+static const pn_model_info models[] = {
+    {"mlp", "two-layer perceptron on the 392 flattened pixels", 0.01, 100, 0, pn_build_mlp},
+    {"cnn", "CNN on the pair as a 2-channel image", 0.01, 50, 0, pn_build_cnn},
+    {"cnn_ws", "one digit tower shared by both images + comparison head", 0.05, 50, 0,
+     pn_build_cnn_ws},
+    {"cnn_al", "two separate digit towers + head, auxiliary digit losses", 0.05, 50, 1,
+     pn_build_cnn_al},
+    {"cnn_ws_al", "shared digit tower + head, auxiliary digit losses", 0.05, 100, 1,
+     pn_build_cnn_ws_al},
+};
+
+const pn_model_info *pn_model_list(size_t *n)
+{
+    *n = sizeof models / sizeof models[0];
+    return models;
+}
+
+const pn_model_info *pn_model_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+        if (strcmp(models[i].name, name) == 0)
+            return &models[i];
+    return NULL;
+}
+
+const char *pn_model_names(void) { return "mlp, cnn, cnn_ws, cnn_al, cnn_ws_al"; }
+
+pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
+                         struct pn_pool *pool, pn_err *err)
+{
+    pn_graph *g = pn_graph_new();
+    if (!g) {
+        pn_fail(err, PN_ERR_RUNTIME, "out of memory building model %s", m->name);
+        return NULL;
+    }
+    m->build(g, o);
+    if (pn_graph_finalize(g, max_batch, pool, err) != PN_OK) {
+        pn_graph_free(g);
+        return NULL;
+    }
+    return g;
+}

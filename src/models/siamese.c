@@ -1,0 +1,59 @@
+/* The two-tower models. A tower T maps one 14x14 image to 10 digit logits;
+ * the head H compares two such 10-vectors. Weight sharing runs ONE tower on
+ * the 2B images of a batch (unstack -> T -> restack), so its BatchNorm sees
+ * all 2B images, as the specification asks; without sharing each image of
+ * the pair gets its own tower on its own B images. */
+#include "pairnet/models.h"
+
+size_t pn_digit_tower(pn_graph *g, size_t x)
+{
+    x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 32, 3))));  /* 32x6x6 */
+    x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 64, 3))));  /* 64x2x2 */
+    x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 200)));
+    return pn_linear(g, x, 10);
+}
+
+size_t pn_compare_head(pn_graph *g, size_t x)
+{
+    return pn_linear(g, pn_relu(g, pn_linear(g, x, 100)), 2);
+}
+
+/* Shared tower: returns the tower's [2B,10] logits, sets g->output. */
+static size_t shared(pn_graph *g)
+{
+    size_t x = pn_input(g, 2, 14, 14);
+    size_t digits = pn_digit_tower(g, pn_unstack(g, x));
+    g->output = pn_compare_head(g, pn_restack(g, digits));
+    return digits;
+}
+
+void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o)
+{
+    (void)o;
+    shared(g);
+    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+}
+
+void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o)
+{
+    size_t digits = shared(g);
+    size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
+                   pn_cross_entropy(g, digits, PN_LABEL_DIGITS)};
+    /* CE over the 2B images is the mean of CE(T(img1)) and CE(T(img2)), so
+     * w * (CE1 + CE2) = 2w * CE(2B). */
+    float w[2] = {1.0f, 2.0f * o->aux_weight};
+    g->loss = pn_loss_sum(g, 2, l, w);
+}
+
+void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o)
+{
+    size_t x = pn_input(g, 2, 14, 14);
+    size_t ta = pn_digit_tower(g, pn_select(g, x, 0));
+    size_t tb = pn_digit_tower(g, pn_select(g, x, 1));
+    g->output = pn_compare_head(g, pn_concat(g, ta, tb));
+    size_t l[3] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
+                   pn_cross_entropy(g, ta, PN_LABEL_DIGIT1),
+                   pn_cross_entropy(g, tb, PN_LABEL_DIGIT2)};
+    float w[3] = {1.0f, o->aux_weight, o->aux_weight};
+    g->loss = pn_loss_sum(g, 3, l, w);
+}

@@ -1,0 +1,89 @@
+/* BatchNorm with PyTorch semantics: normalize with the biased batch variance,
+ * but feed the unbiased one into the running estimate. Statistics are summed
+ * in double: a channel of the first conv layer spans 28,800 values per batch. */
+#include <math.h>
+
+#include "pairnet/ops.h"
+
+void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, float *run_var,
+                         const float *in, const float *gamma, const float *beta,
+                         size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+{
+    const size_t m = B * S;
+    for (size_t c = 0; c < C; c++) {
+        double sum = 0.0;
+        for (size_t b = 0; b < B; b++) {
+            const float *x = in + (b * C + c) * S;
+            for (size_t s = 0; s < S; s++)
+                sum += x[s];
+        }
+        const double mean = sum / (double)m;
+        double ss = 0.0;
+        for (size_t b = 0; b < B; b++) {
+            const float *x = in + (b * C + c) * S;
+            for (size_t s = 0; s < S; s++) {
+                double d = x[s] - mean;
+                ss += d * d;
+            }
+        }
+        const double var = ss / (double)m;
+        const float is = (float)(1.0 / sqrt(var + cfg.eps));
+        const float fm = (float)mean, g = gamma[c], be = beta[c];
+        istd[c] = is;
+        for (size_t b = 0; b < B; b++) {
+            const size_t o = (b * C + c) * S;
+            for (size_t s = 0; s < S; s++) {
+                float xh = (in[o + s] - fm) * is;
+                xhat[o + s] = xh;
+                out[o + s] = g * xh + be;
+            }
+        }
+        const double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
+        run_mean[c] = (1.0f - cfg.momentum) * run_mean[c] + cfg.momentum * fm;
+        run_var[c] = (1.0f - cfg.momentum) * run_var[c] + cfg.momentum * (float)unbiased;
+    }
+}
+
+void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                        const float *run_mean, const float *run_var,
+                        size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+{
+    for (size_t c = 0; c < C; c++) {
+        const float scale = gamma[c] / sqrtf(run_var[c] + cfg.eps);
+        const float shift = beta[c] - run_mean[c] * scale;
+        for (size_t b = 0; b < B; b++) {
+            const size_t o = (b * C + c) * S;
+            for (size_t s = 0; s < S; s++)
+                out[o + s] = in[o + s] * scale + shift;
+        }
+    }
+}
+
+void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *xhat, const float *istd, const float *gamma,
+                    size_t B, size_t C, size_t S)
+{
+    const size_t m = B * S;
+    for (size_t c = 0; c < C; c++) {
+        double sd = 0.0, sdx = 0.0;
+        for (size_t b = 0; b < B; b++) {
+            const size_t o = (b * C + c) * S;
+            for (size_t s = 0; s < S; s++) {
+                sd += dout[o + s];
+                sdx += (double)dout[o + s] * xhat[o + s];
+            }
+        }
+        dgamma[c] += (float)sdx;
+        dbeta[c] += (float)sd;
+        if (!din)
+            continue;
+        /* dx = gamma*istd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
+        const float k = gamma[c] * istd[c];
+        const float mdy = (float)(sd / (double)m), mdx = (float)(sdx / (double)m);
+        for (size_t b = 0; b < B; b++) {
+            const size_t o = (b * C + c) * S;
+            for (size_t s = 0; s < S; s++)
+                din[o + s] += k * (dout[o + s] - mdy - xhat[o + s] * mdx);
+        }
+    }
+}

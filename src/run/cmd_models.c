@@ -1,0 +1,24 @@
+#include <stdio.h>
+
+#include "pairnet/models.h"
+#include "pairnet/run.h"
+
+int pn_cmd_models(void)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    printf("%-10s %10s %6s %5s  %s\n", "model", "parameters", "lr", "bs", "network");
+    for (size_t i = 0; i < n; i++) {
+        pn_model_opts o = {1.0f};
+        pn_err err;
+        pn_graph *g = pn_model_build(&m[i], &o, 1, NULL, &err);
+        if (!g) {
+            fprintf(stderr, "pairnet models: %s\n", err.msg);
+            return err.code;
+        }
+        printf("%-10s %10zu %6g %5zu  %s\n", m[i].name, g->n_params, m[i].lr, m[i].bs,
+               m[i].about);
+        pn_graph_free(g);
+    }
+    return 0;
+}

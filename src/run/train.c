@@ -1,0 +1,211 @@
+#define _POSIX_C_SOURCE 200809L
+#include "pairnet/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pairnet/optim.h"
+
+void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
+{
+    memset(c, 0, sizeof *c);
+    c->model = m;
+    c->mopts.aux_weight = 1.0f;
+    c->lr = m->lr;
+    c->bs = m->bs;
+    c->epochs = 45;
+    c->lr_step = 15;
+    c->lr_gamma = 0.5;
+    c->n_pairs = 1000;
+    c->eval_epochs = 1;
+}
+
+int pn_round_data_make(const pn_mnist *m, size_t n_pairs, uint64_t seed, pn_round_data *d,
+                       pn_err *err)
+{
+    pn_rng rng;
+    memset(d, 0, sizeof *d);
+    pn_rng_seed(&rng, seed, PN_STREAM_DATA);
+    int rc = pn_pairs_draw(&m->train, n_pairs, &rng, &d->train, err);
+    if (rc == PN_OK)
+        rc = pn_pairs_draw(&m->test, n_pairs, &rng, &d->test, err);
+    if (rc != PN_OK) {
+        pn_round_data_free(d);
+        return rc;
+    }
+    pn_pairs_stats(&d->train, &d->mean, &d->std);
+    pn_pairs_standardize(&d->train, d->mean, d->std);
+    pn_pairs_standardize(&d->test, d->mean, d->std);
+    return PN_OK;
+}
+
+void pn_round_data_free(pn_round_data *d)
+{
+    pn_pairs_free(&d->train);
+    pn_pairs_free(&d->test);
+}
+
+void pn_round_rec_free(pn_round_rec *r)
+{
+    free(r->epochs);
+    r->epochs = NULL;
+    r->n_epochs = 0;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Copies pairs order[0..n) of p into the graph's input and label buffers. */
+static void load_batch(pn_graph *g, const pn_pairs *p, const size_t *order, size_t n)
+{
+    float *x = pn_graph_input(g);
+    const size_t S = 2 * PN_PIXELS;
+    for (size_t i = 0; i < n; i++) {
+        const size_t k = order[i];
+        memcpy(x + i * S, p->x + k * S, S * sizeof *x);
+        pn_graph_set_label(g, n, i, p->target[k], p->digit[2 * k], p->digit[2 * k + 1]);
+    }
+}
+
+double pn_evaluate(pn_graph *g, const pn_pairs *p)
+{
+    size_t right = 0, idx[256];
+    const size_t step = g->max_batch < 256 ? g->max_batch : 256;
+    for (size_t at = 0; at < p->n; at += step) {
+        const size_t n = p->n - at < step ? p->n - at : step;
+        for (size_t i = 0; i < n; i++)
+            idx[i] = at + i;
+        load_batch(g, p, idx, n);
+        pn_graph_forward(g, n, 0);
+        const float *out = pn_graph_output(g);
+        for (size_t i = 0; i < n; i++)
+            right += (out[2 * i + 1] > out[2 * i]) == (p->target[at + i] != 0);
+    }
+    return (double)right / (double)p->n;
+}
+
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t seed,
+                   struct pn_pool *pool, const pn_round_hooks *hooks, pn_round_rec *out,
+                   pn_err *err)
+{
+    static const pn_round_hooks no_hooks = {0};
+    if (!hooks)
+        hooks = &no_hooks;
+    memset(out, 0, sizeof *out);
+    snprintf(out->model, sizeof out->model, "%s", cfg->model->name);
+    out->seed = seed;
+    out->train_acc = out->test_acc = NAN;
+    const double t0 = now();
+    const size_t N = d->train.n, bs = cfg->bs;
+    pn_sgd sgd = {0};
+    size_t *order = malloc(N * sizeof *order);
+    out->epochs = calloc(cfg->epochs, sizeof *out->epochs);
+    pn_graph *g = pn_model_build(cfg->model, &cfg->mopts, bs, pool, err);
+    int rc = PN_OK;
+    if (!g)
+        rc = err ? err->code : PN_ERR_RUNTIME;
+    else if (!order || !out->epochs || pn_sgd_init(&sgd, g->n_params, (float)cfg->momentum,
+                                                   (float)cfg->weight_decay) != 0)
+        rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory setting up a round");
+    if (rc != PN_OK)
+        goto done;
+
+    pn_rng init, shuf;
+    pn_rng_seed(&init, seed, PN_STREAM_INIT);
+    pn_rng_seed(&shuf, seed, PN_STREAM_SHUFFLE);
+    pn_graph_init_params(g, &init);
+    for (size_t i = 0; i < N; i++)
+        order[i] = i;
+
+    for (size_t e = 0; e < cfg->epochs && rc == PN_OK; e++) {
+        const double te = now();
+        const double lr = pn_lr_at(cfg->lr, e, cfg->lr_step, cfg->lr_gamma);
+        double loss_sum = 0.0;
+        pn_rng_shuffle(&shuf, order, N, N);
+        for (size_t at = 0, b = 0; at < N; at += bs, b++) {
+            if (hooks->stop && *hooks->stop) {
+                rc = pn_fail(err, PN_ERR_INTERRUPTED, "interrupted in epoch %zu", e + 1);
+                break;
+            }
+            const size_t n = N - at < bs ? N - at : bs;
+            load_batch(g, &d->train, order + at, n);
+            pn_graph_zero_grads(g);
+            const float loss = pn_graph_forward(g, n, 1);
+            if (!isfinite(loss)) {
+                out->diverged = 1;
+                rc = pn_fail(err, PN_ERR_DIVERGED,
+                             "%s seed %llu diverged: loss is %g in epoch %zu, batch %zu (lower "
+                             "--lr, now %g)", cfg->model->name, (unsigned long long)seed,
+                             (double)loss, e + 1, b + 1, lr);
+                break;
+            }
+            loss_sum += (double)loss * (double)n;
+            pn_graph_backward(g);
+            pn_sgd_step(&sgd, g->params, g->grads, (float)lr);
+        }
+        if (rc == PN_OK && !all_finite(g->params, g->n_params)) {
+            out->diverged = 1;
+            rc = pn_fail(err, PN_ERR_DIVERGED, "%s seed %llu diverged: non-finite weights after "
+                         "epoch %zu (lower --lr, now %g)", cfg->model->name,
+                         (unsigned long long)seed, e + 1, lr);
+        }
+        if (rc != PN_OK)
+            break;
+        pn_epoch_rec *er = &out->epochs[e];
+        er->epoch = e + 1;
+        er->lr = lr;
+        er->loss = loss_sum / (double)N;
+        er->train_acc = er->test_acc = NAN;
+        if (cfg->eval_epochs || e + 1 == cfg->epochs) {
+            er->train_acc = pn_evaluate(g, &d->train);
+            er->test_acc = pn_evaluate(g, &d->test);
+        }
+        er->seconds = now() - te;
+        out->n_epochs = e + 1;
+        if (e + 1 == cfg->epochs) {
+            out->train_acc = er->train_acc;
+            out->test_acc = er->test_acc;
+        }
+        if (hooks->on_epoch)
+            hooks->on_epoch(hooks->ctx, out, er);
+    }
+done:
+    out->seconds = now() - t0;
+    pn_sgd_free(&sgd);
+    free(order);
+    if (hooks->keep && rc == PN_OK)
+        *hooks->keep = g;
+    else
+        pn_graph_free(g);
+    return rc;
+}
+
+double pn_graph_forward_macs(const pn_graph *g)
+{
+    double macs = 0.0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const pn_node *n = &g->nodes[i];
+        const double rows = (double)n->rmul;
+        if (n->op == PN_OP_LINEAR)
+            macs += rows * (double)n->p.linear.in_f * (double)n->p.linear.out_f;
+        else if (n->op == PN_OP_CONV2D)
+            macs += rows * (double)(n->p.conv.cin * n->p.conv.k * n->p.conv.k) *
+                    (double)(n->c * n->h * n->w);
+    }
+    return macs;
+}
