@@ -1,3 +1,524 @@
+#define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
-void suite_results(void) {}
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "pairnet/results.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* A fresh directory under the runner's scratch directory. */
+static const char *test_dir(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", t_tmp_dir(), name);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        t_fail(__FILE__, __LINE__, "mkdir %s: %s", path, strerror(errno));
+    return path;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *s = malloc(cap);
+    size_t got;
+    while (s && (got = fread(s + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *p = realloc(s, cap *= 2);
+            if (!p) {
+                free(s);
+                s = NULL;
+            } else
+                s = p;
+        }
+    }
+    fclose(f);
+    if (s)
+        s[len] = '\0';
+    return s;
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return read_all(path);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Files in dir whose name contains ".tmp.": leftovers of an atomic write. */
+static size_t temp_files_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* Plausible fake rounds: n_models x rounds x epochs, accuracy rising over
+ * the epochs; round `diverge` of model 1 diverges after 3 epochs (none if
+ * it is out of range). Per-epoch test accuracies only when per_epoch. */
+typedef struct fake {
+    pn_round_rec *r;
+    size_t n;
+} fake;
+
+static const char *const fake_names[] = {"mlp", "cnn", "cnn_ws", "cnn_al", "cnn_ws_al"};
+
+static fake fake_rounds(size_t n_models, size_t rounds, size_t epochs, size_t diverge,
+                        int per_epoch)
+{
+    fake f = {calloc(n_models * rounds, sizeof(pn_round_rec)), n_models * rounds};
+    for (size_t m = 0; f.r && m < n_models; m++) {
+        for (size_t i = 0; i < rounds; i++) {
+            pn_round_rec *r = &f.r[m * rounds + i];
+            snprintf(r->model, sizeof r->model, "%s", fake_names[m % 5]);
+            r->round = i;
+            r->seed = 1000 + i;
+            r->diverged = m == 1 && i == diverge;
+            r->n_epochs = r->diverged ? 3 : epochs;
+            r->epochs = calloc(r->n_epochs, sizeof *r->epochs);
+            double final = 0.80 + 0.02 * (double)m + 0.004 * (double)((i * 7) % 5);
+            r->seconds = 0;
+            for (size_t e = 0; r->epochs && e < r->n_epochs; e++) {
+                pn_epoch_rec *ep = &r->epochs[e];
+                double t = (double)(e + 1) / (double)epochs;
+                ep->epoch = e + 1;
+                ep->lr = 0.005;
+                ep->loss = r->diverged && e == 2 ? INFINITY : 0.7 * (1 - t) + 0.05;
+                int last = e + 1 == r->n_epochs;
+                ep->test_acc = (per_epoch || last) && !r->diverged ? final - 0.3 * (1 - t) : NAN;
+                ep->train_acc = (per_epoch || last) && !r->diverged ? fmin(1.0, ep->test_acc + 0.1)
+                                                                     : NAN;
+                ep->seconds = 0.1;
+                r->seconds += 0.1;
+            }
+            r->train_acc = r->diverged ? NAN : fmin(1.0, final + 0.1);
+            r->test_acc = r->diverged ? NAN : final;
+        }
+    }
+    return f;
+}
+
+static void fake_free(fake *f)
+{
+    for (size_t i = 0; f->r && i < f->n; i++)
+        free(f->r[i].epochs);
+    free(f->r);
+}
+
+static size_t fake_summaries(const fake *f, size_t n_models, pn_model_summary *s)
+{
+    size_t per = f->n / n_models;
+    for (size_t m = 0; m < n_models; m++) {
+        pn_summarize(f->r + m * per, per, &s[m]);
+        s[m].params = 1000 * (m + 1) + 7;
+        s[m].lr = 0.005;
+        s[m].bs = 100;
+    }
+    return n_models;
+}
+
+static pn_run_info fake_info(void)
+{
+    pn_run_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.command, sizeof info.command, "./pairnet bench --rounds 4 --out <dir>");
+    snprintf(info.date, sizeof info.date, "2024-01-02T03:04:05Z");
+    snprintf(info.cpu, sizeof info.cpu, "Test CPU 3000");
+    info.cores = 8;
+    snprintf(info.revision, sizeof info.revision, "abc1234-dirty");
+    info.wall_seconds = 3725.0;
+    return info;
+}
+
+/* ---- buffer and atomic writes -------------------------------------------- */
+
+static void results_buf_printf_grows(void)
+{
+    pn_buf b = {0};
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    for (int i = 0; i < 1000; i++)
+        pn_buf_printf(&b, "%d,", i);
+    pn_buf_printf(&b, "%s", big);
+    CHECK(!b.failed);
+    CHECK(b.len == strlen(b.data));
+    CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    CHECK(strstr(b.data, "998,999,xxx") != NULL);
+    CHECK(b.len == 3890 + 2999); /* 10*2 + 90*3 + 900*4 digits+commas, then big */
+    pn_buf_free(&b);
+    CHECK(b.data == NULL && b.len == 0);
+}
+
+static void results_atomic_write_round_trips(void)
+{
+    const char *dir = test_dir("atomic");
+    char path[600];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    pn_err err = {0};
+    CHECK(pn_write_atomic(path, "first\n", 6, &err) == 0);
+    CHECK(pn_write_atomic(path, "second, longer\n", 15, &err) == 0);
+    char *s = read_all(path);
+    CHECK(s && strcmp(s, "second, longer\n") == 0);
+    free(s);
+    CHECK(pn_write_atomic(path, "", 0, &err) == 0); /* empty files too */
+    s = read_all(path);
+    CHECK(s && s[0] == '\0');
+    free(s);
+    CHECK(temp_files_in(dir) == 0);
+}
+
+static void results_atomic_write_missing_dir_fails(void)
+{
+    const char *dir = test_dir("atomic_missing");
+    char path[600];
+    snprintf(path, sizeof path, "%s/no/such/dir/table2.md", dir);
+    pn_err err = {0};
+    CHECK(pn_write_atomic(path, "x", 1, &err) == PN_ERR_RUNTIME);
+    CHECK(err.code == PN_ERR_RUNTIME);
+    CHECK_MSG(strstr(err.msg, path) != NULL, "message does not name the path: %s", err.msg);
+    CHECK_MSG(strstr(err.msg, "No such file") || strstr(err.msg, "exist"), "msg: %s", err.msg);
+    CHECK(temp_files_in(dir) == 0);
+}
+
+/* A directory where the file should go: the temporary file is written, the
+ * rename fails, and the temporary file must go while the directory stays. */
+static void results_atomic_write_late_failure_cleans_up(void)
+{
+    const char *dir = test_dir("atomic_late");
+    char path[600];
+    snprintf(path, sizeof path, "%s/taken", dir);
+    CHECK(mkdir(path, 0755) == 0);
+    pn_err err = {0};
+    CHECK(pn_write_atomic(path, "new", 3, &err) == PN_ERR_RUNTIME);
+    CHECK(strstr(err.msg, path) != NULL);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK_MSG(temp_files_in(dir) == 0, "a temporary file was left in %s", dir);
+}
+
+static void results_atomic_write_read_only_keeps_old(void)
+{
+    const char *dir = test_dir("atomic_ro");
+    char path[600];
+    snprintf(path, sizeof path, "%s/keep.csv", dir);
+    pn_err err = {0};
+    CHECK(pn_write_atomic(path, "old\n", 4, &err) == 0);
+    CHECK(chmod(dir, 0555) == 0);
+    if (access(dir, W_OK) == 0) {
+        /* root ignores permissions: nothing to observe here */
+        fprintf(stderr, "note: running as root, read-only directory case not testable\n");
+    } else {
+        CHECK(pn_write_atomic(path, "new\n", 4, &err) == PN_ERR_RUNTIME);
+        CHECK(strstr(err.msg, path) != NULL);
+        CHECK_MSG(strstr(err.msg, "read-only") != NULL, "no hint in: %s", err.msg);
+    }
+    CHECK(chmod(dir, 0755) == 0);
+    char *s = read_all(path);
+    CHECK(s && strcmp(s, "old\n") == 0);
+    free(s);
+    CHECK(temp_files_in(dir) == 0);
+}
+
+static void results_run_info_fill(void)
+{
+    pn_run_info info;
+    memset(&info, 0, sizeof info);
+    strcpy(info.command, "keep me");
+    info.wall_seconds = 12.5;
+    pn_run_info_fill(&info);
+    int y, mo, d, h, mi, s;
+    char z = 0;
+    CHECK_MSG(sscanf(info.date, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z) == 7 &&
+                  z == 'Z' && strlen(info.date) == 20,
+              "date '%s' is not ISO 8601 UTC", info.date);
+    CHECK(y >= 2024 && mo >= 1 && mo <= 12);
+    CHECK(info.cpu[0] != '\0' && info.revision[0] != '\0');
+    CHECK(info.cores >= 1);
+    CHECK(strcmp(info.command, "keep me") == 0 && info.wall_seconds == 12.5);
+}
+
+/* ---- writers ------------------------------------------------------------- */
+
+/* Splits one CSV line (no quoting needed here) into at most cap fields. */
+static size_t split_csv(char *line, char **field, size_t cap)
+{
+    size_t n = 0;
+    field[n++] = line;
+    for (char *p = line; *p && n < cap; p++)
+        if (*p == ',') {
+            *p = '\0';
+            field[n++] = p + 1;
+        }
+    return n;
+}
+
+static void results_table2_csv_parses_back(void)
+{
+    const char *dir = test_dir("table2");
+    fake f = fake_rounds(3, 5, 10, 2, 1);
+    pn_model_summary s[3];
+    fake_summaries(&f, 3, s);
+    pn_run_info info = fake_info();
+    pn_err err = {0};
+    CHECK(pn_write_table2(dir, s, 3, &info, &err) == 0);
+
+    char *csv = read_in(dir, "table2.csv");
+    CHECK(csv != NULL);
+    if (!csv) {
+        fake_free(&f);
+        return;
+    }
+    const char *header = "model,params,lr,bs,epochs,rounds,diverged,train_mean,train_std,"
+                         "test_mean,test_std,sec_per_round\n";
+    CHECK(strncmp(csv, header, strlen(header)) == 0);
+    CHECK(count_lines(csv) == 4);
+    char *save = NULL, *line = strtok_r(csv, "\n", &save);
+    for (size_t m = 0; m < 3 && line; m++) {
+        line = strtok_r(NULL, "\n", &save);
+        if (!line)
+            break;
+        char *fld[16];
+        CHECK(split_csv(line, fld, 16) == 12);
+        CHECK(strcmp(fld[0], s[m].model) == 0);
+        CHECK(strtoul(fld[1], NULL, 10) == s[m].params);
+        CHECK_NEAR(strtod(fld[2], NULL), 0.005, 1e-12);
+        CHECK(strtoul(fld[3], NULL, 10) == 100 && strtoul(fld[4], NULL, 10) == 10);
+        CHECK(strtoul(fld[5], NULL, 10) == s[m].rounds);
+        CHECK(strtoul(fld[6], NULL, 10) == s[m].diverged);
+        CHECK_NEAR(strtod(fld[7], NULL), s[m].train_mean, 1e-6);
+        CHECK_NEAR(strtod(fld[8], NULL), s[m].train_std, 1e-6);
+        CHECK_NEAR(strtod(fld[9], NULL), s[m].test_mean, 1e-6);
+        CHECK_NEAR(strtod(fld[10], NULL), s[m].test_std, 1e-6);
+        CHECK_NEAR(strtod(fld[11], NULL), s[m].sec_per_round, 1e-3);
+    }
+    CHECK(s[1].diverged == 1 && s[1].rounds == 4);
+    free(csv);
+
+    char *md = read_in(dir, "table2.md");
+    CHECK(md != NULL);
+    if (md) {
+        CHECK(strstr(md, "| model | parameters | lr | batch size |") != NULL);
+        CHECK(strstr(md, "| cnn | 2007 | 0.005 | 100 |") != NULL);
+        CHECK(strstr(md, "4 (+1 diverged)") != NULL);
+        CHECK(strstr(md, "diverged") != NULL);
+        CHECK(strstr(md, "```sh\n./pairnet bench --rounds 4 --out <dir>\n```") != NULL);
+        CHECK(strstr(md, "2024-01-02T03:04:05Z") && strstr(md, "Test CPU 3000, 8 cores"));
+        CHECK(strstr(md, "abc1234-dirty") && strstr(md, "1 h 02 min 05 s"));
+        CHECK(strstr(md, "; 10 epochs per round") != NULL);
+        /* mlp: mean of 0.80 + 0.004 * {0,2,4,1,3} = 0.808 -> 80.80 */
+        CHECK_MSG(strstr(md, "| 80.80 \xc2\xb1 ") != NULL, "%s", md);
+    }
+    free(md);
+    CHECK(temp_files_in(dir) == 0);
+    fake_free(&f);
+}
+
+static void results_runs_csv_rows(void)
+{
+    const char *dir = test_dir("runs");
+    fake f = fake_rounds(2, 3, 7, 0, 0); /* round 0 of model 1 diverges after 3 */
+    pn_err err = {0};
+    CHECK(pn_write_runs_csv(dir, f.r, f.n, &err) == 0);
+    char *csv = read_in(dir, "runs.csv");
+    CHECK(csv != NULL);
+    if (csv) {
+        const char *header = "model,round,seed,epoch,lr,loss,train_acc,test_acc,seconds\n";
+        CHECK(strncmp(csv, header, strlen(header)) == 0);
+        CHECK_MSG(count_lines(csv) == 1 + 5 * 7 + 3, "%zu lines", count_lines(csv));
+        /* Not evaluated: empty accuracy fields; the diverged round's epochs
+         * are there, its infinite loss spelled out. */
+        CHECK(strstr(csv, "\nmlp,0,1000,1,0.005,") != NULL);
+        CHECK(strstr(csv, ",,,0.100\n") != NULL);
+        CHECK(strstr(csv, "\ncnn,0,1000,3,0.005,inf,,,0.100\n") != NULL);
+        CHECK(strstr(csv, "\nmlp,2,1002,7,0.005,0.05,0.916000,0.816000,0.100\n") != NULL);
+    }
+    free(csv);
+    fake_free(&f);
+}
+
+static void results_fig4_svg(void)
+{
+    const char *dir = test_dir("fig4");
+    fake f = fake_rounds(5, 15, 4, 3, 1);
+    snprintf(f.r[0].model, sizeof f.r[0].model, "a&b<c>"); /* a one-round model */
+    pn_err err = {0};
+    CHECK(pn_write_fig4_svg(dir, f.r, f.n, &err) == 0);
+    char *svg = read_in(dir, "fig4.svg");
+    CHECK(svg != NULL);
+    if (svg) {
+        CHECK(strncmp(svg, "<svg", 4) == 0);
+        CHECK(strstr(svg, "</svg>\n") != NULL);
+        CHECK(strstr(svg, "Test accuracy over 15 rounds") != NULL);
+        CHECK(strstr(svg, "1 diverged round excluded") != NULL);
+        CHECK(strstr(svg, "test accuracy (%)") != NULL);
+        for (size_t m = 1; m < 5; m++)
+            CHECK_MSG(strstr(svg, fake_names[m]), "no label %s", fake_names[m]);
+        CHECK(strstr(svg, "a&amp;b&lt;c&gt;") != NULL && strstr(svg, "a&b") == NULL);
+        CHECK(strstr(svg, "viewBox=") && strstr(svg, "font-family=\"sans-serif\""));
+        CHECK(strstr(svg, "n = 14") != NULL); /* cnn without its diverged round */
+        CHECK(strstr(svg, "nan") == NULL && strstr(svg, "inf") == NULL);
+    }
+    free(svg);
+    fake_free(&f);
+}
+
+static void results_fig4_all_diverged(void)
+{
+    const char *dir = test_dir("fig4_empty");
+    fake f = fake_rounds(2, 1, 4, 0, 1); /* model 1's only round diverges */
+    pn_err err = {0};
+    CHECK(pn_write_fig4_svg(dir, f.r, f.n, &err) == 0);
+    char *svg = read_in(dir, "fig4.svg");
+    CHECK(svg && strstr(svg, "all rounds diverged"));
+    CHECK(svg && strstr(svg, "nan") == NULL);
+    free(svg);
+    CHECK(pn_write_fig4_svg(dir, NULL, 0, &err) == 0);
+    svg = read_in(dir, "fig4.svg");
+    CHECK(svg && strstr(svg, "no finished rounds"));
+    free(svg);
+    fake_free(&f);
+}
+
+static void results_curves_svg(void)
+{
+    const char *dir = test_dir("curves");
+    fake f = fake_rounds(5, 6, 45, 2, 1);
+    pn_err err = {0};
+    CHECK(pn_write_curves_svg(dir, f.r, f.n, &err) == 0);
+    char *svg = read_in(dir, "curves.svg");
+    CHECK(svg != NULL);
+    if (svg) {
+        CHECK(strncmp(svg, "<svg", 4) == 0);
+        CHECK(strstr(svg, "Mean test accuracy per epoch") != NULL);
+        CHECK(strstr(svg, ">epoch</text>") && strstr(svg, ">test accuracy (%)</text>"));
+        for (size_t m = 0; m < 5; m++)
+            CHECK_MSG(strstr(svg, fake_names[m]), "no legend entry %s", fake_names[m]);
+        CHECK(strstr(svg, "<polyline") && strstr(svg, "fill-opacity=\"0.15\""));
+        CHECK(strstr(svg, "no per-epoch") == NULL);
+        CHECK(strstr(svg, "nan") == NULL && strstr(svg, "inf") == NULL);
+    }
+    free(svg);
+    fake_free(&f);
+}
+
+/* Models evaluated only at the end of a round: a point with an error bar,
+ * no line, and nothing silently missing. */
+static void results_curves_without_per_epoch_accuracy(void)
+{
+    const char *dir = test_dir("curves_sparse");
+    fake f = fake_rounds(2, 4, 10, 99, 0);
+    for (size_t i = 0; i < 4; i++) /* mlp: not even the last epoch */
+        f.r[i].epochs[9].test_acc = NAN;
+    pn_err err = {0};
+    CHECK(pn_write_curves_svg(dir, f.r, f.n, &err) == 0);
+    char *svg = read_in(dir, "curves.svg");
+    CHECK(svg != NULL);
+    if (svg) {
+        CHECK_MSG(strstr(svg, "no per-epoch test accuracy recorded for: mlp<"), "%s", svg);
+        CHECK(strstr(svg, "one evaluated epoch only (no curve) for: cnn<") != NULL);
+        CHECK(strstr(svg, "<polyline") == NULL);
+        CHECK(strstr(svg, "<circle") != NULL);
+        CHECK(strstr(svg, "nan") == NULL);
+    }
+    free(svg);
+    CHECK(pn_write_curves_svg(dir, NULL, 0, &err) == 0);
+    svg = read_in(dir, "curves.svg");
+    CHECK(svg && strstr(svg, "no per-epoch test accuracy was recorded"));
+    free(svg);
+    fake_free(&f);
+}
+
+static void results_index_html(void)
+{
+    const char *dir = test_dir("index");
+    fake f = fake_rounds(5, 4, 6, 1, 1);
+    pn_model_summary s[5];
+    fake_summaries(&f, 5, s);
+    pn_run_info info = fake_info();
+    pn_err err = {0};
+    CHECK(pn_write_table2(dir, s, 5, &info, &err) == 0);
+    CHECK(pn_write_fig4_svg(dir, f.r, f.n, &err) == 0);
+    CHECK(pn_write_curves_svg(dir, f.r, f.n, &err) == 0);
+    char t1[600];
+    snprintf(t1, sizeof t1, "%s/table1.md", dir);
+    const char *table1 = "# Table I: grid search\n\nBest cell in **bold**.\n\n"
+                         "| model | best lr |\n|:---|---:|\n| cnn_ws | **0.01** |\n";
+    CHECK(pn_write_atomic(t1, table1, strlen(table1), &err) == 0);
+    CHECK(pn_write_index_html(dir, s, 5, &info, &err) == 0);
+
+    char *html = read_in(dir, "index.html");
+    CHECK(html != NULL);
+    if (html) {
+        CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+        CHECK(strstr(html, "</html>\n") != NULL);
+        CHECK(strstr(html, "<th>test acc (%) mean \xc2\xb1 std</th>") != NULL);
+        CHECK(strstr(html, "<td>cnn_ws_al</td><td>5007</td>") != NULL);
+        CHECK(strstr(html, "Test accuracy over 4 rounds") != NULL);   /* fig4 inlined */
+        CHECK(strstr(html, "Mean test accuracy per epoch") != NULL); /* curves inlined */
+        const char *svg = strstr(html, "<svg");
+        CHECK(svg && strstr(svg + 1, "<svg")); /* both */
+        CHECK(strstr(html, "<h2>Table I: grid search</h2>") != NULL);
+        CHECK(strstr(html, "<p>Best cell in <strong>bold</strong>.</p>") != NULL);
+        CHECK(strstr(html, "<tr><th>model</th><th>best lr</th></tr>") != NULL);
+        CHECK(strstr(html, "<tr><td>cnn_ws</td><td><strong>0.01</strong></td></tr>") != NULL);
+        CHECK(strstr(html, ":---") == NULL); /* the alignment row is not a table row */
+        CHECK(strstr(html, "./pairnet bench --rounds 4 --out &lt;dir&gt;") != NULL);
+        CHECK(strstr(html, "Test CPU 3000, 8 cores") && strstr(html, "abc1234-dirty"));
+        /* Self-contained: no scripts, no external resources. */
+        CHECK(strstr(html, "<script") == NULL && strstr(html, "src=") == NULL);
+        CHECK(strstr(html, "href=") == NULL && strstr(html, "@import") == NULL);
+    }
+    free(html);
+
+    /* Without table1.md the section is left out. */
+    CHECK(remove(t1) == 0);
+    CHECK(pn_write_index_html(dir, s, 5, &info, &err) == 0);
+    html = read_in(dir, "index.html");
+    CHECK(html && !strstr(html, "Table I:") && strstr(html, "<svg"));
+    free(html);
+    CHECK(temp_files_in(dir) == 0);
+    fake_free(&f);
+}
+
+void suite_results(void)
+{
+    RUN(results_buf_printf_grows);
+    RUN(results_atomic_write_round_trips);
+    RUN(results_atomic_write_missing_dir_fails);
+    RUN(results_atomic_write_late_failure_cleans_up);
+    RUN(results_atomic_write_read_only_keeps_old);
+    RUN(results_run_info_fill);
+    RUN(results_table2_csv_parses_back);
+    RUN(results_runs_csv_rows);
+    RUN(results_fig4_svg);
+    RUN(results_fig4_all_diverged);
+    RUN(results_curves_svg);
+    RUN(results_curves_without_per_epoch_accuracy);
+    RUN(results_index_html);
+}

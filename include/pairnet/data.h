@@ -34,6 +34,11 @@ typedef struct pn_idx {
  * file (wrong magic, wrong dimension count, zero dims, fewer or more bytes
  * than the header promises) is refused with a message naming the file. */
 int pn_idx_read(const char *path, size_t expect_ndims, pn_idx *out, pn_err *err);
+/* The same checks on uncompressed IDX bytes already in memory (used by
+ * pn_idx_read's tests and the fuzz harness); out->data is a malloc'ed copy
+ * of the payload. `name` is used in error messages only. */
+int pn_idx_parse(const uint8_t *buf, size_t len, size_t expect_ndims, pn_idx *out,
+                 const char *name, pn_err *err);
 void pn_idx_free(pn_idx *idx);
 
 /* ---- MNIST as 14x14 digits (src/data/mnist.c) ---- */
