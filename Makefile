@@ -20,7 +20,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpairnet.a
 BIN      := pairnet
 
-.PHONY: all test test-asan test-valgrind clean bench perf perf-gemm
+.PHONY: all test test-asan test-valgrind clean bench
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -56,7 +56,22 @@ test-valgrind:
 	$(MAKE) $(BUILD)/tests/run $(BIN_OUT)
 	PAIRNET_BIN=./$(BIN_OUT) valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(BUILD)/tests/run $(T)
 
+# The study's Table II: five models x 15 rounds x 45 epochs into results/.
+bench: $(BIN_OUT)
+	./$(BIN_OUT) bench --out results $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-* $(BIN)
 
+include $(wildcard mk/*.mk)
+
 -include $(LIB_OBJ:.o=.d) $(BUILD)/$(CLI_SRC:.c=.d) $(TEST_SRC:%.c=$(BUILD)/%.d)
+
+# `make perf`: FMA peak, seconds per training epoch per model, per-layer profile.
+PERF_THREADS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+$(BUILD)/perf: $(BUILD)/bench/perf.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: perf
+perf: $(BUILD)/perf
+	./$(BUILD)/perf $(PERF_THREADS)

@@ -1,3 +1,216 @@
+/* End to end on real MNIST pairs: training learns, is deterministic per seed,
+ * reports divergence; the benchmark is independent of --jobs and resumes
+ * from its journal after an interruption. */
+#define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
-void suite_train(void) {}
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "pairnet/train.h"
+
+static pn_mnist m;
+static int state; /* 0 untried, 1 loaded, 2 failed */
+
+static pn_mnist *mnist(void)
+{
+    if (state == 0) {
+        const char *dir = t_data_dir();
+        pn_err err;
+        state = 2;
+        if (dir) {
+            int rc = pn_mnist_load(dir, &m, &err);
+            CHECK_MSG(rc == PN_OK, "%s", err.msg);
+            state = rc == PN_OK ? 1 : 2;
+        }
+    }
+    return state == 1 ? &m : NULL;
+}
+
+static int train(const char *model, size_t epochs, double lr, uint64_t seed, pn_round_rec *rec,
+                 pn_err *err)
+{
+    pn_train_cfg cfg;
+    pn_round_data d;
+    pn_train_cfg_default(&cfg, pn_model_find(model));
+    cfg.epochs = epochs;
+    if (lr > 0)
+        cfg.lr = lr;
+    int rc = pn_round_data_make(mnist(), cfg.n_pairs, seed, &d, err);
+    if (rc != PN_OK)
+        return rc;
+    rc = pn_train_round(&d, &cfg, seed, NULL, NULL, rec, err);
+    pn_round_data_free(&d);
+    return rc;
+}
+
+static void e2e_cnn_ws_al_learns(void)
+{
+    if (!mnist())
+        return;
+    pn_round_rec rec;
+    pn_err err;
+    int rc = train("cnn_ws_al", 5, 0, 0, &rec, &err);
+    CHECK_MSG(rc == PN_OK, "%s", err.msg);
+    /* chance is 0.55 (P(d1 <= d2)); five epochs already reach ~0.85 */
+    CHECK_MSG(rec.test_acc > 0.75, "test accuracy %.4f after 5 epochs", rec.test_acc);
+    CHECK(rec.n_epochs == 5 && rec.epochs[4].loss < rec.epochs[0].loss);
+    pn_round_rec_free(&rec);
+}
+
+static void train_is_deterministic_per_seed(void)
+{
+    if (!mnist())
+        return;
+    pn_round_rec a, b, c;
+    pn_err err;
+    CHECK(train("mlp", 2, 0, 3, &a, &err) == PN_OK);
+    CHECK(train("mlp", 2, 0, 3, &b, &err) == PN_OK);
+    CHECK(train("mlp", 2, 0, 4, &c, &err) == PN_OK);
+    CHECK(a.epochs[1].loss == b.epochs[1].loss && a.test_acc == b.test_acc);
+    CHECK(a.epochs[1].loss != c.epochs[1].loss);
+    pn_round_rec_free(&a);
+    pn_round_rec_free(&b);
+    pn_round_rec_free(&c);
+}
+
+static void train_reports_divergence(void)
+{
+    if (!mnist())
+        return;
+    pn_round_rec rec;
+    pn_err err;
+    int rc = train("cnn_ws", 3, 10.0, 0, &rec, &err);
+    CHECK_MSG(rc == PN_ERR_DIVERGED, "lr 10 gave status %d", rc);
+    CHECK(rec.diverged == 1);
+    CHECK_MSG(strstr(err.msg, "epoch") && strstr(err.msg, "batch"), "message: %s", err.msg);
+    pn_round_rec_free(&rec);
+}
+
+/* ---- the benchmark, through the binary ---- */
+
+static int sh(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs a small bench of mlp and cnn_ws_al into out; returns the exit status. */
+static int bench(const char *out, const char *extra)
+{
+    const char *b = getenv("PAIRNET_BIN");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s bench --models mlp,cnn_ws_al --rounds 3 --epochs 2 --seed 5 --data '%s' "
+             "--out '%s/%s' %s >/dev/null 2>&1",
+             b && *b ? b : "./pairnet", t_data_dir(), t_tmp_dir(), out, extra);
+    return sh(cmd);
+}
+
+/* table2.csv of a bench, without its timing column (the last): no rerun
+ * reproduces a wall time. NULL if unreadable. */
+static char *table_without_timing(const char *out)
+{
+    char path[1024], line[1024];
+    snprintf(path, sizeof path, "%s/%s/table2.csv", t_tmp_dir(), out);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *text = calloc(1, 65536);
+    size_t len = 0;
+    while (text && fgets(line, sizeof line, f)) {
+        char *comma = strrchr(line, ',');
+        if (comma)
+            *comma = 0;
+        len += (size_t)snprintf(text + len, 65536 - len, "%s\n", line);
+    }
+    fclose(f);
+    return text;
+}
+
+static void check_same_table(const char *a, const char *b)
+{
+    char *ta = table_without_timing(a), *tb = table_without_timing(b);
+    CHECK_MSG(ta && tb, "missing table2.csv in %s or %s", a, b);
+    if (ta && tb)
+        CHECK_MSG(strcmp(ta, tb) == 0, "%s/table2.csv differs from %s's:\n%s---\n%s", a, b, ta,
+                  tb);
+    free(ta);
+    free(tb);
+}
+
+static void bench_same_table_for_any_jobs(void)
+{
+    if (!t_data_dir())
+        return;
+    CHECK(bench("jobs1", "--jobs 1") == 0);
+    CHECK(bench("jobs2", "--jobs 2") == 0);
+    check_same_table("jobs1", "jobs2");
+}
+
+/* A journal cut in the middle of a record (as kill -9 during a write leaves
+ * it) resumes from the complete rounds and gives the same table. */
+static void bench_resumes_from_torn_journal(void)
+{
+    if (!t_data_dir())
+        return;
+    CHECK(bench("jobs1", "--jobs 1") == 0); /* resumes instantly if already there */
+    char cmd[2048];
+    const char *t = t_tmp_dir();
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/torn' && head -c $(( $(wc -c < '%s/jobs1/"
+             "journal.csv') * 2 / 3 )) '%s/jobs1/journal.csv' > '%s/torn/journal.csv'",
+             t, t, t, t);
+    CHECK(sh(cmd) == 0);
+    CHECK(bench("torn", "--jobs 2") == 0);
+    check_same_table("jobs1", "torn");
+}
+
+/* SIGINT stops with status 130 and keeps the finished rounds; the same
+ * command then completes the table. */
+static void bench_interrupt_then_resume(void)
+{
+    if (!t_data_dir())
+        return;
+    char cmd[2048];
+    const char *b = getenv("PAIRNET_BIN");
+    snprintf(cmd, sizeof cmd,
+             "%s bench --models mlp,cnn_ws_al --rounds 3 --epochs 2 --seed 5 --data '%s' "
+             "--out '%s/intr' --jobs 1 >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; "
+             "wait $pid",
+             b && *b ? b : "./pairnet", t_data_dir(), t_tmp_dir());
+    CHECK(bench("jobs1", "--jobs 1") == 0);
+    int st = sh(cmd);
+    /* 130 if the signal came while rounds remained; 0 if the run was faster */
+    CHECK_MSG(st == 130 || st == 0, "interrupted bench exited %d", st);
+    CHECK(bench("intr", "--jobs 1") == 0);
+    check_same_table("jobs1", "intr");
+}
+
+static void bench_refuses_other_configuration(void)
+{
+    if (!t_data_dir())
+        return;
+    char cmd[2048];
+    const char *b = getenv("PAIRNET_BIN");
+    snprintf(cmd, sizeof cmd,
+             "%s bench --models mlp,cnn_ws_al --rounds 3 --epochs 3 --seed 5 --data '%s' "
+             "--out '%s/jobs1' >/dev/null 2>&1", b && *b ? b : "./pairnet", t_data_dir(),
+             t_tmp_dir());
+    CHECK(sh(cmd) == 2);
+}
+
+void suite_train(void)
+{
+    RUN(e2e_cnn_ws_al_learns);
+    RUN(train_is_deterministic_per_seed);
+    RUN(train_reports_divergence);
+    RUN(bench_same_table_for_any_jobs);
+    RUN(bench_resumes_from_torn_journal);
+    RUN(bench_interrupt_then_resume);
+    RUN(bench_refuses_other_configuration);
+    if (state == 1)
+        pn_mnist_free(&m);
+    state = 0;
+}

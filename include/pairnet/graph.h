@@ -87,6 +87,7 @@ typedef struct pn_graph {
     int failed;            /* a builder call ran out of memory */
     pn_bn_cfg bn;
     struct pn_pool *pool;  /* may be NULL: single thread */
+    double *prof;          /* optional [2 * n_nodes]: seconds in forward, backward */
 } pn_graph;
 
 pn_graph *pn_graph_new(void);
@@ -129,5 +130,8 @@ float pn_graph_forward(pn_graph *g, size_t batch, int training);
  * reverse; parameter gradients are accumulated (zero them per step). */
 void pn_graph_backward(pn_graph *g);
 void pn_graph_zero_grads(pn_graph *g);
+
+/* "conv2d", "batchnorm", ... for profiles and messages. */
+const char *pn_op_name(pn_op op);
 
 #endif

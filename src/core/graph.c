@@ -1,8 +1,10 @@
+#define _POSIX_C_SOURCE 200809L
 #include "pairnet/graph.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- building ---- */
 
@@ -423,12 +425,24 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
     }
 }
 
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 float pn_graph_forward(pn_graph *g, size_t batch, int training)
 {
     g->batch = batch;
-    for (size_t i = 0; i < g->n_nodes; i++)
-        if (training || g->nodes[i].for_output)
-            forward_node(g, &g->nodes[i], batch, training);
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        if (!training && !g->nodes[i].for_output)
+            continue;
+        const double t = g->prof ? now() : 0.0;
+        forward_node(g, &g->nodes[i], batch, training);
+        if (g->prof)
+            g->prof[2 * i] += now() - t;
+    }
     return training ? g->nodes[g->loss].val[0] : 0.0f;
 }
 
@@ -500,9 +514,22 @@ void pn_graph_backward(pn_graph *g)
         memset(n->grad, 0, rows_of(n, B) * row_size(n) * sizeof(float));
     }
     g->nodes[g->loss].grad[0] = 1.0f;
-    for (size_t i = g->n_nodes; i-- > 0;)
-        if (g->nodes[i].needs_grad)
-            backward_node(g, &g->nodes[i], B);
+    for (size_t i = g->n_nodes; i-- > 0;) {
+        if (!g->nodes[i].needs_grad)
+            continue;
+        const double t = g->prof ? now() : 0.0;
+        backward_node(g, &g->nodes[i], B);
+        if (g->prof)
+            g->prof[2 * i + 1] += now() - t;
+    }
 }
 
 void pn_graph_zero_grads(pn_graph *g) { memset(g->grads, 0, g->n_params * sizeof(float)); }
+
+const char *pn_op_name(pn_op op)
+{
+    static const char *names[] = {"input",  "linear",  "conv2d",  "batchnorm",
+                                  "relu",   "maxpool", "select",  "unstack",
+                                  "restack", "concat", "cross_entropy", "loss_sum"};
+    return (size_t)op < sizeof names / sizeof names[0] ? names[op] : "?";
+}

@@ -40,7 +40,7 @@ static int parse_unsigned(const char *opt, const char *s, unsigned long long *ou
 
 int pn_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out, pn_err *err)
 {
-    unsigned long long v;
+    unsigned long long v = 0;
     int rc = parse_unsigned(opt, s, &v, err);
     if (rc)
         return rc;
@@ -53,7 +53,7 @@ int pn_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t
 
 int pn_parse_u64(const char *opt, const char *s, uint64_t *out, pn_err *err)
 {
-    unsigned long long v;
+    unsigned long long v = 0;
     int rc = parse_unsigned(opt, s, &v, err);
     if (rc == PN_OK)
         *out = (uint64_t)v;

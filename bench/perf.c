@@ -1,0 +1,147 @@
+/* `make perf`: training speed per model against the machine's measured FMA
+ * peak, and where the time goes, layer by layer. A benchmark, not a test:
+ * it prints figures and judges nothing. Inputs are random (speed does not
+ * depend on pixel values), so it runs without MNIST.
+ *
+ *   build/perf [threads] [epochs]   (defaults: online CPUs, 7) */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pairnet/graph.h"
+#include "pairnet/models.h"
+#include "pairnet/optim.h"
+#include "pairnet/peak.h"
+#include "pairnet/pool.h"
+#include "pairnet/train.h"
+
+#define PAIRS 1000
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One training epoch over PAIRS random pairs: the same work as pn_train_round
+ * minus evaluation. */
+static double epoch(pn_graph *g, pn_sgd *sgd, const float *x, size_t bs)
+{
+    const size_t S = 2 * 196;
+    const double t0 = now();
+    for (size_t at = 0; at < PAIRS; at += bs) {
+        const size_t n = PAIRS - at < bs ? PAIRS - at : bs;
+        memcpy(pn_graph_input(g), x + at * S, n * S * sizeof *x);
+        for (size_t i = 0; i < n; i++)
+            pn_graph_set_label(g, n, i, (uint8_t)((at + i) % 2), (uint8_t)((at + i) % 10),
+                               (uint8_t)((at + i * 7) % 10));
+        pn_graph_zero_grads(g);
+        pn_graph_forward(g, n, 1);
+        pn_graph_backward(g);
+        pn_sgd_step(sgd, g->params, g->grads, 0.01f);
+    }
+    return now() - t0;
+}
+
+static void profile(pn_graph *g, size_t epochs)
+{
+    double total = 0.0;
+    for (size_t i = 0; i < 2 * g->n_nodes; i++)
+        total += g->prof[i];
+    printf("    %-4s %-14s %-16s %9s %9s %6s\n", "node", "op", "rows x shape", "fwd ms",
+           "bwd ms", "share");
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const pn_node *n = &g->nodes[i];
+        const double f = g->prof[2 * i], b = g->prof[2 * i + 1];
+        if (f + b < 1e-3 * total)
+            continue;
+        char shape[32];
+        snprintf(shape, sizeof shape, "%zux%zux%zux%zu", n->rmul, n->c, n->h, n->w);
+        printf("    %-4zu %-14s %-16s %9.2f %9.2f %5.1f%%\n", i, pn_op_name(n->op), shape,
+               1e3 * f / (double)epochs, 1e3 * b / (double)epochs, 100 * (f + b) / total);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    size_t threads = argc > 1 ? (size_t)atoi(argv[1]) : pn_cpu_count();
+    size_t epochs = argc > 2 ? (size_t)atoi(argv[2]) : 7;
+    if (threads < 1 || epochs < 1) {
+        fprintf(stderr, "usage: perf [threads >= 1] [epochs >= 1]\n");
+        return 2;
+    }
+    const double peak1 = pn_fma_peak_gflops(1), peakT = pn_fma_peak_gflops(threads);
+    printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
+           threads);
+    printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "
+           "warm-up, %zu thread%s\n\n", PAIRS, epochs, threads, threads > 1 ? "s" : "");
+    printf("%-10s %4s %10s %10s %9s %8s\n", "model", "bs", "s/epoch", "pairs/s", "GFLOP/s",
+           "% peak");
+    pn_pool *pool = threads > 1 ? pn_pool_new(threads) : NULL;
+    float *x = malloc(PAIRS * 2 * 196 * sizeof *x);
+    pn_rng r;
+    pn_rng_seed(&r, 1, 0);
+    for (size_t i = 0; x && i < PAIRS * 2 * 196; i++)
+        x[i] = pn_rng_sym(&r, 1.7f);
+    size_t nm;
+    const pn_model_info *models = pn_model_list(&nm);
+    for (size_t m = 0; m < nm && x; m++) {
+        pn_model_opts o = {1.0f};
+        pn_err err;
+        pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
+        pn_sgd sgd;
+        if (!g || pn_sgd_init(&sgd, g->n_params, 0, 0) != 0) {
+            fprintf(stderr, "perf: %s\n", g ? "out of memory" : err.msg);
+            return 1;
+        }
+        pn_graph_init_params(g, &r);
+        double t[64];
+        epoch(g, &sgd, x, models[m].bs);
+        for (size_t e = 0; e < epochs && e < 64; e++)
+            t[e] = epoch(g, &sgd, x, models[m].bs);
+        qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
+        const double med = t[(epochs < 64 ? epochs : 64) / 2];
+        /* training = forward + input gradient + weight gradient: 3x the
+         * forward multiply-adds, 2 flops each */
+        const double flops = 3.0 * 2.0 * pn_graph_forward_macs(g) * PAIRS;
+        printf("%-10s %4zu %10.4f %10.0f %9.1f %7.1f%%\n", models[m].name, models[m].bs, med,
+               PAIRS / med, flops / med * 1e-9, 100 * flops / med * 1e-9 / peakT);
+        pn_graph_free(g);
+        pn_sgd_free(&sgd);
+    }
+    printf("\nper-layer time of one epoch (median-free: mean of %zu epochs)\n", epochs);
+    for (size_t m = 0; m < nm && x; m++) {
+        pn_model_opts o = {1.0f};
+        pn_err err;
+        pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
+        pn_sgd sgd;
+        if (!g || pn_sgd_init(&sgd, g->n_params, 0, 0) != 0)
+            return 1;
+        g->prof = calloc(2 * g->n_nodes, sizeof *g->prof);
+        if (!g->prof)
+            return 1;
+        pn_graph_init_params(g, &r);
+        epoch(g, &sgd, x, models[m].bs);
+        memset(g->prof, 0, 2 * g->n_nodes * sizeof *g->prof);
+        for (size_t e = 0; e < epochs; e++)
+            epoch(g, &sgd, x, models[m].bs);
+        printf("\n  %s (batch %zu)\n", models[m].name, models[m].bs);
+        profile(g, epochs);
+        free(g->prof);
+        g->prof = NULL;
+        pn_graph_free(g);
+        pn_sgd_free(&sgd);
+    }
+    free(x);
+    pn_pool_free(pool);
+    return 0;
+}

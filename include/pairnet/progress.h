@@ -1,0 +1,32 @@
+/* Benchmark progress on stderr: on a terminal, one bar per model redrawn in
+ * place (rounds done, the epoch of rounds in flight, elapsed time, ETA); in a
+ * log, one plain line per finished round. Not thread-safe: the bench calls
+ * it under its mutex. */
+#ifndef PAIRNET_PROGRESS_H
+#define PAIRNET_PROGRESS_H
+
+#include <stdio.h>
+
+#include "pairnet/results.h"
+#include "pairnet/run.h"
+
+typedef struct pn_progress {
+    FILE *out;
+    int tty;
+    size_t n_models, rounds, epochs;
+    const char *names[PN_MAX_MODELS];
+    size_t done[PN_MAX_MODELS];      /* rounds finished (resumed ones included) */
+    size_t resumed;                  /* rounds taken from the journal */
+    size_t running_epoch[PN_MAX_MODELS]; /* latest epoch reported by a round in flight */
+    size_t finished_now;             /* rounds finished by this process */
+    double t0, last_draw;
+    int drawn;                       /* lines of the last terminal frame */
+} pn_progress;
+
+void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
+                      size_t rounds, size_t epochs, const size_t *done);
+void pn_progress_epoch(pn_progress *p, size_t model, size_t epoch);
+void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r);
+void pn_progress_end(pn_progress *p);
+
+#endif
