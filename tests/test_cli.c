@@ -1,3 +1,367 @@
+/* The command line as a user meets it: the binary named by $PAIRNET_BIN
+ * (set by `make test`) run through the shell, its exit status and its
+ * stderr, which on failure must be ONE line naming the problem. Commands
+ * that should be refused while parsing get `--data` pointing nowhere, so a
+ * value accepted by mistake ends in a quick exit 3 instead of a training run. */
+#define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
-void suite_cli(void) {}
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NODATA "--data /nonexistent-pairnet-dir"
+
+typedef struct cli_result {
+    int status; /* exit status, or -1 if it did not exit normally */
+    char out[65536], err[8192];
+} cli_result;
+
+static cli_result res; /* large: static rather than on the stack */
+
+static void read_file(const char *path, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* The binary, or NULL after reporting why there is none (call once at the
+ * start of every test). */
+static const char *bin(void)
+{
+    const char *b = getenv("PAIRNET_BIN");
+    if (!b || !*b) {
+        CHECK_MSG(0, "PAIRNET_BIN is not set: run the CLI tests through `make test`, or set "
+                     "PAIRNET_BIN=./pairnet");
+        return NULL;
+    }
+    if (access(b, X_OK) != 0) {
+        CHECK_MSG(0, "PAIRNET_BIN=%s is not an executable file", b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Runs `$PAIRNET_BIN <args>` with stdout and stderr captured into res.
+ * Returns 0, or -1 when the binary is unknown. */
+static int run(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+static int run(const char *fmt, ...)
+{
+    const char *b = getenv("PAIRNET_BIN");
+    if (!b || !*b)
+        return -1;
+    char args[2048], cmd[4096], out[512], err[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(out, sizeof out, "%s/cli.out", t_tmp_dir());
+    snprintf(err, sizeof err, "%s/cli.err", t_tmp_dir());
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s' </dev/null", b, args, out, err);
+    int st = system(cmd);
+    res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    read_file(out, res.out, sizeof res.out);
+    read_file(err, res.err, sizeof res.err);
+    return 0;
+}
+
+/* stderr is exactly one non-empty line starting with "pairnet". */
+static int one_line(const char *s)
+{
+    const char *nl = strchr(s, '\n');
+    return nl && nl[1] == '\0' && nl > s && strncmp(s, "pairnet", 7) == 0;
+}
+
+/* Runs args and checks status, a one-line stderr and that it contains
+ * every one of the NULL-terminated substrings. */
+static void expect_fail(int status, const char *args, ...)
+{
+    if (run("%s", args))
+        return;
+    CHECK_MSG(res.status == status, "`pairnet %s`: exit %d, want %d (stderr: %s)", args,
+              res.status, status, res.err);
+    CHECK_MSG(one_line(res.err), "`pairnet %s`: stderr is not one line: '%s'", args, res.err);
+    va_list ap;
+    va_start(ap, args);
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *))
+        CHECK_MSG(strstr(res.err, want) != NULL, "`pairnet %s`: stderr does not mention '%s': %s",
+                  args, want, res.err);
+    va_end(ap);
+}
+
+static void cli_usage_errors(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "frobnicate", "frobnicate", NULL);
+    expect_fail(2, "train --model mlp --frob 1 " NODATA, "--frob", NULL);
+    expect_fail(2, "eval --lr 0.1 --load x", "--lr", NULL); /* a train option */
+    expect_fail(2, "train " NODATA, "--model", NULL);
+    expect_fail(2, "train --model nope " NODATA, "nope", "mlp", "cnn", "cnn_ws", "cnn_al",
+                "cnn_ws_al", NULL);
+    expect_fail(2, "train --model mlp --lr abc " NODATA, "--lr", "abc", NULL);
+    expect_fail(2, "train --model mlp --lr 0 " NODATA, "--lr", NULL);
+    expect_fail(2, "train --model mlp --lr -1 " NODATA, "--lr", NULL);
+    expect_fail(2, "train --model mlp --lr nan " NODATA, "--lr", NULL);
+    expect_fail(2, "train --model mlp --lr inf " NODATA, "--lr", NULL);
+    expect_fail(2, "train --model mlp --lr 1e999 " NODATA, "--lr", NULL);
+    expect_fail(2, "train --model mlp --lr 0.01x " NODATA, "--lr", NULL);
+    expect_fail(2, "train --model mlp --bs 0 " NODATA, "--bs", NULL);
+    expect_fail(2, "train --model mlp --bs 1001 " NODATA, "--bs", NULL);
+    expect_fail(2, "train --model mlp --bs 999 " NODATA, "--bs", "999", NULL);
+    expect_fail(2, "train --model mlp --bs 12abc " NODATA, "--bs", NULL);
+    expect_fail(2, "train --model mlp --epochs 0 " NODATA, "--epochs", NULL);
+    expect_fail(2, "train --model mlp --momentum 1 " NODATA, "--momentum", NULL);
+    expect_fail(2, "train --model mlp --lr-gamma 0 " NODATA, "--lr-gamma", NULL);
+    expect_fail(2, "train --model mlp --seed -1 " NODATA, "--seed", NULL);
+    expect_fail(2, NODATA " train --model mlp", "--data", NULL); /* options after the command */
+    expect_fail(2, "train " NODATA " --model mlp --lr", "--lr", NULL); /* missing value */
+    expect_fail(2, "train " NODATA " --model", "--model", NULL);
+    expect_fail(2, "eval " NODATA, "--load", NULL);
+}
+
+/* The accepted edges of the same ranges get past parsing: they fail on the
+ * missing data (3), not as usage errors. */
+static void cli_range_edges_accepted(void)
+{
+    if (!bin())
+        return;
+    static const char *ok[] = {"--lr 10", "--lr 1e-9", "--bs 1000", "--bs 1", "--bs 998",
+                               "--momentum 0.999", "--lr-gamma 1", "--seed 18446744073709551615",
+                               "--epochs 1"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (run("train --model mlp %s " NODATA, ok[i]))
+            return;
+        CHECK_MSG(res.status == 3, "`train --model mlp %s`: exit %d, want 3 (stderr: %s)", ok[i],
+                  res.status, res.err);
+    }
+}
+
+static void cli_help_version(void)
+{
+    if (!bin())
+        return;
+    static const char *cmds[] = {"--help", "train --help", "train --model mlp --help"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (run("%s", cmds[i]))
+            return;
+        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d", cmds[i], res.status);
+        CHECK_MSG(strstr(res.out, "--lr") && strstr(res.out, "--bs"),
+                  "`pairnet %s` does not list --lr and --bs: %s", cmds[i], res.out);
+    }
+    if (run("--version"))
+        return;
+    CHECK(res.status == 0);
+    CHECK_MSG(strstr(res.out, "pairnet") && strpbrk(res.out, "0123456789"), "version: '%s'",
+              res.out);
+}
+
+static void cli_models(void)
+{
+    if (!bin())
+        return;
+    static const struct { const char *name; size_t params; } want[] = {
+        {"mlp", 134530}, {"cnn", 71498}, {"cnn_ws", 75120}, {"cnn_al", 147938},
+        {"cnn_ws_al", 75120}};
+    if (run("models"))
+        return;
+    CHECK_MSG(res.status == 0, "exit %d: %s", res.status, res.err);
+    int found[5] = {0};
+    for (char *line = strtok(res.out, "\n"); line; line = strtok(NULL, "\n")) {
+        char name[64];
+        size_t params;
+        if (sscanf(line, "%63s %zu", name, &params) != 2)
+            continue;
+        for (size_t i = 0; i < 5; i++)
+            if (strcmp(name, want[i].name) == 0) {
+                found[i]++;
+                CHECK_MSG(params == want[i].params, "%s: %zu parameters listed, want %zu", name,
+                          params, want[i].params);
+            }
+    }
+    for (size_t i = 0; i < 5; i++)
+        CHECK_MSG(found[i] == 1, "model %s listed %d times", want[i].name, found[i]);
+}
+
+static void cli_data_and_checkpoint_errors(void)
+{
+    if (!bin())
+        return;
+    expect_fail(3, "train --model mlp --data /nonexistent", "/nonexistent", NULL);
+    expect_fail(3, "eval --load /nonexistent", "/nonexistent", NULL);
+    /* a file of garbage bytes, an empty file, a directory */
+    char path[512];
+    snprintf(path, sizeof path, "%s/garbage.ckpt", t_tmp_dir());
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (int i = 0; i < 1000; i++)
+        fputc((i * 131 + 7) & 0xFF, f);
+    fclose(f);
+    char args[1024];
+    snprintf(args, sizeof args, "eval --load %s " NODATA, path);
+    expect_fail(3, args, "garbage.ckpt", NULL);
+    snprintf(path, sizeof path, "%s/empty.ckpt", t_tmp_dir());
+    f = fopen(path, "wb");
+    if (f)
+        fclose(f);
+    snprintf(args, sizeof args, "eval --load %s " NODATA, path);
+    expect_fail(3, args, "empty.ckpt", NULL);
+    snprintf(args, sizeof args, "eval --load %s " NODATA, t_tmp_dir());
+    expect_fail(3, args, NULL);
+}
+
+/* The number after the last "test acc " in s (NaN if none). */
+static double last_acc(const char *s, const char *key)
+{
+    const char *p = NULL;
+    for (const char *q = strstr(s, key); q; q = strstr(q + 1, key))
+        p = q;
+    return p ? strtod(p + strlen(key), NULL) : (double)NAN;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = n > 0 ? malloc((size_t)n) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = buf ? (size_t)n : 0;
+    return buf;
+}
+
+static int spit(const char *path, const unsigned char *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(buf, 1, len, f) == len;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* train --save then eval --load: the same test accuracy, bit for bit (both
+ * print 4 decimals of the same evaluation). A flipped byte anywhere, or a
+ * cut file, is refused with exit 3. */
+static void cli_train_save_eval(void)
+{
+    if (!bin())
+        return;
+    const char *data = t_data_dir();
+    if (!data)
+        return;
+    char ck[512], bad[512];
+    snprintf(ck, sizeof ck, "%s/mlp.ckpt", t_tmp_dir());
+    snprintf(bad, sizeof bad, "%s/flipped.ckpt", t_tmp_dir());
+    if (run("train --model mlp --epochs 2 --save '%s' --data '%s'", ck, data))
+        return;
+    CHECK_MSG(res.status == 0, "train: exit %d: %s", res.status, res.err);
+    if (res.status != 0)
+        return;
+    const double train_test = last_acc(res.out, "test acc "),
+                 train_train = last_acc(res.out, "train acc ");
+    CHECK_MSG(train_test > 0.5 && train_test <= 1.0, "train printed test acc %g:\n%s",
+              train_test, res.out);
+    if (run("eval --load '%s' --data '%s'", ck, data))
+        return;
+    CHECK_MSG(res.status == 0, "eval: exit %d: %s", res.status, res.err);
+    const double eval_test = last_acc(res.out, "test acc "),
+                 eval_train = last_acc(res.out, "train acc ");
+    CHECK_MSG(eval_test == train_test, "eval test acc %g, train printed %g", eval_test,
+              train_test);
+    CHECK_MSG(eval_train == train_train, "eval train acc %g, train printed %g", eval_train,
+              train_train);
+
+    size_t len = 0;
+    unsigned char *buf = slurp(ck, &len);
+    CHECK(buf != NULL && len > 1000);
+    if (!buf)
+        return;
+    /* magic, version, model name, seed, batch, a weight, the last state
+     * value, the CRC's last byte */
+    const size_t offs[] = {0, 5, 9, 45, 61, 69, len / 2, len - 5, len - 1};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+        buf[offs[i]] ^= 0x10;
+        if (spit(bad, buf, len) == 0) {
+            run("eval --load '%s' --data '%s'", bad, data);
+            CHECK_MSG(res.status == 3, "byte %zu of %zu flipped: exit %d, want 3 (%s)", offs[i],
+                      len, res.status, res.err);
+            CHECK_MSG(one_line(res.err), "byte %zu flipped: stderr '%s'", offs[i], res.err);
+        }
+        buf[offs[i]] ^= 0x10;
+    }
+    /* cut short, and one byte too long */
+    if (spit(bad, buf, len - 4) == 0) {
+        run("eval --load '%s' --data '%s'", bad, data);
+        CHECK_MSG(res.status == 3, "cut checkpoint: exit %d (%s)", res.status, res.err);
+    }
+    unsigned char *longer = malloc(len + 1);
+    if (longer) {
+        memcpy(longer, buf, len);
+        longer[len] = 0;
+        if (spit(bad, longer, len + 1) == 0) {
+            run("eval --load '%s' --data '%s'", bad, data);
+            CHECK_MSG(res.status == 3, "padded checkpoint: exit %d (%s)", res.status, res.err);
+        }
+        free(longer);
+    }
+    free(buf);
+}
+
+/* A diverging round: exit 4, one line naming "diverged", the epoch and the
+ * batch, and no final accuracy. With BatchNorm everywhere a large lr alone
+ * does not overflow (mlp and cnn at --lr 10, even with momentum 0.99, end
+ * with finite if absurd losses); weight decay 1 at lr 10 makes every step
+ * multiply the weights by about -9, so they overflow within a few dozen
+ * steps (epoch 1, batch 19 for seed 0). */
+static void cli_diverged_run(void)
+{
+    if (!bin())
+        return;
+    const char *data = t_data_dir();
+    if (!data)
+        return;
+    if (run("train --model mlp --lr 10 --momentum 0.9 --weight-decay 1 --bs 10 --epochs 2 "
+            "--data '%s'", data))
+        return;
+    CHECK_MSG(res.status == 4, "exit %d, want 4 (stderr: %s)", res.status, res.err);
+    CHECK_MSG(one_line(res.err), "stderr not one line: '%s'", res.err);
+    const char *ep = strstr(res.err, "epoch "), *ba = strstr(res.err, "batch ");
+    CHECK_MSG(strstr(res.err, "diverged") && ep && ba && ep[6] >= '1' && ep[6] <= '9' &&
+                  ba[6] >= '1' && ba[6] <= '9',
+              "stderr should name divergence, epoch and batch: %s", res.err);
+    CHECK_MSG(strstr(res.out, "test acc") == NULL, "a diverged round reported an accuracy:\n%s",
+              res.out);
+}
+
+void suite_cli(void)
+{
+    RUN(cli_usage_errors);
+    RUN(cli_range_edges_accepted);
+    RUN(cli_help_version);
+    RUN(cli_models);
+    RUN(cli_data_and_checkpoint_errors);
+    RUN(cli_train_save_eval);
+    RUN(cli_diverged_run);
+}

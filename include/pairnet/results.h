@@ -75,6 +75,8 @@ void pn_buf_printf(pn_buf *b, const char *fmt, ...)
 #endif
     ;
 void pn_buf_free(pn_buf *b);
+/* Appends s with the five XML special characters escaped (SVG and HTML text). */
+void pn_buf_escape_xml(pn_buf *b, const char *s);
 
 /* Writes data to path through path.tmp.PID + fsync + rename (+ fsync of the
  * directory), so a crash leaves either the old file or the new one. */

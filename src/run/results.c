@@ -15,10 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Shared with svg.c (not public API, hence not in results.h): appends s
- * with the five XML special characters escaped, for SVG and HTML text. */
-void pn_buf_escape_xml(pn_buf *b, const char *s);
-
 #define PM " \xc2\xb1 " /* " ± " in UTF-8, spelled out to keep the source ASCII */
 #define EMDASH "\xe2\x80\x94"
 

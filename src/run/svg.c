@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* In results.c (shared, not public). */
-void pn_buf_escape_xml(pn_buf *b, const char *s);
-
 #define PM "\xc2\xb1"   /* ± */
 #define DOT "\xc2\xb7"  /* · */
 
