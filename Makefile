@@ -20,8 +20,6 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpairnet.a
 BIN      := pairnet
 
-.PHONY: all test test-asan test-valgrind clean bench
-all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -38,6 +36,9 @@ BIN_OUT := $(BIN)
 else
 BIN_OUT := $(BUILD)/$(BIN)
 endif
+
+.PHONY: all test test-asan test-valgrind clean bench
+all: $(BIN_OUT)
 
 $(BIN_OUT): $(BUILD)/$(CLI_SRC:.c=.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)

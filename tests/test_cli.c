@@ -122,11 +122,13 @@ static void cli_usage_errors(void)
     expect_fail(2, "train --model mlp --bs 0 " NODATA, "--bs", NULL);
     expect_fail(2, "train --model mlp --bs 1001 " NODATA, "--bs", NULL);
     expect_fail(2, "train --model mlp --bs 999 " NODATA, "--bs", "999", NULL);
+    expect_fail(2, "train --model mlp --bs 3 " NODATA, "--bs", NULL); /* 1000 = 333*3 + 1 */
     expect_fail(2, "train --model mlp --bs 12abc " NODATA, "--bs", NULL);
     expect_fail(2, "train --model mlp --epochs 0 " NODATA, "--epochs", NULL);
     expect_fail(2, "train --model mlp --momentum 1 " NODATA, "--momentum", NULL);
     expect_fail(2, "train --model mlp --lr-gamma 0 " NODATA, "--lr-gamma", NULL);
     expect_fail(2, "train --model mlp --seed -1 " NODATA, "--seed", NULL);
+    expect_fail(2, "train --model mlp --seed 18446744073709551616 " NODATA, "--seed", NULL);
     expect_fail(2, NODATA " train --model mlp", "--data", NULL); /* options after the command */
     expect_fail(2, "train " NODATA " --model mlp --lr", "--lr", NULL); /* missing value */
     expect_fail(2, "train " NODATA " --model", "--model", NULL);
@@ -139,7 +141,7 @@ static void cli_range_edges_accepted(void)
 {
     if (!bin())
         return;
-    static const char *ok[] = {"--lr 10", "--lr 1e-9", "--bs 1000", "--bs 1", "--bs 998",
+    static const char *ok[] = {"--lr 10", "--lr 1e-9", "--bs 1000", "--bs 2", "--bs 998",
                                "--momentum 0.999", "--lr-gamma 1", "--seed 18446744073709551615",
                                "--epochs 1"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -148,6 +150,19 @@ static void cli_range_edges_accepted(void)
         CHECK_MSG(res.status == 3, "`train --model mlp %s`: exit %d, want 3 (stderr: %s)", ok[i],
                   res.status, res.err);
     }
+}
+
+/* --bs 1 makes EVERY batch a single pair, the case the --bs 999 refusal
+ * exists for ("BatchNorm cannot normalize a single sample: PyTorch refuses it
+ * too"): BatchNorm1d over one row outputs beta whatever the input, so mlp
+ * trains a constant (train --model mlp --bs 1 ends at train acc 0.50, --bs 2
+ * reaches 0.66 after one epoch). It must be refused like --bs 999. */
+static void cli_bs_1_refused(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "train --model mlp --bs 1 " NODATA, "--bs", NULL);
+    expect_fail(2, "train --model cnn --bs 1 " NODATA, "--bs", NULL);
 }
 
 static void cli_help_version(void)
@@ -204,7 +219,7 @@ static void cli_data_and_checkpoint_errors(void)
     expect_fail(3, "eval --load /nonexistent", "/nonexistent", NULL);
     /* a file of garbage bytes, an empty file, a directory */
     char path[512];
-    snprintf(path, sizeof path, "%s/garbage.ckpt", t_tmp_dir());
+    snprintf(path, sizeof path, "%s/cli-garbage.ckpt", t_tmp_dir());
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
     if (!f)
@@ -214,13 +229,13 @@ static void cli_data_and_checkpoint_errors(void)
     fclose(f);
     char args[1024];
     snprintf(args, sizeof args, "eval --load %s " NODATA, path);
-    expect_fail(3, args, "garbage.ckpt", NULL);
-    snprintf(path, sizeof path, "%s/empty.ckpt", t_tmp_dir());
+    expect_fail(3, args, "cli-garbage.ckpt", NULL);
+    snprintf(path, sizeof path, "%s/cli-empty.ckpt", t_tmp_dir());
     f = fopen(path, "wb");
     if (f)
         fclose(f);
     snprintf(args, sizeof args, "eval --load %s " NODATA, path);
-    expect_fail(3, args, "empty.ckpt", NULL);
+    expect_fail(3, args, "cli-empty.ckpt", NULL);
     snprintf(args, sizeof args, "eval --load %s " NODATA, t_tmp_dir());
     expect_fail(3, args, NULL);
 }
@@ -272,8 +287,8 @@ static void cli_train_save_eval(void)
     if (!data)
         return;
     char ck[512], bad[512];
-    snprintf(ck, sizeof ck, "%s/mlp.ckpt", t_tmp_dir());
-    snprintf(bad, sizeof bad, "%s/flipped.ckpt", t_tmp_dir());
+    snprintf(ck, sizeof ck, "%s/cli-mlp.ckpt", t_tmp_dir());
+    snprintf(bad, sizeof bad, "%s/cli-flipped.ckpt", t_tmp_dir());
     if (run("train --model mlp --epochs 2 --save '%s' --data '%s'", ck, data))
         return;
     CHECK_MSG(res.status == 0, "train: exit %d: %s", res.status, res.err);
@@ -359,6 +374,7 @@ void suite_cli(void)
 {
     RUN(cli_usage_errors);
     RUN(cli_range_edges_accepted);
+    RUN(cli_bs_1_refused);
     RUN(cli_help_version);
     RUN(cli_models);
     RUN(cli_data_and_checkpoint_errors);

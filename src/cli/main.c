@@ -174,13 +174,14 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
         return pn_fail(err, PN_ERR_USAGE, "train needs --model (one of: %s)", pn_model_names());
     if (cmd == C_EVAL && !o->load)
         return pn_fail(err, PN_ERR_USAGE, "eval needs --load FILE (written by train --save)");
-    /* BatchNorm cannot normalize a single sample: PyTorch refuses it too */
-    for (size_t i = 0; i < o->n_models; i++) {
-        size_t bs = o->bs ? o->bs : pn_model_find(o->models[i])->bs;
-        if (1000 % bs == 1)
-            return pn_fail(err, PN_ERR_USAGE, "--bs %zu leaves a last batch of one pair, which "
-                           "BatchNorm cannot normalize; choose another batch size", bs);
-    }
+    /* BatchNorm cannot normalize a single sample (PyTorch refuses it too):
+     * its output would be beta whatever the input. */
+    if (o->bs == 1)
+        return pn_fail(err, PN_ERR_USAGE, "--bs 1 gives BatchNorm a single pair per batch, "
+                       "which it cannot normalize; use --bs 2 or more");
+    if (o->bs && 1000 % o->bs == 1)
+        return pn_fail(err, PN_ERR_USAGE, "--bs %zu leaves a last batch of one pair, which "
+                       "BatchNorm cannot normalize; choose another batch size", o->bs);
     return PN_OK;
 }
 
