@@ -105,6 +105,7 @@ int main(int argc, char **argv)
     suite_results();
     suite_cli();
     suite_train();
+    suite_bad();
     rm_rf(tmp_dir);
     if (n_skipped)
         printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);

@@ -56,5 +56,6 @@ void suite_stats(void);
 void suite_results(void);
 void suite_cli(void);
 void suite_train(void);
+void suite_bad(void);
 
 #endif

@@ -1,0 +1,3 @@
+#include "test.h"
+
+void suite_bad(void) {}
