@@ -66,7 +66,7 @@ clean:
 
 include $(wildcard mk/*.mk)
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/$(CLI_SRC:.c=.d) $(TEST_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/$(CLI_SRC:.c=.d) $(TEST_SRC:%.c=$(BUILD)/%.d) $(PERF_SRC:%.c=$(BUILD)/%.d)
 
 # `make perf`: FMA peak, seconds per training epoch per model, per-layer profile.
 PERF_THREADS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)

@@ -315,10 +315,9 @@ static void maxpool_first_max_on_ties(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         float in[4] = {cases[i].v[0], cases[i].v[1], cases[i].v[2], cases[i].v[3]};
-        float out = NAN, din[4] = {10, 20, 30, 40}, dout = 0.5f;
-        uint8_t arg = 9;
+        float out = NAN, din[4] = {10, 20, 30, 40}, dout = 0.5f, arg = 9;
         pn_maxpool2_forward(&out, &arg, in, 1, 1, 2, 2);
-        CHECK_MSG(arg == cases[i].arg, "window {%g %g %g %g}: winner %u, want %u", in[0], in[1],
+        CHECK_MSG(arg == cases[i].arg, "window {%g %g %g %g}: winner %g, want %u", in[0], in[1],
                   in[2], in[3], arg, cases[i].arg);
         CHECK_MSG(out == in[cases[i].arg], "window %zu: max %g", i, out);
         pn_maxpool2_backward(din, &dout, &arg, 1, 1, 2, 2);
@@ -335,7 +334,7 @@ static void maxpool_floors_odd_sizes(void)
 {
     const size_t B = 2, C = 3, H = 5, W = 7, OH = 2, OW = 3;
     float in[2 * 3 * 5 * 7], out[2 * 3 * 2 * 3], din[2 * 3 * 5 * 7], dout[2 * 3 * 2 * 3];
-    uint8_t arg[2 * 3 * 2 * 3];
+    float arg[2 * 3 * 2 * 3];
     pn_rng r;
     pn_rng_seed(&r, 105, 0);
     for (size_t m = 0; m < B * C; m++)

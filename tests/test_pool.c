@@ -1,3 +1,206 @@
+/* Thread pool: every index runs exactly once, for any pool size and count,
+ * over many back-to-back runs; a pool of 1 (and NULL) runs inline. */
+#define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
-void suite_pool(void) {}
+#include "pairnet/pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef struct {
+    atomic_int *hits;
+    atomic_size_t calls;
+} count_ctx;
+
+static void count_task(void *ctx, size_t i)
+{
+    count_ctx *c = ctx;
+    atomic_fetch_add(&c->hits[i], 1);
+    atomic_fetch_add(&c->calls, 1);
+}
+
+/* Runs n tasks on p and checks each index was called exactly once. */
+static int check_once(pn_pool *p, size_t n)
+{
+    count_ctx c;
+    c.hits = malloc((n ? n : 1) * sizeof *c.hits);
+    if (!c.hits)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        atomic_init(&c.hits[i], 0);
+    atomic_init(&c.calls, 0);
+    pn_pool_run(p, n, count_task, &c);
+    int ok = atomic_load(&c.calls) == n;
+    for (size_t i = 0; i < n; i++)
+        ok &= atomic_load(&c.hits[i]) == 1;
+    free(c.hits);
+    CHECK_MSG(ok, "pool of %zu, n=%zu: not every index ran exactly once", pn_pool_size(p), n);
+    return ok;
+}
+
+static void test_pool_each_index_once(void)
+{
+    static const size_t counts[] = { 0, 1, 2, 3, 7, 64, 1000 };
+    for (size_t t = 1; t <= 4; t++) {
+        pn_pool *p = pn_pool_new(t);
+        CHECK(p != NULL);
+        if (!p)
+            return;
+        CHECK(pn_pool_size(p) == t);
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+            check_once(p, counts[c]);
+        pn_pool_free(p);
+    }
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+        check_once(NULL, counts[c]);
+}
+
+typedef struct {
+    atomic_ullong sum;
+} sum_ctx;
+
+static void sum_task(void *ctx, size_t i)
+{
+    sum_ctx *s = ctx;
+    atomic_fetch_add(&s->sum, (unsigned long long)i + 1);
+}
+
+/* Many rapid runs: exercises the spin/sleep handoff and generation reuse. */
+static void test_pool_rapid_runs(void)
+{
+    for (size_t t = 2; t <= 3; t++) {
+        pn_pool *p = pn_pool_new(t);
+        CHECK(p != NULL);
+        if (!p)
+            return;
+        int ok = 1;
+        for (size_t run = 0; run < 20000 && ok; run++) {
+            size_t n = 1 + run % 9;
+            sum_ctx s;
+            atomic_init(&s.sum, 0);
+            pn_pool_run(p, n, sum_task, &s);
+            ok = atomic_load(&s.sum) == (unsigned long long)(n * (n + 1) / 2);
+        }
+        CHECK_MSG(ok, "pool of %zu: wrong sum in a rapid run", t);
+        pn_pool_free(p);
+    }
+}
+
+/* Runs separated by pauses long enough that workers fall asleep on the
+ * condition variable, so the wake-up path is tested too. */
+static void test_pool_sleep_wake(void)
+{
+    pn_pool *p = pn_pool_new(2);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    for (int run = 0; run < 5; run++) {
+        struct timespec ts = { 0, 5 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        check_once(p, 16);
+    }
+    pn_pool_free(p);
+}
+
+typedef struct {
+    atomic_int *hits;
+    atomic_int slow_sum;
+} slow_ctx;
+
+/* Tasks long enough (~50 us each) that the workers join in, so the
+ * hand-off and join/leave paths run under real contention. */
+static void slow_task(void *ctx, size_t i)
+{
+    slow_ctx *c = ctx;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 50000);
+    atomic_fetch_add(&c->hits[i], 1);
+    atomic_fetch_add(&c->slow_sum, (int)i);
+}
+
+static void test_pool_slow_tasks(void)
+{
+    enum { N = 24 };
+    atomic_int hits[N];
+    for (size_t t = 2; t <= 3; t++) {
+        pn_pool *p = pn_pool_new(t);
+        CHECK(p != NULL);
+        if (!p)
+            return;
+        for (int run = 0; run < 20; run++) {
+            slow_ctx c = { hits, 0 };
+            for (int i = 0; i < N; i++)
+                atomic_init(&hits[i], 0);
+            pn_pool_run(p, N, slow_task, &c);
+            int ok = atomic_load(&c.slow_sum) == N * (N - 1) / 2;
+            for (int i = 0; i < N; i++)
+                ok &= atomic_load(&hits[i]) == 1;
+            CHECK_MSG(ok, "pool of %zu, run %d: slow tasks not each run once", t, run);
+        }
+        pn_pool_free(p);
+    }
+}
+
+typedef struct {
+    pthread_t caller;
+    atomic_int off_thread;
+} inline_ctx;
+
+static void inline_task(void *ctx, size_t i)
+{
+    (void)i;
+    inline_ctx *c = ctx;
+    if (!pthread_equal(pthread_self(), c->caller))
+        atomic_store(&c->off_thread, 1);
+}
+
+static void test_pool_of_one_inline(void)
+{
+    pn_pool *p = pn_pool_new(1);
+    CHECK(p != NULL);
+    inline_ctx c;
+    c.caller = pthread_self();
+    atomic_init(&c.off_thread, 0);
+    pn_pool_run(p, 100, inline_task, &c);
+    pn_pool_run(NULL, 100, inline_task, &c);
+    CHECK(atomic_load(&c.off_thread) == 0);
+    CHECK(pn_pool_size(NULL) == 1);
+    pn_pool_free(p);
+    pn_pool_free(NULL);
+}
+
+static void test_pool_create_free_cycles(void)
+{
+    for (int i = 0; i < 50; i++) {
+        pn_pool *p = pn_pool_new(1 + (size_t)i % 4);
+        CHECK(p != NULL);
+        if (!p)
+            return;
+        if (i % 2)
+            check_once(p, 5);
+        pn_pool_free(p);
+    }
+}
+
+static void test_pool_cpu_count(void)
+{
+    size_t n = pn_cpu_count();
+    CHECK(n >= 1 && n < 1u << 20);
+}
+
+void suite_pool(void)
+{
+    RUN(test_pool_each_index_once);
+    RUN(test_pool_rapid_runs);
+    RUN(test_pool_sleep_wake);
+    RUN(test_pool_slow_tasks);
+    RUN(test_pool_of_one_inline);
+    RUN(test_pool_create_free_cycles);
+    RUN(test_pool_cpu_count);
+}

@@ -66,9 +66,8 @@ typedef struct pn_node {
     int needs_grad;      /* some ancestor has parameters (or is a graded input) */
     int for_output;      /* on the path to the prediction (run in evaluation) */
     float *val, *grad;   /* [rows, c, h, w] at the maximum batch */
-    float *save;         /* kept for backward: conv im2col, BN xhat, CE probs */
+    float *save;         /* kept for backward: im2col, BN xhat, pool winners, CE probs */
     float *work, *work2; /* scratch: conv GEMM out / dcol; BN inverse std */
-    uint8_t *arg;        /* maxpool winners */
 } pn_node;
 
 typedef struct pn_graph {

@@ -62,11 +62,13 @@ void pn_relu_backward(float *din, const float *dout, const float *out, size_t n)
 
 /* ---- 2x2 max pooling, stride 2, floor (src/ops/maxpool.c) ----
  * in [B, C, H, W] -> out [B, C, H/2, W/2]; arg [B, C, H/2, W/2] holds the
- * winning position 0..3 within each window (first maximum wins, as PyTorch). */
-void pn_maxpool2_forward(float *out, uint8_t *arg, const float *in,
-                         size_t B, size_t C, size_t H, size_t W);
-void pn_maxpool2_backward(float *din, const float *dout, const uint8_t *arg,
-                          size_t B, size_t C, size_t H, size_t W);
+ * winner's position 0..3 in its window (row-major), the first maximum on
+ * ties as PyTorch. arg is float so that forward stays one vectorizable
+ * stream of float selects. */
+void pn_maxpool2_forward(float *out, float *arg, const float *in, size_t B, size_t C, size_t H,
+                         size_t W);
+void pn_maxpool2_backward(float *din, const float *dout, const float *arg, size_t B, size_t C,
+                          size_t H, size_t W);
 
 /* ---- cross-entropy, mean over rows (src/ops/loss.c) ----
  * logits [R, K], labels [R] in 0..K-1; prob [R, K] softmax kept for backward.

@@ -29,7 +29,7 @@ typedef struct optdef {
 static const optdef opts[] = {
     {"--model", K_MODEL, OFF(models), 0, 0, 0, C_TRAIN, "model to train (required): mlp cnn cnn_ws cnn_al cnn_ws_al"},
     {"--models", K_MODELS, OFF(models), 0, 0, 0, C_BENCH, "comma-separated models (default: all five)"},
-    {"--lr", K_DOUBLE, OFF(lr), 0, 10, 1, C_TRAIN | C_BENCH, "learning rate in (0, 10] (default: the model's)"},
+    {"--lr", K_DOUBLE, OFF(lr), 0, 1000, 1, C_TRAIN | C_BENCH, "learning rate in (0, 1000] (default: the model's)"},
     {"--bs", K_SIZE, OFF(bs), 1, 1000, 0, C_TRAIN | C_BENCH, "batch size 1..1000 (default: the model's)"},
     {"--epochs", K_SIZE, OFF(epochs), 1, 100000, 0, C_TRAIN | C_BENCH, "epochs per round (45)"},
     {"--rounds", K_SIZE, OFF(rounds), 1, 100000, 0, C_TRAIN | C_BENCH, "rounds, seeds seed..seed+rounds-1 (train 1, bench 15)"},

@@ -253,7 +253,7 @@ static size_t layout_node(pn_graph *g, pn_node *n, size_t B, float *base)
         TAKE(work, float, n->c); /* inverse std */
         break;
     case PN_OP_MAXPOOL2:
-        TAKE(arg, uint8_t, (len + sizeof(float) - 1) / sizeof(float));
+        TAKE(save, float, len); /* winner positions */
         break;
     case PN_OP_CROSS_ENTROPY:
         TAKE(save, float, rows_of(in, B) * row_size(in)); /* softmax */
@@ -395,7 +395,7 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
         pn_relu_forward(n->val, a->val, R * row_size(n));
         break;
     case PN_OP_MAXPOOL2:
-        pn_maxpool2_forward(n->val, n->arg, a->val, R, a->c, a->h, a->w);
+        pn_maxpool2_forward(n->val, n->save, a->val, R, a->c, a->h, a->w);
         break;
     case PN_OP_SELECT:
         pn_select_forward(n->val, a->val, R, a->c, n->p.select.channel, row_size(n));
@@ -474,7 +474,7 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
         break;
     case PN_OP_MAXPOOL2:
         if (da)
-            pn_maxpool2_backward(da, n->grad, n->arg, R, a->c, a->h, a->w);
+            pn_maxpool2_backward(da, n->grad, n->save, R, a->c, a->h, a->w);
         break;
     case PN_OP_SELECT:
         if (da)
