@@ -21,14 +21,6 @@ LIB      := $(BUILD)/libpairnet.a
 BIN      := pairnet
 
 
-$(BUILD)/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
-
-$(LIB): $(LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
 # The sanitizer and portable builds put their binary next to their objects
 # so that they never overwrite ./pairnet.
 ifeq ($(BUILD),build)
@@ -39,6 +31,14 @@ endif
 
 .PHONY: all test test-asan test-valgrind clean bench
 all: $(BIN_OUT)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BIN_OUT): $(BUILD)/$(CLI_SRC:.c=.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)

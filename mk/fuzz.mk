@@ -50,4 +50,78 @@ $(FUZZ_OUT)/seeds-idx.stamp: mk/fuzz.mk
 fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 	@mkdir -p $(FUZZ_OUT)/corpus-idx
 	cd $(FUZZ_OUT) && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-idx seeds-idx
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-idx seeds-idx \
+	    $(FUZZ_REGRESS)
+
+# ---- `make fuzz-ckpt`: libFuzzer run of the checkpoint parser
+# (tests/fuzz/fuzz_ckpt.c, pn_checkpoint_parse and a save/parse round trip)
+# for FUZZ_SECONDS under ASan + UBSan. The harness stubs out pn_write_atomic,
+# so results.c (and the rest of the library) is not linked.
+#
+# Seeds in build-fuzz/seeds-ckpt: two hand-made checkpoints (3 + 2 values, and
+# none), plus, when a working pairnet ($PAIRNET_BIN, else ./pairnet or
+# $(BIN_OUT)) and the MNIST files are there, a real mlp checkpoint from
+# `pairnet train --epochs 1 --save` cut down to its header and 16 + 4 of its
+# values (the full 541 KB file is too large to mutate usefully). Delete
+# build-fuzz/seeds-ckpt.stamp to remake them. The corpus grows in
+# build-fuzz/corpus-ckpt; crashes are left as build-fuzz/crash-*; replay one
+# with `build-fuzz/fuzz_ckpt build-fuzz/crash-...`.
+#
+# `make fuzz`: fuzz-idx, then fuzz-ckpt, FUZZ_SECONDS each.
+#
+# Inputs that once crashed are kept in tests/bad/regress/ (when there are
+# any); both targets start from them too.
+
+FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/run/checkpoint.c src/data/inflate.c src/core/error.c
+FUZZ_REGRESS  := $(wildcard $(CURDIR)/tests/bad/regress)
+
+.PHONY: fuzz-ckpt fuzz
+
+$(FUZZ_OUT)/fuzz_ckpt: $(FUZZ_CKPT_SRC) include/pairnet/checkpoint.h include/pairnet/data.h \
+                       include/pairnet/error.h include/pairnet/graph.h include/pairnet/train.h \
+                       include/pairnet/results.h
+	@mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wpedantic -Iinclude -o $@ $(FUZZ_CKPT_SRC)
+
+# A checkpoint is its body followed by the CRC-32 of the body, little-endian:
+# exactly the first 4 bytes of gzip's trailer.
+FUZZ_CKPT_CRC = { cat $(1); gzip -c $(1) | tail -c 8 | head -c 4; }
+
+$(FUZZ_OUT)/seeds-ckpt.stamp: mk/fuzz.mk
+	@rm -rf $(FUZZ_OUT)/seeds-ckpt
+	@mkdir -p $(FUZZ_OUT)/seeds-ckpt
+	cd $(FUZZ_OUT)/seeds-ckpt && \
+	{ printf 'PNCK\001\000\000\000mlp'; head -c 29 /dev/zero; \
+	  printf '\000\000\200\077\007\000\000\000\000\000\000\000'; \
+	  printf '\350\003\000\000\000\000\000\000\144\000\000\000\000\000\000\000'; } > head.tmp && \
+	{ cat head.tmp; printf '\003\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000'; \
+	  printf '\000\000\200\077\000\000\000\300\000\000\300\177\000\000\000\000\000\000\200\077'; \
+	} > tiny.tmp && \
+	$(call FUZZ_CKPT_CRC,tiny.tmp) > tiny.ckpt && \
+	{ cat head.tmp; head -c 16 /dev/zero; } > empty.tmp && \
+	$(call FUZZ_CKPT_CRC,empty.tmp) > no-values.ckpt && \
+	rm -f head.tmp tiny.tmp empty.tmp
+	@bin=$(firstword $(PAIRNET_BIN) $(wildcard ./$(BIN) ./$(BIN_OUT))); \
+	if [ -n "$$bin" ] && $$bin train --model mlp --epochs 1 --save $(FUZZ_OUT)/mlp.ckpt \
+	        --data $(FUZZ_MNIST) > /dev/null 2>&1; then \
+	    echo "seed: a real mlp checkpoint from $$bin, cut down"; \
+	    cd $(FUZZ_OUT)/seeds-ckpt && \
+	    { head -c 68 ../mlp.ckpt; \
+	      printf '\020\000\000\000\000\000\000\000\004\000\000\000\000\000\000\000'; \
+	      tail -c +85 ../mlp.ckpt | head -c 80; } > mlp.tmp && \
+	    $(call FUZZ_CKPT_CRC,mlp.tmp) > mlp-small.ckpt && rm -f mlp.tmp; \
+	else \
+	    echo "seed: no ./pairnet or no MNIST in $(FUZZ_MNIST), hand-made checkpoints only"; \
+	fi
+	@touch $@
+
+fuzz-ckpt: $(FUZZ_OUT)/fuzz_ckpt $(FUZZ_OUT)/seeds-ckpt.stamp
+	@mkdir -p $(FUZZ_OUT)/corpus-ckpt
+	cd $(FUZZ_OUT) && ./fuzz_ckpt -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-ckpt seeds-ckpt \
+	    $(FUZZ_REGRESS)
+
+# One after the other (each uses one core).
+fuzz:
+	$(MAKE) fuzz-idx
+	$(MAKE) fuzz-ckpt

@@ -17,9 +17,6 @@
  * ymm registers of AVX2 (16 chains spill there and halve the rate). */
 #define PEAK_CHAINS 12
 
-/* Results land here so the compiler cannot delete the timed loops. Racy
- * writes of a float would be a data race, hence the atomic. */
-static _Atomic float peak_sink;
 
 static double now_s(void)
 {
@@ -30,31 +27,37 @@ static double now_s(void)
 
 /* Runs `iters` rounds of PEAK_CHAINS vector FMAs; returns flops done. The
  * multiplier just below 1 keeps the values bounded and normal, so no
- * overflow or denormal slow path ever kicks in. Returns a checksum through
- * *sink so the compiler cannot drop the loop. */
+ * overflow or denormal slow path ever kicks in. The constants are read
+ * through volatiles and the checksum is written to one, so the compiler
+ * can neither drop the loop nor fold a chain that starts at the fixed
+ * point of x = m x + a (clang does: it then times 11 chains as 12). */
+static volatile float peak_m = 0.9999999f, peak_a = 1e-7f, peak_x0 = 0.25f;
 #if defined(__AVX512F__)
-static double fma_burst(uint64_t iters, float *sink)
+static double fma_burst(uint64_t iters)
 {
     __m512 acc[PEAK_CHAINS];
-    const __m512 m = _mm512_set1_ps(0.9999999f), a = _mm512_set1_ps(1e-7f);
+    const __m512 m = _mm512_set1_ps(peak_m), a = _mm512_set1_ps(peak_a);
+    const float x0 = peak_x0;
     for (int i = 0; i < PEAK_CHAINS; i++)
-        acc[i] = _mm512_set1_ps((float)i);
+        acc[i] = _mm512_set1_ps(x0 + (float)i);
     for (uint64_t it = 0; it < iters; it++)
         for (int i = 0; i < PEAK_CHAINS; i++)
             acc[i] = _mm512_fmadd_ps(acc[i], m, a);
     __m512 s = acc[0];
     for (int i = 1; i < PEAK_CHAINS; i++)
         s = _mm512_add_ps(s, acc[i]);
-    *sink = _mm512_reduce_add_ps(s);
+    volatile float keep = _mm512_reduce_add_ps(s);
+    (void)keep;
     return (double)iters * PEAK_CHAINS * 16 * 2;
 }
 #elif defined(__AVX2__) && defined(__FMA__)
-static double fma_burst(uint64_t iters, float *sink)
+static double fma_burst(uint64_t iters)
 {
     __m256 acc[PEAK_CHAINS];
-    const __m256 m = _mm256_set1_ps(0.9999999f), a = _mm256_set1_ps(1e-7f);
+    const __m256 m = _mm256_set1_ps(peak_m), a = _mm256_set1_ps(peak_a);
+    const float x0 = peak_x0;
     for (int i = 0; i < PEAK_CHAINS; i++)
-        acc[i] = _mm256_set1_ps((float)i);
+        acc[i] = _mm256_set1_ps(x0 + (float)i);
     for (uint64_t it = 0; it < iters; it++)
         for (int i = 0; i < PEAK_CHAINS; i++)
             acc[i] = _mm256_fmadd_ps(acc[i], m, a);
@@ -66,25 +69,28 @@ static double fma_burst(uint64_t iters, float *sink)
     float t = 0;
     for (int i = 0; i < 8; i++)
         t += lanes[i];
-    *sink = t;
+    volatile float keep = t;
+    (void)keep;
     return (double)iters * PEAK_CHAINS * 8 * 2;
 }
 #else
 /* Portable build: a multiply and an add per element (no FMA in the baseline
  * ISA), written so the compiler can vectorize across the chains. */
-static double fma_burst(uint64_t iters, float *sink)
+static double fma_burst(uint64_t iters)
 {
     enum { W = 4 * PEAK_CHAINS };
     float acc[W];
+    const float m = peak_m, a = peak_a, x0 = peak_x0;
     for (int i = 0; i < W; i++)
-        acc[i] = (float)i;
+        acc[i] = x0 + (float)i;
     for (uint64_t it = 0; it < iters; it++)
         for (int i = 0; i < W; i++)
-            acc[i] = acc[i] * 0.9999999f + 1e-7f;
+            acc[i] = acc[i] * m + a;
     float t = 0;
     for (int i = 0; i < W; i++)
         t += acc[i];
-    *sink = t;
+    volatile float keep = t;
+    (void)keep;
     return (double)iters * W * 2;
 }
 #endif
@@ -130,10 +136,8 @@ static void *peak_thread(void *arg)
     if (gate_wait(g) < 0)
         return NULL;
     for (int r = 0; r < PEAK_ROUNDS; r++) {
-        float sink;
         pthread_barrier_wait(&g->round);
-        fma_burst(g->iters, &sink);
-        peak_sink = sink;
+        fma_burst(g->iters);
         pthread_barrier_wait(&g->round);
     }
     return NULL;
@@ -144,10 +148,8 @@ static uint64_t calibrate(double seconds)
 {
     uint64_t iters = 1u << 12;
     for (;;) {
-        float sink;
         double t0 = now_s();
-        fma_burst(iters, &sink);
-        peak_sink = sink;
+        fma_burst(iters);
         double dt = now_s() - t0;
         if (dt > 0.005)
             return (uint64_t)((double)iters * seconds / dt) + 1;
@@ -160,11 +162,9 @@ static double run_rounds(peak_shared *g, size_t threads)
 {
     double best = 0;
     for (int r = 0; r < PEAK_ROUNDS; r++) {
-        float sink;
         pthread_barrier_wait(&g->round);
         double t0 = now_s();
-        double flops = fma_burst(g->iters, &sink);
-        peak_sink = sink;
+        double flops = fma_burst(g->iters);
         pthread_barrier_wait(&g->round);
         double rate = flops * (double)threads / (now_s() - t0) * 1e-9;
         if (rate > best)
