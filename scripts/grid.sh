@@ -25,6 +25,7 @@ writes Table I with scripts/table1.sh.
   --jobs N           cells run at the same time (default: number of CPUs)
   --out DIR          grid directory (default results/grid); cell results go
                      to DIR/<model>/lr<X>_bs<Y>/ with their log in bench.log
+  --table1 FILE      where Table I goes (default results/table1.md)
   --bin PATH         the pairnet binary (default ./pairnet)
   --print            print one shell command per cell and exit (for Slurm
                      arrays or any other scheduler); paths are absolute
@@ -58,6 +59,7 @@ rounds=15
 epochs=45
 jobs=$(cpus)
 out=results/grid
+table1=results/table1.md
 bin=./pairnet
 print=0
 force=0
@@ -70,7 +72,7 @@ while [[ $# -gt 0 ]]; do
         set -- "${1%%=*}" "${1#*=}" "${@:2}"
     fi
     case $1 in
-    --models | --lr | --bs | --rounds | --epochs | --jobs | --out | --bin | --sshloginfile)
+    --models | --lr | --bs | --rounds | --epochs | --jobs | --out | --table1 | --bin | --sshloginfile)
         [[ $# -ge 2 ]] || die_usage "$1 needs a value"
         case $1 in
         --models) models=$2 ;;
@@ -80,6 +82,7 @@ while [[ $# -gt 0 ]]; do
         --epochs) epochs=$2 ;;
         --jobs) jobs=$2 ;;
         --out) out=$2 ;;
+        --table1) table1=$2 ;;
         --bin) bin=$2 ;;
         --sshloginfile) sshloginfile=$2 ;;
         esac
@@ -230,5 +233,5 @@ fi
 if [[ $status -ne 0 ]]; then
     echo "grid: some cells failed (exit status $status); Table I is built from the others" >&2
 fi
-"$here/table1.sh" "$out" || status=1
+"$here/table1.sh" "$out" "$table1" || status=1
 exit $((status != 0))

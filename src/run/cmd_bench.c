@@ -288,7 +288,17 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     size_t done[PN_MAX_MODELS] = {0};
     for (size_t i = 0; i < n; i++)
         done[i / b.rounds] += (size_t)b.have[i];
-    pn_progress_init(&b.prog, stderr, b.n_models, names, b.rounds, o->epochs, done);
+    double cost[PN_MAX_MODELS];
+    for (size_t m = 0; m < b.n_models; m++) {
+        pn_graph *g = pn_model_build(b.cfg[m].model, &b.cfg[m].mopts, 1, NULL, err);
+        if (!g) {
+            bench_free(&b);
+            return err->code;
+        }
+        cost[m] = pn_graph_forward_macs(g); /* rough: memory-bound layers are left out */
+        pn_graph_free(g);
+    }
+    pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, o->epochs, done);
     pn_install_sigint();
     const double t0 = now();
     size_t jobs = o->threads ? o->threads : 1;

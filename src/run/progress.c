@@ -37,14 +37,16 @@ static size_t total_done(const pn_progress *p)
 /* Remaining time from this process's own pace (resumed rounds cost nothing). */
 static double eta(const pn_progress *p, double elapsed)
 {
-    const size_t total = p->n_models * p->rounds, done = total_done(p);
-    if (p->finished_now == 0)
+    double left = 0.0;
+    for (size_t i = 0; i < p->n_models; i++)
+        left += p->cost[i] * (double)(p->rounds - p->done[i]);
+    if (p->cost_now <= 0.0)
         return -1;
-    return elapsed / (double)p->finished_now * (double)(total - done);
+    return elapsed / p->cost_now * left;
 }
 
 void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
-                      size_t rounds, size_t epochs, const size_t *done)
+                      const double *cost, size_t rounds, size_t epochs, const size_t *done)
 {
     memset(p, 0, sizeof *p);
     p->out = out;
@@ -54,6 +56,7 @@ void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *co
     p->epochs = epochs;
     for (size_t i = 0; i < n_models; i++) {
         p->names[i] = names[i];
+        p->cost[i] = cost[i];
         p->done[i] = done[i];
         p->resumed += done[i];
     }
@@ -103,6 +106,7 @@ void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r)
 {
     p->done[model]++;
     p->finished_now++;
+    p->cost_now += p->cost[model];
     p->running_epoch[model] = 0;
     if (p->tty) {
         draw(p, 1);
