@@ -148,6 +148,39 @@ static void test_pool_slow_tasks(void)
 }
 
 typedef struct {
+    pn_pool *pool;
+    atomic_int inner_calls;
+} nested_ctx;
+
+static void inner_task(void *ctx, size_t i)
+{
+    (void)i;
+    nested_ctx *c = ctx;
+    atomic_fetch_add(&c->inner_calls, 1);
+}
+
+static void outer_task(void *ctx, size_t i)
+{
+    (void)i;
+    nested_ctx *c = ctx;
+    pn_pool_run(c->pool, 5, inner_task, c);
+}
+
+/* A task may run a job on its own pool (it then runs inline). */
+static void test_pool_nested_run(void)
+{
+    pn_pool *p = pn_pool_new(2);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    nested_ctx c = { p, 0 };
+    pn_pool_run(p, 7, outer_task, &c);
+    CHECK(atomic_load(&c.inner_calls) == 35);
+    check_once(p, 100); /* and the pool still works afterwards */
+    pn_pool_free(p);
+}
+
+typedef struct {
     pthread_t caller;
     atomic_int off_thread;
 } inline_ctx;
@@ -200,6 +233,7 @@ void suite_pool(void)
     RUN(test_pool_rapid_runs);
     RUN(test_pool_sleep_wake);
     RUN(test_pool_slow_tasks);
+    RUN(test_pool_nested_run);
     RUN(test_pool_of_one_inline);
     RUN(test_pool_create_free_cycles);
     RUN(test_pool_cpu_count);

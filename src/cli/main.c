@@ -150,9 +150,15 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
         for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
             if (strcmp(opts[k].name, a) == 0 && (opts[k].cmds & cmd))
                 d = &opts[k];
-        if (!d)
-            return pn_fail(err, PN_ERR_USAGE, "unknown option '%s' for %s (see pairnet %s "
-                           "--help)", a, argv[1], argv[1]);
+        if (!d) {
+            char list[512] = "";
+            size_t len = 0;
+            for (size_t k = 0; k < sizeof opts / sizeof opts[0] && len < sizeof list; k++)
+                if (opts[k].cmds & cmd)
+                    len += (size_t)snprintf(list + len, sizeof list - len, " %s", opts[k].name);
+            return pn_fail(err, PN_ERR_USAGE, "unknown option '%s' for %s (options:%s)", a,
+                           argv[1], list);
+        }
         if (d->kind == K_FLAG) {
             int one = 1;
             memcpy((char *)o + d->off, &one, sizeof one);

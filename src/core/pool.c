@@ -74,6 +74,7 @@ struct pn_pool {
 
     _Atomic uint64_t state;
     atomic_int stop;
+    atomic_int busy; /* a job is running: nested or concurrent runs go inline */
 };
 
 static uint64_t generation(uint64_t s) { return s >> GEN_SHIFT; }
@@ -201,6 +202,7 @@ pn_pool *pn_pool_new(size_t nthreads)
     atomic_init(&p->next, 0);
     atomic_init(&p->state, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->busy, 0);
     if (nthreads == 1)
         return p;
     p->threads = calloc(nthreads - 1, sizeof *p->threads);
@@ -242,7 +244,12 @@ void pn_pool_run(pn_pool *p, size_t n, pn_task_fn fn, void *ctx)
 {
     if (n == 0)
         return;
-    if (!p || p->nthreads == 1 || n == 1) {
+    /* A task that itself calls pn_pool_run on this pool (say, a GEMM
+     * inside a per-image task), or a second thread running jobs at the same
+     * time, finds the pool busy and runs its job inline instead of
+     * corrupting the one in flight. */
+    if (!p || p->nthreads == 1 || n == 1 ||
+        atomic_exchange_explicit(&p->busy, 1, memory_order_acquire)) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, i);
         return;
@@ -254,6 +261,7 @@ void pn_pool_run(pn_pool *p, size_t n, pn_task_fn fn, void *ctx)
     publish(p, OPEN);
     drain(p);
     close_and_wait(p);
+    atomic_store_explicit(&p->busy, 0, memory_order_release);
 }
 
 size_t pn_cpu_count(void)

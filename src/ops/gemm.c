@@ -4,24 +4,26 @@
  * problem shape (never per thread tile, so the summation order of every C
  * element does not depend on how pn_gemm_par splits the work):
  *
- *  - packed: the Goto/BLIS scheme. A block of op(B) (KC x NC, sized for L2)
- *    is copied into NR-wide column slivers and a block of op(A) into MR-high
- *    row slivers; a register-blocked MR x NR micro-kernel then runs over the
- *    slivers with unit-stride loads only. Packing also absorbs the four
- *    (ta, tb) layouts: each operand is either copied row by row or
- *    transposed on the fly.
- *  - dot: for A * B^T (ta = 0, tb = 1) both operands are contiguous along K,
- *    so each C element is a dot product of two rows. Vectorizing along K
- *    needs no packing at all, which wins when K is long and M or N is small
- *    (conv weight gradients: M=32, N=9, K=28800), where NR-wide padding
- *    would waste most of the packed kernel's work.
- *  - small: a plain loop for problems too small to amortize any packing.
+ *  - packed (Goto/BLIS): K is cut into blocks of at most KC_MAX. Per K
+ *    block, a block of op(B) of at most 512 KiB (half of L2) is made ready:
+ *    packed into NR-wide slivers, or, when B needs no transpose, read in
+ *    place. Then each MR-high sliver of op(A) is packed (it stays in L1)
+ *    and multiplied into every B sliver by an MR x NR register-blocked
+ *    micro-kernel. Packing absorbs the four (ta, tb) layouts: an operand is
+ *    either copied row by row or transposed in 8x8 SIMD blocks.
+ *  - dot: for A * B^T (ta = 0, tb = 1) both operands are contiguous along
+ *    K, so each C element is a dot product of two rows, vectorized along K
+ *    with no packing at all. Used when M or N is thin (the conv weight
+ *    gradient M=32, N=9, K=28800 would pad N=9 to NR=32 in the packed
+ *    path) and for tiny products.
+ *  - small: a plain loop for other products too small to pay for packing.
  *
  * Every path computes each C element as: for each K block (fixed by K
- * alone), a sum over the block's k in order (the dot path: in SIMD lanes,
- * then a fixed reduction tree), then C = sum (first block, beta 0) or
- * C = C + sum. Nothing depends on the element's position in a tile, so
- * results are bit-identical for any tiling of C.
+ * alone), a sum over the block's k in order starting from zero (the dot
+ * path: in SIMD lanes, then a fixed reduction tree), then C = sum (first
+ * block, beta 0) or C = C + sum. Nothing depends on the element's position
+ * in a tile, so results are bit-identical for any tiling of C, and C is
+ * never read when beta is 0 (it may hold NaN).
  */
 #include "pairnet/gemm.h"
 #include "pairnet/pool.h"
