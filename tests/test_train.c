@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "pairnet/pool.h"
 #include "pairnet/train.h"
 
 static pn_mnist m;
@@ -29,8 +30,8 @@ static pn_mnist *mnist(void)
     return state == 1 ? &m : NULL;
 }
 
-static int train(const char *model, size_t epochs, double lr, uint64_t seed, pn_round_rec *rec,
-                 pn_err *err)
+static int train_on(const char *model, size_t epochs, double lr, uint64_t seed, pn_pool *pool,
+                    pn_round_rec *rec, pn_err *err)
 {
     pn_train_cfg cfg;
     pn_round_data d;
@@ -41,9 +42,36 @@ static int train(const char *model, size_t epochs, double lr, uint64_t seed, pn_
     int rc = pn_round_data_make(mnist(), cfg.n_pairs, seed, &d, err);
     if (rc != PN_OK)
         return rc;
-    rc = pn_train_round(&d, &cfg, seed, NULL, NULL, rec, err);
+    rc = pn_train_round(&d, &cfg, seed, pool, NULL, rec, err);
     pn_round_data_free(&d);
     return rc;
+}
+
+static int train(const char *model, size_t epochs, double lr, uint64_t seed, pn_round_rec *rec,
+                 pn_err *err)
+{
+    return train_on(model, epochs, lr, seed, NULL, rec, err);
+}
+
+/* Threads split GEMM tiles, channels and planes, never a sum: the same bits
+ * come out of one thread and of three. */
+static void train_same_bits_for_any_threads(void)
+{
+    if (!mnist())
+        return;
+    pn_pool *pool = pn_pool_new(3);
+    CHECK(pool != NULL);
+    pn_round_rec a, b;
+    pn_err err;
+    CHECK(train_on("cnn_ws_al", 2, 0, 1, NULL, &a, &err) == PN_OK);
+    CHECK(train_on("cnn_ws_al", 2, 0, 1, pool, &b, &err) == PN_OK);
+    CHECK_MSG(a.epochs[1].loss == b.epochs[1].loss && a.test_acc == b.test_acc &&
+                  a.train_acc == b.train_acc,
+              "1 thread: loss %.9g test %.4f; 3 threads: loss %.9g test %.4f", a.epochs[1].loss,
+              a.test_acc, b.epochs[1].loss, b.test_acc);
+    pn_round_rec_free(&a);
+    pn_round_rec_free(&b);
+    pn_pool_free(pool);
 }
 
 static void e2e_cnn_ws_al_learns(void)
@@ -234,6 +262,7 @@ void suite_train(void)
 {
     RUN(e2e_cnn_ws_al_learns);
     RUN(train_is_deterministic_per_seed);
+    RUN(train_same_bits_for_any_threads);
     RUN(train_reports_divergence);
     RUN(bench_same_table_for_any_jobs);
     RUN(bench_resumes_from_torn_journal);

@@ -55,6 +55,19 @@ void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                     const float *xhat, const float *istd, const float *gamma,
                     size_t B, size_t C, size_t S);
 
+/* The same on channels [c0, c1) only: channels are independent, so
+ * threads can take disjoint ranges. */
+void pn_bn_forward_train_part(float *out, float *xhat, float *istd, float *run_mean,
+                              float *run_var, const float *in, const float *gamma,
+                              const float *beta, size_t B, size_t C, size_t S, pn_bn_cfg cfg,
+                              size_t c0, size_t c1);
+void pn_bn_forward_eval_part(float *out, const float *in, const float *gamma, const float *beta,
+                             const float *run_mean, const float *run_var, size_t B, size_t C,
+                             size_t S, pn_bn_cfg cfg, size_t c0, size_t c1);
+void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
+                         const float *xhat, const float *istd, const float *gamma, size_t B,
+                         size_t C, size_t S, size_t c0, size_t c1);
+
 /* ---- activation (src/ops/activation.c) ---- n elements */
 void pn_relu_forward(float *out, const float *in, size_t n);
 /* uses the output: d/dx relu is 1 where out > 0 (0 at the kink) */

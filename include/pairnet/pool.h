@@ -17,6 +17,13 @@ void pn_pool_free(pn_pool *p);
 size_t pn_pool_size(const pn_pool *p); /* 1 for NULL */
 void pn_pool_run(pn_pool *p, size_t n, pn_task_fn fn, void *ctx);
 
+/* fn(ctx, begin, end) over [0, n) cut into one contiguous part per thread;
+ * the parts depend only on n and the pool size, and each element belongs to
+ * exactly one part, so per-element results do not depend on threading.
+ * (src/core/pool_for.c) */
+typedef void (*pn_range_fn)(void *ctx, size_t begin, size_t end);
+void pn_pool_for(pn_pool *p, size_t n, pn_range_fn fn, void *ctx);
+
 /* Online CPUs (at least 1). */
 size_t pn_cpu_count(void);
 

@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/graph.h"
 
+#include "pairnet/pool.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,11 +367,77 @@ void pn_graph_set_label(pn_graph *g, size_t batch, size_t i, uint8_t target, uin
 
 /* ---- running ---- */
 
+/* ---- the memory-bound layers, split over the pool ----
+ * Each part writes its own channels, planes or elements, so the result is
+ * the same for any thread count. */
+
+typedef struct node_job {
+    pn_graph *g;
+    pn_node *n;
+    size_t rows;
+    int training;
+} node_job;
+
+static void bn_forward_part(void *arg, size_t c0, size_t c1)
+{
+    const node_job *j = arg;
+    pn_node *n = j->n;
+    const pn_node *a = &j->g->nodes[n->in[0]];
+    float *P = j->g->params, *st = j->g->state + n->s_off;
+    if (j->training)
+        pn_bn_forward_train_part(n->val, n->save, n->work, st, st + n->c, a->val, P + n->w_off,
+                                 P + n->b_off, j->rows, n->c, n->h * n->w, j->g->bn, c0, c1);
+    else
+        pn_bn_forward_eval_part(n->val, a->val, P + n->w_off, P + n->b_off, st, st + n->c,
+                                j->rows, n->c, n->h * n->w, j->g->bn, c0, c1);
+}
+
+static void bn_backward_part(void *arg, size_t c0, size_t c1)
+{
+    const node_job *j = arg;
+    pn_node *n = j->n, *a = &j->g->nodes[n->in[0]];
+    float *P = j->g->params, *G = j->g->grads;
+    pn_bn_backward_part(a->needs_grad ? a->grad : NULL, G + n->w_off, G + n->b_off, n->grad,
+                        n->save, n->work, P + n->w_off, j->rows, n->c, n->h * n->w, c0, c1);
+}
+
+static void relu_forward_part(void *arg, size_t b, size_t e)
+{
+    const node_job *j = arg;
+    pn_relu_forward(j->n->val + b, j->g->nodes[j->n->in[0]].val + b, e - b);
+}
+
+static void relu_backward_part(void *arg, size_t b, size_t e)
+{
+    const node_job *j = arg;
+    pn_relu_backward(j->g->nodes[j->n->in[0]].grad + b, j->n->grad + b, j->n->val + b, e - b);
+}
+
+/* planes [p0, p1) of the B*C maps */
+static void pool_forward_part(void *arg, size_t p0, size_t p1)
+{
+    const node_job *j = arg;
+    const pn_node *n = j->n, *a = &j->g->nodes[n->in[0]];
+    const size_t in_plane = a->h * a->w, out_plane = n->h * n->w;
+    pn_maxpool2_forward(n->val + p0 * out_plane, n->save + p0 * out_plane,
+                        a->val + p0 * in_plane, 1, p1 - p0, a->h, a->w);
+}
+
+static void pool_backward_part(void *arg, size_t p0, size_t p1)
+{
+    const node_job *j = arg;
+    const pn_node *n = j->n, *a = &j->g->nodes[n->in[0]];
+    const size_t in_plane = a->h * a->w, out_plane = n->h * n->w;
+    pn_maxpool2_backward(a->grad + p0 * in_plane, n->grad + p0 * out_plane,
+                         n->save + p0 * out_plane, 1, p1 - p0, a->h, a->w);
+}
+
 static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
 {
     const pn_node *a = n->n_in ? &g->nodes[n->in[0]] : NULL;
     const size_t R = rows_of(n, B);
     float *P = g->params;
+    node_job job = {g, n, R, training};
     switch (n->op) {
     case PN_OP_INPUT:
         break;
@@ -381,21 +449,14 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
         pn_conv2d_forward(g->pool, n->val, n->save, n->work, a->val, P + n->w_off, P + n->b_off,
                           R, a->c, a->h, a->w, n->c, n->p.conv.k);
         break;
-    case PN_OP_BATCHNORM: {
-        float *st = g->state + n->s_off;
-        if (training)
-            pn_bn_forward_train(n->val, n->save, n->work, st, st + n->c, a->val, P + n->w_off,
-                                P + n->b_off, R, n->c, n->h * n->w, g->bn);
-        else
-            pn_bn_forward_eval(n->val, a->val, P + n->w_off, P + n->b_off, st, st + n->c, R,
-                               n->c, n->h * n->w, g->bn);
+    case PN_OP_BATCHNORM:
+        pn_pool_for(g->pool, n->c, bn_forward_part, &job);
         break;
-    }
     case PN_OP_RELU:
-        pn_relu_forward(n->val, a->val, R * row_size(n));
+        pn_pool_for(g->pool, R * row_size(n), relu_forward_part, &job);
         break;
     case PN_OP_MAXPOOL2:
-        pn_maxpool2_forward(n->val, n->save, a->val, R, a->c, a->h, a->w);
+        pn_pool_for(g->pool, R * n->c, pool_forward_part, &job);
         break;
     case PN_OP_SELECT:
         pn_select_forward(n->val, a->val, R, a->c, n->p.select.channel, row_size(n));
@@ -452,6 +513,7 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
     const size_t R = rows_of(n, B);
     float *P = g->params, *G = g->grads;
     float *da = a && a->needs_grad ? a->grad : NULL;
+    node_job job = {g, n, R, 1};
     switch (n->op) {
     case PN_OP_INPUT:
         break;
@@ -465,16 +527,15 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
                            n->p.conv.k);
         break;
     case PN_OP_BATCHNORM:
-        pn_bn_backward(da, G + n->w_off, G + n->b_off, n->grad, n->save, n->work, P + n->w_off,
-                       R, n->c, n->h * n->w);
+        pn_pool_for(g->pool, n->c, bn_backward_part, &job);
         break;
     case PN_OP_RELU:
         if (da)
-            pn_relu_backward(da, n->grad, n->val, R * row_size(n));
+            pn_pool_for(g->pool, R * row_size(n), relu_backward_part, &job);
         break;
     case PN_OP_MAXPOOL2:
         if (da)
-            pn_maxpool2_backward(da, n->grad, n->save, R, a->c, a->h, a->w);
+            pn_pool_for(g->pool, R * n->c, pool_backward_part, &job);
         break;
     case PN_OP_SELECT:
         if (da)

@@ -57,12 +57,13 @@ static double dot_run(const float *a, const float *b, size_t n)
     return s;
 }
 
-void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, float *run_var,
-                         const float *in, const float *gamma, const float *beta,
-                         size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+void pn_bn_forward_train_part(float *out, float *xhat, float *istd, float *run_mean,
+                              float *run_var, const float *in, const float *gamma,
+                              const float *beta, size_t B, size_t C, size_t S, pn_bn_cfg cfg,
+                              size_t c0, size_t c1)
 {
     const size_t m = B * S;
-    for (size_t c = 0; c < C; c++) {
+    for (size_t c = c0; c < c1; c++) {
         double sum = 0.0;
         for (size_t b = 0; b < B; b++)
             sum += sum_run(in + (b * C + c) * S, S);
@@ -88,11 +89,11 @@ void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, 
     }
 }
 
-void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
-                        const float *run_mean, const float *run_var,
-                        size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+void pn_bn_forward_eval_part(float *out, const float *in, const float *gamma, const float *beta,
+                             const float *run_mean, const float *run_var, size_t B, size_t C,
+                             size_t S, pn_bn_cfg cfg, size_t c0, size_t c1)
 {
-    for (size_t c = 0; c < C; c++) {
+    for (size_t c = c0; c < c1; c++) {
         const float scale = gamma[c] / sqrtf(run_var[c] + cfg.eps);
         const float shift = beta[c] - run_mean[c] * scale;
         for (size_t b = 0; b < B; b++) {
@@ -103,12 +104,12 @@ void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const f
     }
 }
 
-void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *xhat, const float *istd, const float *gamma,
-                    size_t B, size_t C, size_t S)
+void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
+                         const float *xhat, const float *istd, const float *gamma, size_t B,
+                         size_t C, size_t S, size_t c0, size_t c1)
 {
     const size_t m = B * S;
-    for (size_t c = 0; c < C; c++) {
+    for (size_t c = c0; c < c1; c++) {
         double sd = 0.0, sdx = 0.0;
         for (size_t b = 0; b < B; b++) {
             const size_t o = (b * C + c) * S;
@@ -128,4 +129,26 @@ void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                 din[o + s] += k * (dout[o + s] - mdy - xhat[o + s] * mdx);
         }
     }
+}
+
+void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, float *run_var,
+                         const float *in, const float *gamma, const float *beta,
+                         size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+{
+    pn_bn_forward_train_part(out, xhat, istd, run_mean, run_var, in, gamma, beta, B, C, S, cfg,
+                             0, C);
+}
+
+void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                        const float *run_mean, const float *run_var,
+                        size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+{
+    pn_bn_forward_eval_part(out, in, gamma, beta, run_mean, run_var, B, C, S, cfg, 0, C);
+}
+
+void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *xhat, const float *istd, const float *gamma,
+                    size_t B, size_t C, size_t S)
+{
+    pn_bn_backward_part(din, dgamma, dbeta, dout, xhat, istd, gamma, B, C, S, 0, C);
 }

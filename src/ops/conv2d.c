@@ -1,40 +1,56 @@
 /* Conv2d as im2col + one GEMM over the whole batch: the GEMM sees
  * N = B*OH*OW columns instead of OH*OW, which is what keeps it efficient for
  * the 4x4 output maps of the second layer. The GEMM writes channel-major
- * [F, B*OH*OW]; a cheap transpose puts it back in NCHW. */
+ * [F, B*OH*OW]; a cheap transpose puts it back in NCHW. The copies are split
+ * over the pool by im2col row, input channel (col2im) or output channel
+ * (transposes): disjoint writes, so any thread count gives the same bits. */
 #include <string.h>
 
 #include "pairnet/gemm.h"
 #include "pairnet/ops.h"
+#include "pairnet/pool.h"
 
-void pn_im2col(float *col, const float *in, size_t B, size_t C, size_t H, size_t W, size_t k)
+typedef struct conv_shape {
+    float *dst;
+    const float *src;
+    const float *bias; /* forward transpose: added on the way */
+    float *db;         /* backward transpose: bias gradient */
+    size_t B, C, H, W, k, F, P;
+} conv_shape;
+
+/* rows [r0, r1) of col, row r = (c, ki, kj): the first layer has one input
+ * channel but nine rows to share out */
+static void im2col_part(void *arg, size_t r0, size_t r1)
 {
-    const size_t OH = H - k + 1, OW = W - k + 1, N = B * OH * OW;
-    for (size_t c = 0; c < C; c++)
-        for (size_t ki = 0; ki < k; ki++)
-            for (size_t kj = 0; kj < k; kj++) {
-                float *row = col + ((c * k + ki) * k + kj) * N;
-                for (size_t b = 0; b < B; b++) {
-                    const float *src = in + ((b * C + c) * H + ki) * W + kj;
-                    for (size_t oy = 0; oy < OH; oy++) {
-                        memcpy(row, src + oy * W, OW * sizeof *row);
-                        row += OW;
-                    }
-                }
+    const conv_shape *s = arg;
+    const size_t OH = s->H - s->k + 1, OW = s->W - s->k + 1, N = s->B * OH * OW, k = s->k;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t c = r / (k * k), ki = r / k % k, kj = r % k;
+        float *row = s->dst + r * N;
+        for (size_t b = 0; b < s->B; b++) {
+            const float *src = s->src + ((b * s->C + c) * s->H + ki) * s->W + kj;
+            for (size_t oy = 0; oy < OH; oy++) {
+                memcpy(row, src + oy * s->W, OW * sizeof *row);
+                row += OW;
             }
+        }
+    }
 }
 
-void pn_col2im_add(float *din, const float *col, size_t B, size_t C, size_t H, size_t W, size_t k)
+/* input channels [c0, c1): the rows of one channel add into the same
+ * pixels, so a channel is never split */
+static void col2im_part(void *arg, size_t c0, size_t c1)
 {
-    const size_t OH = H - k + 1, OW = W - k + 1, N = B * OH * OW;
-    for (size_t c = 0; c < C; c++)
+    const conv_shape *s = arg;
+    const size_t OH = s->H - s->k + 1, OW = s->W - s->k + 1, N = s->B * OH * OW, k = s->k;
+    for (size_t c = c0; c < c1; c++)
         for (size_t ki = 0; ki < k; ki++)
             for (size_t kj = 0; kj < k; kj++) {
-                const float *row = col + ((c * k + ki) * k + kj) * N;
-                for (size_t b = 0; b < B; b++) {
-                    float *dst = din + ((b * C + c) * H + ki) * W + kj;
+                const float *row = s->src + ((c * k + ki) * k + kj) * N;
+                for (size_t b = 0; b < s->B; b++) {
+                    float *dst = s->dst + ((b * s->C + c) * s->H + ki) * s->W + kj;
                     for (size_t oy = 0; oy < OH; oy++) {
-                        float *d = dst + oy * W;
+                        float *d = dst + oy * s->W;
                         for (size_t ox = 0; ox < OW; ox++)
                             d[ox] += row[ox];
                         row += OW;
@@ -43,20 +59,61 @@ void pn_col2im_add(float *din, const float *col, size_t B, size_t C, size_t H, s
             }
 }
 
+/* ycn [F, B*P] + bias -> out [B, F, P] */
+static void scatter_part(void *arg, size_t f0, size_t f1)
+{
+    const conv_shape *s = arg;
+    const size_t N = s->B * s->P;
+    for (size_t f = f0; f < f1; f++)
+        for (size_t b = 0; b < s->B; b++) {
+            const float *src = s->src + f * N + b * s->P;
+            float *dst = s->dst + (b * s->F + f) * s->P;
+            for (size_t p = 0; p < s->P; p++)
+                dst[p] = src[p] + s->bias[f];
+        }
+}
+
+/* dout [B, F, P] -> ycn [F, B*P], and the bias gradient on the way */
+static void gather_part(void *arg, size_t f0, size_t f1)
+{
+    const conv_shape *s = arg;
+    const size_t N = s->B * s->P;
+    for (size_t f = f0; f < f1; f++) {
+        float sum = 0.0f;
+        for (size_t b = 0; b < s->B; b++) {
+            const float *src = s->src + (b * s->F + f) * s->P;
+            float *dst = s->dst + f * N + b * s->P;
+            for (size_t p = 0; p < s->P; p++) {
+                dst[p] = src[p];
+                sum += src[p];
+            }
+        }
+        s->db[f] += sum;
+    }
+}
+
+void pn_im2col(float *col, const float *in, size_t B, size_t C, size_t H, size_t W, size_t k)
+{
+    conv_shape s = {col, in, NULL, NULL, B, C, H, W, k, 0, 0};
+    im2col_part(&s, 0, C * k * k);
+}
+
+void pn_col2im_add(float *din, const float *col, size_t B, size_t C, size_t H, size_t W, size_t k)
+{
+    conv_shape s = {din, col, NULL, NULL, B, C, H, W, k, 0, 0};
+    col2im_part(&s, 0, C);
+}
+
 void pn_conv2d_forward(struct pn_pool *pool, float *out, float *col, float *ycn,
                        const float *in, const float *w, const float *b,
                        size_t B, size_t C, size_t H, size_t W, size_t F, size_t k)
 {
     const size_t P = (H - k + 1) * (W - k + 1), K = C * k * k, N = B * P;
-    pn_im2col(col, in, B, C, H, W, k);
+    conv_shape s = {col, in, NULL, NULL, B, C, H, W, k, F, P};
+    pn_pool_for(pool, K, im2col_part, &s);
     pn_gemm_par(pool, 0, 0, F, N, K, w, K, col, N, 0.0f, ycn, N); /* ycn[F,N] */
-    for (size_t f = 0; f < F; f++)
-        for (size_t s = 0; s < B; s++) {
-            const float *src = ycn + f * N + s * P;
-            float *dst = out + (s * F + f) * P;
-            for (size_t p = 0; p < P; p++)
-                dst[p] = src[p] + b[f];
-        }
+    conv_shape t = {out, ycn, b, NULL, B, C, H, W, k, F, P};
+    pn_pool_for(pool, F, scatter_part, &t);
 }
 
 void pn_conv2d_backward(struct pn_pool *pool, float *din, float *dw, float *db,
@@ -65,24 +122,14 @@ void pn_conv2d_backward(struct pn_pool *pool, float *din, float *dw, float *db,
                         size_t F, size_t k)
 {
     const size_t P = (H - k + 1) * (W - k + 1), K = C * k * k, N = B * P;
-    /* gather dout [B,F,P] into channel-major ycn [F, B*P] */
-    for (size_t f = 0; f < F; f++) {
-        float sum = 0.0f;
-        for (size_t s = 0; s < B; s++) {
-            const float *src = dout + (s * F + f) * P;
-            float *dst = ycn + f * N + s * P;
-            for (size_t p = 0; p < P; p++) {
-                dst[p] = src[p];
-                sum += src[p];
-            }
-        }
-        db[f] += sum;
-    }
+    conv_shape g = {ycn, dout, NULL, db, B, C, H, W, k, F, P};
+    pn_pool_for(pool, F, gather_part, &g);
     /* dw[F,K] += ycn[F,N] * col[K,N]^T */
     pn_gemm_par(pool, 0, 1, F, K, N, ycn, N, col, N, 1.0f, dw, K);
     if (din) {
         /* dcol[K,N] = w[F,K]^T * ycn[F,N] */
         pn_gemm_par(pool, 1, 0, K, N, F, w, K, ycn, N, 0.0f, dcol, N);
-        pn_col2im_add(din, dcol, B, C, H, W, k);
+        conv_shape c = {din, dcol, NULL, NULL, B, C, H, W, k, F, P};
+        pn_pool_for(pool, C, col2im_part, &c);
     }
 }
