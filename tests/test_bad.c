@@ -22,6 +22,7 @@
 #define BAD_SCRIPT "tests/make-bad.sh"
 #define BAD_EXPECTED "tests/bad/EXPECTED"
 #define BAD_MAX_CASES 128
+#define BAD_TIMEOUT 10 /* seconds per run of the binary */
 
 typedef struct bad_case {
     char name[64];
@@ -58,13 +59,17 @@ static void slurp_text(const char *path, char *buf, size_t cap)
     fclose(f);
 }
 
-/* Runs `$PAIRNET_BIN <args>` (args already quoted for the shell) into res. */
+/* Runs `$PAIRNET_BIN <args>` (args already quoted for the shell) into res,
+ * killed after BAD_TIMEOUT seconds: a refusal takes well under a second (a
+ * few under ASan), and an input that hangs the binary must fail the test, not
+ * stop the suite. coreutils' timeout exits with 124 then. */
 static void run_bin(const char *bin, const char *args)
 {
     char cmd[4096], out[600], err[600];
     snprintf(out, sizeof out, "%s/bad.out", t_tmp_dir());
     snprintf(err, sizeof err, "%s/bad.err", t_tmp_dir());
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s' </dev/null", bin, args, out, err);
+    snprintf(cmd, sizeof cmd, "timeout -k 2 %d '%s' %s >'%s' 2>'%s' </dev/null", BAD_TIMEOUT,
+             bin, args, out, err);
     int st = system(cmd);
     res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     slurp_text(out, res.out, sizeof res.out);
@@ -241,6 +246,8 @@ static int broken_file(const char *dir, const char *case_name, char *name, size_
 /* Checks res against case c, whose message must also contain `names`. */
 static void check_result(const bad_case *c, const char *prefix, const char *names)
 {
+    CHECK_MSG(res.status != 124, "%s: still running after %d s, killed (a hang?)", c->name,
+              BAD_TIMEOUT);
     CHECK_MSG(res.status == c->status, "%s: exit %d, want %d (stderr: %s)", c->name, res.status,
               c->status, res.err);
     CHECK_MSG(one_line(res.err, prefix), "%s: stderr is not one line starting with '%s': '%s'",

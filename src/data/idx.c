@@ -33,7 +33,7 @@ static int read_whole(const char *path, uint8_t **buf, size_t *len, pn_err *err)
     struct stat st;
     *buf = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block: it is refused below */
     if (fd < 0)
         return pn_fail(err, PN_ERR_DATA, "%s: cannot open: %s (run scripts/get-mnist.sh, or "
                        "point --data / PAIRNET_DATA at the MNIST directory)", path, strerror(errno));
