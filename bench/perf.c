@@ -16,15 +16,9 @@
 #include "pairnet/peak.h"
 #include "pairnet/pool.h"
 #include "pairnet/train.h"
+#include "pairnet/timer.h"
 
 #define PAIRS 1000
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -37,7 +31,7 @@ static int cmp_double(const void *a, const void *b)
 static double epoch(pn_graph *g, pn_sgd *sgd, const float *x, size_t bs)
 {
     const size_t S = 2 * 196;
-    const double t0 = now();
+    const double t0 = pn_now();
     for (size_t at = 0; at < PAIRS; at += bs) {
         const size_t n = PAIRS - at < bs ? PAIRS - at : bs;
         memcpy(pn_graph_input(g), x + at * S, n * S * sizeof *x);
@@ -49,7 +43,7 @@ static double epoch(pn_graph *g, pn_sgd *sgd, const float *x, size_t bs)
         pn_graph_backward(g);
         pn_sgd_step(sgd, g->params, g->grads, 0.01f);
     }
-    return now() - t0;
+    return pn_now() - t0;
 }
 
 static void profile(pn_graph *g, size_t epochs)

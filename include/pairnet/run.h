@@ -34,6 +34,13 @@ typedef struct pn_cli_opts {
 
 void pn_cli_defaults(pn_cli_opts *o);
 
+struct pn_train_cfg;
+struct pn_model_info;
+/* The training configuration a command line asks for, for model m: the
+ * model's defaults overridden by every option given. */
+void pn_train_cfg_from_opts(struct pn_train_cfg *c, const pn_cli_opts *o,
+                            const struct pn_model_info *m);
+
 /* Set by the SIGINT handler that the commands install. */
 extern volatile sig_atomic_t pn_interrupted;
 void pn_install_sigint(void);

@@ -2,6 +2,7 @@
 #include "pairnet/graph.h"
 
 #include "pairnet/pool.h"
+#include "pairnet/timer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -486,23 +487,16 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
     }
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 float pn_graph_forward(pn_graph *g, size_t batch, int training)
 {
     g->batch = batch;
     for (size_t i = 0; i < g->n_nodes; i++) {
         if (!training && !g->nodes[i].for_output)
             continue;
-        const double t = g->prof ? now() : 0.0;
+        const double t = g->prof ? pn_now() : 0.0;
         forward_node(g, &g->nodes[i], batch, training);
         if (g->prof)
-            g->prof[2 * i] += now() - t;
+            g->prof[2 * i] += pn_now() - t;
     }
     return training ? g->nodes[g->loss].val[0] : 0.0f;
 }
@@ -578,10 +572,10 @@ void pn_graph_backward(pn_graph *g)
     for (size_t i = g->n_nodes; i-- > 0;) {
         if (!g->nodes[i].needs_grad)
             continue;
-        const double t = g->prof ? now() : 0.0;
+        const double t = g->prof ? pn_now() : 0.0;
         backward_node(g, &g->nodes[i], B);
         if (g->prof)
-            g->prof[2 * i + 1] += now() - t;
+            g->prof[2 * i + 1] += pn_now() - t;
     }
 }
 

@@ -16,6 +16,7 @@
 #include "pairnet/results.h"
 #include "pairnet/run.h"
 #include "pairnet/train.h"
+#include "pairnet/timer.h"
 
 typedef struct bench {
     const pn_cli_opts *o;
@@ -196,13 +197,6 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     return PN_OK;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void bench_free(bench *b)
 {
     if (b->recs)
@@ -248,19 +242,7 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     for (size_t m = 0; m < b.n_models; m++) {
         names[m] = o->n_models ? o->models[m] : all[m];
         const pn_model_info *mi = pn_model_find(names[m]);
-        pn_train_cfg *c = &b.cfg[m];
-        pn_train_cfg_default(c, mi);
-        c->mopts.aux_weight = (float)o->aux_weight;
-        if (o->lr > 0)
-            c->lr = o->lr;
-        if (o->bs > 0)
-            c->bs = o->bs;
-        c->epochs = o->epochs;
-        c->momentum = o->momentum;
-        c->weight_decay = o->weight_decay;
-        c->lr_step = o->lr_step;
-        c->lr_gamma = o->lr_gamma;
-        c->eval_epochs = !o->eval_final;
+        pn_train_cfg_from_opts(&b.cfg[m], o, mi);
     }
     const char *dir = o->out ? o->out : "results";
     char path[4096], config[2048];
@@ -300,7 +282,7 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     }
     pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, o->epochs, done);
     pn_install_sigint();
-    const double t0 = now();
+    const double t0 = pn_now();
     size_t jobs = o->threads ? o->threads : 1;
     pthread_t th[256];
     size_t started = 0;
@@ -311,7 +293,7 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     pn_progress_end(&b.prog);
-    const double wall = now() - t0;
+    const double wall = pn_now() - t0;
     size_t finished = 0, diverged = 0;
     for (size_t i = 0; i < n; i++) {
         finished += (size_t)b.have[i];

@@ -55,8 +55,7 @@ static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
     fflush(stdout);
 }
 
-/* The configuration of a command line for model m. */
-static void cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m)
+void pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m)
 {
     pn_train_cfg_default(c, m);
     c->mopts.aux_weight = (float)o->aux_weight;
@@ -76,7 +75,7 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
 {
     const pn_model_info *m = pn_model_find(o->models[0]);
     pn_train_cfg cfg;
-    cfg_from_opts(&cfg, o, m);
+    pn_train_cfg_from_opts(&cfg, o, m);
     const char *dir = pn_mnist_dir(o->data);
     pn_mnist data;
     int rc = pn_mnist_load(dir, &data, err);

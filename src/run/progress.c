@@ -1,17 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/progress.h"
+#include "pairnet/timer.h"
 
 #include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void hms(char *buf, size_t cap, double s)
 {
@@ -60,7 +54,7 @@ void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *co
         p->done[i] = done[i];
         p->resumed += done[i];
     }
-    p->t0 = now();
+    p->t0 = pn_now();
     if (p->resumed)
         fprintf(out, "resuming: %zu of %zu rounds already finished\n", p->resumed,
                 n_models * rounds);
@@ -68,7 +62,7 @@ void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *co
 
 static void draw(pn_progress *p, int force)
 {
-    const double t = now();
+    const double t = pn_now();
     if (!p->tty || (!force && t - p->last_draw < 0.25))
         return;
     p->last_draw = t;
@@ -112,7 +106,7 @@ void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r)
         draw(p, 1);
         return;
     }
-    const double t = now() - p->t0;
+    const double t = pn_now() - p->t0;
     char el[32], et[32];
     hms(el, sizeof el, t);
     hms(et, sizeof et, eta(p, t));

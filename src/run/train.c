@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "pairnet/optim.h"
+#include "pairnet/timer.h"
 
 void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
 {
@@ -53,13 +54,6 @@ void pn_round_rec_free(pn_round_rec *r)
     free(r->epochs);
     r->epochs = NULL;
     r->n_epochs = 0;
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Copies pairs order[0..n) of p into the graph's input and label buffers. */
@@ -110,7 +104,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
     snprintf(out->model, sizeof out->model, "%s", cfg->model->name);
     out->seed = seed;
     out->train_acc = out->test_acc = NAN;
-    const double t0 = now();
+    const double t0 = pn_now();
     const size_t N = d->train.n, bs = cfg->bs;
     pn_sgd sgd = {0};
     size_t *order = malloc(N * sizeof *order);
@@ -133,7 +127,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
         order[i] = i;
 
     for (size_t e = 0; e < cfg->epochs && rc == PN_OK; e++) {
-        const double te = now();
+        const double te = pn_now();
         const double lr = pn_lr_at(cfg->lr, e, cfg->lr_step, cfg->lr_gamma);
         double loss_sum = 0.0;
         pn_rng_shuffle(&shuf, order, N, N);
@@ -175,7 +169,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
             er->train_acc = pn_evaluate(g, &d->train);
             er->test_acc = pn_evaluate(g, &d->test);
         }
-        er->seconds = now() - te;
+        er->seconds = pn_now() - te;
         out->n_epochs = e + 1;
         if (e + 1 == cfg->epochs) {
             out->train_acc = er->train_acc;
@@ -185,7 +179,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
             hooks->on_epoch(hooks->ctx, out, er);
     }
 done:
-    out->seconds = now() - t0;
+    out->seconds = pn_now() - t0;
     pn_sgd_free(&sgd);
     free(order);
     if (hooks->keep && rc == PN_OK)
