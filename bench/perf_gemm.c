@@ -42,20 +42,29 @@ static void fill(float *x, size_t n, unsigned seed)
     }
 }
 
+/* One call: pn_gemm without a pool, pn_gemm_par with one. */
+static void call_gemm(pn_pool *pool, const shape *s, const float *A, const float *B, float *C)
+{
+    size_t lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
+    if (pool)
+        pn_gemm_par(pool, s->ta, s->tb, s->M, s->N, s->K, A, lda, B, ldb, 0.0f, C, s->N);
+    else
+        pn_gemm(s->ta, s->tb, s->M, s->N, s->K, A, lda, B, ldb, 0.0f, C, s->N);
+}
+
 /* Median seconds per call; runs for at least min_s and 11 calls, after two
  * warm-up calls (page faults, thread wake-up, caches). */
 static double time_gemm(pn_pool *pool, const shape *s, const float *A, const float *B, float *C,
                         double min_s)
 {
     static double t[MAX_REPS];
-    size_t lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
     for (int w = 0; w < 2; w++)
-        pn_gemm_par(pool, s->ta, s->tb, s->M, s->N, s->K, A, lda, B, ldb, 0.0f, C, s->N);
+        call_gemm(pool, s, A, B, C);
     size_t n = 0;
     double start = now_s();
     while (n < MAX_REPS && (n < 11 || now_s() - start < min_s)) {
         double t0 = now_s();
-        pn_gemm_par(pool, s->ta, s->tb, s->M, s->N, s->K, A, lda, B, ldb, 0.0f, C, s->N);
+        call_gemm(pool, s, A, B, C);
         t[n++] = now_s() - t0;
     }
     qsort(t, n, sizeof *t, cmp_double);

@@ -108,6 +108,10 @@ static int check_gemm(problem *p, float beta)
                 ok = 0;
             }
     }
+    if (ok && p->C[p->M * p->ldc] != SENTINEL) {
+        CHECK_MSG(0, "M=%zu N=%zu K=%zu: wrote past the end of C", p->M, p->N, p->K);
+        ok = 0;
+    }
     free(ref);
     return ok;
 }

@@ -4,8 +4,6 @@
  * [F, B*OH*OW]; a cheap transpose puts it back in NCHW. The copies are split
  * over the pool by im2col row, input channel (col2im) or output channel
  * (transposes): disjoint writes, so any thread count gives the same bits. */
-#include <string.h>
-
 #include "pairnet/gemm.h"
 #include "pairnet/ops.h"
 #include "pairnet/pool.h"
@@ -29,10 +27,11 @@ static void im2col_part(void *arg, size_t r0, size_t r1)
         float *row = s->dst + r * N;
         for (size_t b = 0; b < s->B; b++) {
             const float *src = s->src + ((b * s->C + c) * s->H + ki) * s->W + kj;
-            for (size_t oy = 0; oy < OH; oy++) {
-                memcpy(row, src + oy * s->W, OW * sizeof *row);
-                row += OW;
-            }
+            /* runs of OW = 4 or 12 floats: a loop the compiler unrolls
+             * beats a memcpy call per run */
+            for (size_t oy = 0; oy < OH; oy++, row += OW)
+                for (size_t ox = 0; ox < OW; ox++)
+                    row[ox] = src[oy * s->W + ox];
         }
     }
 }

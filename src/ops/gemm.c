@@ -5,9 +5,9 @@
  * element does not depend on how pn_gemm_par splits the work):
  *
  *  - packed (Goto/BLIS): K is cut into blocks of at most KC_MAX. Per K
- *    block, a block of op(B) of at most 512 KiB (half of L2) is made ready:
- *    packed into NR-wide slivers, or, when B needs no transpose, read in
- *    place. Then each MR-high sliver of op(A) is packed (it stays in L1)
+ *    block, a block of op(B) of at most 256 KiB (L2 is 1 MiB) is made
+ *    ready: packed into NR-wide slivers, or, when B needs no transpose,
+ *    read in place. Then each MR-high sliver of op(A) is packed (it stays in L1)
  *    and multiplied into every B sliver by an MR x NR register-blocked
  *    micro-kernel. Packing absorbs the four (ta, tb) layouts: an operand is
  *    either copied row by row or transposed in 8x8 SIMD blocks.
@@ -34,14 +34,20 @@
 
 /* ---- kernel selection ------------------------------------------------ */
 
-/* Measured on the target (2-core Zen 4, -O3 -march=native, see
- * bench/perf_gemm.c): Zen 4 executes a 512-bit FMA as two 256-bit halves,
- * so both widths have the same peak (~118 GFLOP/s per core), but the
- * AVX-512 build still wins on the GEMM shapes that matter: its 32 zmm
- * registers hold a larger 8x32 accumulator tile, so each loaded B vector
- * and broadcast A value feeds more FMAs, and half as many instructions are
- * needed per flop. AVX-512 is therefore the default when available;
- * defining PN_GEMM_AVX2 selects the 256-bit kernel for comparison. */
+/* Width: measured on the target (Zen 4, -O3 -march=native, bench/perf_gemm.c
+ * and the same shapes with PN_GEMM_AVX2 defined). Zen 4 runs a 512-bit FMA
+ * as two 256-bit halves, so both widths share one FMA peak (~118 GFLOP/s
+ * per core), yet AVX-512 is faster on the shapes that matter: 1 thread,
+ * GFLOP/s, AVX-512 8x32 vs AVX2 6x16:
+ *   conv1 fwd K=9 89 vs 66, conv1 wgrad 95 vs 64, conv2 fwd 103-110 vs
+ *   84-90, conv2 wgrad 101 vs 93, conv2 igrad 108 vs 91-101, linear
+ *   wgrad/igrad 110-114 vs 103-105; only linear fwd (nt 200x200x256) is
+ *   3-7% slower (98 vs 101).
+ * The 32 zmm registers hold a 16-accumulator tile, so each loaded B vector
+ * and broadcast A value feeds twice the flops, with half the instructions
+ * per flop; and the dot path's masked loads are native (AVX2 has only the
+ * slower vmaskmovps). AVX-512 is therefore the default; define
+ * PN_GEMM_AVX2 to build the 256-bit kernel instead. */
 #if defined(__AVX512F__) && !defined(PN_GEMM_AVX2)
 #define PN_AVX512 1
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -59,10 +65,7 @@
 #define PN_INLINE static inline
 #endif
 
-/* Micro-tile MR x NR. Blocking: K is cut into blocks of at most KC_MAX;
- * for each K block, a block of op(B) of up to PACK_B_FLOATS (512 KiB, half
- * of L2) is made ready, then each MR-high sliver of op(A) is packed (it
- * stays in L1) and multiplied by all the B slivers (streamed from L2). */
+/* Micro-tile MR x NR (see the top of the file for the blocking). */
 #if defined(PN_AVX512)
 /* 8 x 32: 16 zmm accumulators, 2 B loads and 8 broadcasts per 16 FMAs.
  * Measured against 12x32, 6x64, 8x48 and 4x64 on the layer shapes: best or
@@ -84,8 +87,11 @@ typedef __m256 vec;
 #define NR 8
 #endif
 
+/* KC_MAX 384: one K block for conv2's K = 288 and few C passes elsewhere;
+ * the B block (256 KiB) stays in L2 while the A slivers sweep over it, and
+ * 512 KiB measured no faster. */
 #define KC_MAX 384
-#define PACK_B_FLOATS (128 * 1024)
+#define PACK_B_FLOATS (64 * 1024)
 
 /* Dot path: register block DR x DC of C (8 x 3 measured ~5% faster than
  * 4 x 3 or 4 x 4 with AVX-512; 3 is also a divisor of the 9, 18 and 288
@@ -103,7 +109,8 @@ typedef __m256 vec;
 /* Below this many multiply-adds no packing pays for itself. */
 #define SMALL_MNK 8192
 
-/* Packing buffers: per thread, fixed size, never malloc'd. */
+/* Packing buffers: per thread, fixed size (268 KiB with AVX-512), never
+ * malloc'd. */
 _Alignas(64) static _Thread_local float pack_a[MR * KC_MAX];
 _Alignas(64) static _Thread_local float pack_b[PACK_B_FLOATS];
 
@@ -654,26 +661,35 @@ static void par_task(void *ctx, size_t t)
     run_block(j->g, j->p, i0, min_sz(i1, j->g->M), j0, min_sz(j1, j->g->N));
 }
 
-/* Picks the tile grid with the lowest estimated finishing time: rounds of
- * tiles per thread times the largest tile's compute plus its packing. */
+/* Estimated finishing time of a gm x gn grid: rounds of tiles per thread
+ * times the largest tile's multiply-adds plus its packing. */
+static size_t grid_cost(const par_job *j, size_t gm, size_t gn, size_t threads)
+{
+    size_t tm = ceil_div(j->um, gm) * j->p->am, tn = ceil_div(j->un, gn) * j->p->an;
+    return ceil_div(gm * gn, threads) * (tm * tn + PACK_COST * (tm + tn)) * j->g->K;
+}
+
+/* Picks the grid with the lowest estimated time, except that among grids
+ * within GRID_SLACK of it the one with the most tiles wins: with several
+ * tiles per thread, a thread that loses its core to another process holds
+ * up the others for one small tile instead of half the job. */
+#define GRID_SLACK 1.03
 static void choose_grid(par_job *j, size_t threads)
 {
-    size_t K = j->g->K, best = (size_t)-1;
-    size_t max_tiles = 4 * threads;
+    size_t max_tiles = 4 * threads, gm_max = min_sz(j->um, max_tiles);
+    size_t best = (size_t)-1;
+    for (size_t gm = 1; gm <= gm_max; gm++)
+        for (size_t gn = 1; gn <= min_sz(j->un, max_tiles / gm); gn++)
+            if (gm * gn >= threads && grid_cost(j, gm, gn, threads) < best)
+                best = grid_cost(j, gm, gn, threads);
     j->gm = j->gn = 1;
-    for (size_t gm = 1; gm <= min_sz(j->um, max_tiles); gm++)
-        for (size_t gn = 1; gn <= min_sz(j->un, max_tiles / gm); gn++) {
-            size_t tiles = gm * gn;
-            if (tiles < threads)
-                continue;
-            size_t tm = ceil_div(j->um, gm) * j->p->am, tn = ceil_div(j->un, gn) * j->p->an;
-            size_t cost = ceil_div(tiles, threads) * (tm * tn + PACK_COST * (tm + tn)) * K;
-            if (cost < best) {
-                best = cost;
+    for (size_t gm = 1; gm <= gm_max; gm++)
+        for (size_t gn = 1; gn <= min_sz(j->un, max_tiles / gm); gn++)
+            if (gm * gn >= threads && gm * gn > j->gm * j->gn &&
+                (double)grid_cost(j, gm, gn, threads) <= GRID_SLACK * (double)best) {
                 j->gm = gm;
                 j->gn = gn;
             }
-        }
 }
 
 void pn_gemm_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_t K,
