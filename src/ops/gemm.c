@@ -77,7 +77,7 @@ typedef __m512 vec;
 #elif defined(PN_AVX2)
 /* 6 x 16: 12 ymm accumulators + 2 B vectors + 1 broadcast of the 16
  * registers. (4 x 24 measured 2x slower: GCC then folds the three B loads
- * into the FMAs, 12 loads per 12 FMAs, and the load ports saturate.) */
+ * into the FMAs, 16 loads per 12 FMAs, and the load ports saturate.) */
 typedef __m256 vec;
 #define VW 8
 #define MR 6
@@ -608,7 +608,7 @@ static void run_block(const gemm_args *g, const plan *p, size_t i0, size_t i1, s
 static int prepare_c(size_t M, size_t N, size_t K, float beta, float *C, size_t ldc)
 {
     int accumulate = beta != 0;
-    if (K == 0 || (beta != 0 && beta != 1))
+    if (beta != 1 && (K == 0 || beta != 0))
         for (size_t i = 0; i < M; i++)
             for (size_t j = 0; j < N; j++) {
                 float *c = &C[i * ldc + j];
