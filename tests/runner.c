@@ -74,6 +74,17 @@ const char *t_data_dir(void)
 
 const char *t_tmp_dir(void) { return tmp_dir; }
 
+void t_read_file(const char *path, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
 static void rm_rf(const char *dir)
 {
     char cmd[512];

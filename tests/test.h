@@ -17,6 +17,8 @@ void t_run(const char *name, void (*fn)(void));
 const char *t_data_dir(void);
 /* Scratch directory for files a test writes (created by the runner). */
 const char *t_tmp_dir(void);
+/* Reads up to cap-1 bytes of path into buf, NUL-terminated ("" if unreadable). */
+void t_read_file(const char *path, char *buf, size_t cap);
 
 #define CHECK(cond)                                                  \
     do {                                                             \

@@ -48,17 +48,6 @@ static const char *const required[] = {
     "ckpt_wrong_magic", "ckpt_flip_header", "ckpt_flip_params", "ckpt_flip_crc",
     "ckpt_version2", "ckpt_unknown_model", "ckpt_param_count"};
 
-static void slurp_text(const char *path, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* Runs `$PAIRNET_BIN <args>` (args already quoted for the shell) into res,
  * killed after BAD_TIMEOUT seconds: a refusal takes well under a second (a
  * few under ASan), and an input that hangs the binary must fail the test, not
@@ -72,8 +61,8 @@ static void run_bin(const char *bin, const char *args)
              bin, args, out, err);
     int st = system(cmd);
     res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    slurp_text(out, res.out, sizeof res.out);
-    slurp_text(err, res.err, sizeof res.err);
+    t_read_file(out, res.out, sizeof res.out);
+    t_read_file(err, res.err, sizeof res.err);
 }
 
 /* s is exactly one non-empty line that starts with prefix. */
@@ -201,7 +190,7 @@ static int corpus(const char *data)
              "</dev/null", bin, data, BAD_SCRIPT, gen, log);
     int st = system(cmd);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        slurp_text(log, res.err, sizeof res.err);
+        t_read_file(log, res.err, sizeof res.err);
         CHECK_MSG(0, "%s failed (status %d):\n%s", BAD_SCRIPT,
                   st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, res.err);
         return 0;

@@ -23,17 +23,6 @@ typedef struct cli_result {
 
 static cli_result res; /* large: static rather than on the stack */
 
-static void read_file(const char *path, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* The binary, or NULL after reporting why there is none (call once at the
  * start of every test). */
 static const char *bin(void)
@@ -73,8 +62,8 @@ static int run(const char *fmt, ...)
     snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s' </dev/null", b, args, out, err);
     int st = system(cmd);
     res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    read_file(out, res.out, sizeof res.out);
-    read_file(err, res.err, sizeof res.err);
+    t_read_file(out, res.out, sizeof res.out);
+    t_read_file(err, res.err, sizeof res.err);
     return 0;
 }
 
