@@ -8,7 +8,11 @@
 typedef struct pn_pool pn_pool;
 
 /* fn(ctx, i) for i in [0, n): called exactly once per i, spread over the
- * pool's threads plus the caller. Returns when all calls have returned. */
+ * pool's threads plus the caller. Returns when all calls have returned.
+ * A run started from inside a task, or from a second thread while one is in
+ * flight, runs inline on its caller. Idle workers spin (PAUSE, then
+ * sched_yield) for about 2 ms after a job before sleeping, to bridge the
+ * gaps between the GEMMs of one step: they use CPU meanwhile. */
 typedef void (*pn_task_fn)(void *ctx, size_t i);
 
 /* nthreads total workers including the caller (1 = run inline). NULL on failure. */

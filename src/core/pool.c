@@ -15,9 +15,9 @@
  * here: waking an idle vCPU of this VM takes 100 us or more.
  *
  * Idle workers spin (PAUSE, then sched_yield, which keeps the vCPU awake
- * but lets any other runnable thread have it) for about two milliseconds,
- * long enough to bridge the gaps between the GEMMs of a training step,
- * before sleeping on a condition variable.
+ * but lets any other runnable thread have it) for two milliseconds, long
+ * enough to bridge the gaps between the GEMMs of a training step, before
+ * sleeping on a condition variable.
  *
  * Memory ordering: the job fields are written before the release store of
  * the new generation and read only after a successful acquire CAS that
@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -44,17 +45,19 @@
 #define OPEN ((uint64_t)1 << 32)
 #define JOINED_MASK (OPEN - 1)
 
-/* Spin budget before sleeping: ~5 us of PAUSE (about 25 ns each on Zen 4)
- * for back-to-back jobs, then ~2 ms of sched_yield (~0.5 us each when
- * nothing else wants the CPU). Yielding rather than PAUSE-spinning matters
- * when the scheduler has put a worker on the caller's CPU: a yielding
- * worker hands the CPU straight back, and since it stays runnable the load
- * balancer soon moves it to the idle CPU, where it stays; a worker that
- * sleeps gets placed anew at every wake-up. With more threads than CPUs
- * only a short yield phase. */
+/* Spin budget before sleeping: SPIN_PAUSES rounds of PAUSE (~25 ns each on
+ * Zen 4) for back-to-back jobs, then sched_yield until SPIN_NS have passed
+ * (timed, since a yield costs anywhere from 0.1 us on an idle CPU to a
+ * whole time slice on a busy one). Yielding rather than PAUSE-spinning
+ * matters when the scheduler has put a worker on the caller's CPU: a
+ * yielding worker hands the CPU straight back, and since it stays runnable
+ * the load balancer soon moves it to an idle CPU, where it stays; a worker
+ * that sleeps is placed anew at every wake-up, and waking an idle vCPU
+ * takes 50-100 us. 2 ms bridges the gaps between the GEMMs of a training
+ * step. With more threads than CPUs, only a short yield phase. */
 #define SPIN_PAUSES 200
-#define SPIN_YIELDS 4000
-#define SPIN_YIELDS_OVERSUBSCRIBED 100
+#define SPIN_NS 2000000
+#define SPIN_NS_OVERSUBSCRIBED 100000
 
 struct pn_pool {
     size_t nthreads;    /* including the caller */
@@ -79,17 +82,33 @@ struct pn_pool {
 
 static uint64_t generation(uint64_t s) { return s >> GEN_SHIFT; }
 
-/* One step of a spin-wait; returns 0 once the budget is used up. */
-static int spin_step(const pn_pool *p, int spin)
+static int64_t now_ns(void)
 {
-    int yields = p->oversubscribed ? SPIN_YIELDS_OVERSUBSCRIBED : SPIN_YIELDS;
-    int pauses = p->oversubscribed ? 0 : SPIN_PAUSES;
-    if (spin < pauses)
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* State of one spin-wait: PAUSE rounds done, then when yielding started. */
+typedef struct {
+    int pauses;
+    int64_t yield_start;
+} spinner;
+
+/* One step of a spin-wait; returns 0 once the budget is used up. */
+static int spin_step(const pn_pool *p, spinner *s)
+{
+    if (!p->oversubscribed && s->pauses < SPIN_PAUSES) {
+        s->pauses++;
         cpu_relax();
-    else if (spin < pauses + yields)
-        sched_yield();
-    else
+        return 1;
+    }
+    int64_t t = now_ns();
+    if (s->yield_start == 0)
+        s->yield_start = t;
+    else if (t - s->yield_start > (p->oversubscribed ? SPIN_NS_OVERSUBSCRIBED : SPIN_NS))
         return 0;
+    sched_yield();
     return 1;
 }
 
@@ -106,11 +125,12 @@ static void drain(pn_pool *p)
 /* Waits until the generation differs from `seen`; returns the new one. */
 static uint64_t wait_generation(pn_pool *p, uint64_t seen)
 {
-    for (int spin = 0;; spin++) {
+    spinner sp = { 0, 0 };
+    for (;;) {
         uint64_t g = generation(atomic_load_explicit(&p->state, memory_order_acquire));
         if (g != seen)
             return g;
-        if (!spin_step(p, spin))
+        if (!spin_step(p, &sp))
             break;
     }
     pthread_mutex_lock(&p->mu);
@@ -169,8 +189,9 @@ static int all_left(pn_pool *p)
 static void close_and_wait(pn_pool *p)
 {
     atomic_fetch_and_explicit(&p->state, ~OPEN, memory_order_acq_rel);
-    for (int spin = 0; !all_left(p); spin++)
-        if (!spin_step(p, spin)) {
+    spinner sp = { 0, 0 };
+    while (!all_left(p))
+        if (!spin_step(p, &sp)) {
             pthread_mutex_lock(&p->mu);
             while (!all_left(p))
                 pthread_cond_wait(&p->done, &p->mu);

@@ -386,10 +386,20 @@ static void kernel(size_t kc, const float *restrict a, const float *restrict b, 
         for (int v = 0; v < NV; v++)
             acc[i][v] = v_zero();
     }
+    /* B read in place (ldb != NR) comes as one short row segment per k,
+     * too short for the hardware prefetcher: fetch row k of the next
+     * sliver while this one is in use (+10-30% on conv2 forward). A packed
+     * sliver is one contiguous stream and needs no help (pb then just
+     * touches the row being loaded). Prefetches never fault, so running
+     * past the end of B is harmless. */
+    const float *pb = b + (ldb == NR ? 0 : NR);
     /* kc >= 1 always; a do-while spares GCC a kc == 0 path, which made it
      * keep the accumulators in memory around the loop. */
     do {
         vec bv[NV];
+        _mm_prefetch((const char *)pb, _MM_HINT_T0);
+        _mm_prefetch((const char *)(pb + NR - 1), _MM_HINT_T0);
+        pb += ldb;
         for (int v = 0; v < NV; v++)
             bv[v] = v_loadu(b + v * VW);
         for (int i = 0; i < MR; i++) {
