@@ -137,36 +137,18 @@ static int bench(const char *out, const char *extra)
     return sh(cmd);
 }
 
-/* table2.csv of a bench, without its timing column (the last): no rerun
- * reproduces a wall time. NULL if unreadable. */
-static char *table_without_timing(const char *out)
-{
-    char path[1024], line[1024];
-    snprintf(path, sizeof path, "%s/%s/table2.csv", t_tmp_dir(), out);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *text = calloc(1, 65536);
-    size_t len = 0;
-    while (text && fgets(line, sizeof line, f)) {
-        char *comma = strrchr(line, ',');
-        if (comma)
-            *comma = 0;
-        len += (size_t)snprintf(text + len, 65536 - len, "%s\n", line);
-    }
-    fclose(f);
-    return text;
-}
-
+/* table2.csv holds no timing: two runs of the same seeds must give the
+ * same file byte for byte. */
 static void check_same_table(const char *a, const char *b)
 {
-    char *ta = table_without_timing(a), *tb = table_without_timing(b);
-    CHECK_MSG(ta && tb, "missing table2.csv in %s or %s", a, b);
-    if (ta && tb)
-        CHECK_MSG(strcmp(ta, tb) == 0, "%s/table2.csv differs from %s's:\n%s---\n%s", a, b, ta,
-                  tb);
-    free(ta);
-    free(tb);
+    static char ta[65536], tb[65536];
+    char pa[1024], pb[1024];
+    snprintf(pa, sizeof pa, "%s/%s/table2.csv", t_tmp_dir(), a);
+    snprintf(pb, sizeof pb, "%s/%s/table2.csv", t_tmp_dir(), b);
+    t_read_file(pa, ta, sizeof ta);
+    t_read_file(pb, tb, sizeof tb);
+    CHECK_MSG(ta[0] && tb[0], "missing table2.csv in %s or %s", a, b);
+    CHECK_MSG(strcmp(ta, tb) == 0, "%s/table2.csv differs from %s's:\n%s---\n%s", a, b, ta, tb);
 }
 
 static void bench_same_table_for_any_jobs(void)
