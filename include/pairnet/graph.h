@@ -119,7 +119,6 @@ void pn_graph_init_params(pn_graph *g, pn_rng *rng);
 void pn_graph_set_label(pn_graph *g, size_t batch, size_t i, uint8_t target, uint8_t d1,
                         uint8_t d2);
 float *pn_graph_input(pn_graph *g);                          /* [batch, c, h, w] */
-uint8_t *pn_graph_labels(pn_graph *g, pn_label_set set);     /* see pn_label_set */
 const float *pn_graph_output(const pn_graph *g);             /* [batch, 2] */
 
 /* training != 0: every node, batch statistics, returns the loss.

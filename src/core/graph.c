@@ -353,7 +353,6 @@ void pn_graph_init_params(pn_graph *g, pn_rng *rng)
 }
 
 float *pn_graph_input(pn_graph *g) { return g->nodes[g->input].val; }
-uint8_t *pn_graph_labels(pn_graph *g, pn_label_set set) { return g->labels[set]; }
 const float *pn_graph_output(const pn_graph *g) { return g->nodes[g->output].val; }
 
 void pn_graph_set_label(pn_graph *g, size_t batch, size_t i, uint8_t target, uint8_t d1,
