@@ -89,7 +89,7 @@ int main(int argc, char **argv)
     size_t nm;
     const pn_model_info *models = pn_model_list(&nm);
     for (size_t m = 0; m < nm && x; m++) {
-        pn_model_opts o = {1.0f};
+        pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
         pn_sgd sgd;
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     }
     printf("\nper-layer time of one epoch (median-free: mean of %zu epochs)\n", epochs);
     for (size_t m = 0; m < nm && x; m++) {
-        pn_model_opts o = {1.0f};
+        pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
         pn_sgd sgd;

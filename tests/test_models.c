@@ -7,7 +7,7 @@
 
 static pn_graph *build(const char *name, size_t batch)
 {
-    pn_model_opts o = {1.0f};
+    pn_model_opts o = {.aux_weight = 1.0f};
     pn_err err;
     const pn_model_info *m = pn_model_find(name);
     CHECK_MSG(m != NULL, "model %s missing", name);
@@ -38,7 +38,8 @@ static void models_registry(void)
 {
     size_t n;
     const pn_model_info *m = pn_model_list(&n);
-    CHECK(n == 5);
+    CHECK(n == 6 && pn_study_model_count() == 5);
+    CHECK(m[5].preset != NULL && m[0].preset == NULL);
     CHECK(pn_model_find("nope") == NULL);
     CHECK(strcmp(pn_model_find("cnn_ws_al")->name, "cnn_ws_al") == 0);
     CHECK(pn_model_find("cnn_ws_al")->bs == 100 && pn_model_find("cnn")->lr == 0.01);
@@ -66,7 +67,7 @@ static void shared_tower_batchnorm_spans_both_images(void)
  * recomputed here from the tower logits with the op itself. */
 static void aux_loss_definition(const char *name, float w)
 {
-    pn_model_opts o = {w};
+    pn_model_opts o = {.aux_weight = w};
     pn_err err;
     const size_t B = 4;
     pn_graph *g = pn_model_build(pn_model_find(name), &o, B, NULL, &err);

@@ -82,10 +82,25 @@ typedef struct pn_pairs {
  * permutation; x holds raw pixel values (0..255). */
 int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn_err *err);
 void pn_pairs_free(pn_pairs *p);
+/* Room for n pairs (contents undefined); 0, or -1 out of memory. */
+int pn_pairs_alloc(pn_pairs *p, size_t n);
 
 /* Mean and sample standard deviation of every pixel of p. */
 void pn_pairs_stats(const pn_pairs *p, double *mean, double *std);
 /* x = (x - mean) / std for every pixel. */
 void pn_pairs_standardize(pn_pairs *p, double mean, double std);
+
+/* ---- augmentation from the training pairs only (src/data/augment.c) ---- */
+
+/* dst (allocated for src->n pairs) receives the 2n images of src in a fresh
+ * uniform random order, paired (0,1), (2,3), ...; targets recomputed from the
+ * classes. perm: scratch of 2n entries. */
+void pn_pairs_repair(pn_pairs *dst, const pn_pairs *src, size_t *perm, pn_rng *rng);
+/* Swaps the two images of each pair with probability 1/2 (target recomputed:
+ * a swapped pair of equal digits stays 1). */
+void pn_pairs_swap(pn_pairs *p, pn_rng *rng);
+/* out = in moved right by dx and down by dy pixels (negative: left/up);
+ * uncovered pixels get fill (the background value). out != in. */
+void pn_image_shift(float *out, const float *in, int dx, int dy, float fill);
 
 #endif

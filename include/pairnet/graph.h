@@ -35,7 +35,8 @@ typedef enum pn_op {
     PN_OP_RESTACK, /* [2B,F] -> [B,2F] */
     PN_OP_CONCAT,
     PN_OP_CROSS_ENTROPY,
-    PN_OP_LOSS_SUM
+    PN_OP_LOSS_SUM,
+    PN_OP_DROPOUT
 } pn_op;
 
 /* The label arrays a loss can be taken against. */
@@ -60,13 +61,15 @@ typedef struct pn_node {
         struct { size_t channel; } select;
         struct { pn_label_set labels; } ce;
         struct { float weight[PN_MAX_IN]; } sum;
+        struct { float p; } dropout;
     } p;
     size_t w_off, b_off; /* parameter slices (weight/gamma, bias/beta), or PN_NONE */
     size_t s_off;        /* state slice (BN running mean [c], then var [c]) */
     int needs_grad;      /* some ancestor has parameters (or is a graded input) */
     int for_output;      /* on the path to the prediction (run in evaluation) */
     float *val, *grad;   /* [rows, c, h, w] at the maximum batch */
-    float *save;         /* kept for backward: im2col, BN xhat, pool winners, CE probs */
+    float *save;         /* kept for backward: im2col, BN xhat, pool winners, CE probs,
+                          dropout mask */
     float *work, *work2; /* scratch: conv GEMM out / dcol; BN inverse std */
 } pn_node;
 
@@ -82,11 +85,13 @@ typedef struct pn_graph {
     size_t max_batch;
     size_t batch;          /* batch of the last forward */
     size_t input, output, loss; /* node ids (output: comparison logits) */
+    size_t digits;         /* digit logits of both images, [2B,10] or [B,20]; or PN_NONE */
     int input_grad;        /* compute the gradient of the input (tests) */
     int failed;            /* a builder call ran out of memory */
     pn_bn_cfg bn;
     struct pn_pool *pool;  /* may be NULL: single thread */
     double *prof;          /* optional [2 * n_nodes]: seconds in forward, backward */
+    uint64_t noise_key;    /* dropout masks are a function of this key: set per step */
 } pn_graph;
 
 pn_graph *pn_graph_new(void);
@@ -104,6 +109,8 @@ size_t pn_unstack(pn_graph *g, size_t x);
 size_t pn_restack(pn_graph *g, size_t x);
 size_t pn_concat(pn_graph *g, size_t a, size_t b);
 size_t pn_cross_entropy(pn_graph *g, size_t logits, pn_label_set labels);
+/* Inverted dropout with drop probability p in [0, 1); p == 0 returns x. */
+size_t pn_dropout(pn_graph *g, size_t x, float p);
 size_t pn_loss_sum(pn_graph *g, size_t n, const size_t *losses, const float *weights);
 
 /* Checks the graph (output and loss set, label sets match row counts),

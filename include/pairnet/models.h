@@ -8,12 +8,26 @@
 
 #include "pairnet/error.h"
 #include "pairnet/graph.h"
+#include "pairnet/optim.h"
 
 struct pn_pool;
 
 typedef struct pn_model_opts {
     float aux_weight; /* w of the auxiliary digit losses (default 1.0) */
+    float dropout;    /* drop probability after each hidden fully connected
+                         layer of a digit tower or of mlp/cnn (default 0) */
 } pn_model_opts;
+
+/* Training defaults of a model beyond the study's: the `best` preset. The
+ * study's five models have none and train as the specification says. */
+typedef struct pn_preset {
+    pn_optimizer optimizer;
+    size_t epochs, lr_step;
+    double lr_gamma, weight_decay, momentum;
+    float aux_weight, dropout;
+    int aug_swap, aug_repair;
+    size_t aug_shift;
+} pn_preset;
 
 typedef struct pn_model_info {
     const char *name;
@@ -24,11 +38,14 @@ typedef struct pn_model_info {
     /* Adds the model's nodes after an input [B, 2, 14, 14]; sets g->output
      * and g->loss. */
     void (*build)(pn_graph *g, const pn_model_opts *o);
+    const pn_preset *preset; /* NULL: the study's training defaults */
 } pn_model_info;
 
 const pn_model_info *pn_model_find(const char *name);
 /* All models; *n receives their count. */
 const pn_model_info *pn_model_list(size_t *n);
+/* The five models of the study (not `best`): bench's default list. */
+size_t pn_study_model_count(void);
 /* "mlp, cnn, ..." for error messages. */
 const char *pn_model_names(void);
 
@@ -42,9 +59,11 @@ void pn_build_cnn(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o);
+void pn_build_best(pn_graph *g, const pn_model_opts *o);
 
 /* Shared pieces of the two-tower models (src/models/siamese.c). */
-size_t pn_digit_tower(pn_graph *g, size_t image); /* [R,1,14,14] -> [R,10] */
+/* [R,1,14,14] -> [R,10]; dropout p after its hidden fully connected layer */
+size_t pn_digit_tower(pn_graph *g, size_t image, float dropout);
 size_t pn_compare_head(pn_graph *g, size_t features); /* [B,20] -> [B,2] */
 
 #endif

@@ -73,6 +73,13 @@ void pn_relu_forward(float *out, const float *in, size_t n);
 /* uses the output: d/dx relu is 1 where out > 0 (0 at the kink) */
 void pn_relu_backward(float *din, const float *dout, const float *out, size_t n);
 
+/* ---- inverted dropout (src/ops/dropout.c) ---- n elements, 0 <= p < 1.
+ * Training: mask[i] = 0 with probability p, else 1/(1-p); out = in * mask.
+ * The mask is a pure function of (key, i): same key, same mask. */
+void pn_dropout_forward(float *out, float *mask, const float *in, size_t n, float p,
+                        uint64_t key);
+void pn_dropout_backward(float *din, const float *dout, const float *mask, size_t n);
+
 /* ---- 2x2 max pooling, stride 2, floor (src/ops/maxpool.c) ----
  * in [B, C, H, W] -> out [B, C, H/2, W/2]; arg [B, C, H/2, W/2] holds the
  * winner's position 0..3 in its window (row-major), the first maximum on

@@ -13,7 +13,8 @@
 typedef struct pn_progress {
     FILE *out;
     int tty;
-    size_t n_models, rounds, epochs;
+    size_t n_models, rounds;
+    size_t epochs[PN_MAX_MODELS];    /* per round, of each model */
     const char *names[PN_MAX_MODELS];
     size_t done[PN_MAX_MODELS];      /* rounds finished (resumed ones included) */
     size_t resumed;                  /* rounds taken from the journal */
@@ -28,7 +29,8 @@ typedef struct pn_progress {
 /* cost[m]: relative cost of one round of model m (e.g. its multiply-adds),
  * so that the ETA does not assume a cheap mlp round predicts a CNN round. */
 void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
-                      const double *cost, size_t rounds, size_t epochs, const size_t *done);
+                      const double *cost, size_t rounds, const size_t *epochs,
+                      const size_t *done);
 void pn_progress_epoch(pn_progress *p, size_t model, size_t epoch);
 void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r);
 void pn_progress_end(pn_progress *p);

@@ -28,6 +28,10 @@ typedef struct pn_round_rec {
     size_t n_epochs;        /* epochs actually run */
     pn_epoch_rec *epochs;   /* [n_epochs] */
     double train_acc, test_acc; /* final, NaN if diverged */
+    /* Test digits, for models with digit logits (else NaN): the fraction of
+     * the 2n test images the tower classifies right, and the pair accuracy
+     * of comparing the two predicted classes instead of using the head. */
+    double digit_acc, argmax_acc;
     double seconds;             /* wall time of the round */
 } pn_round_rec;
 

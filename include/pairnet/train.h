@@ -21,14 +21,19 @@ typedef struct pn_train_cfg {
     double lr;
     size_t bs;
     size_t epochs;
-    double momentum, weight_decay;
+    pn_optimizer optimizer;
+    double momentum, weight_decay; /* momentum: SGD only */
     size_t lr_step;
     double lr_gamma;
     size_t n_pairs;  /* 1000 train and 1000 test pairs */
     int eval_epochs; /* 1: evaluate after every epoch; 0: only after the last */
+    /* augmentation of the training pairs, drawn afresh every epoch */
+    int aug_swap;     /* swap the two images of a pair with probability 1/2 */
+    int aug_repair;   /* pair the 2n training digits anew */
+    size_t aug_shift; /* move each image by up to this many pixels in x and y */
 } pn_train_cfg;
 
-/* The defaults of the specification for model m. */
+/* The defaults of the specification for model m (and its preset, if any). */
 void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m);
 
 /* The data of one round: pairs drawn from the train and test sets with the
@@ -61,6 +66,10 @@ void pn_round_rec_free(pn_round_rec *r);
 
 /* Fraction of pairs whose predicted target is right (evaluation mode). */
 double pn_evaluate(pn_graph *g, const pn_pairs *p);
+/* For a graph with digit logits (g->digits): the fraction of the 2n images
+ * classified right, and the pair accuracy of comparing the two predicted
+ * classes. Both NaN without digit logits. */
+void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc);
 
 /* Number of multiply-adds of one forward pass of one pair (for GFLOP/s). */
 double pn_graph_forward_macs(const pn_graph *g);

@@ -16,7 +16,7 @@ pn_graph *pn_graph_new(void)
     pn_graph *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->input = g->output = g->loss = PN_NONE;
+    g->input = g->output = g->loss = g->digits = PN_NONE;
     g->bn.eps = 1e-5f;
     g->bn.momentum = 0.1f;
     return g;
@@ -146,6 +146,19 @@ size_t pn_relu(pn_graph *g, size_t x)
     return add_node(g, PN_OP_RELU, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
 }
 
+size_t pn_dropout(pn_graph *g, size_t x, float p)
+{
+    const pn_node *in = node_or_null(g, x);
+    if (!in || !(p >= 0.0f && p < 1.0f))
+        return refuse(g);
+    if (p == 0.0f)
+        return x;
+    size_t id = add_node(g, PN_OP_DROPOUT, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
+    if (id != PN_NONE)
+        g->nodes[id].p.dropout.p = p;
+    return id;
+}
+
 size_t pn_maxpool2(pn_graph *g, size_t x)
 {
     const pn_node *in = node_or_null(g, x);
@@ -257,6 +270,9 @@ static size_t layout_node(pn_graph *g, pn_node *n, size_t B, float *base)
         break;
     case PN_OP_MAXPOOL2:
         TAKE(save, float, len); /* winner positions */
+        break;
+    case PN_OP_DROPOUT:
+        TAKE(save, float, len); /* mask */
         break;
     case PN_OP_CROSS_ENTROPY:
         TAKE(save, float, rows_of(in, B) * row_size(in)); /* softmax */
@@ -476,6 +492,13 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
         n->val[0] = pn_cross_entropy_forward(n->save, a->val, g->labels[n->p.ce.labels],
                                              rows_of(a, B), row_size(a));
         break;
+    case PN_OP_DROPOUT:
+        if (training) /* each node its own mask: mix the node's index into the key */
+            pn_dropout_forward(n->val, n->save, a->val, R * row_size(n), n->p.dropout.p,
+                               g->noise_key ^ ((uint64_t)(n - g->nodes) << 48));
+        else
+            memcpy(n->val, a->val, R * row_size(n) * sizeof(float));
+        break;
     case PN_OP_LOSS_SUM: {
         float s = 0.0f;
         for (size_t i = 0; i < n->n_in; i++)
@@ -553,6 +576,10 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
             pn_cross_entropy_backward(da, n->save, g->labels[n->p.ce.labels], n->grad[0],
                                       rows_of(a, B), row_size(a));
         break;
+    case PN_OP_DROPOUT:
+        if (da)
+            pn_dropout_backward(da, n->grad, n->save, R * row_size(n));
+        break;
     case PN_OP_LOSS_SUM:
         for (size_t i = 0; i < n->n_in; i++)
             g->nodes[n->in[i]].grad[0] += n->p.sum.weight[i] * n->grad[0];
@@ -584,6 +611,7 @@ const char *pn_op_name(pn_op op)
 {
     static const char *names[] = {"input",  "linear",  "conv2d",  "batchnorm",
                                   "relu",   "maxpool", "select",  "unstack",
-                                  "restack", "concat", "cross_entropy", "loss_sum"};
+                                  "restack", "concat", "cross_entropy", "loss_sum",
+                                  "dropout"};
     return (size_t)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }

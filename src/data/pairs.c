@@ -4,17 +4,28 @@
 
 #include "pairnet/data.h"
 
+int pn_pairs_alloc(pn_pairs *p, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->x = malloc((n ? n : 1) * 2 * PN_PIXELS * sizeof *p->x);
+    p->digit = malloc(2 * n + 1);
+    p->target = malloc(n + 1);
+    p->index = malloc((2 * n + 1) * sizeof *p->index);
+    if (!p->x || !p->digit || !p->target || !p->index) {
+        pn_pairs_free(p);
+        return -1;
+    }
+    p->n = n;
+    return 0;
+}
+
 int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn_err *err)
 {
     memset(out, 0, sizeof *out);
     if (n == 0 || 2 * n > set->n)
         return pn_fail(err, PN_ERR_USAGE, "cannot draw %zu pairs from %zu digits", n, set->n);
     size_t *perm = malloc(set->n * sizeof *perm);
-    out->x = malloc(n * 2 * PN_PIXELS * sizeof *out->x);
-    out->digit = malloc(2 * n);
-    out->target = malloc(n);
-    out->index = malloc(2 * n * sizeof *out->index);
-    if (!perm || !out->x || !out->digit || !out->target || !out->index) {
+    if (!perm || pn_pairs_alloc(out, n) != 0) {
         free(perm);
         pn_pairs_free(out);
         return pn_fail(err, PN_ERR_RUNTIME, "out of memory drawing %zu pairs", n);
@@ -34,7 +45,6 @@ int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn
     }
     for (size_t i = 0; i < n; i++)
         out->target[i] = out->digit[2 * i] <= out->digit[2 * i + 1];
-    out->n = n;
     free(perm);
     return PN_OK;
 }

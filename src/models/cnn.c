@@ -4,11 +4,10 @@
  * comparison from the pixels, without the notion of a digit. */
 void pn_build_cnn(pn_graph *g, const pn_model_opts *o)
 {
-    (void)o;
     size_t x = pn_input(g, 2, 14, 14);
     x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 32, 3))));  /* 32x6x6 */
     x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 64, 3))));  /* 64x2x2 */
-    x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 200)));
+    x = pn_dropout(g, pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 200))), o->dropout);
     g->output = pn_linear(g, x, 2);
     g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
 }

@@ -5,12 +5,12 @@
  * the pair gets its own tower on its own B images. */
 #include "pairnet/models.h"
 
-size_t pn_digit_tower(pn_graph *g, size_t x)
+size_t pn_digit_tower(pn_graph *g, size_t x, float dropout)
 {
     x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 32, 3))));  /* 32x6x6 */
     x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 64, 3))));  /* 64x2x2 */
     x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 200)));
-    return pn_linear(g, x, 10);
+    return pn_linear(g, pn_dropout(g, x, dropout), 10);
 }
 
 size_t pn_compare_head(pn_graph *g, size_t x)
@@ -19,24 +19,24 @@ size_t pn_compare_head(pn_graph *g, size_t x)
 }
 
 /* Shared tower: returns the tower's [2B,10] logits, sets g->output. */
-static size_t shared(pn_graph *g)
+static size_t shared(pn_graph *g, float dropout)
 {
     size_t x = pn_input(g, 2, 14, 14);
-    size_t digits = pn_digit_tower(g, pn_unstack(g, x));
+    size_t digits = pn_digit_tower(g, pn_unstack(g, x), dropout);
+    g->digits = digits;
     g->output = pn_compare_head(g, pn_restack(g, digits));
     return digits;
 }
 
 void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o)
 {
-    (void)o;
-    shared(g);
+    shared(g, o->dropout);
     g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
 }
 
 void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o)
 {
-    size_t digits = shared(g);
+    size_t digits = shared(g, o->dropout);
     size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
                    pn_cross_entropy(g, digits, PN_LABEL_DIGITS)};
     /* CE over the 2B images is the mean of CE(T(img1)) and CE(T(img2)), so
@@ -48,9 +48,10 @@ void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o)
 void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o)
 {
     size_t x = pn_input(g, 2, 14, 14);
-    size_t ta = pn_digit_tower(g, pn_select(g, x, 0));
-    size_t tb = pn_digit_tower(g, pn_select(g, x, 1));
-    g->output = pn_compare_head(g, pn_concat(g, ta, tb));
+    size_t ta = pn_digit_tower(g, pn_select(g, x, 0), o->dropout);
+    size_t tb = pn_digit_tower(g, pn_select(g, x, 1), o->dropout);
+    g->digits = pn_concat(g, ta, tb);
+    g->output = pn_compare_head(g, g->digits);
     size_t l[3] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
                    pn_cross_entropy(g, ta, PN_LABEL_DIGIT1),
                    pn_cross_entropy(g, tb, PN_LABEL_DIGIT2)};

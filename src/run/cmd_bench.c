@@ -141,15 +141,18 @@ static void config_string(const bench *b, char *buf, size_t cap)
     for (size_t i = 0; i < b->n_models; i++) {
         const pn_train_cfg *c = &b->cfg[i];
         len += (size_t)snprintf(buf + len, cap - len,
-                                "%s%s(lr=%g,bs=%zu,aux=%g,mom=%g,wd=%g,step=%zu,gamma=%g)",
+                                "%s%s(lr=%g,bs=%zu,aux=%g,mom=%g,wd=%g,step=%zu,gamma=%g,"
+                                "epochs=%zu,opt=%s,drop=%g,aug=%d%d%zu)",
                                 i ? "," : "", c->model->name, c->lr, c->bs,
                                 (double)c->mopts.aux_weight, c->momentum, c->weight_decay,
-                                c->lr_step, c->lr_gamma);
+                                c->lr_step, c->lr_gamma, c->epochs,
+                                pn_optimizer_name(c->optimizer), (double)c->mopts.dropout,
+                                c->aug_swap, c->aug_repair, c->aug_shift);
         if (len >= cap)
             return;
     }
-    snprintf(buf + len, cap - len, ";rounds=%zu;epochs=%zu;seed=%llu;pairs=%zu;eval=%s",
-             b->rounds, b->cfg[0].epochs, (unsigned long long)b->o->seed, b->cfg[0].n_pairs,
+    snprintf(buf + len, cap - len, ";rounds=%zu;seed=%llu;pairs=%zu;eval=%s",
+             b->rounds, (unsigned long long)b->o->seed, b->cfg[0].n_pairs,
              b->cfg[0].eval_epochs ? "epoch" : "final");
 }
 
@@ -242,7 +245,11 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     for (size_t m = 0; m < b.n_models; m++) {
         names[m] = o->n_models ? o->models[m] : all[m];
         const pn_model_info *mi = pn_model_find(names[m]);
-        pn_train_cfg_from_opts(&b.cfg[m], o, mi);
+        int rc = pn_train_cfg_from_opts(&b.cfg[m], o, mi, err);
+        if (rc != PN_OK) {
+            pthread_mutex_destroy(&b.mu);
+            return rc;
+        }
     }
     const char *dir = o->out ? o->out : "results";
     char path[4096], config[2048];
@@ -280,7 +287,12 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         cost[m] = pn_graph_forward_macs(g); /* rough: memory-bound layers are left out */
         pn_graph_free(g);
     }
-    pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, o->epochs, done);
+    size_t epochs[PN_MAX_MODELS];
+    for (size_t m = 0; m < b.n_models; m++) {
+        epochs[m] = b.cfg[m].epochs;
+        cost[m] *= (double)epochs[m];
+    }
+    pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, epochs, done);
     pn_install_sigint();
     const double t0 = pn_now();
     size_t jobs = o->threads ? o->threads : 1;

@@ -17,7 +17,7 @@ static int restore(pn_graph **out, const pn_checkpoint *ck, const char *path, pn
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint batch size %llu or pair count %llu is "
                        "out of range", path, (unsigned long long)ck->batch,
                        (unsigned long long)ck->n_pairs);
-    pn_model_opts mo = {ck->aux_weight};
+    pn_model_opts mo = {.aux_weight = ck->aux_weight};
     pn_graph *g = pn_model_build(m, &mo, (size_t)ck->batch, NULL, err);
     if (!g)
         return err->code;

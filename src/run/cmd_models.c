@@ -9,7 +9,7 @@ int pn_cmd_models(void)
     const pn_model_info *m = pn_model_list(&n);
     printf("%-10s %10s %6s %5s  %s\n", "model", "parameters", "lr", "bs", "network");
     for (size_t i = 0; i < n; i++) {
-        pn_model_opts o = {1.0f};
+        pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&m[i], &o, 1, NULL, &err);
         if (!g) {

@@ -35,11 +35,9 @@ void pn_install_sigint(void)
 void pn_cli_defaults(pn_cli_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 45;
     o->rounds = 1;
-    o->aux_weight = 1.0;
-    o->lr_step = 15;
-    o->lr_gamma = 0.5;
+    o->aux_weight = o->momentum = o->weight_decay = o->lr_gamma = o->dropout = NAN;
+    o->epochs = o->lr_step = o->aug_swap = o->aug_repair = o->aug_shift = PN_UNSET;
 }
 
 static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
@@ -55,30 +53,49 @@ static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
     fflush(stdout);
 }
 
-void pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m)
+int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m,
+                           pn_err *err)
 {
     pn_train_cfg_default(c, m);
-    c->mopts.aux_weight = (float)o->aux_weight;
     if (o->lr > 0)
         c->lr = o->lr;
     if (o->bs > 0)
         c->bs = o->bs;
-    c->epochs = o->epochs;
-    c->momentum = o->momentum;
-    c->weight_decay = o->weight_decay;
-    c->lr_step = o->lr_step;
-    c->lr_gamma = o->lr_gamma;
+    if (o->optimizer && pn_optimizer_parse(o->optimizer, &c->optimizer) != 0)
+        return pn_fail(err, PN_ERR_USAGE, "--optimizer: unknown '%s' (sgd, adam, adamw)",
+                       o->optimizer);
+#define SET_IF(field, value, unset) \
+    if (!(unset))                   \
+        field = value
+    SET_IF(c->mopts.aux_weight, (float)o->aux_weight, isnan(o->aux_weight));
+    SET_IF(c->mopts.dropout, (float)o->dropout, isnan(o->dropout));
+    SET_IF(c->momentum, o->momentum, isnan(o->momentum));
+    SET_IF(c->weight_decay, o->weight_decay, isnan(o->weight_decay));
+    SET_IF(c->lr_gamma, o->lr_gamma, isnan(o->lr_gamma));
+    SET_IF(c->epochs, o->epochs, o->epochs == PN_UNSET);
+    SET_IF(c->lr_step, o->lr_step, o->lr_step == PN_UNSET);
+    SET_IF(c->aug_swap, o->aug_swap != 0, o->aug_swap == PN_UNSET);
+    SET_IF(c->aug_repair, o->aug_repair != 0, o->aug_repair == PN_UNSET);
+    SET_IF(c->aug_shift, o->aug_shift, o->aug_shift == PN_UNSET);
+#undef SET_IF
     c->eval_epochs = !o->eval_final;
+    if (c->optimizer != PN_OPT_SGD && c->momentum != 0.0)
+        return pn_fail(err, PN_ERR_USAGE, "--momentum is for --optimizer sgd; %s for %s keeps "
+                       "its own moments (drop --momentum)", pn_optimizer_name(c->optimizer),
+                       m->name);
+    return PN_OK;
 }
 
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
 {
     const pn_model_info *m = pn_model_find(o->models[0]);
     pn_train_cfg cfg;
-    pn_train_cfg_from_opts(&cfg, o, m);
+    int rc = pn_train_cfg_from_opts(&cfg, o, m, err);
+    if (rc != PN_OK)
+        return rc;
     const char *dir = pn_mnist_dir(o->data);
     pn_mnist data;
-    int rc = pn_mnist_load(dir, &data, err);
+    rc = pn_mnist_load(dir, &data, err);
     if (rc != PN_OK)
         return rc;
     pn_pool *pool = o->threads > 1 ? pn_pool_new(o->threads) : NULL;
@@ -104,13 +121,21 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                 pn_round_data_free(&d);
                 break;
             }
-            printf("model %s: %zu trainable parameters; lr %g, batch %zu, %zu epochs, "
-                   "lr x%g every %zu, momentum %g, weight decay %g%s; data %s; %zu thread%s\n",
-                   m->name, probe->n_params, cfg.lr, cfg.bs, cfg.epochs, cfg.lr_gamma,
-                   cfg.lr_step, cfg.momentum, cfg.weight_decay,
-                   m->has_aux ? (o->aux_weight == 1.0 ? ", aux weight 1" : ", aux weight set")
-                              : "",
-                   dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
+            char aux[32] = "", drop[32] = "", aug[96] = "";
+            if (m->has_aux)
+                snprintf(aux, sizeof aux, ", aux weight %g", (double)cfg.mopts.aux_weight);
+            if (cfg.mopts.dropout > 0.0f)
+                snprintf(drop, sizeof drop, ", dropout %g", (double)cfg.mopts.dropout);
+            if (cfg.aug_swap || cfg.aug_repair || cfg.aug_shift)
+                snprintf(aug, sizeof aug, "; augmentation:%s%s shift %zu",
+                         cfg.aug_swap ? " swap" : "", cfg.aug_repair ? " re-pair" : "",
+                         cfg.aug_shift);
+            printf("model %s: %zu trainable parameters; %s, lr %g, batch %zu, %zu epochs, "
+                   "lr x%g every %zu, momentum %g, weight decay %g%s%s%s; data %s; %zu "
+                   "thread%s\n",
+                   m->name, probe->n_params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
+                   cfg.epochs, cfg.lr_gamma, cfg.lr_step, cfg.momentum, cfg.weight_decay, aux,
+                   drop, aug, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
             pn_graph_free(probe);
         }
         printf("round %zu/%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r + 1, o->rounds,
@@ -120,6 +145,9 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         if (rc == PN_OK) {
             printf("round %zu seed %llu: train acc %.4f, test acc %.4f, %.1f s\n", r + 1,
                    (unsigned long long)seed, rec.train_acc, rec.test_acc, rec.seconds);
+            if (!isnan(rec.digit_acc))
+                printf("  test digits: tower accuracy %.4f; comparing the predicted digits "
+                       "%.4f (the head: %.4f)\n", rec.digit_acc, rec.argmax_acc, rec.test_acc);
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;

@@ -40,16 +40,17 @@ static double eta(const pn_progress *p, double elapsed)
 }
 
 void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
-                      const double *cost, size_t rounds, size_t epochs, const size_t *done)
+                      const double *cost, size_t rounds, const size_t *epochs,
+                      const size_t *done)
 {
     memset(p, 0, sizeof *p);
     p->out = out;
     p->tty = isatty(fileno(out));
     p->n_models = n_models;
     p->rounds = rounds;
-    p->epochs = epochs;
     for (size_t i = 0; i < n_models; i++) {
         p->names[i] = names[i];
+        p->epochs[i] = epochs[i];
         p->cost[i] = cost[i];
         p->done[i] = done[i];
         p->resumed += done[i];
@@ -82,7 +83,7 @@ static void draw(pn_progress *p, int force)
         fprintf(p->out, "\r\033[K%-10s [%s] %3zu/%zu rounds", p->names[i], bar, p->done[i],
                 p->rounds);
         if (p->done[i] < p->rounds && p->running_epoch[i])
-            fprintf(p->out, "  epoch %zu/%zu", p->running_epoch[i], p->epochs);
+            fprintf(p->out, "  epoch %zu/%zu", p->running_epoch[i], p->epochs[i]);
         fputc('\n', p->out);
     }
     fprintf(p->out, "\r\033[Kelapsed %s  eta %s\n", el, et);

@@ -1,0 +1,37 @@
+/* Inverted dropout: in training each element is kept with probability 1-p
+ * and scaled by 1/(1-p), so evaluation is the identity and needs no rescale.
+ *
+ * The mask is a pure function of (key, element index) -- a counter-based
+ * hash, not a sequential generator -- so the same key gives the same mask
+ * whatever the thread split, and a gradient check that runs forward many
+ * times with one key sees one fixed function to differentiate. */
+#include "pairnet/ops.h"
+
+/* splitmix64's finalizer: a bijective mix with full avalanche. */
+static uint64_t mix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void pn_dropout_forward(float *out, float *mask, const float *in, size_t n, float p,
+                        uint64_t key)
+{
+    /* keep when the top 24 bits, as a fraction of 2^24, are >= p */
+    const uint64_t cut = (uint64_t)((double)p * 16777216.0);
+    const float scale = 1.0f / (1.0f - p);
+    const uint64_t base = mix(key);
+    for (size_t i = 0; i < n; i++) {
+        const float m = (mix(base ^ (uint64_t)i) >> 40) >= cut ? scale : 0.0f;
+        mask[i] = m;
+        out[i] = in[i] * m;
+    }
+}
+
+void pn_dropout_backward(float *din, const float *dout, const float *mask, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        din[i] += dout[i] * mask[i];
+}
