@@ -29,7 +29,7 @@ else
 BIN_OUT := $(BUILD)/$(BIN)
 endif
 
-.PHONY: all test test-asan test-valgrind valgrind-run clean bench
+.PHONY: all test test-asan test-valgrind valgrind-run clean bench ablation
 all: $(BIN_OUT)
 
 $(BUILD)/%.o: %.c
@@ -63,6 +63,14 @@ valgrind-run: $(BUILD)/tests/run $(BIN_OUT)
 # The study's Table II: five models x 15 rounds x 45 epochs into results/.
 bench: $(BIN_OUT)
 	./$(BIN_OUT) bench --out results $(BENCH_ARGS)
+
+# The ablation of `best` (the variants are the table at the top of
+# scripts/ablation.sh): results/ablation/<variant>/ and results/ablation.md.
+# Resumable; ABLATION_ARGS go to the script, e.g. "--rounds 2 --epochs 2"
+# for a quick look, "--variants full,no-aux" or "--out DIR".
+ablation: $(BIN_OUT)
+	ABLATION_COMMAND='make ablation$(if $(filter-out build,$(BUILD)), BUILD=$(BUILD))$(if $(ABLATION_ARGS), ABLATION_ARGS="$(ABLATION_ARGS)")' \
+	    scripts/ablation.sh --bin ./$(BIN_OUT) $(ABLATION_ARGS)
 
 clean:
 	rm -rf build build-* $(BIN)

@@ -117,6 +117,9 @@ int main(int argc, char **argv)
     suite_cli();
     suite_train();
     suite_bad();
+    suite_dropout();
+    suite_augment();
+    suite_ablation();
     rm_rf(tmp_dir);
     if (n_skipped)
         printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);

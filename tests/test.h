@@ -59,5 +59,8 @@ void suite_results(void);
 void suite_cli(void);
 void suite_train(void);
 void suite_bad(void);
+void suite_dropout(void);
+void suite_augment(void);
+void suite_ablation(void);
 
 #endif

@@ -99,7 +99,16 @@ static void b_two_aux(pn_graph *g)
     g->loss = pn_loss_sum(g, 3, l, w);
 }
 
+/* softmax between two linears, as best's head reads the tower: a wrong
+ * Jacobian (e.g. dropping the -<dy,y> term) breaks every input gradient */
+static void b_softmax(pn_graph *g)
+{
+    size_t x = pn_softmax(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
+    g->output = pn_linear(g, x, 2);
+}
+
 static void grad_linear(void) { check_graph(b_linear, 4, 0, 0); }
+static void grad_softmax(void) { check_graph(b_softmax, 4, 0, 0); }
 static void grad_conv2d(void) { check_graph(b_conv, 3, 0, 0); }
 static void grad_batchnorm2d_train(void) { check_graph(b_bn2d, 3, 0, 0); }
 static void grad_batchnorm1d_train(void) { check_graph(b_bn1d, 6, 0, 0); }
@@ -148,6 +157,7 @@ static void eval_is_per_sample(void)
 void suite_graph(void)
 {
     RUN(grad_linear);
+    RUN(grad_softmax);
     RUN(grad_conv2d);
     RUN(grad_batchnorm2d_train);
     RUN(grad_batchnorm1d_train);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "pairnet/journal.h"
 #include "pairnet/results.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -80,7 +81,9 @@ static size_t temp_files_in(const char *dir)
 
 /* Plausible fake rounds: n_models x rounds x epochs, accuracy rising over
  * the epochs; round `diverge` of model 1 diverges after 3 epochs (none if
- * it is out of range). Per-epoch test accuracies only when per_epoch. */
+ * it is out of range). Per-epoch test accuracies only when per_epoch.
+ * Models 2 and up (cnn_ws, ...) have digit logits: digit_acc = final + 0.1,
+ * argmax_acc = final + 0.05; the others NaN, as real rounds. */
 typedef struct fake {
     pn_round_rec *r;
     size_t n;
@@ -118,6 +121,8 @@ static fake fake_rounds(size_t n_models, size_t rounds, size_t epochs, size_t di
             }
             r->train_acc = r->diverged ? NAN : fmin(1.0, final + 0.1);
             r->test_acc = r->diverged ? NAN : final;
+            r->digit_acc = r->diverged || m % 5 < 2 ? NAN : final + 0.1;
+            r->argmax_acc = r->diverged || m % 5 < 2 ? NAN : final + 0.05;
         }
     }
     return f;
@@ -295,7 +300,7 @@ static void results_table2_csv_parses_back(void)
         return;
     }
     const char *header = "model,params,lr,bs,epochs,rounds,diverged,train_mean,train_std,"
-                         "test_mean,test_std\n";
+                         "test_mean,test_std,digit_mean,digit_std,argmax_mean,argmax_std\n";
     CHECK(strncmp(csv, header, strlen(header)) == 0);
     CHECK(count_lines(csv) == 4);
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
@@ -304,7 +309,7 @@ static void results_table2_csv_parses_back(void)
         if (!line)
             break;
         char *fld[16];
-        CHECK(split_csv(line, fld, 16) == 11);
+        CHECK(split_csv(line, fld, 16) == 15);
         CHECK(strcmp(fld[0], s[m].model) == 0);
         CHECK(strtoul(fld[1], NULL, 10) == s[m].params);
         CHECK_NEAR(strtod(fld[2], NULL), 0.005, 1e-12);
@@ -315,6 +320,14 @@ static void results_table2_csv_parses_back(void)
         CHECK_NEAR(strtod(fld[8], NULL), s[m].train_std, 1e-6);
         CHECK_NEAR(strtod(fld[9], NULL), s[m].test_mean, 1e-6);
         CHECK_NEAR(strtod(fld[10], NULL), s[m].test_std, 1e-6);
+        if (m < 2) /* mlp and cnn: no digit logits, empty fields */
+            CHECK(!*fld[11] && !*fld[12] && !*fld[13] && !*fld[14]);
+        else {
+            CHECK_NEAR(strtod(fld[11], NULL), s[m].digit_mean, 1e-6);
+            CHECK_NEAR(strtod(fld[12], NULL), s[m].digit_std, 1e-6);
+            CHECK_NEAR(strtod(fld[13], NULL), s[m].argmax_mean, 1e-6);
+            CHECK_NEAR(strtod(fld[14], NULL), s[m].argmax_std, 1e-6);
+        }
     }
     CHECK(s[1].diverged == 1 && s[1].rounds == 4);
     free(csv);
@@ -347,15 +360,16 @@ static void results_runs_csv_rows(void)
     char *csv = read_in(dir, "runs.csv");
     CHECK(csv != NULL);
     if (csv) {
-        const char *header = "model,round,seed,epoch,lr,loss,train_acc,test_acc,seconds\n";
+        const char *header = "model,round,seed,epoch,lr,loss,train_acc,test_acc,seconds,"
+                             "digit_acc,argmax_acc\n";
         CHECK(strncmp(csv, header, strlen(header)) == 0);
         CHECK_MSG(count_lines(csv) == 1 + 5 * 7 + 3, "%zu lines", count_lines(csv));
         /* Not evaluated: empty accuracy fields; the diverged round's epochs
          * are there, its infinite loss spelled out. */
         CHECK(strstr(csv, "\nmlp,0,1000,1,0.005,") != NULL);
-        CHECK(strstr(csv, ",,,0.100\n") != NULL);
-        CHECK(strstr(csv, "\ncnn,0,1000,3,0.005,inf,,,0.100\n") != NULL);
-        CHECK(strstr(csv, "\nmlp,2,1002,7,0.005,0.05,0.916000,0.816000,0.100\n") != NULL);
+        CHECK(strstr(csv, ",,,0.100,,\n") != NULL);
+        CHECK(strstr(csv, "\ncnn,0,1000,3,0.005,inf,,,0.100,,\n") != NULL);
+        CHECK(strstr(csv, "\nmlp,2,1002,7,0.005,0.05,0.916000,0.816000,0.100,,\n") != NULL);
     }
     free(csv);
     fake_free(&f);
@@ -505,6 +519,200 @@ static void results_index_html(void)
     fake_free(&f);
 }
 
+/* ---- digit-level accuracies: journal, tables, figure ----------------------- */
+
+static int same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* digit_acc and argmax_acc survive the journal to the bit, NaN included. */
+static void results_journal_round_trips_digits(void)
+{
+    const char *dir = test_dir("journal_digits");
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.csv", dir);
+    remove(path);
+    fake f = fake_rounds(3, 2, 4, 1, 1); /* mlp (NaN), cnn (round 1 diverged), cnn_ws */
+    f.r[4].digit_acc = 1.0 / 3.0;         /* a value %.6f would not keep */
+    f.r[5].argmax_acc = 0.1 + 0.2;
+    pn_round_rec *old = NULL;
+    size_t n_old = 99;
+    FILE *w = NULL;
+    pn_err err = {0};
+    CHECK(pn_journal_open(path, "cfg", &old, &n_old, &w, &err) == PN_OK);
+    CHECK(n_old == 0 && w != NULL);
+    for (size_t i = 0; w && i < f.n; i++)
+        CHECK(pn_journal_append(w, &f.r[i], &err) == PN_OK);
+    if (w)
+        fclose(w);
+    w = NULL;
+    CHECK_MSG(pn_journal_open(path, "cfg", &old, &n_old, &w, &err) == PN_OK, "%s", err.msg);
+    CHECK(n_old == f.n);
+    for (size_t i = 0; old && i < n_old && i < f.n; i++) {
+        CHECK(strcmp(old[i].model, f.r[i].model) == 0 && old[i].round == f.r[i].round);
+        CHECK(old[i].diverged == f.r[i].diverged && old[i].n_epochs == f.r[i].n_epochs);
+        CHECK(same_double(old[i].test_acc, f.r[i].test_acc));
+        CHECK_MSG(same_double(old[i].digit_acc, f.r[i].digit_acc), "round %zu: digit %.17g, "
+                  "journal %.17g", i, f.r[i].digit_acc, old[i].digit_acc);
+        CHECK_MSG(same_double(old[i].argmax_acc, f.r[i].argmax_acc), "round %zu: argmax %.17g, "
+                  "journal %.17g", i, f.r[i].argmax_acc, old[i].argmax_acc);
+    }
+    CHECK(isnan(old[0].digit_acc) && isnan(old[1].argmax_acc)); /* mlp */
+    CHECK(isnan(old[3].digit_acc));                             /* diverged */
+    CHECK(old[4].digit_acc == 1.0 / 3.0 && old[5].argmax_acc == 0.1 + 0.2);
+    pn_journal_free(old, n_old);
+    if (w)
+        fclose(w);
+    fake_free(&f);
+}
+
+/* A journal of the previous format (v1: no digit fields) is refused in one
+ * line that says what to do, and left as it was. */
+static void results_journal_refuses_v1(void)
+{
+    const char *dir = test_dir("journal_v1");
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.csv", dir);
+    const char *v1 = "# pairnet bench journal v1 cfg\n"
+                     "R,mlp,0,0,0,0.75,0.70000000000000007,1.5,1\n"
+                     "E,1,0.01,0.5,0.75,0.70000000000000007,1.5\n.\n";
+    pn_err err = {0};
+    CHECK(pn_write_atomic(path, v1, strlen(v1), &err) == 0);
+    pn_round_rec *old = NULL;
+    size_t n_old = 0;
+    FILE *w = NULL;
+    CHECK(pn_journal_open(path, "cfg", &old, &n_old, &w, &err) == PN_ERR_USAGE);
+    CHECK(w == NULL && old == NULL && n_old == 0);
+    CHECK_MSG(strstr(err.msg, path) && strstr(err.msg, "v1") && strstr(err.msg, "remove") &&
+                  strstr(err.msg, "--out") && !strchr(err.msg, '\n'),
+              "message: %s", err.msg);
+    char *s = read_all(path);
+    CHECK(s && strcmp(s, v1) == 0);
+    free(s);
+}
+
+static void results_table2_digit_columns(void)
+{
+    const char *dir = test_dir("table2_digits");
+    fake f = fake_rounds(3, 5, 6, 99, 1); /* mlp, cnn, cnn_ws */
+    pn_model_summary s[3];
+    fake_summaries(&f, 3, s);
+    CHECK(isnan(s[0].digit_mean) && isnan(s[1].argmax_std));
+    CHECK_NEAR(s[2].digit_mean, 0.948, 1e-12); /* 0.84 + 0.008 + 0.1 */
+    CHECK_NEAR(s[2].argmax_mean, 0.898, 1e-12);
+    CHECK_NEAR(s[2].digit_std, 0.004 * sqrt(2.5), 1e-12);
+    pn_run_info info = fake_info();
+    pn_err err = {0};
+    CHECK(pn_write_table2(dir, s, 3, &info, &err) == 0);
+    char *md = read_in(dir, "table2.md");
+    CHECK(md != NULL);
+    if (md) {
+        CHECK(strstr(md, "| test acc (%) mean \xc2\xb1 std | test digit acc (%) mean \xc2\xb1 std "
+                         "| test acc, digits compared (%) mean \xc2\xb1 std | rounds |") != NULL);
+        CHECK_MSG(strstr(md, "| cnn_ws | 3007 | 0.005 | 100 | 94.80 \xc2\xb1 0.63 | 84.80 \xc2\xb1 "
+                             "0.63 | 94.80 \xc2\xb1 0.63 | 89.80 \xc2\xb1 0.63 | 5 |") != NULL,
+                  "%s", md);
+        CHECK(strstr(md, "| 80.80 \xc2\xb1 0.63 | \xe2\x80\x94 | \xe2\x80\x94 | 5 |") != NULL);
+        CHECK(strstr(md, "digits compared: the pair accuracy") != NULL);
+    }
+    free(md);
+    char *csv = read_in(dir, "table2.csv");
+    CHECK(csv && strstr(csv, "\nmlp,1007,0.005,100,6,5,0,0.908000,0.006325,0.808000,0.006325,,,,\n"));
+    CHECK(csv && strstr(csv, ",0.948000,0.006325,0.898000,0.006325\n"));
+    free(csv);
+
+    /* mlp alone: no digit columns at all, and the note is left out. */
+    CHECK(pn_write_table2(dir, s, 1, &info, &err) == 0);
+    md = read_in(dir, "table2.md");
+    CHECK(md && !strstr(md, "digit") && strstr(md, "| test acc (%) mean \xc2\xb1 std | rounds |"));
+    free(md);
+    fake_free(&f);
+}
+
+static void results_runs_csv_digits_on_last_epoch(void)
+{
+    const char *dir = test_dir("runs_digits");
+    fake f = fake_rounds(3, 2, 3, 99, 1);
+    f.r[4].digit_acc = 0.9505;
+    pn_err err = {0};
+    CHECK(pn_write_runs_csv(dir, f.r, f.n, &err) == 0);
+    char *csv = read_in(dir, "runs.csv");
+    CHECK(csv != NULL);
+    if (csv) {
+        CHECK_MSG(strstr(csv, "\ncnn_ws,0,1000,2,0.005,0.283333,0.840000,0.740000,0.100,,\n"),
+                  "%s", csv);
+        CHECK(strstr(csv, "\ncnn_ws,0,1000,3,0.005,0.05,0.940000,0.840000,0.100,0.950500,"
+                          "0.890000\n") != NULL);
+        CHECK(strstr(csv, "\nmlp,1,1001,3,0.005,0.05,0.908000,0.808000,0.100,,\n") != NULL);
+    }
+    free(csv);
+    fake_free(&f);
+}
+
+static void results_digits_svg(void)
+{
+    const char *dir = test_dir("digits");
+    fake f = fake_rounds(5, 4, 3, 0, 1); /* cnn round 0 diverged; cnn_ws.. have digits */
+    snprintf(f.r[8].model, sizeof f.r[8].model, "x<y"); /* a one-round model of its own */
+    pn_err err = {0};
+    CHECK(pn_write_digits_svg(dir, f.r, f.n, &err) == 0);
+    char *svg = read_in(dir, "digits.svg");
+    CHECK(svg != NULL);
+    if (svg) {
+        CHECK(strncmp(svg, "<svg", 4) == 0 && strstr(svg, "</svg>\n"));
+        CHECK(strstr(svg, "The digit tower and the head on the test set") != NULL);
+        CHECK(strstr(svg, ">tower: digit accuracy<") && strstr(svg, ">pairs: learned head<"));
+        CHECK(strstr(svg, ">pairs: predicted digits compared<") != NULL);
+        CHECK(strstr(svg, ">cnn_al<") && strstr(svg, ">cnn_ws_al<") && strstr(svg, ">x&lt;y<"));
+        CHECK(strstr(svg, ">n = 3<") && strstr(svg, ">n = 1<"));
+        /* the bars' labels: cnn_al's mean test accuracy 0.86 + 0.004 * (0+2+4+1)/4 */
+        CHECK_MSG(strstr(svg, ">86.7<") && strstr(svg, ">96.7<") && strstr(svg, ">91.7<"),
+                  "missing bar labels");
+        CHECK_MSG(strstr(svg, "not shown: mlp, cnn (no digit logits)"), "%s", svg);
+        CHECK(strstr(svg, ">mlp<") == NULL); /* no bars, no axis label */
+        CHECK(strstr(svg, "nan") == NULL && strstr(svg, "inf") == NULL);
+    }
+    free(svg);
+
+    /* mlp only, then nothing at all: a message, never an empty plot */
+    CHECK(pn_write_digits_svg(dir, f.r, 4, &err) == 0);
+    svg = read_in(dir, "digits.svg");
+    CHECK(svg && strstr(svg, "no model with digit logits to plot") &&
+          strstr(svg, "not shown: mlp (no digit logits)") && !strstr(svg, "<rect x=\"7"));
+    free(svg);
+    CHECK(pn_write_digits_svg(dir, NULL, 0, &err) == 0);
+    svg = read_in(dir, "digits.svg");
+    CHECK(svg && strstr(svg, "no model with digit logits to plot") && !strstr(svg, "nan"));
+    free(svg);
+    CHECK(temp_files_in(dir) == 0);
+    fake_free(&f);
+}
+
+/* index.html inlines digits.svg when a model has digit logits, and the
+ * table's digit columns with their note. */
+static void results_index_html_digits(void)
+{
+    const char *dir = test_dir("index_digits");
+    fake f = fake_rounds(3, 3, 4, 99, 1);
+    pn_model_summary s[3];
+    fake_summaries(&f, 3, s);
+    pn_run_info info = fake_info();
+    pn_err err = {0};
+    CHECK(pn_write_digits_svg(dir, f.r, f.n, &err) == 0);
+    CHECK(pn_write_index_html(dir, s, 3, &info, &err) == 0);
+    char *html = read_in(dir, "index.html");
+    CHECK(html && strstr(html, "The digit tower and the head on the test set</title>"));
+    CHECK(html && strstr(html, "<th>test digit acc (%) mean \xc2\xb1 std</th>"));
+    CHECK(html && strstr(html, "first \xe2\x89\xa4 second"));
+    free(html);
+    CHECK(pn_write_index_html(dir, s, 2, &info, &err) == 0); /* mlp and cnn */
+    html = read_in(dir, "index.html");
+    CHECK(html && !strstr(html, "digit acc") && !strstr(html, "digit tower"));
+    free(html);
+    fake_free(&f);
+}
+
 void suite_results(void)
 {
     RUN(results_buf_printf_grows);
@@ -520,4 +728,10 @@ void suite_results(void)
     RUN(results_curves_svg);
     RUN(results_curves_without_per_epoch_accuracy);
     RUN(results_index_html);
+    RUN(results_journal_round_trips_digits);
+    RUN(results_journal_refuses_v1);
+    RUN(results_table2_digit_columns);
+    RUN(results_runs_csv_digits_on_last_epoch);
+    RUN(results_digits_svg);
+    RUN(results_index_html_digits);
 }

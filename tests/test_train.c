@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,194 @@ static void grid_scripts_tiny_grid(void)
               "table1.md lacks the model or the grid values:\n%s", text);
 }
 
+/* ---- best: Adam, dropout and every augmentation ---- */
+
+/* best's preset trained on the round of seed with cfg changed by edit
+ * (pairs: 0 for the standard 1000). */
+static int train_best(size_t epochs, size_t pairs, uint64_t seed, pn_pool *pool,
+                      void (*edit)(pn_train_cfg *), pn_round_rec *rec, pn_err *err)
+{
+    pn_train_cfg cfg;
+    pn_round_data d;
+    pn_train_cfg_default(&cfg, pn_model_find("best"));
+    cfg.epochs = epochs;
+    if (pairs)
+        cfg.n_pairs = pairs;
+    if (edit)
+        edit(&cfg);
+    int rc = pn_round_data_make(mnist(), cfg.n_pairs, seed, &d, err);
+    if (rc != PN_OK)
+        return rc;
+    rc = pn_train_round(&d, &cfg, seed, pool, NULL, rec, err);
+    pn_round_data_free(&d);
+    return rc;
+}
+
+/* The dropout masks are a function of (seed, step, node, element) and the
+ * augmentation draws from its own stream in the training thread: one thread
+ * and two give the same bits, epoch by epoch. */
+static void train_best_same_bits_for_1_and_2_threads(void)
+{
+    if (!mnist())
+        return;
+    pn_pool *pool = pn_pool_new(2);
+    CHECK(pool != NULL);
+    pn_round_rec a, b;
+    pn_err err;
+    pn_train_cfg cfg;
+    pn_train_cfg_default(&cfg, pn_model_find("best"));
+    CHECK_MSG(cfg.optimizer == PN_OPT_ADAM && cfg.mopts.dropout > 0.0f && cfg.aug_swap &&
+                  cfg.aug_repair && cfg.aug_shift > 0,
+              "best's preset lacks Adam, dropout or an augmentation");
+    int ra = train_best(2, 0, 2, NULL, NULL, &a, &err);
+    CHECK_MSG(ra == PN_OK, "1 thread: %s", err.msg);
+    int rb = train_best(2, 0, 2, pool, NULL, &b, &err);
+    CHECK_MSG(rb == PN_OK, "2 threads: %s", err.msg);
+    if (ra == PN_OK && rb == PN_OK) {
+        for (size_t e = 0; e < 2; e++)
+            CHECK_MSG(a.epochs[e].loss == b.epochs[e].loss &&
+                          a.epochs[e].test_acc == b.epochs[e].test_acc &&
+                          a.epochs[e].train_acc == b.epochs[e].train_acc,
+                      "epoch %zu: 1 thread loss %.9g test %.4f; 2 threads loss %.9g test %.4f",
+                      e + 1, a.epochs[e].loss, a.epochs[e].test_acc, b.epochs[e].loss,
+                      b.epochs[e].test_acc);
+        CHECK(a.digit_acc == b.digit_acc && a.argmax_acc == b.argmax_acc);
+        /* learns: the tower classifies most test digits after 2 epochs (about
+         * 0.85; the head may still be near chance then) */
+        CHECK_MSG(a.digit_acc > 0.6 && a.argmax_acc > 0.6, "digit acc %.4f, argmax acc %.4f",
+                  a.digit_acc, a.argmax_acc);
+    }
+    pn_round_rec_free(&a);
+    pn_round_rec_free(&b);
+    pn_pool_free(pool);
+}
+
+static void no_dropout(pn_train_cfg *c) { c->mopts.dropout = 0.0f; }
+static void no_swap(pn_train_cfg *c) { c->aug_swap = 0; }
+static void no_repair(pn_train_cfg *c) { c->aug_repair = 0; }
+static void no_shift(pn_train_cfg *c) { c->aug_shift = 0; }
+static void use_sgd(pn_train_cfg *c) { c->optimizer = PN_OPT_SGD; }
+static void adam_wd(pn_train_cfg *c) { c->weight_decay = 0.1; }
+static void adamw_wd(pn_train_cfg *c)
+{
+    c->optimizer = PN_OPT_ADAMW;
+    c->weight_decay = 0.1;
+}
+
+/* Each ingredient of the preset changes the first epoch (of 300 pairs, to be
+ * quick): a setting that were silently ignored would leave the loss of that
+ * epoch as it was. */
+static void train_best_each_option_takes_effect(void)
+{
+    if (!mnist())
+        return;
+    static const struct { const char *name; void (*edit)(pn_train_cfg *); } v[] = {
+        {"no dropout", no_dropout}, {"no swap", no_swap},   {"no re-pairing", no_repair},
+        {"no shift", no_shift},     {"sgd", use_sgd},       {"adam wd 0.1", adam_wd},
+        {"adamw wd 0.1", adamw_wd}};
+    double loss[8];
+    pn_round_rec rec;
+    pn_err err;
+    int rc = train_best(1, 300, 6, NULL, NULL, &rec, &err);
+    CHECK_MSG(rc == PN_OK, "%s", err.msg);
+    if (rc != PN_OK)
+        return;
+    loss[0] = rec.epochs[0].loss;
+    pn_round_rec_free(&rec);
+    for (size_t i = 0; i < 7; i++) {
+        rc = train_best(1, 300, 6, NULL, v[i].edit, &rec, &err);
+        CHECK_MSG(rc == PN_OK, "%s: %s", v[i].name, err.msg);
+        loss[i + 1] = rc == PN_OK ? rec.epochs[0].loss : NAN;
+        pn_round_rec_free(&rec);
+        CHECK_MSG(loss[i + 1] != loss[0], "%s: same first-epoch loss %.9g as the preset",
+                  v[i].name, loss[0]);
+    }
+    /* AdamW's decoupled decay is not Adam's L2 */
+    CHECK_MSG(loss[6] != loss[7], "adam and adamw with weight decay 0.1: same loss %.9g",
+              loss[6]);
+}
+
+/* pn_evaluate_digits against a pair-by-pair evaluation (batch 1) of the
+ * same graph, with labels set so that the right answers are known: image j
+ * is labelled with its predicted class unless j % 3 == 0, and pair k's
+ * target agrees with the predicted comparison unless k % 4 == 1. 21 pairs
+ * through a graph of batch 8 leave a last batch of 5. */
+static void evaluate_digits_by_pair(const char *model)
+{
+    enum { NP = 21 };
+    pn_model_opts o = {.aux_weight = 1.0f};
+    pn_err err;
+    pn_graph *g = pn_model_build(pn_model_find(model), &o, 8, NULL, &err);
+    pn_pairs p;
+    CHECK_MSG(g != NULL, "%s: %s", model, err.msg);
+    if (!g)
+        return;
+    CHECK(g->digits != PN_NONE);
+    if (pn_pairs_alloc(&p, NP) != 0 || g->digits == PN_NONE) {
+        pn_graph_free(g);
+        return;
+    }
+    pn_rng r;
+    pn_rng_seed(&r, 17, 0);
+    pn_graph_init_params(g, &r);
+    /* no biases: the predicted classes then vary from image to image */
+    for (size_t i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].b_off != PN_NONE)
+            memset(g->params + g->nodes[i].b_off, 0, g->nodes[i].c * sizeof(float));
+    for (size_t i = 0; i < NP * 2 * PN_PIXELS; i++)
+        p.x[i] = pn_rng_sym(&r, 2.0f);
+    size_t right_digits = 0, right_pairs = 0;
+    const pn_node *dn = &g->nodes[g->digits];
+    for (size_t k = 0; k < NP; k++) {
+        memcpy(pn_graph_input(g), p.x + k * 2 * PN_PIXELS, 2 * PN_PIXELS * sizeof(float));
+        pn_graph_forward(g, 1, 0);
+        uint8_t pred[2];
+        for (int s = 0; s < 2; s++) { /* batch 1: rows 0 and 1, or the two halves of row 0 */
+            const float *l = dn->val + 10 * s;
+            uint8_t best = 0;
+            for (uint8_t c = 1; c < 10; c++)
+                if (l[c] > l[best])
+                    best = c;
+            pred[s] = best;
+            const size_t j = 2 * k + (size_t)s;
+            p.digit[j] = j % 3 ? best : (uint8_t)((best + 1) % 10);
+            right_digits += j % 3 != 0;
+        }
+        p.target[k] = (uint8_t)((pred[0] <= pred[1]) ^ (k % 4 == 1));
+        right_pairs += k % 4 != 1;
+    }
+    double da = -1.0, aa = -1.0;
+    pn_evaluate_digits(g, &p, &da, &aa);
+    CHECK_MSG(da == (double)right_digits / (2.0 * NP) && aa == (double)right_pairs / NP,
+              "%s: digit acc %.4f (want %.4f), argmax acc %.4f (want %.4f)", model, da,
+              (double)right_digits / (2.0 * NP), aa, (double)right_pairs / NP);
+    pn_pairs_free(&p);
+    pn_graph_free(g);
+}
+
+static void evaluate_digits_matches_pairwise(void)
+{
+    evaluate_digits_by_pair("cnn_ws_al"); /* [2B,10] digit logits */
+    evaluate_digits_by_pair("cnn_al");    /* [B,20] */
+    evaluate_digits_by_pair("best");
+    /* no digit logits: NaN */
+    pn_model_opts o = {.aux_weight = 1.0f};
+    pn_err err;
+    pn_graph *g = pn_model_build(pn_model_find("mlp"), &o, 4, NULL, &err);
+    pn_pairs p;
+    if (g && pn_pairs_alloc(&p, 2) == 0) {
+        memset(p.x, 0, 2 * 2 * PN_PIXELS * sizeof(float));
+        memset(p.digit, 0, 4);
+        memset(p.target, 1, 2);
+        double da = 0.0, aa = 0.0;
+        pn_evaluate_digits(g, &p, &da, &aa);
+        CHECK(isnan(da) && isnan(aa));
+        pn_pairs_free(&p);
+    }
+    CHECK(g != NULL);
+    pn_graph_free(g);
+}
+
 void suite_train(void)
 {
     RUN(e2e_cnn_ws_al_learns);
@@ -251,7 +440,128 @@ void suite_train(void)
     RUN(bench_interrupt_then_resume);
     RUN(bench_refuses_other_configuration);
     RUN(grid_scripts_tiny_grid);
+    RUN(train_best_same_bits_for_1_and_2_threads);
+    RUN(train_best_each_option_takes_effect);
+    RUN(evaluate_digits_matches_pairwise);
     if (state == 1)
         pn_mnist_free(&m);
     state = 0;
+}
+
+/* ---- scripts/ablation.sh (issue #6 item 5) ---- */
+
+/* Field `col` of the row of `model` in CSV text (columns found by name in
+ * the header); 1 if found. An empty field is found, as "". */
+static int abl_csv_field(const char *csv, const char *model, const char *col, char *out,
+                         size_t cap)
+{
+    const char *row = csv;
+    size_t want = (size_t)-1, k = 0;
+    for (const char *p = csv; *p && *p != '\n'; k++) {
+        size_t n = strcspn(p, ",\n");
+        if (n == strlen(col) && strncmp(p, col, n) == 0)
+            want = k;
+        p += n + (p[n] == ',');
+    }
+    size_t mlen = strlen(model);
+    while ((row = strchr(row, '\n')) && row[1]) {
+        row++;
+        if (strncmp(row, model, mlen) != 0 || row[mlen] != ',')
+            continue;
+        const char *p = row;
+        for (k = 0; k < want && *p && *p != '\n'; k++)
+            p += strcspn(p, ",\n") + (p[strcspn(p, ",\n")] == ',');
+        size_t n = strcspn(p, ",\n");
+        if (k != want || n >= cap)
+            return 0;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* Two variants of one round of one epoch on the real data, chosen through
+ * ABLATION_VARIANTS: ablation.md has a row per variant whose accuracy,
+ * difference to full and rounds are those of the benches' table2.csv. */
+static void ablation_script_tiny(void)
+{
+    if (!t_data_dir())
+        return;
+    const char *b = getenv("PAIRNET_BIN"), *t = t_tmp_dir();
+    static char md[16384], csv[2][4096];
+    char cmd[4096], path[1024];
+    snprintf(cmd, sizeof cmd,
+             "ABLATION_VARIANTS=full,no-dropout bash scripts/ablation.sh --bin '%s' --out '%s/abl' "
+             "--rounds 1 --epochs 1 --data '%s' >'%s/abl.log' 2>&1",
+             b && *b ? b : "./pairnet", t, t_data_dir(), t);
+    int st = sh(cmd);
+    snprintf(path, sizeof path, "%s/abl.log", t);
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(st == 0, "ablation.sh exited %d:\n%s", st, md);
+    snprintf(path, sizeof path, "%s/abl/ablation.md", t);
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(md[0], "no %s", path);
+    if (!md[0])
+        return;
+    const char *name[2] = {"full", "no-dropout"};
+    double mean[2] = {0, 0};
+    for (int v = 0; v < 2; v++) {
+        snprintf(path, sizeof path, "%s/abl/ablation/%s/table2.csv", t, name[v]);
+        t_read_file(path, csv[v], sizeof csv[v]);
+        char mn[64] = "", s[64] = "", r[64] = "", want[256];
+        CHECK_MSG(abl_csv_field(csv[v], "best", "test_mean", mn, sizeof mn) &&
+                      abl_csv_field(csv[v], "best", "test_std", s, sizeof s) &&
+                      abl_csv_field(csv[v], "best", "rounds", r, sizeof r),
+                  "%s lacks best's test_mean/test_std/rounds:\n%s", path, csv[v]);
+        mean[v] = strtod(mn, NULL);
+        snprintf(want, sizeof want, "| %s | %s | ", name[v], v ? "`--dropout 0`" : "(none)");
+        const char *row = strstr(md, want);
+        CHECK_MSG(row != NULL, "no row '%s' in ablation.md:\n%s", want, md);
+        if (!row)
+            continue;
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(row, "\n"), row);
+        snprintf(want, sizeof want, "| %.2f \xc2\xb1 %.2f |", 100 * mean[v], 100 * strtod(s, NULL));
+        CHECK_MSG(strstr(line, want), "row lacks '%s': %s", want, line);
+        CHECK_MSG(strcmp(r, "1") == 0 && strstr(line, " | 1 | `"), "rounds: %s", line);
+        snprintf(want, sizeof want, "bench --models best --eval-final --out %s/abl/ablation/%s%s "
+                 "--rounds 1 --epochs 1 --data", t, name[v], v ? " --dropout 0" : "");
+        CHECK_MSG(strstr(line, want), "row lacks the command '%s': %s", want, line);
+        if (v == 1) {
+            snprintf(want, sizeof want, "| %+.2f |", 100 * (mean[1] - mean[0]));
+            CHECK_MSG(strstr(line, want), "row lacks the difference '%s': %s", want, line);
+        } else
+            CHECK(strstr(line, "| reference |") != NULL);
+    }
+    CHECK(strstr(md, "| no-shift |") == NULL); /* only the two chosen */
+    CHECK(strstr(md, "- command: `ABLATION_VARIANTS=full,no-dropout ") != NULL);
+    CHECK(strstr(md, "- machine: ") && strstr(md, "cores (nproc)"));
+    CHECK(strstr(md, "- date: ") && strstr(md, "- wall time: "));
+
+    /* A failing bench: one line that names the variant, exit status 1. */
+    snprintf(cmd, sizeof cmd,
+             "bash scripts/ablation.sh --bin '%s' --out '%s/abl_bad' --variants full --rounds 1 "
+             "--epochs 1 --dropout 2 --data '%s' 2>&1 >/dev/null | tail -n 1 >'%s/abl_bad.txt'; "
+             "exit ${PIPESTATUS[0]}",
+             b && *b ? b : "./pairnet", t, t_data_dir(), t);
+    snprintf(path, sizeof path, "%s/abl_bad.sh", t); /* bash for PIPESTATUS */
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "%s\n", cmd);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "bash '%s'", path);
+    st = sh(cmd);
+    snprintf(path, sizeof path, "%s/abl_bad.txt", t);
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(st == 1, "a failing bench gave exit status %d", st);
+    CHECK_MSG(strncmp(md, "ablation.sh: variant full failed", 32) == 0 && strstr(md, "--dropout"),
+              "message: %s", md);
+}
+
+void suite_ablation(void)
+{
+    RUN(ablation_script_tiny);
 }

@@ -36,7 +36,8 @@ typedef enum pn_op {
     PN_OP_CONCAT,
     PN_OP_CROSS_ENTROPY,
     PN_OP_LOSS_SUM,
-    PN_OP_DROPOUT
+    PN_OP_DROPOUT,
+    PN_OP_SOFTMAX  /* over each row */
 } pn_op;
 
 /* The label arrays a loss can be taken against. */
@@ -111,6 +112,7 @@ size_t pn_concat(pn_graph *g, size_t a, size_t b);
 size_t pn_cross_entropy(pn_graph *g, size_t logits, pn_label_set labels);
 /* Inverted dropout with drop probability p in [0, 1); p == 0 returns x. */
 size_t pn_dropout(pn_graph *g, size_t x, float p);
+size_t pn_softmax(pn_graph *g, size_t x);
 size_t pn_loss_sum(pn_graph *g, size_t n, const size_t *losses, const float *weights);
 
 /* Checks the graph (output and loss set, label sets match row counts),

@@ -72,6 +72,10 @@ void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *d
 void pn_relu_forward(float *out, const float *in, size_t n);
 /* uses the output: d/dx relu is 1 where out > 0 (0 at the kink) */
 void pn_relu_backward(float *din, const float *dout, const float *out, size_t n);
+/* softmax over each row of in [R, K] (max-shifted); backward uses the output:
+ * din += y * (dout - <dout, y>) per row */
+void pn_softmax_forward(float *out, const float *in, size_t R, size_t K);
+void pn_softmax_backward(float *din, const float *dout, const float *out, size_t R, size_t K);
 
 /* ---- inverted dropout (src/ops/dropout.c) ---- n elements, 0 <= p < 1.
  * Training: mask[i] = 0 with probability p, else 1/(1-p); out = in * mask.

@@ -1,7 +1,8 @@
 /* What a benchmark produces, and the writers that turn it into results/:
  * Table II (Markdown + CSV), every epoch of every round (runs.csv), the box
- * plot and learning curves (SVG, hand-written) and one self-contained HTML
- * page. Every file is written atomically: temporary file, fsync, rename. */
+ * plot, learning curves and digit-level bars (SVG, hand-written) and one
+ * self-contained HTML page. Every file is written atomically: temporary
+ * file, fsync, rename. */
 #ifndef PAIRNET_RESULTS_H
 #define PAIRNET_RESULTS_H
 
@@ -45,6 +46,10 @@ typedef struct pn_model_summary {
     size_t diverged; /* rounds that diverged */
     double train_mean, train_std, test_mean, test_std; /* fractions */
     double sec_per_round;
+    /* Over the rounds averaged that have digit logits (NaN if none): the
+     * tower's test digit accuracy and the pair accuracy of comparing the
+     * predicted digits (pn_round_rec.digit_acc, argmax_acc), fractions. */
+    double digit_mean, digit_std, argmax_mean, argmax_std;
 } pn_model_summary;
 
 /* Provenance printed under every table. */
@@ -88,14 +93,32 @@ int pn_write_atomic(const char *path, const void *data, size_t len, pn_err *err)
 int pn_buf_write_atomic(const char *path, const pn_buf *b, pn_err *err);
 
 /* The writers. dir exists. Summaries and rounds are in model order; rounds
- * of a model are contiguous. */
+ * of a model are contiguous.
+ *
+ * table2.md + table2.csv: one row per model. When some model has digit
+ * logits, table2.md has two more columns after the test accuracy (the
+ * tower's test digit accuracy and the pair accuracy of comparing the
+ * predicted digits, a dash for the other models); table2.csv always ends with
+ * digit_mean,digit_std,argmax_mean,argmax_std (fractions, empty when NaN).
+ * table2.csv holds nothing that varies between identical runs (no timing).
+ *
+ * runs.csv: one row per epoch of every round; the round-level digit_acc and
+ * argmax_acc are the last two columns, filled on the round's last epoch (when
+ * they were measured) and empty elsewhere, as for mlp and cnn. */
 int pn_write_table2(const char *dir, const pn_model_summary *s, size_t n_models,
                     const pn_run_info *info, pn_err *err); /* table2.md + table2.csv */
 int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 int pn_write_fig4_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 int pn_write_curves_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
-/* index.html: Table II, Table I if dir/table1.md exists, both figures
- * inlined, provenance. */
+/* digits.svg: per model with digit logits, bars of the mean (+-1 std over
+ * the finished rounds) of the tower's test digit accuracy, the pair accuracy
+ * of comparing its predicted digits and the head's pair accuracy; the models
+ * without digit logits are named under the plot. */
+int pn_write_digits_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
+/* 1 if some summary has digit accuracies (digits.svg is worth showing). */
+int pn_summaries_have_digits(const pn_model_summary *s, size_t n_models);
+/* index.html: Table II, Table I if dir/table1.md exists, the figures
+ * inlined (digits.svg when some model has digit logits), provenance. */
 int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_models,
                         const pn_run_info *info, pn_err *err);
 

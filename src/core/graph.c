@@ -159,6 +159,14 @@ size_t pn_dropout(pn_graph *g, size_t x, float p)
     return id;
 }
 
+size_t pn_softmax(pn_graph *g, size_t x)
+{
+    const pn_node *in = node_or_null(g, x);
+    if (!in)
+        return refuse(g);
+    return add_node(g, PN_OP_SOFTMAX, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
+}
+
 size_t pn_maxpool2(pn_graph *g, size_t x)
 {
     const pn_node *in = node_or_null(g, x);
@@ -499,6 +507,9 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
         else
             memcpy(n->val, a->val, R * row_size(n) * sizeof(float));
         break;
+    case PN_OP_SOFTMAX:
+        pn_softmax_forward(n->val, a->val, R, row_size(n));
+        break;
     case PN_OP_LOSS_SUM: {
         float s = 0.0f;
         for (size_t i = 0; i < n->n_in; i++)
@@ -580,6 +591,10 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
         if (da)
             pn_dropout_backward(da, n->grad, n->save, R * row_size(n));
         break;
+    case PN_OP_SOFTMAX:
+        if (da)
+            pn_softmax_backward(da, n->grad, n->val, R, row_size(n));
+        break;
     case PN_OP_LOSS_SUM:
         for (size_t i = 0; i < n->n_in; i++)
             g->nodes[n->in[i]].grad[0] += n->p.sum.weight[i] * n->grad[0];
@@ -612,6 +627,6 @@ const char *pn_op_name(pn_op op)
     static const char *names[] = {"input",  "linear",  "conv2d",  "batchnorm",
                                   "relu",   "maxpool", "select",  "unstack",
                                   "restack", "concat", "cross_entropy", "loss_sum",
-                                  "dropout"};
+                                  "dropout", "softmax"};
     return (size_t)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }

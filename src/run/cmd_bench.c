@@ -185,6 +185,8 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     if (rc == PN_OK)
         rc = pn_write_curves_svg(dir, b->recs, n, err);
     if (rc == PN_OK)
+        rc = pn_write_digits_svg(dir, b->recs, n, err);
+    if (rc == PN_OK)
         rc = pn_write_index_html(dir, sum, b->n_models, &info, err);
     if (rc != PN_OK)
         return rc;
@@ -195,8 +197,8 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
                sum[m].params, sum[m].lr, sum[m].bs, 100 * sum[m].train_mean,
                100 * sum[m].train_std, 100 * sum[m].test_mean, 100 * sum[m].test_std,
                sum[m].sec_per_round, sum[m].diverged ? "  (some rounds diverged)" : "");
-    printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, index.html "
-           "(%.0f s)\n", dir, wall);
+    printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, digits.svg, "
+           "index.html (%.0f s)\n", dir, wall);
     return PN_OK;
 }
 

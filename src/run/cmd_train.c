@@ -79,6 +79,9 @@ int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model
     SET_IF(c->aug_shift, o->aug_shift, o->aug_shift == PN_UNSET);
 #undef SET_IF
     c->eval_epochs = !o->eval_final;
+    if (!(c->mopts.dropout < 1.0f)) /* 0.99999999 is < 1 as a double, 1 as a float */
+        return pn_fail(err, PN_ERR_USAGE, "--dropout %.9g rounds to 1 (drop everything); use "
+                       "a value below 0.9999999", o->dropout);
     if (c->optimizer != PN_OPT_SGD && c->momentum != 0.0)
         return pn_fail(err, PN_ERR_USAGE, "--momentum is for --optimizer sgd; %s for %s keeps "
                        "its own moments (drop --momentum)", pn_optimizer_name(c->optimizer),

@@ -1,12 +1,19 @@
 /* The bench journal: every finished round is appended (and fsync'ed) as soon
  * as it ends, so an interrupted benchmark resumes from the finished rounds.
  * Values are printed with %.17g, which round-trips doubles exactly: a resumed
- * run builds the same tables as an uninterrupted one.
+ * run builds the same tables as an uninterrupted one. NaN is spelled "nan".
  *
- *   # pairnet bench journal v1 <configuration>
- *   R,<model>,<round>,<seed>,<diverged>,<train>,<test>,<seconds>,<n_epochs>
+ *   # pairnet bench journal v2 <configuration>
+ *   R,<model>,<round>,<seed>,<diverged>,<train>,<test>,<seconds>,<n_epochs>,<digit>,<argmax>
  *   E,<epoch>,<lr>,<loss>,<train>,<test>,<seconds>      (n_epochs lines)
  *   .                                                   (the round is complete)
+ *
+ * <digit> and <argmax> are the round's digit_acc and argmax_acc (nan for a
+ * model without digit logits). Version 1, written before they existed, had
+ * no such fields; a v1 journal is refused with a one-line message (remove
+ * it or use another --out) rather than resumed: its rounds would miss the
+ * digit accuracies, and the tables of a resumed run must be those of an
+ * uninterrupted one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/journal.h"
@@ -18,7 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HEADER "# pairnet bench journal v1 "
+#define HEADER "# pairnet bench journal v2 "
+#define HEADER_V1 "# pairnet bench journal v1 "
 
 static void put_double(FILE *f, double v)
 {
@@ -34,7 +42,10 @@ int pn_journal_append(FILE *f, const pn_round_rec *r, pn_err *err)
     put_double(f, r->train_acc);
     put_double(f, r->test_acc);
     put_double(f, r->seconds);
-    fprintf(f, ",%zu\n", r->n_epochs);
+    fprintf(f, ",%zu", r->n_epochs);
+    put_double(f, r->digit_acc);
+    put_double(f, r->argmax_acc);
+    fputc('\n', f);
     for (size_t i = 0; i < r->n_epochs; i++) {
         const pn_epoch_rec *e = &r->epochs[i];
         fprintf(f, "E,%zu", e->epoch);
@@ -80,9 +91,9 @@ static size_t split(char *line, char **fields, size_t max)
 
 static int parse_round(char *line, pn_round_rec *r)
 {
-    char *f[9];
+    char *f[11];
     int ok = 1;
-    if (split(line, f, 9) != 9 || strcmp(f[0], "R") != 0 || strlen(f[1]) >= sizeof r->model)
+    if (split(line, f, 11) != 11 || strcmp(f[0], "R") != 0 || strlen(f[1]) >= sizeof r->model)
         return 0;
     memset(r, 0, sizeof *r);
     strcpy(r->model, f[1]);
@@ -93,6 +104,8 @@ static int parse_round(char *line, pn_round_rec *r)
     r->test_acc = parse_double(f[6], &ok);
     r->seconds = parse_double(f[7], &ok);
     r->n_epochs = (size_t)strtoull(f[8], NULL, 10);
+    r->digit_acc = parse_double(f[9], &ok);
+    r->argmax_acc = parse_double(f[10], &ok);
     return ok && r->n_epochs <= 1000000;
 }
 
@@ -131,7 +144,14 @@ int pn_journal_open(const char *path, const char *config, pn_round_rec **rounds,
     int rc = PN_OK;
     if (f) {
         char line[4096];
-        if (!fgets(line, sizeof line, f) || strncmp(line, HEADER, strlen(HEADER)) != 0) {
+        int got = fgets(line, sizeof line, f) != NULL;
+        if (got && strncmp(line, HEADER_V1, strlen(HEADER_V1)) == 0) {
+            fclose(f);
+            return pn_fail(err, PN_ERR_USAGE, "%s was written by an older pairnet (journal v1, "
+                           "without the digit accuracies): remove it to start afresh, or use "
+                           "another --out", path);
+        }
+        if (!got || strncmp(line, HEADER, strlen(HEADER)) != 0) {
             fclose(f);
             return pn_fail(err, PN_ERR_DATA, "%s is not a pairnet bench journal (move it away "
                            "or choose another --out)", path);

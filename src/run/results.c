@@ -1,5 +1,6 @@
 /* The results writers: a growable text buffer, atomic file replacement,
- * provenance, Table II (Markdown + CSV), runs.csv and the HTML page. The
+ * provenance, Table II (Markdown + CSV, with the digit-level accuracies of
+ * the models that have digit logits), runs.csv and the HTML page. The
  * figures are in svg.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/results.h"
@@ -17,6 +18,7 @@
 
 #define PM " \xc2\xb1 " /* " ± " in UTF-8, spelled out to keep the source ASCII */
 #define EMDASH "\xe2\x80\x94"
+#define LE "\xe2\x89\xa4" /* less-than or equal to */
 
 /* ---- growable buffer --------------------------------------------------- */
 
@@ -338,12 +340,28 @@ static void prov_values(const pn_run_info *info, prov_value v[PROV_N])
 
 /* ---- Table II ---------------------------------------------------------- */
 
-/* The columns of Table II, shared by the Markdown and the HTML versions. */
-enum { T2_COLS = 8 };
+/* The columns of Table II, shared by the Markdown and the HTML versions.
+ * The two digit columns (T2_DIGIT, T2_ARGMAX) stand next to the head's test
+ * accuracy and are shown only when some model has digit logits. */
+enum { T2_COLS = 10, T2_DIGIT = 6, T2_ARGMAX = 7 };
 typedef char t2_cell[96];
 static const char *const t2_head[T2_COLS] = {
     "model", "parameters", "lr", "batch size", "train acc (%) mean" PM "std",
-    "test acc (%) mean" PM "std", "rounds", "s/round"};
+    "test acc (%) mean" PM "std", "test digit acc (%) mean" PM "std",
+    "test acc, digits compared (%) mean" PM "std", "rounds", "s/round"};
+
+int pn_summaries_have_digits(const pn_model_summary *s, size_t n_models)
+{
+    for (size_t i = 0; i < n_models; i++)
+        if (!isnan(s[i].digit_mean))
+            return 1;
+    return 0;
+}
+
+static int t2_shown(size_t c, int digits)
+{
+    return digits || (c != T2_DIGIT && c != T2_ARGMAX);
+}
 
 static void format_pct(char *out, size_t cap, double mean, double std)
 {
@@ -361,14 +379,16 @@ static void t2_cells(const pn_model_summary *s, t2_cell c[T2_COLS])
     snprintf(c[3], sizeof c[3], "%zu", s->bs);
     format_pct(c[4], sizeof c[4], s->train_mean, s->train_std);
     format_pct(c[5], sizeof c[5], s->test_mean, s->test_std);
+    format_pct(c[T2_DIGIT], sizeof c[T2_DIGIT], s->digit_mean, s->digit_std);
+    format_pct(c[T2_ARGMAX], sizeof c[T2_ARGMAX], s->argmax_mean, s->argmax_std);
     if (s->diverged)
-        snprintf(c[6], sizeof c[6], "%zu (+%zu diverged)", s->rounds, s->diverged);
+        snprintf(c[8], sizeof c[8], "%zu (+%zu diverged)", s->rounds, s->diverged);
     else
-        snprintf(c[6], sizeof c[6], "%zu", s->rounds);
+        snprintf(c[8], sizeof c[8], "%zu", s->rounds);
     if (isnan(s->sec_per_round))
-        snprintf(c[7], sizeof c[7], EMDASH);
+        snprintf(c[9], sizeof c[9], EMDASH);
     else
-        snprintf(c[7], sizeof c[7], "%.2f", s->sec_per_round);
+        snprintf(c[9], sizeof c[9], "%.2f", s->sec_per_round);
 }
 
 static size_t total_diverged(const pn_model_summary *s, size_t n)
@@ -399,23 +419,36 @@ static void describe_table2(pn_buf *b, const pn_model_summary *s, size_t n)
         pn_buf_printf(b, ".");
 }
 
+/* What the digit columns mean, under the table when they are shown. */
+static const char *const digits_note =
+    "Test digit acc: the fraction of the test images (both of every test pair) whose digit "
+    "the tower's ten outputs classify right. Test acc, digits compared: the pair accuracy of "
+    "answering \"first " LE " second\" by comparing the two predicted digits instead of using the "
+    "learned head. A dash (" EMDASH "): the model has no digit logits. A tower trained without the "
+    "auxiliary digit loss (cnn_ws, or --aux-weight 0) is never taught digit classes: its "
+    "columns show how far its ten outputs are from digit identities.";
+
 static const char *const diverged_note =
     "Rounds whose training loss became non-finite (diverged) are left out of the means "
     "and standard deviations; the rounds column counts the rounds averaged.";
 
 static void md_table2(pn_buf *b, const pn_model_summary *s, size_t n)
 {
+    const int digits = pn_summaries_have_digits(s, n);
     for (size_t c = 0; c < T2_COLS; c++)
-        pn_buf_printf(b, "| %s ", t2_head[c]);
+        if (t2_shown(c, digits))
+            pn_buf_printf(b, "| %s ", t2_head[c]);
     pn_buf_printf(b, "|\n");
     for (size_t c = 0; c < T2_COLS; c++)
-        pn_buf_printf(b, "|%s", c == 0 ? ":---" : "---:");
+        if (t2_shown(c, digits))
+            pn_buf_printf(b, "|%s", c == 0 ? ":---" : "---:");
     pn_buf_printf(b, "|\n");
     for (size_t i = 0; i < n; i++) {
         t2_cell cell[T2_COLS];
         t2_cells(&s[i], cell);
         for (size_t c = 0; c < T2_COLS; c++)
-            pn_buf_printf(b, "| %s ", cell[c]);
+            if (t2_shown(c, digits))
+                pn_buf_printf(b, "| %s ", cell[c]);
         pn_buf_printf(b, "|\n");
     }
 }
@@ -437,6 +470,8 @@ static int write_table2_md(const char *dir, const pn_model_summary *s, size_t n,
     describe_table2(&b, s, n);
     pn_buf_printf(&b, "\n\n");
     md_table2(&b, s, n);
+    if (pn_summaries_have_digits(s, n))
+        pn_buf_printf(&b, "\n%s\n", digits_note);
     if (total_diverged(s, n))
         pn_buf_printf(&b, "\n%s\n", diverged_note);
     pn_buf_printf(&b, "\n");
@@ -472,7 +507,7 @@ static int write_table2_csv(const char *dir, const pn_model_summary *s, size_t n
 {
     pn_buf b = {0};
     pn_buf_printf(&b, "model,params,lr,bs,epochs,rounds,diverged,train_mean,train_std,"
-                      "test_mean,test_std\n");
+                      "test_mean,test_std,digit_mean,digit_std,argmax_mean,argmax_std\n");
     for (size_t i = 0; i < n; i++) {
         csv_text(&b, s[i].model);
         pn_buf_printf(&b, ",%zu", s[i].params);
@@ -482,6 +517,10 @@ static int write_table2_csv(const char *dir, const pn_model_summary *s, size_t n
         csv_num(&b, "%.6f", s[i].train_std);
         csv_num(&b, "%.6f", s[i].test_mean);
         csv_num(&b, "%.6f", s[i].test_std);
+        csv_num(&b, "%.6f", s[i].digit_mean);
+        csv_num(&b, "%.6f", s[i].digit_std);
+        csv_num(&b, "%.6f", s[i].argmax_mean);
+        csv_num(&b, "%.6f", s[i].argmax_std);
         pn_buf_printf(&b, "\n");
     }
     return save_buf(dir, "table2.csv", &b, err);
@@ -496,10 +535,14 @@ int pn_write_table2(const char *dir, const pn_model_summary *s, size_t n_models,
 
 /* ---- runs.csv ---------------------------------------------------------- */
 
+/* One row per epoch. digit_acc and argmax_acc belong to the round, measured
+ * once after its last epoch: they are on that row and empty on the others,
+ * so the columns before them keep their places for existing readers. */
 int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err)
 {
     pn_buf b = {0};
-    pn_buf_printf(&b, "model,round,seed,epoch,lr,loss,train_acc,test_acc,seconds\n");
+    pn_buf_printf(&b, "model,round,seed,epoch,lr,loss,train_acc,test_acc,seconds,digit_acc,"
+                      "argmax_acc\n");
     for (size_t i = 0; i < n_rounds; i++) {
         for (size_t e = 0; e < r[i].n_epochs; e++) {
             const pn_epoch_rec *ep = &r[i].epochs[e];
@@ -510,6 +553,9 @@ int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, p
             csv_num(&b, "%.6f", ep->train_acc);
             csv_num(&b, "%.6f", ep->test_acc);
             csv_num(&b, "%.3f", ep->seconds);
+            const int last = e + 1 == r[i].n_epochs;
+            csv_num(&b, "%.6f", last ? r[i].digit_acc : NAN);
+            csv_num(&b, "%.6f", last ? r[i].argmax_acc : NAN);
             pn_buf_printf(&b, "\n");
         }
     }
@@ -674,7 +720,7 @@ static const char *const html_css =
     "h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}\n"
     "table{border-collapse:collapse;margin:.8em 0;font-size:.95em}\n"
     "th,td{padding:.3em .8em;text-align:right;white-space:nowrap;border-bottom:1px solid #e4e4e4}\n"
-    "th{border-bottom:2px solid #999;background:#f6f6f6}\n"
+    "th{border-bottom:2px solid #999;background:#f6f6f6;white-space:normal;vertical-align:bottom}\n"
     "th:first-child,td:first-child{text-align:left}\n"
     "tbody tr:nth-child(even) td{background:#fafafa}\n"
     "pre{background:#f4f4f4;padding:.6em .8em;overflow-x:auto;white-space:pre-wrap}\n"
@@ -684,8 +730,11 @@ static const char *const html_css =
 
 static void html_table2(pn_buf *b, const pn_model_summary *s, size_t n)
 {
+    const int digits = pn_summaries_have_digits(s, n);
     pn_buf_printf(b, "<table>\n<thead><tr>");
     for (size_t c = 0; c < T2_COLS; c++) {
+        if (!t2_shown(c, digits))
+            continue;
         pn_buf_printf(b, "<th>");
         pn_buf_escape_xml(b, t2_head[c]);
         pn_buf_printf(b, "</th>");
@@ -696,6 +745,8 @@ static void html_table2(pn_buf *b, const pn_model_summary *s, size_t n)
         t2_cells(&s[i], cell);
         pn_buf_printf(b, "<tr>");
         for (size_t c = 0; c < T2_COLS; c++) {
+            if (!t2_shown(c, digits))
+                continue;
             pn_buf_printf(b, "<td>");
             pn_buf_escape_xml(b, cell[c]);
             pn_buf_printf(b, "</td>");
@@ -768,6 +819,12 @@ int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_mod
     describe_table2(&b, s, n_models);
     pn_buf_printf(&b, "</p>\n");
     html_table2(&b, s, n_models);
+    const int digits = pn_summaries_have_digits(s, n_models);
+    if (digits) {
+        pn_buf_printf(&b, "<p class=\"note\">");
+        pn_buf_escape_xml(&b, digits_note);
+        pn_buf_printf(&b, "</p>\n");
+    }
     if (total_diverged(s, n_models))
         pn_buf_printf(&b, "<p class=\"note\">%s</p>\n", diverged_note);
     pn_buf_printf(&b, "<h2>Figures</h2>\n");
@@ -777,6 +834,13 @@ int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_mod
     html_figure(&b, dir, "curves.svg",
                 "Learning curves: mean test accuracy after each epoch, with a band of "
                 "&plusmn;1 standard deviation over the rounds.");
+    if (digits)
+        html_figure(&b, dir, "digits.svg",
+                    "The digit tower at the end of training, per model with digit logits "
+                    "(mean over the rounds, whiskers &plusmn;1 standard deviation): the test "
+                    "images whose digit it classifies right, the test pairs answered right by "
+                    "comparing its two predicted digits, and by the learned head (Table II's "
+                    "test accuracy).");
     html_table1(&b, dir);
     html_provenance(&b, info);
     pn_buf_printf(&b, "</body>\n</html>\n");

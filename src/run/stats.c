@@ -1,5 +1,6 @@
 /* Summary statistics of a benchmark: mean and sample standard deviation of
- * the final accuracies over the rounds of one model (Table II). */
+ * the final accuracies (and digit-level accuracies) over the rounds of one
+ * model (Table II). */
 #include "pairnet/results.h"
 
 #include <math.h>
@@ -58,6 +59,7 @@ void pn_summarize(const pn_round_rec *rounds, size_t n, pn_model_summary *out)
     out->train_mean = out->train_std = NAN;
     out->test_mean = out->test_std = NAN;
     out->sec_per_round = NAN;
+    out->digit_mean = out->digit_std = out->argmax_mean = out->argmax_std = NAN;
     if (n == 0)
         return;
     memcpy(out->model, rounds[0].model, sizeof out->model);
@@ -81,5 +83,18 @@ void pn_summarize(const pn_round_rec *rounds, size_t n, pn_model_summary *out)
         pn_mean_std(test, k, &out->test_mean, &out->test_std);
         pn_mean_std(secs, k, &out->sec_per_round, &unused);
     }
+    /* The digit-level accuracies of the finished rounds that have them (a
+     * model without digit logits has none: the means stay NaN). */
+    double *digit = train, *argmax = test;
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rounds[i].diverged || isnan(rounds[i].digit_acc) || isnan(rounds[i].argmax_acc))
+            continue;
+        digit[k] = rounds[i].digit_acc;
+        argmax[k] = rounds[i].argmax_acc;
+        k++;
+    }
+    pn_mean_std(digit, k, &out->digit_mean, &out->digit_std);
+    pn_mean_std(argmax, k, &out->argmax_mean, &out->argmax_std);
     free(buf);
 }
