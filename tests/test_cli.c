@@ -425,7 +425,7 @@ static void cli_models_lists_best(void)
             continue;
         found++;
         /* cnn_ws_al's network: dropout has no parameters */
-        CHECK_MSG(params == 75120 && lr == 0.001 && bs == 100, "best: %zu params, lr %g, bs %zu",
+        CHECK_MSG(params == 75120 && lr == 0.001 && bs == 50, "best: %zu params, lr %g, bs %zu",
                   params, lr, bs);
     }
     CHECK_MSG(found == 1, "best listed %d times", found);

@@ -11,8 +11,8 @@ static const pn_preset best_preset = {
     .lr_gamma = 0.5,
     .weight_decay = 0.0,
     .momentum = 0.0,
-    .aux_weight = 1.0f,
-    .dropout = 0.25f,
+    .aux_weight = 2.0f,
+    .dropout = 0.5f,
     .aug_swap = 1,
     .aug_repair = 1,
     .aug_shift = 1,
@@ -29,7 +29,7 @@ static const pn_model_info models[] = {
     {"cnn_ws_al", "shared digit tower + head, auxiliary digit losses", 0.05, 100, 1,
      pn_build_cnn_ws_al, NULL},
     {"best", "shared tower + aux losses, Adam, dropout, augmentation (beyond the study)",
-     0.001, 100, 1, pn_build_best, &best_preset},
+     0.001, 50, 1, pn_build_best, &best_preset},
 };
 
 size_t pn_study_model_count(void) { return 5; }
