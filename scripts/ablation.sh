@@ -22,7 +22,7 @@ no-repair  | --aug-repair 0             | the training digits are not paired ane
 no-swap    | --aug-swap 0               | the two images of a pair are never swapped
 no-aux     | --aux-weight 0             | no auxiliary digit losses
 sgd        | --optimizer sgd --lr 0.05  | SGD without momentum, as in the study, instead of Adam
-short      | --epochs 45 --lr-step 15   | the study's 45 epochs (lr halved every 15) instead of 100
+short      | --epochs 45 --lr-step 15   | 45 epochs with lr halved every 15, as in the study, instead of 100
 '
 REFERENCE=full
 
