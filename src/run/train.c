@@ -118,23 +118,6 @@ static const pn_pairs *epoch_pairs(const pn_train_cfg *cfg, const pn_pairs *trai
     return ep;
 }
 
-double pn_evaluate(pn_graph *g, const pn_pairs *p)
-{
-    size_t right = 0, idx[256];
-    const size_t step = g->max_batch < 256 ? g->max_batch : 256;
-    for (size_t at = 0; at < p->n; at += step) {
-        const size_t n = p->n - at < step ? p->n - at : step;
-        for (size_t i = 0; i < n; i++)
-            idx[i] = at + i;
-        load_batch(g, p, idx, n);
-        pn_graph_forward(g, n, 0);
-        const float *out = pn_graph_output(g);
-        for (size_t i = 0; i < n; i++)
-            right += (out[2 * i + 1] > out[2 * i]) == (p->target[at + i] != 0);
-    }
-    return (double)right / (double)p->n;
-}
-
 static size_t argmax10(const float *v)
 {
     size_t best = 0;
@@ -144,31 +127,54 @@ static size_t argmax10(const float *v)
     return best;
 }
 
-void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc)
+/* One evaluation pass over p in batches. Counts the pairs the head gets
+ * right into *head; with digits (g->digits set), the images the tower
+ * classifies right and the pairs that comparing its two classes gets right. */
+static void eval_pass(pn_graph *g, const pn_pairs *p, size_t *head, size_t *digits,
+                      size_t *compared)
 {
-    *digit_acc = *argmax_acc = NAN;
-    if (g->digits == PN_NONE)
-        return;
-    const pn_node *dn = &g->nodes[g->digits];
-    size_t digits_right = 0, pairs_right = 0, idx[256];
+    const pn_node *dn = g->digits != PN_NONE ? &g->nodes[g->digits] : NULL;
+    size_t idx[256];
     const size_t step = g->max_batch < 256 ? g->max_batch : 256;
+    *head = *digits = *compared = 0;
     for (size_t at = 0; at < p->n; at += step) {
         const size_t n = p->n - at < step ? p->n - at : step;
         for (size_t i = 0; i < n; i++)
             idx[i] = at + i;
         load_batch(g, p, idx, n);
         pn_graph_forward(g, n, 0);
+        const float *out = pn_graph_output(g);
         for (size_t i = 0; i < n; i++) {
+            const size_t k = at + i;
+            *head += (out[2 * i + 1] > out[2 * i]) == (p->target[k] != 0);
+            if (!dn)
+                continue;
             /* [2B,10]: image 1 in row i, image 2 in row B+i; [B,20]: both in row i */
             const float *l1 = dn->rmul == 2 ? dn->val + 10 * i : dn->val + 20 * i;
             const float *l2 = dn->rmul == 2 ? dn->val + 10 * (n + i) : l1 + 10;
-            const size_t a = argmax10(l1), b = argmax10(l2), k = at + i;
-            digits_right += (a == p->digit[2 * k]) + (b == p->digit[2 * k + 1]);
-            pairs_right += (a <= b) == (p->target[k] != 0);
+            const size_t c1 = argmax10(l1), c2 = argmax10(l2);
+            *digits += (c1 == p->digit[2 * k]) + (c2 == p->digit[2 * k + 1]);
+            *compared += (c1 <= c2) == (p->target[k] != 0);
         }
     }
-    *digit_acc = (double)digits_right / (double)(2 * p->n);
-    *argmax_acc = (double)pairs_right / (double)p->n;
+}
+
+double pn_evaluate(pn_graph *g, const pn_pairs *p)
+{
+    size_t head, digits, compared;
+    eval_pass(g, p, &head, &digits, &compared);
+    return (double)head / (double)p->n;
+}
+
+void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc)
+{
+    *digit_acc = *argmax_acc = NAN;
+    if (g->digits == PN_NONE)
+        return;
+    size_t head, digits, compared;
+    eval_pass(g, p, &head, &digits, &compared);
+    *digit_acc = (double)digits / (double)(2 * p->n);
+    *argmax_acc = (double)compared / (double)p->n;
 }
 
 static int all_finite(const float *x, size_t n)
