@@ -697,8 +697,9 @@ void pn_graph_backward(pn_graph *g)
     const size_t B = g->batch;
     for (size_t i = 0; i < g->n_nodes; i++) {
         pn_node *n = &g->nodes[i];
-        /* a fused conv's gradient is overwritten whole by its BN */
-        if (n->grad && !(n->fused && n->op == PN_OP_CONV2D))
+        /* nothing reads the gradient of a node that needs none, and a
+         * fused conv's is overwritten whole by its BN */
+        if (n->grad && n->needs_grad && !(n->fused && n->op == PN_OP_CONV2D))
             memset(n->grad, 0, rows_of(n, B) * row_size(n) * sizeof(float));
     }
     g->nodes[g->loss].grad[0] = 1.0f;
