@@ -489,6 +489,19 @@ static void pool_backward_part(void *arg, size_t p0, size_t p1)
                          n->save + p0 * out_plane, 1, p1 - p0, a->h, a->w);
 }
 
+/* Below this many values a memory-bound pass takes a few microseconds,
+ * about what waking the pool costs: it runs on the calling thread. */
+#define PAR_MIN_VALUES 32768
+
+/* pn_pool_for for the pass over a node of `values` values */
+static void node_for(pn_graph *g, size_t values, size_t n, pn_range_fn fn, void *ctx)
+{
+    if (values < PAR_MIN_VALUES)
+        fn(ctx, 0, n);
+    else
+        pn_pool_for(g->pool, n, fn, ctx);
+}
+
 /* ---- a fused conv -> BN -> ReLU -> max-pool chain, run at its BN node ---- */
 
 typedef struct bnpool_job {
@@ -566,18 +579,18 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
     case PN_OP_BATCHNORM:
         if (n->fused) {
             bnpool_job bj = bnpool_of(g, n, R, training);
-            pn_pool_for(g->pool, n->c, bnpool_forward_part, &bj);
+            node_for(g, R * row_size(n), n->c, bnpool_forward_part, &bj);
             break;
         }
-        pn_pool_for(g->pool, n->c, bn_forward_part, &job);
+        node_for(g, R * row_size(n), n->c, bn_forward_part, &job);
         break;
     case PN_OP_RELU:
         if (!n->fused)
-            pn_pool_for(g->pool, R * row_size(n), relu_forward_part, &job);
+            node_for(g, R * row_size(n), R * row_size(n), relu_forward_part, &job);
         break;
     case PN_OP_MAXPOOL2:
         if (!n->fused)
-            pn_pool_for(g->pool, R * n->c, pool_forward_part, &job);
+            node_for(g, R * row_size(n), R * n->c, pool_forward_part, &job);
         break;
     case PN_OP_SELECT:
         pn_select_forward(n->val, a->val, R, a->c, n->p.select.channel, row_size(n));
@@ -649,18 +662,18 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
     case PN_OP_BATCHNORM:
         if (n->fused) {
             bnpool_job bj = bnpool_of(g, n, R, 1);
-            pn_pool_for(g->pool, n->c, bnpool_backward_part, &bj);
+            node_for(g, R * row_size(n), n->c, bnpool_backward_part, &bj);
             break;
         }
-        pn_pool_for(g->pool, n->c, bn_backward_part, &job);
+        node_for(g, R * row_size(n), n->c, bn_backward_part, &job);
         break;
     case PN_OP_RELU:
         if (da && !n->fused)
-            pn_pool_for(g->pool, R * row_size(n), relu_backward_part, &job);
+            node_for(g, R * row_size(n), R * row_size(n), relu_backward_part, &job);
         break;
     case PN_OP_MAXPOOL2:
         if (da && !n->fused)
-            pn_pool_for(g->pool, R * n->c, pool_backward_part, &job);
+            node_for(g, R * row_size(n), R * n->c, pool_backward_part, &job);
         break;
     case PN_OP_SELECT:
         if (da)
