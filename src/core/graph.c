@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/graph.h"
 
+#include "pairnet/bigalloc.h"
 #include "pairnet/pool.h"
 #include "pairnet/timer.h"
 
@@ -354,7 +355,7 @@ int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_er
     size_t total = 0;
     for (size_t i = 0; i < g->n_nodes; i++)
         total += layout_node(g, &g->nodes[i], max_batch, NULL);
-    g->arena = calloc(total ? total : 1, sizeof(float));
+    g->arena = pn_big_calloc(total ? total : 1, sizeof(float));
     g->params = calloc(2 * g->n_params + 1, sizeof(float));
     g->state = calloc(g->n_state + 1, sizeof(float));
     g->labels[0] = calloc(5 * max_batch, 1);
