@@ -3,7 +3,7 @@
  * it prints figures and judges nothing. Inputs are random (speed does not
  * depend on pixel values), so it runs without MNIST.
  *
- *   build/perf [threads] [epochs]   (defaults: online CPUs, 7) */
+ *   build/perf [threads] [epochs] [model]   (defaults: online CPUs, 7, all) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,11 +56,12 @@ static void profile(pn_graph *g, size_t epochs)
     for (size_t i = 0; i < g->n_nodes; i++) {
         const pn_node *n = &g->nodes[i];
         const double f = g->prof[2 * i], b = g->prof[2 * i + 1];
+        const char *op = n->fused && n->op == PN_OP_BATCHNORM ? "bn+relu+pool" : pn_op_name(n->op);
         if (f + b < 1e-3 * total)
             continue;
         char shape[32];
         snprintf(shape, sizeof shape, "%zux%zux%zux%zu", n->rmul, n->c, n->h, n->w);
-        printf("    %-4zu %-14s %-16s %9.2f %9.2f %5.1f%%\n", i, pn_op_name(n->op), shape,
+        printf("    %-4zu %-14s %-16s %9.2f %9.2f %5.1f%%\n", i, op, shape,
                1e3 * f / (double)epochs, 1e3 * b / (double)epochs, 100 * (f + b) / total);
     }
 }
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 {
     size_t threads = argc > 1 ? (size_t)atoi(argv[1]) : pn_cpu_count();
     size_t epochs = argc > 2 ? (size_t)atoi(argv[2]) : 7;
+    const char *only = argc > 3 ? argv[3] : NULL;
     if (threads < 1 || epochs < 1) {
         fprintf(stderr, "usage: perf [threads >= 1] [epochs >= 1]\n");
         return 2;
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
     size_t nm;
     const pn_model_info *models = pn_model_list(&nm);
     for (size_t m = 0; m < nm && x; m++) {
+        if (only && strcmp(only, models[m].name) != 0)
+            continue;
         pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
@@ -114,6 +118,8 @@ int main(int argc, char **argv)
     }
     printf("\nper-layer time of one epoch (median-free: mean of %zu epochs)\n", epochs);
     for (size_t m = 0; m < nm && x; m++) {
+        if (only && strcmp(only, models[m].name) != 0)
+            continue;
         pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);

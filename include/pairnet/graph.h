@@ -68,6 +68,13 @@ typedef struct pn_node {
     size_t s_off;        /* state slice (BN running mean [c], then var [c]) */
     int needs_grad;      /* some ancestor has parameters (or is a graded input) */
     int for_output;      /* on the path to the prediction (run in evaluation) */
+    int fused;           /* in a conv -> BN -> ReLU -> max-pool chain run as one pass
+                          * (pn_graph_finalize): the conv writes batch-inner without its
+                          * bias, the BN node runs pn_bnpool into the pool node, the
+                          * ReLU and pool nodes do nothing themselves */
+    int batch_inner;     /* val and grad are [c, h, w, rows] (fused conv; fused pool
+                          * read by a fused conv), not [rows, c, h, w] */
+    size_t fused_pool;   /* fused BN: the pool node it writes */
     float *val, *grad;   /* [rows, c, h, w] at the maximum batch */
     float *save;         /* kept for backward: im2col, BN xhat, pool winners, CE probs,
                           dropout mask */
@@ -89,6 +96,7 @@ typedef struct pn_graph {
     size_t digits;         /* digit logits of both images, [2B,10] or [B,20]; or PN_NONE */
     int input_grad;        /* compute the gradient of the input (tests) */
     int failed;            /* a builder call ran out of memory */
+    int no_fuse;           /* set before finalize: run every node on its own (tests) */
     pn_bn_cfg bn;
     struct pn_pool *pool;  /* may be NULL: single thread */
     double *prof;          /* optional [2 * n_nodes]: seconds in forward, backward */

@@ -32,6 +32,19 @@ void pn_conv2d_backward(struct pn_pool *pool, float *din, float *dw, float *db,
                         float *dcol, float *ycn, const float *dout, const float *col,
                         const float *w, size_t B, size_t C, size_t H, size_t W,
                         size_t F, size_t k);
+/* The same with the output in the batch-inner layout [F, OH, OW, B] (the
+ * GEMM's [F, N] as it comes, N ordered (oy, ox, b)) and no bias: the fused
+ * BatchNorm after it takes the bias (see pn_bnpool). The input is NCHW, or
+ * batch-inner [C, H, W, B] when in_bi (a fused pool's output); scratch
+ * [B*C*H*W] is used when it is not. Backward: dout [F, OH, OW, B]; din
+ * (layout as the input) and dcol may be NULL together; db is left to the
+ * fused BatchNorm. */
+void pn_conv2d_forward_cm(struct pn_pool *pool, float *out, float *col, float *scratch,
+                          const float *in, int in_bi, const float *w, size_t B, size_t C,
+                          size_t H, size_t W, size_t F, size_t k);
+void pn_conv2d_backward_cm(struct pn_pool *pool, float *din, int din_bi, float *dw, float *dcol,
+                           float *scratch, const float *dout, const float *col, const float *w,
+                           size_t B, size_t C, size_t H, size_t W, size_t F, size_t k);
 void pn_im2col(float *col, const float *in, size_t B, size_t C, size_t H, size_t W, size_t k);
 void pn_col2im_add(float *din, const float *col, size_t B, size_t C, size_t H, size_t W, size_t k);
 
@@ -67,6 +80,34 @@ void pn_bn_forward_eval_part(float *out, const float *in, const float *gamma, co
 void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
                          const float *xhat, const float *istd, const float *gamma, size_t B,
                          size_t C, size_t S, size_t c0, size_t c1);
+
+/* ---- fused conv epilogue: BatchNorm2d -> ReLU -> 2x2 max-pool
+ * (src/ops/bnpool.c) ----
+ * x is the conv output in the batch-inner layout [C, H, W, B] (the conv
+ * GEMM's [F, N] as it comes), WITHOUT the conv bias: BatchNorm removes the
+ * batch mean, so the bias only enters the running mean and evaluation, and
+ * its training gradient is exactly zero. The pooled output is batch-inner
+ * [C, H/2, W/2, B] when out_bi (for a fused conv that reads it), else NCHW.
+ * The functions work on channels [c0, c1). */
+typedef struct pn_bnpool {
+    size_t B, C, H, W;
+    int out_bi;                  /* out and dout are [C, H/2, W/2, B], else NCHW */
+    const float *x;              /* [C, H, W, B] conv output without bias */
+    const float *bias;           /* [C] conv bias */
+    const float *gamma, *beta;   /* [C] */
+    float *run_mean, *run_var;   /* [C] (running mean includes the bias) */
+    float *stat;                 /* [2C] batch mean of x, inverse std: kept for backward */
+    float *out;                  /* pooled output */
+    float *arg;                  /* [C, H/2, W/2, B] winner 0..3 (as max-pool) */
+    const float *dout;           /* backward: gradient of out */
+    float *dx;                   /* backward: [C, H, W, B], OVERWRITTEN */
+    float *gw;                   /* backward scratch: [C, H/2, W/2, B] */
+    float *dgamma, *dbeta;       /* backward: accumulated */
+    pn_bn_cfg cfg;
+} pn_bnpool;
+void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1);
+void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1);
+void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1);
 
 /* ---- activation (src/ops/activation.c) ---- n elements */
 void pn_relu_forward(float *out, const float *in, size_t n);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/graph.h"
 
+#include "pairnet/bigalloc.h"
 #include "pairnet/pool.h"
 #include "pairnet/timer.h"
 
@@ -260,19 +261,31 @@ static size_t layout_node(pn_graph *g, pn_node *n, size_t B, float *base)
         used += round_up(cnt_);                                                    \
     } while (0)
     const size_t rows = rows_of(n, B), len = rows * row_size(n);
-    TAKE(val, float, len);
-    TAKE(grad, float, len);
+    /* the BN and ReLU of a fused chain have no activations of their own */
+    if (!(n->fused && (n->op == PN_OP_BATCHNORM || n->op == PN_OP_RELU))) {
+        TAKE(val, float, len);
+        TAKE(grad, float, len);
+    }
     const pn_node *in = n->n_in ? &g->nodes[n->in[0]] : NULL;
     switch (n->op) {
     case PN_OP_CONV2D: {
         size_t K = n->p.conv.cin * n->p.conv.k * n->p.conv.k, P = n->h * n->w;
         TAKE(save, float, K * rows * P);            /* im2col */
-        TAKE(work, float, n->c * rows * P);         /* GEMM output */
+        if (!n->fused)
+            TAKE(work, float, n->c * rows * P);     /* GEMM output */
+        else if (!in->batch_inner)
+            TAKE(work, float, rows * row_size(in)); /* input as [C, H, W, B] */
         if (in->needs_grad)
             TAKE(work2, float, K * rows * P);       /* dcol */
         break;
     }
     case PN_OP_BATCHNORM:
+        if (n->fused) {
+            TAKE(work, float, 2 * n->c); /* batch mean, inverse std */
+            const pn_node *pool = &g->nodes[n->fused_pool];
+            TAKE(work2, float, rows_of(pool, B) * row_size(pool)); /* winner gradients */
+            break;
+        }
         TAKE(save, float, len); /* xhat */
         TAKE(work, float, n->c); /* inverse std */
         break;
@@ -308,6 +321,50 @@ static void mark_flags(pn_graph *g)
                 g->nodes[g->nodes[i].in[j]].for_output = 1;
 }
 
+/* The node that reads node i, if exactly one node reads it exactly once. */
+static size_t sole_reader(const pn_graph *g, size_t i)
+{
+    size_t r = PN_NONE, count = 0;
+    for (size_t j = i + 1; j < g->n_nodes; j++)
+        for (size_t k = 0; k < g->nodes[j].n_in; k++)
+            if (g->nodes[j].in[k] == i) {
+                r = j;
+                count++;
+            }
+    return count == 1 ? r : PN_NONE;
+}
+
+/* Peephole: conv -> BN -> ReLU -> max-pool where each is the only reader
+ * of the one before runs as conv (channel-major, no transposes) + one
+ * fused BN/ReLU/pool pass (src/ops/bnpool.c). */
+static void fuse_chains(pn_graph *g)
+{
+    for (size_t i = 0; i < g->n_nodes && !g->no_fuse; i++) {
+        if (g->nodes[i].op != PN_OP_CONV2D || i == g->output)
+            continue;
+        const size_t bn = sole_reader(g, i);
+        if (bn == PN_NONE || g->nodes[bn].op != PN_OP_BATCHNORM || bn == g->output)
+            continue;
+        const size_t relu = sole_reader(g, bn);
+        if (relu == PN_NONE || g->nodes[relu].op != PN_OP_RELU || relu == g->output)
+            continue;
+        const size_t pool = sole_reader(g, relu);
+        if (pool == PN_NONE || g->nodes[pool].op != PN_OP_MAXPOOL2)
+            continue;
+        g->nodes[i].fused = g->nodes[bn].fused = g->nodes[relu].fused = 1;
+        g->nodes[pool].fused = 1;
+        g->nodes[i].batch_inner = 1;
+        g->nodes[bn].fused_pool = pool;
+    }
+    /* a fused pool feeding a fused conv hands it [C, H, W, B] directly */
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const size_t r = sole_reader(g, i);
+        if (g->nodes[i].op == PN_OP_MAXPOOL2 && g->nodes[i].fused && r != PN_NONE &&
+            g->nodes[r].op == PN_OP_CONV2D && g->nodes[r].fused)
+            g->nodes[i].batch_inner = 1;
+    }
+}
+
 int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_err *err)
 {
     if (g->failed)
@@ -318,10 +375,11 @@ int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_er
     if (g->nodes[g->output].rmul != 1 || g->nodes[g->loss].rmul != 0)
         return pn_fail(err, PN_ERR_RUNTIME, "graph output must be per pair and loss a scalar");
     mark_flags(g);
+    fuse_chains(g);
     size_t total = 0;
     for (size_t i = 0; i < g->n_nodes; i++)
         total += layout_node(g, &g->nodes[i], max_batch, NULL);
-    g->arena = calloc(total ? total : 1, sizeof(float));
+    g->arena = pn_big_calloc(total ? total : 1, sizeof(float));
     g->params = calloc(2 * g->n_params + 1, sizeof(float));
     g->state = calloc(g->n_state + 1, sizeof(float));
     g->labels[0] = calloc(5 * max_batch, 1);
@@ -456,6 +514,71 @@ static void pool_backward_part(void *arg, size_t p0, size_t p1)
                          n->save + p0 * out_plane, 1, p1 - p0, a->h, a->w);
 }
 
+/* Below this many values a memory-bound pass takes a few microseconds,
+ * about what waking the pool costs: it runs on the calling thread. */
+#define PAR_MIN_VALUES 32768
+
+/* pn_pool_for for the pass over a node of `values` values */
+static void node_for(pn_graph *g, size_t values, size_t n, pn_range_fn fn, void *ctx)
+{
+    if (values < PAR_MIN_VALUES)
+        fn(ctx, 0, n);
+    else
+        pn_pool_for(g->pool, n, fn, ctx);
+}
+
+/* ---- a fused conv -> BN -> ReLU -> max-pool chain, run at its BN node ---- */
+
+typedef struct bnpool_job {
+    pn_bnpool p;
+    int training;
+} bnpool_job;
+
+static bnpool_job bnpool_of(pn_graph *g, pn_node *bn, size_t R, int training)
+{
+    const pn_node *conv = &g->nodes[bn->in[0]];
+    pn_node *pool = &g->nodes[bn->fused_pool];
+    float *P = g->params, *G = g->grads, *st = g->state + bn->s_off;
+    bnpool_job j;
+    j.p.B = R;
+    j.p.C = bn->c;
+    j.p.H = bn->h;
+    j.p.W = bn->w;
+    j.p.out_bi = pool->batch_inner;
+    j.p.x = conv->val;
+    j.p.bias = P + conv->b_off;
+    j.p.gamma = P + bn->w_off;
+    j.p.beta = P + bn->b_off;
+    j.p.run_mean = st;
+    j.p.run_var = st + bn->c;
+    j.p.stat = bn->work;
+    j.p.out = pool->val;
+    j.p.arg = pool->save;
+    j.p.dout = pool->grad;
+    j.p.dx = conv->grad;
+    j.p.gw = bn->work2;
+    j.p.dgamma = G + bn->w_off;
+    j.p.dbeta = G + bn->b_off;
+    j.p.cfg = g->bn;
+    j.training = training;
+    return j;
+}
+
+static void bnpool_forward_part(void *arg, size_t c0, size_t c1)
+{
+    const bnpool_job *j = arg;
+    if (j->training)
+        pn_bnpool_forward_train(&j->p, c0, c1);
+    else
+        pn_bnpool_forward_eval(&j->p, c0, c1);
+}
+
+static void bnpool_backward_part(void *arg, size_t c0, size_t c1)
+{
+    const bnpool_job *j = arg;
+    pn_bnpool_backward(&j->p, c0, c1);
+}
+
 static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
 {
     const pn_node *a = n->n_in ? &g->nodes[n->in[0]] : NULL;
@@ -470,17 +593,29 @@ static void forward_node(pn_graph *g, pn_node *n, size_t B, int training)
                           n->p.linear.in_f, n->p.linear.out_f);
         break;
     case PN_OP_CONV2D:
+        if (n->fused) {
+            pn_conv2d_forward_cm(g->pool, n->val, n->save, n->work, a->val, a->batch_inner,
+                                 P + n->w_off, R, a->c, a->h, a->w, n->c, n->p.conv.k);
+            break;
+        }
         pn_conv2d_forward(g->pool, n->val, n->save, n->work, a->val, P + n->w_off, P + n->b_off,
                           R, a->c, a->h, a->w, n->c, n->p.conv.k);
         break;
     case PN_OP_BATCHNORM:
-        pn_pool_for(g->pool, n->c, bn_forward_part, &job);
+        if (n->fused) {
+            bnpool_job bj = bnpool_of(g, n, R, training);
+            node_for(g, R * row_size(n), n->c, bnpool_forward_part, &bj);
+            break;
+        }
+        node_for(g, R * row_size(n), n->c, bn_forward_part, &job);
         break;
     case PN_OP_RELU:
-        pn_pool_for(g->pool, R * row_size(n), relu_forward_part, &job);
+        if (!n->fused)
+            node_for(g, R * row_size(n), R * row_size(n), relu_forward_part, &job);
         break;
     case PN_OP_MAXPOOL2:
-        pn_pool_for(g->pool, R * n->c, pool_forward_part, &job);
+        if (!n->fused)
+            node_for(g, R * row_size(n), R * n->c, pool_forward_part, &job);
         break;
     case PN_OP_SELECT:
         pn_select_forward(n->val, a->val, R, a->c, n->p.select.channel, row_size(n));
@@ -549,20 +684,31 @@ static void backward_node(pn_graph *g, pn_node *n, size_t B)
                            P + n->w_off, R, n->p.linear.in_f, n->p.linear.out_f);
         break;
     case PN_OP_CONV2D:
+        if (n->fused) {
+            pn_conv2d_backward_cm(g->pool, da, a->batch_inner, G + n->w_off,
+                                  da ? n->work2 : NULL, n->work, n->grad, n->save,
+                                  P + n->w_off, R, a->c, a->h, a->w, n->c, n->p.conv.k);
+            break;
+        }
         pn_conv2d_backward(g->pool, da, G + n->w_off, G + n->b_off, da ? n->work2 : NULL,
                            n->work, n->grad, n->save, P + n->w_off, R, a->c, a->h, a->w, n->c,
                            n->p.conv.k);
         break;
     case PN_OP_BATCHNORM:
-        pn_pool_for(g->pool, n->c, bn_backward_part, &job);
+        if (n->fused) {
+            bnpool_job bj = bnpool_of(g, n, R, 1);
+            node_for(g, R * row_size(n), n->c, bnpool_backward_part, &bj);
+            break;
+        }
+        node_for(g, R * row_size(n), n->c, bn_backward_part, &job);
         break;
     case PN_OP_RELU:
-        if (da)
-            pn_pool_for(g->pool, R * row_size(n), relu_backward_part, &job);
+        if (da && !n->fused)
+            node_for(g, R * row_size(n), R * row_size(n), relu_backward_part, &job);
         break;
     case PN_OP_MAXPOOL2:
-        if (da)
-            pn_pool_for(g->pool, R * n->c, pool_backward_part, &job);
+        if (da && !n->fused)
+            node_for(g, R * row_size(n), R * n->c, pool_backward_part, &job);
         break;
     case PN_OP_SELECT:
         if (da)
@@ -607,7 +753,10 @@ void pn_graph_backward(pn_graph *g)
     const size_t B = g->batch;
     for (size_t i = 0; i < g->n_nodes; i++) {
         pn_node *n = &g->nodes[i];
-        memset(n->grad, 0, rows_of(n, B) * row_size(n) * sizeof(float));
+        /* nothing reads the gradient of a node that needs none, and a
+         * fused conv's is overwritten whole by its BN */
+        if (n->grad && n->needs_grad && !(n->fused && n->op == PN_OP_CONV2D))
+            memset(n->grad, 0, rows_of(n, B) * row_size(n) * sizeof(float));
     }
     g->nodes[g->loss].grad[0] = 1.0f;
     for (size_t i = g->n_nodes; i-- > 0;) {

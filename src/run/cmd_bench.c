@@ -25,7 +25,8 @@ typedef struct bench {
     pn_train_cfg cfg[PN_MAX_MODELS];
     pn_round_rec *recs; /* [n_models * rounds], model-major */
     int *have;          /* [n_models * rounds] */
-    size_t next;        /* next slot to consider */
+    size_t next;        /* next slot to consider, in the order below */
+    size_t order[PN_MAX_MODELS]; /* models, costliest first */
     pthread_mutex_t mu;
     FILE *journal;
     pn_progress prog;
@@ -53,7 +54,8 @@ static int take(bench *b, size_t *slot)
     int got = 0;
     pthread_mutex_lock(&b->mu);
     while (b->rc == PN_OK && !pn_interrupted && b->next < b->n_models * b->rounds) {
-        size_t s = b->next++;
+        const size_t i = b->next++;
+        const size_t s = b->order[i / b->rounds] * b->rounds + i % b->rounds;
         if (!b->have[s]) {
             *slot = s;
             got = 1;
@@ -293,6 +295,16 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     for (size_t m = 0; m < b.n_models; m++) {
         epochs[m] = b.cfg[m].epochs;
         cost[m] *= (double)epochs[m];
+    }
+    /* Longest rounds first, so that the last ones, which may leave a core
+     * idle at the end, are short. */
+    for (size_t m = 0; m < b.n_models; m++) {
+        size_t at = m;
+        while (at > 0 && cost[b.order[at - 1]] < cost[m]) {
+            b.order[at] = b.order[at - 1];
+            at--;
+        }
+        b.order[at] = m;
     }
     pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, epochs, done);
     pn_install_sigint();

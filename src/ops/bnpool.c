@@ -1,0 +1,323 @@
+/* The conv block epilogue BatchNorm2d -> ReLU -> 2x2 max-pool as one op on
+ * the conv's GEMM output, so that the activations between the conv and the
+ * pool are never written out. The conv output is batch-inner, [C, H, W, B]:
+ * a channel is one contiguous row, and the four positions of a pooling
+ * window are four contiguous runs of B floats, so every pass is a
+ * unit-stride vector loop over the batch.
+ *
+ *  forward (per channel): the batch mean and variance of the channel's row
+ *    (two passes, the second from cache), then one pass over the pooling
+ *    windows that normalizes, applies ReLU, takes the maximum and writes
+ *    the pooled value and the winner's position. Neither the BN output nor
+ *    the ReLU output nor xhat is stored: backward recomputes xhat from x,
+ *    the mean and istd.
+ *  backward: the gradient reaches only pool winners whose value is > 0
+ *    (ReLU), so the two BatchNorm sums run over the pooled grid; then one
+ *    pass writes dx = k (dy - mean(dy) - xhat mean(dy xhat)) over every
+ *    window (overwriting: the conv output has no other reader).
+ *
+ * The conv bias is not added to x: BatchNorm subtracts the batch mean, so
+ * the bias only enters the running mean and evaluation; its training
+ * gradient, the sum of dx over the channel, is exactly zero and is left
+ * untouched. Sums run in 16 float lanes, the lanes added in order into a
+ * double every CHUNK values or so; the order depends on the shapes only and
+ * channels are independent, so any split of [0, C) over threads gives the
+ * same bits. */
+#include <math.h>
+
+#include "pairnet/ops.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#define LANES 16
+#define CHUNK 2048
+
+/* Sums of a row in 16 float lanes over chunks of CHUNK, each chunk's lanes
+ * then added in order into a double. The AVX-512 and the portable code
+ * perform the same float operations in the same order (same bits); the
+ * compiler does not turn the portable lane arrays into one register on its
+ * own, so AVX-512 builds spell it out. */
+static double lanes_to_double(const float *acc)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+static double row_sum(const float *x, size_t n)
+{
+    double s = 0.0;
+    size_t i = 0;
+    float acc[LANES];
+    while (i + LANES <= n) {
+        const size_t end = n - i < CHUNK ? i + (n - i) / LANES * LANES : i + CHUNK;
+#if defined(__AVX512F__)
+        __m512 v = _mm512_setzero_ps();
+        for (; i < end; i += LANES)
+            v = _mm512_add_ps(v, _mm512_loadu_ps(x + i));
+        _mm512_storeu_ps(acc, v);
+#else
+        for (size_t k = 0; k < LANES; k++)
+            acc[k] = 0.0f;
+        for (; i < end; i += LANES)
+            for (size_t k = 0; k < LANES; k++)
+                acc[k] += x[i + k];
+#endif
+        s += lanes_to_double(acc);
+    }
+    for (; i < n; i++)
+        s += x[i];
+    return s;
+}
+
+static double row_sq_dev(const float *x, size_t n, float mean)
+{
+    double s = 0.0;
+    size_t i = 0;
+    float acc[LANES];
+    while (i + LANES <= n) {
+        const size_t end = n - i < CHUNK ? i + (n - i) / LANES * LANES : i + CHUNK;
+#if defined(__AVX512F__)
+        __m512 v = _mm512_setzero_ps();
+        const __m512 m = _mm512_set1_ps(mean);
+        for (; i < end; i += LANES) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), m);
+            v = _mm512_add_ps(v, _mm512_mul_ps(d, d));
+        }
+        _mm512_storeu_ps(acc, v);
+#else
+        for (size_t k = 0; k < LANES; k++)
+            acc[k] = 0.0f;
+        for (; i < end; i += LANES)
+            for (size_t k = 0; k < LANES; k++)
+                acc[k] += (x[i + k] - mean) * (x[i + k] - mean);
+#endif
+        s += lanes_to_double(acc);
+    }
+    for (; i < n; i++)
+        s += (double)(x[i] - mean) * (x[i] - mean);
+    return s;
+}
+
+/* Batch runs are handled in blocks of BLK so that a strided (NCHW) pooled
+ * tensor can go through a small contiguous buffer: every inner loop below
+ * is unit-stride and branch-free, which the compiler vectorizes. */
+#define BLK 64
+
+/* Kept out of line so that their restrict qualifiers survive: inlined, the
+ * compiler gives up on the many alias checks and leaves the loops scalar. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
+/* One pooling window over n batch entries: x0..x3 are the window's four
+ * positions in reading order. o = relu(max of x*s + t); a = the winner, the
+ * first maximum in reading order as max-pool has it. */
+NOINLINE static void window_arg(const float *restrict x0, const float *restrict x1,
+                       const float *restrict x2, const float *restrict x3, float s, float t,
+                       float *restrict o, float *restrict a, size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
+        const float v2 = x2[b] * s + t, v3 = x3[b] * s + t;
+        const float m0 = v1 > v0 ? v1 : v0, m1 = v3 > v2 ? v3 : v2;
+        const float m = m1 > m0 ? m1 : m0;
+        o[b] = m > 0.0f ? m : 0.0f;
+        a[b] = v0 == m ? 0.0f : v1 == m ? 1.0f : v2 == m ? 2.0f : 3.0f;
+    }
+}
+
+NOINLINE static void window_eval(const float *restrict x0, const float *restrict x1,
+                        const float *restrict x2, const float *restrict x3, float s, float t,
+                        float *restrict o, size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
+        const float v2 = x2[b] * s + t, v3 = x3[b] * s + t;
+        const float m0 = v1 > v0 ? v1 : v0, m1 = v3 > v2 ? v3 : v2;
+        const float m = m1 > m0 ? m1 : m0;
+        o[b] = m > 0.0f ? m : 0.0f;
+    }
+}
+
+static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int train)
+{
+    const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW;
+    const float *xc = p->x + c * p->H * W * B;
+    float tmp[BLK];
+    const size_t blk = p->out_bi ? B : BLK; /* batch-inner: no gathering, one run */
+    for (size_t j = 0; j < OP; j++) {
+        const size_t oy = j / OW, ox = j % OW;
+        const float *x0 = xc + (2 * oy * W + 2 * ox) * B, *x2 = x0 + W * B;
+        for (size_t b0 = 0; b0 < B; b0 += blk) {
+            const size_t n = B - b0 < blk ? B - b0 : blk;
+            const float *y0 = x0 + b0, *y1 = x0 + B + b0, *y2 = x2 + b0, *y3 = x2 + B + b0;
+            float *o = p->out_bi ? p->out + (c * OP + j) * B + b0 : tmp;
+            if (train)
+                window_arg(y0, y1, y2, y3, s, t, o, p->arg + (c * OP + j) * B + b0, n);
+            else
+                window_eval(y0, y1, y2, y3, s, t, o, n);
+            if (!p->out_bi)
+                for (size_t b = 0; b < n; b++)
+                    p->out[((b0 + b) * p->C + c) * OP + j] = tmp[b];
+        }
+    }
+}
+
+void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
+{
+    const size_t n = p->B * p->H * p->W;
+    for (size_t c = c0; c < c1; c++) {
+        const float *x = p->x + c * n;
+        const float mean = (float)(row_sum(x, n) / (double)n);
+        const double var = row_sq_dev(x, n, mean) / (double)n;
+        const float is = (float)(1.0 / sqrt(var + p->cfg.eps));
+        p->stat[c] = mean;
+        p->stat[p->C + c] = is;
+        const float s = p->gamma[c] * is;
+        pool_channel(p, c, s, p->beta[c] - mean * s, 1);
+        const double unbiased = n > 1 ? var * (double)n / (double)(n - 1) : var;
+        const float m = p->cfg.momentum;
+        p->run_mean[c] = (1.0f - m) * p->run_mean[c] + m * (mean + p->bias[c]);
+        p->run_var[c] = (1.0f - m) * p->run_var[c] + m * (float)unbiased;
+    }
+}
+
+void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1)
+{
+    for (size_t c = c0; c < c1; c++) {
+        const float s = p->gamma[c] / sqrtf(p->run_var[c] + p->cfg.eps);
+        pool_channel(p, c, s, p->beta[c] + (p->bias[c] - p->run_mean[c]) * s, 0);
+    }
+}
+
+/* gw [C, OP, B] (channels [c0, c1)) = the gradient that reaches each
+ * window's winner: the pooled value's, if it passed ReLU. */
+static void winner_grads(const pn_bnpool *p, size_t c0, size_t c1)
+{
+    const size_t B = p->B, OP = p->H / 2 * (p->W / 2);
+    if (p->out_bi) {
+        const float *restrict o = p->out, *restrict g = p->dout;
+        float *restrict gw = p->gw;
+        for (size_t i = c0 * OP * B; i < c1 * OP * B; i++)
+            gw[i] = o[i] > 0.0f ? g[i] : 0.0f;
+        return;
+    }
+    for (size_t b = 0; b < B; b++) { /* NCHW: contiguous reads, strided writes */
+        const float *o = p->out + b * p->C * OP, *g = p->dout + b * p->C * OP;
+        for (size_t i = c0 * OP; i < c1 * OP; i++)
+            p->gw[i * B + b] = o[i] > 0.0f ? g[i] : 0.0f;
+    }
+}
+
+/* Adds to the lanes as, ax the sums over n entries of one window: the
+ * gradient reaching the winner (zero unless the pooled value passed ReLU),
+ * and that times the winner's xhat. Entries past the last whole group of
+ * LANES go straight into the doubles. */
+NOINLINE static void window_sums(const float *restrict x0, const float *restrict x1,
+                                 const float *restrict x2, const float *restrict x3,
+                                 const float *restrict a, const float *restrict gw,
+                                 float mean, float is, size_t n,
+                                 float *restrict as, float *restrict ax, double *sd, double *sdx)
+{
+    size_t b = 0;
+#if defined(__AVX512F__)
+    __m512 vs = _mm512_loadu_ps(as), vx = _mm512_loadu_ps(ax);
+    const __m512 vm = _mm512_set1_ps(mean), vi = _mm512_set1_ps(is), zero = _mm512_setzero_ps();
+    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
+    for (; b + LANES <= n; b += LANES) {
+        const __m512 ai = _mm512_loadu_ps(a + b);
+        const __m512 gm = _mm512_loadu_ps(gw + b);
+        __m512 y = _mm512_loadu_ps(x3 + b);
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(ai, two, _CMP_EQ_OQ), _mm512_loadu_ps(x2 + b));
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(ai, one, _CMP_EQ_OQ), _mm512_loadu_ps(x1 + b));
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(ai, zero, _CMP_EQ_OQ), _mm512_loadu_ps(x0 + b));
+        vs = _mm512_add_ps(vs, gm);
+        vx = _mm512_add_ps(vx, _mm512_mul_ps(gm, _mm512_mul_ps(_mm512_sub_ps(y, vm), vi)));
+    }
+    _mm512_storeu_ps(as, vs);
+    _mm512_storeu_ps(ax, vx);
+#else
+    for (; b + LANES <= n; b += LANES)
+        for (size_t k = 0; k < LANES; k++) {
+            const size_t i = b + k;
+            const float gm = gw[i], ai = a[i];
+            const float y = ai == 0.0f ? x0[i] : ai == 1.0f ? x1[i] : ai == 2.0f ? x2[i] : x3[i];
+            as[k] += gm;
+            ax[k] += gm * ((y - mean) * is);
+        }
+#endif
+    for (; b < n; b++) {
+        const float gm = gw[b], ai = a[b];
+        const float y = ai == 0.0f ? x0[b] : ai == 1.0f ? x1[b] : ai == 2.0f ? x2[b] : x3[b];
+        *sd += gm;
+        *sdx += (double)gm * ((y - mean) * is);
+    }
+}
+
+/* dx over one window's four positions: base + (x - mean) slope, plus k dy
+ * at the winner */
+NOINLINE static void window_dx(const float *restrict x0, const float *restrict x1,
+                      const float *restrict x2, const float *restrict x3, float *restrict d0,
+                      float *restrict d1, float *restrict d2, float *restrict d3,
+                      const float *restrict a, const float *restrict gw, float mean, float base,
+                      float slope, float kc, size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        const float w = kc * gw[b], ab = a[b];
+        d0[b] = base + (x0[b] - mean) * slope + (ab == 0.0f ? w : 0.0f);
+        d1[b] = base + (x1[b] - mean) * slope + (ab == 1.0f ? w : 0.0f);
+        d2[b] = base + (x2[b] - mean) * slope + (ab == 2.0f ? w : 0.0f);
+        d3[b] = base + (x3[b] - mean) * slope + (ab == 3.0f ? w : 0.0f);
+    }
+}
+
+void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
+{
+    const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW, n = B * p->H * W;
+    winner_grads(p, c0, c1);
+    for (size_t c = c0; c < c1; c++) {
+        const float *xc = p->x + c * n;
+        float *dx = p->dx + c * n;
+        const float mean = p->stat[c], is = p->stat[p->C + c];
+        /* the two BatchNorm sums, over the winners that passed ReLU */
+        double sd = 0.0, sdx = 0.0;
+        float as[LANES] = {0}, ax[LANES] = {0};
+        size_t in_lanes = 0;
+        for (size_t j = 0; j < OP; j++) {
+            const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B;
+            const float *x0 = xc + off, *x2 = x0 + W * B, *a = p->arg + (c * OP + j) * B;
+            window_sums(x0, x0 + B, x2, x2 + B, a, p->gw + (c * OP + j) * B, mean, is, B, as, ax,
+                        &sd, &sdx);
+            in_lanes += B;
+            if (in_lanes >= CHUNK || j + 1 == OP) { /* lanes into the doubles */
+                sd += lanes_to_double(as);
+                sdx += lanes_to_double(ax);
+                for (size_t k = 0; k < LANES; k++)
+                    as[k] = ax[k] = 0.0f;
+                in_lanes = 0;
+            }
+        }
+        p->dgamma[c] += (float)sdx;
+        p->dbeta[c] += (float)sd;
+        /* dx = k (dy - mean(dy) - xhat mean(dy xhat)) = base + (x - mean) slope + k dy */
+        const float kc = p->gamma[c] * is;
+        const float mdy = (float)(sd / (double)n), mdx = (float)(sdx / (double)n);
+        const float base = -kc * mdy, slope = -kc * mdx * is;
+        if (p->H % 2 || p->W % 2) /* positions no window covers */
+            for (size_t i = 0; i < n; i++)
+                dx[i] = base + (xc[i] - mean) * slope;
+        for (size_t j = 0; j < OP; j++) {
+            const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B;
+            const float *x0 = xc + off, *x2 = x0 + W * B, *a = p->arg + (c * OP + j) * B;
+            float *d0 = dx + off, *d2 = d0 + W * B;
+            window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, a,
+                      p->gw + (c * OP + j) * B, mean, base, slope, kc, B);
+        }
+    }
+}
