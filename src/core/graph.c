@@ -139,34 +139,30 @@ size_t pn_batchnorm(pn_graph *g, size_t x)
                     2 * in->c);
 }
 
-size_t pn_relu(pn_graph *g, size_t x)
+/* An op without parameters whose output has its input's shape. */
+static size_t elementwise(pn_graph *g, pn_op op, size_t x)
 {
     const pn_node *in = node_or_null(g, x);
     if (!in)
         return refuse(g);
-    return add_node(g, PN_OP_RELU, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
+    return add_node(g, op, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
 }
+
+size_t pn_relu(pn_graph *g, size_t x) { return elementwise(g, PN_OP_RELU, x); }
 
 size_t pn_dropout(pn_graph *g, size_t x, float p)
 {
-    const pn_node *in = node_or_null(g, x);
-    if (!in || !(p >= 0.0f && p < 1.0f))
+    if (!(p >= 0.0f && p < 1.0f))
         return refuse(g);
     if (p == 0.0f)
         return x;
-    size_t id = add_node(g, PN_OP_DROPOUT, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
+    size_t id = elementwise(g, PN_OP_DROPOUT, x);
     if (id != PN_NONE)
         g->nodes[id].p.dropout.p = p;
     return id;
 }
 
-size_t pn_softmax(pn_graph *g, size_t x)
-{
-    const pn_node *in = node_or_null(g, x);
-    if (!in)
-        return refuse(g);
-    return add_node(g, PN_OP_SOFTMAX, &x, 1, in->rmul, in->c, in->h, in->w, 0, 0, 0);
-}
+size_t pn_softmax(pn_graph *g, size_t x) { return elementwise(g, PN_OP_SOFTMAX, x); }
 
 size_t pn_maxpool2(pn_graph *g, size_t x)
 {
