@@ -18,8 +18,8 @@ typedef struct pn_model_opts {
                          layer of a digit tower or of mlp/cnn (default 0) */
 } pn_model_opts;
 
-/* Training defaults of a model beyond the study's: the `best` preset. The
- * study's five models have none and train as the specification says. */
+/* The training defaults of a model (besides its lr and batch size): the
+ * specification's for the study's five, a preset of its own for `best`. */
 typedef struct pn_preset {
     pn_optimizer optimizer;
     size_t epochs, lr_step;
@@ -38,14 +38,17 @@ typedef struct pn_model_info {
     /* Adds the model's nodes after an input [B, 2, 14, 14]; sets g->output
      * and g->loss. */
     void (*build)(pn_graph *g, const pn_model_opts *o);
-    const pn_preset *preset; /* NULL: the study's training defaults */
+    const pn_preset *preset; /* NULL: the study's, pn_model_preset() */
 } pn_model_info;
 
 const pn_model_info *pn_model_find(const char *name);
 /* All models; *n receives their count. */
 const pn_model_info *pn_model_list(size_t *n);
-/* The five models of the study (not `best`): bench's default list. */
+/* The five models of the study, first in the list (not `best`): bench's
+ * default list. */
 size_t pn_study_model_count(void);
+/* m's training defaults: its own preset, or the specification's. */
+const pn_preset *pn_model_preset(const pn_model_info *m);
 /* "mlp, cnn, ..." for error messages. */
 const char *pn_model_names(void);
 

@@ -2,6 +2,21 @@
 
 #include "pairnet/models.h"
 
+/* The specification's training defaults (../shared/docs/models.md). */
+static const pn_preset study_preset = {
+    .optimizer = PN_OPT_SGD,
+    .epochs = 45,
+    .lr_step = 15,
+    .lr_gamma = 0.5,
+    .weight_decay = 0.0,
+    .momentum = 0.0,
+    .aux_weight = 1.0f,
+    .dropout = 0.0f,
+    .aug_swap = 0,
+    .aug_repair = 0,
+    .aug_shift = 0,
+};
+
 /* The recipe of `best`, chosen on validation rounds (seeds >= 1000), never
  * on the test pairs of seeds 0..14: see README. */
 static const pn_preset best_preset = {
@@ -32,7 +47,18 @@ static const pn_model_info models[] = {
      0.001, 50, 1, pn_build_best, &best_preset},
 };
 
-size_t pn_study_model_count(void) { return 5; }
+size_t pn_study_model_count(void)
+{
+    size_t n = 0;
+    while (n < sizeof models / sizeof models[0] && !models[n].preset)
+        n++;
+    return n;
+}
+
+const pn_preset *pn_model_preset(const pn_model_info *m)
+{
+    return m->preset ? m->preset : &study_preset;
+}
 
 const pn_model_info *pn_model_list(size_t *n)
 {

@@ -238,16 +238,17 @@ static void adopt(bench *b, pn_round_rec *old, size_t n_old)
 
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
 {
-    static const char *all[] = {"mlp", "cnn", "cnn_ws", "cnn_al", "cnn_ws_al"};
     bench b;
     memset(&b, 0, sizeof b);
     pthread_mutex_init(&b.mu, NULL);
     b.o = o;
     b.rounds = o->rounds;
-    b.n_models = o->n_models ? o->n_models : 5;
+    size_t n_all;
+    const pn_model_info *all = pn_model_list(&n_all);
+    b.n_models = o->n_models ? o->n_models : pn_study_model_count();
     const char *names[PN_MAX_MODELS];
     for (size_t m = 0; m < b.n_models; m++) {
-        names[m] = o->n_models ? o->models[m] : all[m];
+        names[m] = o->n_models ? o->models[m] : all[m].name;
         const pn_model_info *mi = pn_model_find(names[m]);
         int rc = pn_train_cfg_from_opts(&b.cfg[m], o, mi, err);
         if (rc != PN_OK) {

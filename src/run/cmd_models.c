@@ -20,16 +20,20 @@ int pn_cmd_models(void)
                m[i].about);
         pn_graph_free(g);
     }
+    /* the study's models share the specification's defaults: print them once */
     for (size_t i = 0; i < n; i++) {
-        const pn_preset *p = m[i].preset;
-        if (!p)
+        const pn_preset *p = pn_model_preset(&m[i]);
+        if (i > 0 && !m[i].preset)
             continue;
-        printf("\n%s trains with its own preset: %s, %zu epochs (lr x%g every %zu), "
-               "weight decay %g, dropout %g, aux weight %g; augmentation:%s%s shift %zu\n",
-               m[i].name, pn_optimizer_name(p->optimizer), p->epochs, p->lr_gamma, p->lr_step,
-               p->weight_decay, (double)p->dropout, (double)p->aux_weight,
-               p->aug_swap ? " swap," : "", p->aug_repair ? " re-pair," : "", p->aug_shift);
+        char aug[64] = " none";
+        if (p->aug_swap || p->aug_repair || p->aug_shift)
+            snprintf(aug, sizeof aug, "%s%s shift %zu", p->aug_swap ? " swap," : "",
+                     p->aug_repair ? " re-pair," : "", p->aug_shift);
+        printf("\n%s: %s, %zu epochs (lr x%g every %zu), weight decay %g, dropout %g, "
+               "aux weight %g; augmentation:%s\n",
+               m[i].preset ? m[i].name : "the study's models", pn_optimizer_name(p->optimizer),
+               p->epochs, p->lr_gamma, p->lr_step, p->weight_decay, (double)p->dropout,
+               (double)p->aux_weight, aug);
     }
-    printf("\nThe study's five train with SGD, 45 epochs (lr x0.5 every 15), aux weight 1.\n");
     return 0;
 }

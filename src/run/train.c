@@ -12,30 +12,24 @@
 
 void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
 {
+    const pn_preset *p = pn_model_preset(m);
     memset(c, 0, sizeof *c);
     c->model = m;
-    c->mopts.aux_weight = 1.0f;
     c->lr = m->lr;
     c->bs = m->bs;
-    c->epochs = 45;
-    c->lr_step = 15;
-    c->lr_gamma = 0.5;
     c->n_pairs = 1000;
     c->eval_epochs = 1;
-    const pn_preset *p = m->preset;
-    if (p) {
-        c->optimizer = p->optimizer;
-        c->epochs = p->epochs;
-        c->lr_step = p->lr_step;
-        c->lr_gamma = p->lr_gamma;
-        c->weight_decay = p->weight_decay;
-        c->momentum = p->momentum;
-        c->mopts.aux_weight = p->aux_weight;
-        c->mopts.dropout = p->dropout;
-        c->aug_swap = p->aug_swap;
-        c->aug_repair = p->aug_repair;
-        c->aug_shift = p->aug_shift;
-    }
+    c->optimizer = p->optimizer;
+    c->epochs = p->epochs;
+    c->lr_step = p->lr_step;
+    c->lr_gamma = p->lr_gamma;
+    c->weight_decay = p->weight_decay;
+    c->momentum = p->momentum;
+    c->mopts.aux_weight = p->aux_weight;
+    c->mopts.dropout = p->dropout;
+    c->aug_swap = p->aug_swap;
+    c->aug_repair = p->aug_repair;
+    c->aug_shift = p->aug_shift;
 }
 
 int pn_round_data_make(const pn_mnist *m, size_t n_pairs, uint64_t seed, pn_round_data *d,
