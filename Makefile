@@ -11,10 +11,14 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(WARN) $(ARCH) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
 LDLIBS  := -lm -lpthread
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/ops/*.c src/data/*.c src/models/*.c src/run/*.c))
-CLI_SRC  := src/cli/main.c
+# The library, bottom-up (docs/ and scripts/check-layers.sh say which layer
+# may use which); the application on top is src/app.
+LAYERS   := base ops graph models data train report
+LIB_SRC  := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
+APP_SRC  := $(sort $(wildcard src/app/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 PERF_SRC := $(sort $(wildcard bench/*.c))
+PEAK_OBJ := $(BUILD)/bench/peak.o
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpairnet.a
@@ -40,7 +44,7 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN_OUT): $(BUILD)/$(CLI_SRC:.c=.o) $(LIB)
+$(BIN_OUT): $(APP_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/run: $(TEST_SRC:%.c=$(BUILD)/%.o) $(LIB)
@@ -77,11 +81,11 @@ clean:
 
 include $(wildcard mk/*.mk)
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/$(CLI_SRC:.c=.d) $(TEST_SRC:%.c=$(BUILD)/%.d) $(PERF_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(APP_SRC:%.c=$(BUILD)/%.d) $(TEST_SRC:%.c=$(BUILD)/%.d) $(PERF_SRC:%.c=$(BUILD)/%.d)
 
 # `make perf`: FMA peak, seconds per training epoch per model, per-layer profile.
 PERF_THREADS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-$(BUILD)/perf: $(BUILD)/bench/perf.o $(LIB)
+$(BUILD)/perf: $(BUILD)/bench/perf.o $(PEAK_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 .PHONY: perf

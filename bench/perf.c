@@ -10,13 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "pairnet/graph.h"
-#include "pairnet/models.h"
-#include "pairnet/optim.h"
-#include "pairnet/peak.h"
-#include "pairnet/pool.h"
-#include "pairnet/train.h"
-#include "pairnet/timer.h"
+#include "pairnet/graph/graph.h"
+#include "pairnet/models/models.h"
+#include "pairnet/graph/optim.h"
+#include "peak.h"
+#include "pairnet/base/pool.h"
+#include "pairnet/train/train.h"
+#include "pairnet/base/clock.h"
 
 #define PAIRS 1000
 

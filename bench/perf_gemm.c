@@ -4,9 +4,9 @@
  *
  *   perf_gemm [min_seconds_per_shape]     (default 0.15) */
 #define _POSIX_C_SOURCE 200809L
-#include "pairnet/gemm.h"
-#include "pairnet/peak.h"
-#include "pairnet/pool.h"
+#include "pairnet/ops/gemm.h"
+#include "peak.h"
+#include "pairnet/base/pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,12 +22,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_OUT     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_IDX_SRC := tests/fuzz/fuzz_idx.c src/data/inflate.c src/data/idx.c src/core/error.c
+FUZZ_IDX_SRC := tests/fuzz/fuzz_idx.c src/data/inflate.c src/data/idx.c src/base/error.c
 FUZZ_MNIST   := $(or $(PAIRNET_DATA),data/mnist)
 
 .PHONY: fuzz-idx
 
-$(FUZZ_OUT)/fuzz_idx: $(FUZZ_IDX_SRC) include/pairnet/data.h include/pairnet/error.h
+$(FUZZ_OUT)/fuzz_idx: $(FUZZ_IDX_SRC) include/pairnet/data/data.h include/pairnet/base/error.h
 	@mkdir -p $(FUZZ_OUT)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wpedantic -Iinclude -o $@ $(FUZZ_IDX_SRC)
 
@@ -72,14 +72,12 @@ fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 # Inputs that once crashed are kept in tests/bad/regress/ (when there are
 # any); both targets start from them too.
 
-FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/run/checkpoint.c src/data/inflate.c src/core/error.c
+FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/train/checkpoint.c src/data/inflate.c src/base/error.c
 FUZZ_REGRESS  := $(wildcard $(CURDIR)/tests/bad/regress)
 
 .PHONY: fuzz-ckpt fuzz
 
-$(FUZZ_OUT)/fuzz_ckpt: $(FUZZ_CKPT_SRC) include/pairnet/checkpoint.h include/pairnet/data.h \
-                       include/pairnet/error.h include/pairnet/graph.h include/pairnet/train.h \
-                       include/pairnet/results.h
+$(FUZZ_OUT)/fuzz_ckpt: $(FUZZ_CKPT_SRC) $(wildcard include/pairnet/*/*.h)
 	@mkdir -p $(FUZZ_OUT)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wpedantic -Iinclude -o $@ $(FUZZ_CKPT_SRC)
 

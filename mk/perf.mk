@@ -8,13 +8,11 @@ pn_perf_saved_goal := $(.DEFAULT_GOAL)
 
 .PHONY: perf-gemm
 
-$(BUILD)/perf_gemm: bench/perf_gemm.c $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/perf_gemm: $(BUILD)/bench/perf_gemm.o $(PEAK_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 perf-gemm: $(BUILD)/perf_gemm
 	./$(BUILD)/perf_gemm $(PERF_ARGS)
 
--include $(BUILD)/perf_gemm.d
 
 .DEFAULT_GOAL := $(pn_perf_saved_goal)

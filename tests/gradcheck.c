@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pairnet/rng.h"
+#include "pairnet/base/rng.h"
 
 void gc_random_batch(pn_graph *g, size_t batch, unsigned seed)
 {

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "pairnet/graph.h"
+#include "pairnet/graph/graph.h"
 
 typedef struct gc_result {
     size_t checked, skipped, bad;

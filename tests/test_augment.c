@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/data.h"
-#include "pairnet/rng.h"
+#include "pairnet/data/data.h"
+#include "pairnet/base/rng.h"
 
 /* Image j: pixels 1000 j + q (exact in float), class (7 j + 3) % 10 unless
  * equal_every > 0, then pairs i with i % equal_every == 0 get two equal

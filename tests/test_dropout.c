@@ -1,4 +1,4 @@
-/* Inverted dropout (src/ops/dropout.c, PN_OP_DROPOUT in src/core/graph.c):
+/* Inverted dropout (src/ops/dropout.c, PN_OP_DROPOUT in src/graph/graph.c):
  * the op against its definition (kept fraction 1-p within a binomial bound,
  * kept values scaled by 1/(1-p), the mask a pure function of the key), the
  * graph node against central differences and against a gradient computed
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "pairnet/graph.h"
-#include "pairnet/ops.h"
-#include "pairnet/rng.h"
+#include "pairnet/graph/graph.h"
+#include "pairnet/ops/ops.h"
+#include "pairnet/base/rng.h"
 
 enum { BIG = 100000 };
 

@@ -4,9 +4,9 @@
  * bit-identical to pn_gemm for any pool size. */
 #include "test.h"
 
-#include "pairnet/gemm.h"
-#include "pairnet/pool.h"
-#include "pairnet/rng.h"
+#include "pairnet/ops/gemm.h"
+#include "pairnet/base/pool.h"
+#include "pairnet/base/rng.h"
 
 #include <float.h>
 #include <math.h>

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "gradcheck.h"
-#include "pairnet/graph.h"
+#include "pairnet/graph/graph.h"
 
 typedef void (*build_fn)(pn_graph *g);
 

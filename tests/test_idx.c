@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 /* Writes n bytes to t_tmp_dir()/name; path receives the full path. */
 static int write_tmp(const char *name, const void *data, size_t n, char *path, size_t path_size)

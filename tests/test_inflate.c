@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "md5.h"
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 /* ---- vectors ------------------------------------------------------------ */
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 #define IMG_TRAIN "train-images-idx3-ubyte"
 #define LBL_TRAIN "train-labels-idx1-ubyte"

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "pairnet/models.h"
+#include "pairnet/models/models.h"
 
 static pn_graph *build(const char *name, size_t batch)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/ops.h"
-#include "pairnet/rng.h"
+#include "pairnet/ops/ops.h"
+#include "pairnet/base/rng.h"
 
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/optim.h"
+#include "pairnet/graph/optim.h"
 
 static void sgd_plain(void)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/data.h"
-#include "pairnet/rng.h"
-#include "pairnet/train.h"
+#include "pairnet/data/data.h"
+#include "pairnet/base/rng.h"
+#include "pairnet/train/train.h"
 
 enum { SYN_N = 50 };
 

@@ -3,7 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
-#include "pairnet/pool.h"
+#include "pairnet/base/pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "pairnet/journal.h"
-#include "pairnet/results.h"
+#include "pairnet/report/journal.h"
+#include "pairnet/report/results.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

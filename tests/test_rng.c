@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 
-#include "pairnet/rng.h"
+#include "pairnet/base/rng.h"
 
 static void rng_same_seed_same_stream(void)
 {

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "pairnet/results.h"
+#include "pairnet/report/results.h"
 
 static void stats_mean_std_known_values(void)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "pairnet/pool.h"
-#include "pairnet/train.h"
+#include "pairnet/base/pool.h"
+#include "pairnet/train/train.h"
 
 static pn_mnist m;
 static int state; /* 0 untried, 1 loaded, 2 failed */

@@ -4,7 +4,7 @@
  * start with the gzip magic, so the ".gz" and the uncompressed downloads both
  * work. */
 #define _POSIX_C_SOURCE 200809L
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 #include <errno.h>
 #include <fcntl.h>

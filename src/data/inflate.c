@@ -12,7 +12,7 @@
  * match may reach back to the start of the output: the 32 KiB window limit is
  * implied by the distance codes themselves (the largest distance is 32768).
  */
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 #include <stdarg.h>
 #include <stdio.h>

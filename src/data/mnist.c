@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 const char *pn_mnist_dir(const char *opt)
 {

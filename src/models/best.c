@@ -3,7 +3,7 @@
  * comparator second. Its recipe (Adam, dropout, augmentation, a longer
  * schedule) is the preset in registry.c; README says how each choice was
  * made and what each buys. */
-#include "pairnet/models.h"
+#include "pairnet/models/models.h"
 
 void pn_build_best(pn_graph *g, const pn_model_opts *o)
 {

@@ -1,4 +1,4 @@
-#include "pairnet/models.h"
+#include "pairnet/models/models.h"
 
 /* Both images as two channels of one picture: the network has to learn the
  * comparison from the pixels, without the notion of a digit. */

@@ -1,4 +1,4 @@
-#include "pairnet/models.h"
+#include "pairnet/models/models.h"
 
 /* flatten 392 -> 256 -> BN -> ReLU -> 128 -> BN -> ReLU -> 2 */
 void pn_build_mlp(pn_graph *g, const pn_model_opts *o)

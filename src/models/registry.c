@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "pairnet/models.h"
+#include "pairnet/models/models.h"
 
 /* The specification's training defaults (../shared/docs/models.md). */
 static const pn_preset study_preset = {

@@ -3,7 +3,7 @@
  * the 2B images of a batch (unstack -> T -> restack), so its BatchNorm sees
  * all 2B images, as the specification asks; without sharing each image of
  * the pair gets its own tower on its own B images. */
-#include "pairnet/models.h"
+#include "pairnet/models/models.h"
 
 size_t pn_digit_tower(pn_graph *g, size_t x, float dropout)
 {

@@ -1,6 +1,6 @@
 #include <math.h>
 
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 void pn_relu_forward(float *out, const float *in, size_t n)
 {

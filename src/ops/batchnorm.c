@@ -8,7 +8,7 @@
  * per batch. The order is fixed, so results are reproducible. */
 #include <math.h>
 
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 #define LANES 16
 

@@ -25,7 +25,7 @@
  * same bits. */
 #include <math.h>
 
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

@@ -4,9 +4,9 @@
  * [F, B*OH*OW]; a cheap transpose puts it back in NCHW. The copies are split
  * over the pool by im2col row, input channel (col2im) or output channel
  * (transposes): disjoint writes, so any thread count gives the same bits. */
-#include "pairnet/gemm.h"
-#include "pairnet/ops.h"
-#include "pairnet/pool.h"
+#include "pairnet/ops/gemm.h"
+#include "pairnet/ops/ops.h"
+#include "pairnet/base/pool.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * hash, not a sequential generator -- so the same key gives the same mask
  * whatever the thread split, and a gradient check that runs forward many
  * times with one key sees one fixed function to differentiate. */
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 /* splitmix64's finalizer: a bijective mix with full avalanche. */
 static uint64_t mix(uint64_t z)

@@ -25,8 +25,8 @@
  * in a tile, so results are bit-identical for any tiling of C, and C is
  * never read when beta is 0 (it may hold NaN).
  */
-#include "pairnet/gemm.h"
-#include "pairnet/pool.h"
+#include "pairnet/ops/gemm.h"
+#include "pairnet/base/pool.h"
 
 #include <math.h>
 #include <stddef.h>

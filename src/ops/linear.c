@@ -1,5 +1,5 @@
-#include "pairnet/gemm.h"
-#include "pairnet/ops.h"
+#include "pairnet/ops/gemm.h"
+#include "pairnet/ops/ops.h"
 
 void pn_linear_forward(struct pn_pool *pool, float *out, const float *in, const float *w,
                        const float *b, size_t B, size_t I, size_t O)

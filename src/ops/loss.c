@@ -1,6 +1,6 @@
 #include <math.h>
 
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 float pn_cross_entropy_forward(float *prob, const float *logits, const uint8_t *labels,
                                size_t R, size_t K)

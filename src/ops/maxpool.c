@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 /* c ? a : b through the bits, so no compiler turns it into a branch: on real
  * activations such a branch is a coin flip, and mispredicting it made this

@@ -3,7 +3,7 @@
  * one batch. */
 #include <string.h>
 
-#include "pairnet/ops.h"
+#include "pairnet/ops/ops.h"
 
 static void add_to(float *d, const float *s, size_t n)
 {

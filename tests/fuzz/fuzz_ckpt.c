@@ -11,16 +11,16 @@
  * Every input is parsed twice: as it is, and with its last 4 bytes replaced
  * by the CRC-32 of the rest, so that mutations reach past the CRC check.
  *
- * pn_write_atomic (src/run/results.c, a file writer) is replaced below by a
+ * pn_write_atomic (src/report/results.c, a file writer) is replaced below by a
  * stub that keeps the bytes in memory, so nothing touches the disk.
  *
  * Built and run by `make fuzz-ckpt` (mk/fuzz.mk). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/checkpoint.h"
-#include "pairnet/data.h"
-#include "pairnet/results.h"
+#include "pairnet/train/checkpoint.h"
+#include "pairnet/data/data.h"
+#include "pairnet/report/results.h"
 
 #define HEADER 84 /* "PNCK", version, model[32], aux, seed, pairs, batch, counts */
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/data.h"
+#include "pairnet/data/data.h"
 
 #define FUZZ_MAX_OUT ((size_t)1 << 20)
 

@@ -1,0 +1,72 @@
+/* The five networks of the study, as graph builders, and the registry that
+ * maps a name to its builder and its default learning rate and batch size
+ * (the study's Table I). */
+#ifndef PAIRNET_MODELS_H
+#define PAIRNET_MODELS_H
+
+#include <stddef.h>
+
+#include "pairnet/base/error.h"
+#include "pairnet/graph/graph.h"
+#include "pairnet/graph/optim.h"
+
+struct pn_pool;
+
+typedef struct pn_model_opts {
+    float aux_weight; /* w of the auxiliary digit losses (default 1.0) */
+    float dropout;    /* drop probability after each hidden fully connected
+                         layer of a digit tower or of mlp/cnn (default 0) */
+} pn_model_opts;
+
+/* The training defaults of a model (besides its lr and batch size): the
+ * specification's for the study's five, a preset of its own for `best`. */
+typedef struct pn_preset {
+    pn_optimizer optimizer;
+    size_t epochs, lr_step;
+    double lr_gamma, weight_decay, momentum;
+    float aux_weight, dropout;
+    int aug_swap, aug_repair;
+    size_t aug_shift;
+} pn_preset;
+
+typedef struct pn_model_info {
+    const char *name;
+    const char *about;  /* one line for --help */
+    double lr;          /* default learning rate */
+    size_t bs;          /* default batch size */
+    int has_aux;        /* uses the auxiliary loss */
+    /* Adds the model's nodes after an input [B, 2, 14, 14]; sets g->output
+     * and g->loss. */
+    void (*build)(pn_graph *g, const pn_model_opts *o);
+    const pn_preset *preset; /* NULL: the study's, pn_model_preset() */
+} pn_model_info;
+
+const pn_model_info *pn_model_find(const char *name);
+/* All models; *n receives their count. */
+const pn_model_info *pn_model_list(size_t *n);
+/* The five models of the study, first in the list (not `best`): bench's
+ * default list. */
+size_t pn_study_model_count(void);
+/* m's training defaults: its own preset, or the specification's. */
+const pn_preset *pn_model_preset(const pn_model_info *m);
+/* "mlp, cnn, ..." for error messages. */
+const char *pn_model_names(void);
+
+/* Builds and finalizes the graph of model m for batches up to max_batch. */
+pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
+                         struct pn_pool *pool, pn_err *err);
+
+/* Builders, one per model (src/models/). */
+void pn_build_mlp(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o);
+void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o);
+void pn_build_best(pn_graph *g, const pn_model_opts *o);
+
+/* Shared pieces of the two-tower models (src/models/siamese.c). */
+/* [R,1,14,14] -> [R,10]; dropout p after its hidden fully connected layer */
+size_t pn_digit_tower(pn_graph *g, size_t image, float dropout);
+size_t pn_compare_head(pn_graph *g, size_t features); /* [B,20] -> [B,2] */
+
+#endif

@@ -1,0 +1,77 @@
+/* One round of the protocol: draw the pairs of a seed, standardize, build
+ * fresh weights, train with SGD and step decay, evaluate. */
+#ifndef PAIRNET_TRAIN_H
+#define PAIRNET_TRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pairnet/data/data.h"
+#include "pairnet/base/error.h"
+#include "pairnet/graph/graph.h"
+#include "pairnet/models/models.h"
+#include "pairnet/report/results.h"
+
+struct pn_pool;
+
+typedef struct pn_train_cfg {
+    const pn_model_info *model;
+    pn_model_opts mopts;
+    double lr;
+    size_t bs;
+    size_t epochs;
+    pn_optimizer optimizer;
+    double momentum, weight_decay; /* momentum: SGD only */
+    size_t lr_step;
+    double lr_gamma;
+    size_t n_pairs;  /* 1000 train and 1000 test pairs */
+    int eval_epochs; /* 1: evaluate after every epoch; 0: only after the last */
+    /* augmentation of the training pairs, drawn afresh every epoch */
+    int aug_swap;     /* swap the two images of a pair with probability 1/2 */
+    int aug_repair;   /* pair the 2n training digits anew */
+    size_t aug_shift; /* move each image by up to this many pixels in x and y */
+} pn_train_cfg;
+
+/* The defaults of the specification for model m (and its preset, if any). */
+void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m);
+
+/* The data of one round: pairs drawn from the train and test sets with the
+ * seed's data stream, both standardized with the train pairs' statistics. */
+typedef struct pn_round_data {
+    pn_pairs train, test;
+    double mean, std;
+} pn_round_data;
+int pn_round_data_make(const pn_mnist *m, size_t n_pairs, uint64_t seed, pn_round_data *d,
+                       pn_err *err);
+void pn_round_data_free(pn_round_data *d);
+
+/* Called after every epoch (from the training thread). */
+typedef void (*pn_epoch_fn)(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e);
+
+typedef struct pn_round_hooks {
+    pn_epoch_fn on_epoch;
+    void *ctx;
+    volatile sig_atomic_t *stop; /* set by a signal handler: stop after this batch */
+    pn_graph **keep;             /* if set, receives the trained graph (caller frees) */
+} pn_round_hooks;
+
+/* Trains one round. out->epochs is allocated (free with pn_round_rec_free).
+ * Returns PN_OK; PN_ERR_DIVERGED (out->diverged set, message names epoch and
+ * batch); PN_ERR_INTERRUPTED; or another error. */
+int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t seed,
+                   struct pn_pool *pool, const pn_round_hooks *hooks, pn_round_rec *out,
+                   pn_err *err);
+void pn_round_rec_free(pn_round_rec *r);
+
+/* Fraction of pairs whose predicted target is right (evaluation mode). */
+double pn_evaluate(pn_graph *g, const pn_pairs *p);
+/* For a graph with digit logits (g->digits): the fraction of the 2n images
+ * classified right, and the pair accuracy of comparing the two predicted
+ * classes. Both NaN without digit logits. */
+void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc);
+
+/* Number of multiply-adds of one forward pass of one pair (for GFLOP/s). */
+double pn_graph_forward_macs(const pn_graph *g);
+
+#endif

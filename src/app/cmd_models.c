@@ -1,0 +1,39 @@
+#include <stdio.h>
+
+#include "pairnet/models/models.h"
+#include "pairnet/app/run.h"
+
+int pn_cmd_models(void)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    printf("%-10s %10s %6s %5s  %s\n", "model", "parameters", "lr", "bs", "network");
+    for (size_t i = 0; i < n; i++) {
+        pn_model_opts o = {.aux_weight = 1.0f};
+        pn_err err;
+        pn_graph *g = pn_model_build(&m[i], &o, 1, NULL, &err);
+        if (!g) {
+            fprintf(stderr, "pairnet models: %s\n", err.msg);
+            return err.code;
+        }
+        printf("%-10s %10zu %6g %5zu  %s\n", m[i].name, g->n_params, m[i].lr, m[i].bs,
+               m[i].about);
+        pn_graph_free(g);
+    }
+    /* the study's models share the specification's defaults: print them once */
+    for (size_t i = 0; i < n; i++) {
+        const pn_preset *p = pn_model_preset(&m[i]);
+        if (i > 0 && !m[i].preset)
+            continue;
+        char aug[64] = " none";
+        if (p->aug_swap || p->aug_repair || p->aug_shift)
+            snprintf(aug, sizeof aug, "%s%s shift %zu", p->aug_swap ? " swap," : "",
+                     p->aug_repair ? " re-pair," : "", p->aug_shift);
+        printf("\n%s: %s, %zu epochs (lr x%g every %zu), weight decay %g, dropout %g, "
+               "aux weight %g; augmentation:%s\n",
+               m[i].preset ? m[i].name : "the study's models", pn_optimizer_name(p->optimizer),
+               p->epochs, p->lr_gamma, p->lr_step, p->weight_decay, (double)p->dropout,
+               (double)p->aux_weight, aug);
+    }
+    return 0;
+}

@@ -1,0 +1,158 @@
+#define _POSIX_C_SOURCE 200809L
+#include "pairnet/train/checkpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pairnet/data/data.h"
+#include "pairnet/report/results.h"
+
+#define HEADER_BYTES (4 + 4 + 32 + 4 + 8 * 5)
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+
+static void put_f32s(uint8_t *p, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        put_u32(p + 4 * i, u);
+    }
+}
+
+static void get_f32s(float *x, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = get_u32(p + 4 * i);
+        memcpy(&x[i], &u, 4);
+    }
+}
+
+int pn_checkpoint_save(const char *path, const pn_graph *g, const char *model,
+                       const pn_train_cfg *cfg, uint64_t seed, pn_err *err)
+{
+    const size_t len = HEADER_BYTES + 4 * (g->n_params + g->n_state) + 4;
+    uint8_t *buf = calloc(1, len), *p = buf;
+    if (!buf)
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory writing %s", path);
+    memcpy(p, PN_CKPT_MAGIC, 4);
+    put_u32(p + 4, PN_CKPT_VERSION);
+    snprintf((char *)p + 8, 32, "%s", model);
+    uint32_t aw;
+    memcpy(&aw, &cfg->mopts.aux_weight, 4);
+    put_u32(p + 40, aw);
+    put_u64(p + 44, seed);
+    put_u64(p + 52, cfg->n_pairs);
+    put_u64(p + 60, cfg->bs);
+    put_u64(p + 68, g->n_params);
+    put_u64(p + 76, g->n_state);
+    p += HEADER_BYTES;
+    put_f32s(p, g->params, g->n_params);
+    p += 4 * g->n_params;
+    put_f32s(p, g->state, g->n_state);
+    p += 4 * g->n_state;
+    put_u32(p, pn_crc32(0, buf, (size_t)(p - buf)));
+    int rc = pn_write_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_checkpoint *ck,
+                        pn_err *err)
+{
+    memset(ck, 0, sizeof *ck);
+    if (len < HEADER_BYTES + 4 || memcmp(buf, PN_CKPT_MAGIC, 4) != 0)
+        return pn_fail(err, PN_ERR_DATA, "%s: not a pairnet checkpoint (bad magic or too short; "
+                       "write one with pairnet train --save FILE)", name);
+    const uint32_t version = get_u32(buf + 4);
+    if (version != PN_CKPT_VERSION)
+        return pn_fail(err, PN_ERR_DATA, "%s: checkpoint format version %u, this pairnet reads "
+                       "version %u (retrain with this version)", name, version, PN_CKPT_VERSION);
+    const uint64_t np = get_u64(buf + 68), ns = get_u64(buf + 76);
+    /* the counts must describe exactly the bytes present: no overflow, no
+     * allocation larger than the file */
+    const uint64_t body = len - HEADER_BYTES - 4;
+    if (np > body / 4 || ns > body / 4 || 4 * (np + ns) != body)
+        return pn_fail(err, PN_ERR_DATA, "%s: truncated or padded checkpoint (header says %llu "
+                       "values, file holds %llu bytes of them)", name,
+                       (unsigned long long)(np + ns), (unsigned long long)body);
+    const uint32_t want = get_u32(buf + len - 4), got = pn_crc32(0, buf, len - 4);
+    if (want != got)
+        return pn_fail(err, PN_ERR_DATA, "%s: checkpoint is corrupt (CRC-32 %08x, expected "
+                       "%08x)", name, got, want);
+    memcpy(ck->model, buf + 8, 32);
+    if (memchr(ck->model, 0, 32) == NULL)
+        return pn_fail(err, PN_ERR_DATA, "%s: checkpoint model name is not terminated", name);
+    uint32_t aw = get_u32(buf + 40);
+    memcpy(&ck->aux_weight, &aw, 4);
+    ck->seed = get_u64(buf + 44);
+    ck->n_pairs = get_u64(buf + 52);
+    ck->batch = get_u64(buf + 60);
+    ck->n_params = np;
+    ck->n_state = ns;
+    ck->params = malloc(4 * np + 4);
+    ck->state = malloc(4 * ns + 4);
+    if (!ck->params || !ck->state) {
+        pn_checkpoint_free(ck);
+        return pn_fail(err, PN_ERR_RUNTIME, "%s: out of memory", name);
+    }
+    get_f32s(ck->params, buf + HEADER_BYTES, np);
+    get_f32s(ck->state, buf + HEADER_BYTES + 4 * np, ns);
+    return PN_OK;
+}
+
+int pn_checkpoint_load(const char *path, pn_checkpoint *ck, pn_err *err)
+{
+    memset(ck, 0, sizeof *ck);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return pn_fail(err, PN_ERR_DATA, "%s: %s (write one with pairnet train --save FILE)",
+                       path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return pn_fail(err, PN_ERR_DATA, "%s: not a regular file", path);
+    if (st.st_size > (off_t)1 << 30)
+        return pn_fail(err, PN_ERR_DATA, "%s: %lld bytes is far too large for a checkpoint",
+                       path, (long long)st.st_size);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pn_fail(err, PN_ERR_DATA, "%s: %s", path, strerror(errno));
+    const size_t len = (size_t)st.st_size;
+    uint8_t *buf = malloc(len ? len : 1);
+    int rc = PN_OK;
+    if (!buf)
+        rc = pn_fail(err, PN_ERR_RUNTIME, "%s: out of memory", path);
+    else if (fread(buf, 1, len, f) != len)
+        rc = pn_fail(err, PN_ERR_DATA, "%s: could not read the whole file", path);
+    fclose(f);
+    if (rc == PN_OK)
+        rc = pn_checkpoint_parse(buf, len, path, ck, err);
+    free(buf);
+    return rc;
+}
+
+void pn_checkpoint_free(pn_checkpoint *ck)
+{
+    free(ck->params);
+    free(ck->state);
+    ck->params = ck->state = NULL;
+}
