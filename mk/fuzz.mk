@@ -22,7 +22,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_OUT     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_IDX_SRC := tests/fuzz/fuzz_idx.c src/data/inflate.c src/data/idx.c src/base/error.c
+FUZZ_IDX_SRC := tests/fuzz/fuzz_idx.c src/base/crc32.c src/data/inflate.c src/data/idx.c src/base/error.c
 FUZZ_MNIST   := $(or $(PAIRNET_DATA),data/mnist)
 
 .PHONY: fuzz-idx
@@ -72,7 +72,7 @@ fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 # Inputs that once crashed are kept in tests/bad/regress/ (when there are
 # any); both targets start from them too.
 
-FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/train/checkpoint.c src/data/inflate.c src/base/error.c
+FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/train/checkpoint.c src/base/crc32.c src/base/error.c
 FUZZ_REGRESS  := $(wildcard $(CURDIR)/tests/bad/regress)
 
 .PHONY: fuzz-ckpt fuzz

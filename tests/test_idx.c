@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/base/crc32.h"
 #include "pairnet/data/data.h"
 
 /* Writes n bytes to t_tmp_dir()/name; path receives the full path. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "md5.h"
+#include "pairnet/base/crc32.h"
 #include "pairnet/data/data.h"
 
 /* ---- vectors ------------------------------------------------------------ */

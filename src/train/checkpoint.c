@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include "pairnet/base/crc32.h"
 #include "pairnet/train/checkpoint.h"
 
 #include <errno.h>

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/base/crc32.h"
 #include "pairnet/train/checkpoint.h"
 #include "pairnet/data/data.h"
 #include "pairnet/report/results.h"

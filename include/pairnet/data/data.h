@@ -11,8 +11,6 @@
 
 /* ---- gzip / deflate (src/data/inflate.c) ---- */
 
-/* CRC-32 (IEEE 802.3, as gzip uses), continued from crc (start with 0). */
-uint32_t pn_crc32(uint32_t crc, const void *data, size_t n);
 
 /* Decompresses a complete gzip member (RFC 1952 around RFC 1951 deflate).
  * Checks header, every block, CRC-32 and ISIZE, and refuses output larger
