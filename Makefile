@@ -1,14 +1,19 @@
-# pairnet: `make` builds ./pairnet, `make test` runs the test suite.
+# pairnet: `make` builds ./pairnet; `make test` runs the test suite and
+# `make bench` the study's Table II into results/ (both fetch MNIST into
+# data/mnist first when it is missing: scripts/need-mnist.sh).
 # NATIVE=0 builds portable code (scalar kernels); CC=clang works too.
 CC      ?= cc
 NATIVE  ?= 1
 OPT     ?= -O3
 BUILD   ?= build
 SAN     ?=
-WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           $(if $(filter 1,$(WERROR)),-Werror)
 ARCH    := $(if $(filter 1,$(NATIVE)),-march=native,)
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 $(WARN) $(ARCH) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
+# No compiler may fuse a*b+c on its own (clang does by default): results are
+# bit-identical across compilers only if every FMA is written in the code.
+ALL_CFLAGS := -std=c11 -ffp-contract=off $(WARN) $(ARCH) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
 LDLIBS  := -lm -lpthread
 
 # The library, bottom-up (docs/ and scripts/check-layers.sh say which layer
@@ -33,8 +38,15 @@ else
 BIN_OUT := $(BUILD)/$(BIN)
 endif
 
-.PHONY: all test test-asan test-valgrind valgrind-run clean bench ablation
+.PHONY: all test test-asan test-valgrind valgrind-run clean bench ablation data
 all: $(BIN_OUT)
+
+# MNIST for the targets that need it: $PAIRNET_DATA, else data/mnist,
+# fetched (and md5-checked) when neither has it. `make data` fetches into
+# data/mnist; MNIST_SRC=DIR copies from a local folder instead.
+NEED_DATA = d=$$(scripts/need-mnist.sh) || exit 1;
+data:
+	scripts/get-mnist.sh data/mnist
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,8 +63,11 @@ $(BUILD)/tests/run: $(TEST_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Tests find the CLI through PAIRNET_BIN.
+# Every test needs its data: without MNIST (and no way to fetch it) make
+# test stops rather than count skipped tests as a pass.
 test: $(BUILD)/tests/run $(BIN_OUT)
-	PAIRNET_BIN=./$(BIN_OUT) ./$(BUILD)/tests/run $(T)
+	@$(NEED_DATA) echo "PAIRNET_DATA=$$d PAIRNET_BIN=./$(BIN_OUT) ./$(BUILD)/tests/run $(T)"; \
+	    PAIRNET_DATA=$$d PAIRNET_REQUIRE_DATA=1 PAIRNET_BIN=./$(BIN_OUT) ./$(BUILD)/tests/run $(T)
 
 test-asan:
 	$(MAKE) test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
@@ -62,17 +77,19 @@ test-valgrind:
 	$(MAKE) valgrind-run BUILD=build-valgrind NATIVE=0 OPT="-O2 -mavx2 -mfma"
 
 valgrind-run: $(BUILD)/tests/run $(BIN_OUT)
-	PAIRNET_BIN=./$(BIN_OUT) valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(BUILD)/tests/run $(T)
+	@$(NEED_DATA) PAIRNET_DATA=$$d PAIRNET_REQUIRE_DATA=1 PAIRNET_BIN=./$(BIN_OUT) valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(BUILD)/tests/run $(T)
 
 # The study's Table II: five models x 15 rounds x 45 epochs into results/.
 bench: $(BIN_OUT)
-	./$(BIN_OUT) bench --out results $(BENCH_ARGS)
+	@$(NEED_DATA) echo "PAIRNET_DATA=$$d ./$(BIN_OUT) bench --out results $(BENCH_ARGS)"; \
+	    PAIRNET_DATA=$$d ./$(BIN_OUT) bench --out results $(BENCH_ARGS)
 
 # The ablation of `best` (the variants are the table at the top of
 # scripts/ablation.sh): results/ablation/<variant>/ and results/ablation.md.
 # Resumable; ABLATION_ARGS go to the script, e.g. "--rounds 2 --epochs 2"
 # for a quick look, "--variants full,no-aux" or "--out DIR".
 ablation: $(BIN_OUT)
+	@$(NEED_DATA) PAIRNET_DATA=$$d \
 	ABLATION_COMMAND='make ablation$(if $(filter-out build,$(BUILD)), BUILD=$(BUILD))$(if $(ABLATION_ARGS), ABLATION_ARGS="$(ABLATION_ARGS)")' \
 	    scripts/ablation.sh --bin ./$(BIN_OUT) $(ABLATION_ARGS)
 

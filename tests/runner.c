@@ -1,6 +1,7 @@
-/* The one test runner: `build/tests [substring]` runs every test whose name
- * contains substring and ends with "N passed, N failed". Exit status 1 if
- * anything failed. */
+/* The one test runner: `build/tests/run [substring]` runs every test whose
+ * name contains substring, one line each (ok, FAIL or skip), and ends with
+ * "N passed, N failed, N skipped". Exit status 1 if anything failed. A test
+ * that cannot run (t_skip) counts as skipped only, never as passed. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
@@ -14,6 +15,7 @@
 
 static size_t n_passed, n_failed, n_skipped;
 static int current_failed;
+static char current_skip[160]; /* why the current test cannot run, or "" */
 static const char *current_name = "";
 static const char *filter;
 static char tmp_dir[256];
@@ -38,16 +40,28 @@ void t_run(const char *name, void (*fn)(void))
         return;
     current_name = name;
     current_failed = 0;
+    current_skip[0] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fn();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if (current_failed)
+    if (current_failed) {
         n_failed++;
-    else
+        printf("FAIL %-44s %7.3f s\n", name, s);
+    } else if (current_skip[0]) {
+        n_skipped++;
+        printf("skip %s (%s)\n", name, current_skip);
+    } else {
         n_passed++;
-    printf("%s %-44s %7.3f s\n", current_failed ? "FAIL" : "ok  ", name, s);
+        printf("ok   %-44s %7.3f s\n", name, s);
+    }
     fflush(stdout);
+}
+
+void t_skip(const char *why)
+{
+    if (!current_skip[0])
+        snprintf(current_skip, sizeof current_skip, "%s", why);
 }
 
 const char *t_data_dir(void)
@@ -66,9 +80,9 @@ const char *t_data_dir(void)
     }
     if (!warned)
         fprintf(stderr, "note: no MNIST in '%s': tests on real data are skipped "
-                        "(set PAIRNET_DATA or run scripts/get-mnist.sh)\n", d);
+                        "(run make data, or set PAIRNET_DATA)\n", d);
     warned = 1;
-    n_skipped++;
+    t_skip("no MNIST data");
     return NULL;
 }
 
@@ -120,10 +134,8 @@ int main(int argc, char **argv)
     suite_dropout();
     suite_augment();
     suite_ablation();
+    suite_layers();
     rm_rf(tmp_dir);
-    if (n_skipped)
-        printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
-    else
-        printf("%zu passed, %zu failed\n", n_passed, n_failed);
+    printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
     return n_failed ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /* Minimal test harness: every test is a function; a CHECK that fails marks
  * the current test failed and reports file:line. The runner prints one line
- * per failure and ends with "N passed, N failed". */
+ * per test and ends with "N passed, N failed, N skipped". */
 #ifndef PAIRNET_TEST_H
 #define PAIRNET_TEST_H
 
@@ -12,8 +12,11 @@ void t_fail(const char *file, int line, const char *fmt, ...)
 #endif
     ;
 void t_run(const char *name, void (*fn)(void));
-/* Directory of the real MNIST files, or NULL (then data tests are skipped,
- * unless PAIRNET_REQUIRE_DATA=1 makes a missing directory a failure). */
+/* Marks the current test as one that cannot run here (the reason is
+ * printed); it then counts as skipped, never as passed. Return after it. */
+void t_skip(const char *why);
+/* Directory of the real MNIST files, or NULL: the test is then skipped
+ * (t_skip), unless PAIRNET_REQUIRE_DATA=1 makes a missing directory a failure. */
 const char *t_data_dir(void);
 /* Scratch directory for files a test writes (created by the runner). */
 const char *t_tmp_dir(void);
@@ -62,5 +65,6 @@ void suite_bad(void);
 void suite_dropout(void);
 void suite_augment(void);
 void suite_ablation(void);
+void suite_layers(void);
 
 #endif
