@@ -66,5 +66,6 @@ void suite_dropout(void);
 void suite_augment(void);
 void suite_ablation(void);
 void suite_layers(void);
+void suite_paired(void);
 
 #endif
