@@ -67,5 +67,6 @@ void suite_augment(void);
 void suite_ablation(void);
 void suite_layers(void);
 void suite_paired(void);
+void suite_store(void);
 
 #endif
