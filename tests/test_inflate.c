@@ -1,5 +1,6 @@
 /* Tests of the gzip reader (src/data/gzip.c, inflate.c, inftrees.c) and of
  * the CRC-32 it checks (src/base/crc32.c): the three deflate block types, the
+ * gzip header/trailer checks, every refusal the brief lists, and the real
  * MNIST files against the md5 sums in shared/data/mnist/SOURCE.md. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
