@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
+#include "pairnet/base/clock.h"
 #include "pairnet/base/pool.h"
 
 #include <pthread.h>
@@ -123,11 +124,9 @@ typedef struct {
 static void slow_task(void *ctx, size_t i)
 {
     slow_ctx *c = ctx;
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    do
-        clock_gettime(CLOCK_MONOTONIC, &t);
-    while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 50000);
+    const double t0 = pn_now();
+    while (pn_now() - t0 < 50e-6)
+        ;
     atomic_fetch_add(&c->hits[i], 1);
     atomic_fetch_add(&c->slow_sum, (int)i);
 }
