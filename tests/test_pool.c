@@ -263,6 +263,7 @@ static void test_pool_create_refuses_impossible_size(void)
 #endif
 #endif
 
+#ifndef POOL_SANITIZED
 /* Address space in use now, from /proc (0 if unknown). */
 static size_t vm_bytes(void)
 {
@@ -275,6 +276,7 @@ static size_t vm_bytes(void)
     fclose(f);
     return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /* pthread_create fails once the address space has no room for another
  * thread stack: in a child whose RLIMIT_AS leaves room for about one, a
