@@ -22,12 +22,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_OUT     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_IDX_SRC := tests/fuzz/fuzz_idx.c src/base/crc32.c src/data/inflate.c src/data/idx.c src/base/error.c
+FUZZ_IDX_SRC := tests/fuzz/fuzz_idx.c src/base/crc32.c src/data/gzip.c src/data/inflate.c \
+                src/data/inftrees.c src/data/idx.c src/base/error.c
 FUZZ_MNIST   := $(or $(PAIRNET_DATA),data/mnist)
 
 .PHONY: fuzz-idx
 
-$(FUZZ_OUT)/fuzz_idx: $(FUZZ_IDX_SRC) include/pairnet/data/data.h include/pairnet/base/error.h
+$(FUZZ_OUT)/fuzz_idx: $(FUZZ_IDX_SRC) src/data/inflate.h $(wildcard include/pairnet/data/*.h) \
+                      include/pairnet/base/error.h include/pairnet/base/crc32.h
 	@mkdir -p $(FUZZ_OUT)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wpedantic -Iinclude -o $@ $(FUZZ_IDX_SRC)
 

@@ -122,6 +122,7 @@ int main(int argc, char **argv)
     suite_pairs();
     suite_gemm();
     suite_pool();
+    suite_parse();
     suite_ops();
     suite_graph();
     suite_models();

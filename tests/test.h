@@ -53,6 +53,7 @@ void suite_mnist(void);
 void suite_pairs(void);
 void suite_gemm(void);
 void suite_pool(void);
+void suite_parse(void);
 void suite_ops(void);
 void suite_graph(void);
 void suite_models(void);

@@ -1,4 +1,5 @@
-/* Tests of src/data/inflate.c: CRC-32, the three deflate block types, the
+/* Tests of the gzip reader (src/data/gzip.c, inflate.c, inftrees.c) and of
+ * the CRC-32 it checks (src/base/crc32.c): the three deflate block types, the
  * gzip header/trailer checks, every refusal the brief lists, and the real
  * MNIST files against the md5 sums in shared/data/mnist/SOURCE.md. */
 #define _POSIX_C_SOURCE 200809L
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "deflate_writer.h"
 #include "md5.h"
 #include "pairnet/base/crc32.h"
 #include "pairnet/data/data.h"
@@ -129,140 +131,18 @@ static void refused_at(int line, const uint8_t *in, size_t n, size_t max_out, co
 #define OK(in, n, want, want_len) ok_at(__LINE__, in, n, 1u << 20, want, want_len)
 #define REFUSED(in, n, needle) refused_at(__LINE__, in, n, 1u << 20, needle)
 
-/* Least-significant-bit-first writer for hand-made deflate streams. */
-typedef struct bitw {
-    uint8_t buf[1024];
-    size_t nbits;
-} bitw;
-
-static void put(bitw *w, unsigned v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++, w->nbits++)
-        if ((v >> i) & 1u)
-            w->buf[w->nbits / 8] |= (uint8_t)(1u << (w->nbits % 8));
-}
-
-/* Huffman codes are sent most significant bit first. */
-static void huff(bitw *w, unsigned code, unsigned len)
-{
-    for (unsigned i = len; i-- > 0;)
-        put(w, (code >> i) & 1u, 1);
-}
-
-static size_t bitw_len(const bitw *w) { return (w->nbits + 7) / 8; }
-
-/* The fixed literal/length code of RFC 1951 3.2.6. */
-static void fixed_sym(bitw *w, unsigned sym)
-{
-    if (sym < 144)
-        huff(w, 0x30 + sym, 8);
-    else if (sym < 256)
-        huff(w, 0x190 + sym - 144, 9);
-    else if (sym < 280)
-        huff(w, sym - 256, 7);
-    else
-        huff(w, 0xc0 + sym - 280, 8);
-}
-
-/* Canonical codes from lengths (RFC 1951 3.2.2), written here
- * independently of the decoder. */
-static void canon(const uint8_t *lens, unsigned n, unsigned *codes)
-{
-    unsigned count[16] = {0}, next[16] = {0}, code = 0;
-    for (unsigned i = 0; i < n; i++)
-        count[lens[i]]++;
-    count[0] = 0;
-    for (unsigned b = 1; b < 16; b++) {
-        code = (code + count[b - 1]) << 1;
-        next[b] = code;
-    }
-    for (unsigned i = 0; i < n; i++)
-        codes[i] = lens[i] ? next[lens[i]]++ : 0;
-}
-
-static const uint8_t cl_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5,
-                                     11, 4,  12, 3, 13, 2, 14, 1, 15};
-
-/* Final dynamic block header: counts and the code-length code cl (by
- * symbol), of which the first ncl in cl_order are sent. */
-static void dyn_header(bitw *w, unsigned nlit, unsigned ndist, const uint8_t cl[19], unsigned ncl)
-{
-    put(w, 1, 1);
-    put(w, 2, 2);
-    put(w, nlit - 257, 5);
-    put(w, ndist - 1, 5);
-    put(w, ncl - 4, 4);
-    for (unsigned i = 0; i < ncl; i++)
-        put(w, cl[cl_order[i]], 3);
-}
-
-/* Sends code-length symbols; items are {symbol, extra bits value}. */
-static void cl_syms(bitw *w, const uint8_t cl[19], const unsigned (*items)[2], size_t n)
-{
-    unsigned codes[19];
-    canon(cl, 19, codes);
-    for (size_t i = 0; i < n; i++) {
-        unsigned sym = items[i][0];
-        huff(w, codes[sym], cl[sym]);
-        if (sym >= 16)
-            put(w, items[i][1], sym == 16 ? 2 : sym == 17 ? 3 : 7);
-    }
-}
-
-#define FHCRC 0x02u
-#define FEXTRA 0x04u
-#define FNAME 0x08u
-#define FCOMMENT 0x10u
-
-/* Wraps raw deflate data in a gzip member with header flags flg (fields
- * made up here) and the trailer of plain. Returns the length. */
-static size_t wrap(uint8_t *dst, unsigned flg, const uint8_t *def, size_t n, const void *plain,
-                   size_t plain_len)
-{
-    static const uint8_t extra[] = {6, 0, 'A', 'P', 2, 0, 'x', 'y'};
-    size_t p = 0;
-    const uint8_t head[10] = {0x1f, 0x8b, 8, (uint8_t)flg, 0, 0, 0, 0, 0, 3};
-    memcpy(dst, head, 10);
-    p = 10;
-    if (flg & FEXTRA) {
-        memcpy(dst + p, extra, sizeof extra);
-        p += sizeof extra;
-    }
-    if (flg & FNAME) {
-        memcpy(dst + p, "name.idx", 9);
-        p += 9;
-    }
-    if (flg & FCOMMENT) {
-        memcpy(dst + p, "a comment", 10);
-        p += 10;
-    }
-    if (flg & FHCRC) {
-        uint32_t c = pn_crc32(0, dst, p);
-        dst[p++] = (uint8_t)c;
-        dst[p++] = (uint8_t)(c >> 8);
-    }
-    memcpy(dst + p, def, n);
-    p += n;
-    uint32_t crc = pn_crc32(0, plain, plain_len), size = (uint32_t)plain_len;
-    for (int i = 0; i < 4; i++)
-        dst[p++] = (uint8_t)(crc >> (8 * i));
-    for (int i = 0; i < 4; i++)
-        dst[p++] = (uint8_t)(size >> (8 * i));
-    return p;
-}
-
 /* Hand-made fixed block: "ab", then a 4-byte match at distance 2. */
 static size_t fixed_ababab(uint8_t *dst)
 {
     bitw w = {{0}, 0};
-    put(&w, 1, 1);
-    put(&w, 1, 2);
-    fixed_sym(&w, 'a');
-    fixed_sym(&w, 'b');
-    fixed_sym(&w, 258); /* length 4 */
-    huff(&w, 1, 5);     /* distance 2 */
-    fixed_sym(&w, 256);
-    return wrap(dst, 0, w.buf, bitw_len(&w), "ababab", 6);
+    bw_put(&w, 1, 1);
+    bw_put(&w, 1, 2);
+    bw_fixed_sym(&w, 'a');
+    bw_fixed_sym(&w, 'b');
+    bw_fixed_sym(&w, 258); /* length 4 */
+    bw_huff(&w, 1, 5);     /* distance 2 */
+    bw_fixed_sym(&w, 256);
+    return gz_wrap(dst, 0, w.buf, bw_len(&w), "ababab", 6);
 }
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -325,7 +205,7 @@ static void inflate_stored_blocks(void)
     static const uint8_t def[] = {0x00, 3, 0, 0xfc, 0xff, 'a', 'b', 'c', 0x00, 0, 0,
                                   0xff, 0xff, 0x01, 2, 0, 0xfd, 0xff, 'd', 'e'};
     uint8_t gz[64];
-    size_t n = wrap(gz, 0, def, sizeof def, "abcde", 5);
+    size_t n = gz_wrap(gz, 0, def, sizeof def, "abcde", 5);
     OK(gz, n, "abcde", 5);
 }
 
@@ -357,15 +237,15 @@ static void inflate_dynamic_single_distance_code(void)
     lit['a'] = 2;
     lit[256] = 2;
     lit[257] = 1;
-    canon(lit, 258, codes);
+    bw_canon(lit, 258, codes);
     bitw w = {{0}, 0};
-    dyn_header(&w, 258, 1, cl, 18);
-    cl_syms(&w, cl, items, sizeof items / sizeof items[0]);
-    huff(&w, codes['a'], 2);
-    huff(&w, codes[257], 1);
-    huff(&w, 0, 1); /* distance 1 */
-    huff(&w, codes[256], 2);
-    size_t n = wrap(gz, 0, w.buf, bitw_len(&w), "aaaa", 4);
+    bw_dyn_header(&w, 258, 1, cl, 18);
+    bw_cl_syms(&w, cl, items, sizeof items / sizeof items[0]);
+    bw_huff(&w, codes['a'], 2);
+    bw_huff(&w, codes[257], 1);
+    bw_huff(&w, 0, 1); /* distance 1 */
+    bw_huff(&w, codes[256], 2);
+    size_t n = gz_wrap(gz, 0, w.buf, bw_len(&w), "aaaa", 4);
     OK(gz, n, "aaaa", 4);
 }
 
@@ -373,18 +253,18 @@ static void inflate_header_flags(void)
 {
     uint8_t gz[128];
     /* Every optional field at once, then each alone. */
-    unsigned all = FEXTRA | FNAME | FCOMMENT | FHCRC;
-    const unsigned flags[] = {all, FEXTRA, FNAME, FCOMMENT, FHCRC, 0x01u /* FTEXT */};
+    unsigned all = GZ_FEXTRA | GZ_FNAME | GZ_FCOMMENT | GZ_FHCRC;
+    const unsigned flags[] = {all, GZ_FEXTRA, GZ_FNAME, GZ_FCOMMENT, GZ_FHCRC, 0x01u /* FTEXT */};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        size_t n = wrap(gz, flags[i], gz_fixed + 10, sizeof gz_fixed - 18, P_FIXED,
+        size_t n = gz_wrap(gz, flags[i], gz_fixed + 10, sizeof gz_fixed - 18, P_FIXED,
                         sizeof P_FIXED - 1);
         OK(gz, n, P_FIXED, sizeof P_FIXED - 1);
     }
-    size_t n = wrap(gz, all, gz_fixed + 10, sizeof gz_fixed - 18, P_FIXED, sizeof P_FIXED - 1);
+    size_t n = gz_wrap(gz, all, gz_fixed + 10, sizeof gz_fixed - 18, P_FIXED, sizeof P_FIXED - 1);
     gz[10 + 8 + 9 + 10] ^= 1; /* header CRC */
     REFUSED(gz, n, "header CRC");
     for (unsigned bit = 0x20; bit <= 0x80; bit <<= 1) {
-        n = wrap(gz, bit, gz_fixed + 10, sizeof gz_fixed - 18, P_FIXED, sizeof P_FIXED - 1);
+        n = gz_wrap(gz, bit, gz_fixed + 10, sizeof gz_fixed - 18, P_FIXED, sizeof P_FIXED - 1);
         REFUSED(gz, n, "reserved");
     }
     memcpy(gz, gz_fixed, sizeof gz_fixed);
@@ -392,7 +272,7 @@ static void inflate_header_flags(void)
     REFUSED(gz, sizeof gz_fixed, "compression method 7");
     /* A name without its terminating zero runs into the end. */
     memcpy(gz, gz_fixed, 10);
-    gz[3] = FNAME;
+    gz[3] = GZ_FNAME;
     memset(gz + 10, 'n', 20);
     REFUSED(gz, 30, "truncated");
 }
@@ -406,16 +286,16 @@ static void inflate_growth_and_max_out(void)
     static char want[LEN];
     memset(want, 'z', sizeof want);
     bitw w = {{0}, 0};
-    put(&w, 1, 1);
-    put(&w, 1, 2);
-    fixed_sym(&w, 'z');
+    bw_put(&w, 1, 1);
+    bw_put(&w, 1, 2);
+    bw_fixed_sym(&w, 'z');
     for (int i = 0; i < REPS; i++) {
-        fixed_sym(&w, 285); /* length 258 */
-        huff(&w, 0, 5);     /* distance 1 */
+        bw_fixed_sym(&w, 285); /* length 258 */
+        bw_huff(&w, 0, 5);     /* distance 1 */
     }
-    fixed_sym(&w, 256);
+    bw_fixed_sym(&w, 256);
     uint8_t gz[128];
-    size_t n = wrap(gz, 0, w.buf, bitw_len(&w), want, LEN);
+    size_t n = gz_wrap(gz, 0, w.buf, bw_len(&w), want, LEN);
     ok_at(__LINE__, gz, n, LEN, want, LEN);
     refused_at(__LINE__, gz, n, LEN - 1, "larger than the limit");
     refused_at(__LINE__, gz, n, 0, "larger than the limit");
@@ -484,13 +364,13 @@ static void inflate_refuses_block_type_3(void)
 {
     bitw w = {{0}, 0};
     uint8_t gz[64];
-    put(&w, 1, 1);
-    put(&w, 3, 2);
-    size_t n = wrap(gz, 0, w.buf, bitw_len(&w), "", 0);
+    bw_put(&w, 1, 1);
+    bw_put(&w, 3, 2);
+    size_t n = gz_wrap(gz, 0, w.buf, bw_len(&w), "", 0);
     REFUSED(gz, n, "block type 3");
     /* Also as the second block after a valid non-final stored one. */
     static const uint8_t def[] = {0x00, 1, 0, 0xfe, 0xff, 'q', 0x07};
-    n = wrap(gz, 0, def, sizeof def, "q", 1);
+    n = gz_wrap(gz, 0, def, sizeof def, "q", 1);
     REFUSED(gz, n, "block type 3");
 }
 
@@ -547,10 +427,10 @@ static void inflate_refuses_bad_codes(void)
         const uint8_t *cl = cases[i].ncl == 18 ? cl4 : cases[i].cl;
         bitw w = {{0}, 0};
         uint8_t gz[128];
-        dyn_header(&w, cases[i].nlit, cases[i].ndist, cl, cases[i].ncl);
-        cl_syms(&w, cl, cases[i].items, cases[i].nitems);
-        put(&w, 0, 32); /* so a "truncated" cannot hide the real error */
-        size_t n = wrap(gz, 0, w.buf, bitw_len(&w), "", 0);
+        bw_dyn_header(&w, cases[i].nlit, cases[i].ndist, cl, cases[i].ncl);
+        bw_cl_syms(&w, cl, cases[i].items, cases[i].nitems);
+        bw_put(&w, 0, 32); /* so a "truncated" cannot hide the real error */
+        size_t n = gz_wrap(gz, 0, w.buf, bw_len(&w), "", 0);
         refused_at(__LINE__, gz, n, 1u << 20, cases[i].needle);
     }
 }
@@ -572,19 +452,19 @@ static void inflate_refuses_bad_symbols(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bitw w = {{0}, 0};
         uint8_t gz[64];
-        put(&w, 1, 1);
-        put(&w, 1, 2);
+        bw_put(&w, 1, 1);
+        bw_put(&w, 1, 2);
         for (size_t k = 0; k < 4 && cases[i].syms[k]; k++)
-            fixed_sym(&w, cases[i].syms[k]);
-        huff(&w, cases[i].dist, 5);
-        fixed_sym(&w, 256);
-        put(&w, 0, 32);
-        size_t n = wrap(gz, 0, w.buf, bitw_len(&w), "", 0);
+            bw_fixed_sym(&w, cases[i].syms[k]);
+        bw_huff(&w, cases[i].dist, 5);
+        bw_fixed_sym(&w, 256);
+        bw_put(&w, 0, 32);
+        size_t n = gz_wrap(gz, 0, w.buf, bw_len(&w), "", 0);
         refused_at(__LINE__, gz, n, 1u << 20, cases[i].needle);
     }
     static const uint8_t def[] = {0x01, 3, 0, 0xfc, 0xfe, 'a', 'b', 'c'};
     uint8_t gz[64];
-    size_t n = wrap(gz, 0, def, sizeof def, "abc", 3);
+    size_t n = gz_wrap(gz, 0, def, sizeof def, "abc", 3);
     REFUSED(gz, n, "complement");
 }
 

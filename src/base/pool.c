@@ -11,8 +11,8 @@
  * actually joined. A worker joins by incrementing the count while the
  * generation it saw is still current and OPEN (one CAS), so a worker that
  * wakes late never touches the job, and the caller never waits for a
- * sleeping thread to wake up just to find nothing left to do. That matters
- * here: waking an idle vCPU of this VM takes 100 us or more.
+ * sleeping thread to wake up just to find nothing left to do, which on a VM
+ * can cost more than a small job itself.
  *
  * Idle workers spin (PAUSE, then sched_yield, which keeps the vCPU awake
  * but lets any other runnable thread have it) for two milliseconds, long
@@ -25,13 +25,14 @@
  * the caller reads with acquire before returning. */
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/base/pool.h"
+#include "pairnet/base/clock.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -45,25 +46,26 @@
 #define OPEN ((uint64_t)1 << 32)
 #define JOINED_MASK (OPEN - 1)
 
-/* Spin budget before sleeping: SPIN_PAUSES rounds of PAUSE (~25 ns each on
- * Zen 4) for back-to-back jobs, then sched_yield until SPIN_NS have passed
- * (timed, since a yield costs anywhere from 0.1 us on an idle CPU to a
- * whole time slice on a busy one). Yielding rather than PAUSE-spinning
- * matters when the scheduler has put a worker on the caller's CPU: a
- * yielding worker hands the CPU straight back, and since it stays runnable
- * the load balancer soon moves it to an idle CPU, where it stays; a worker
- * that sleeps is placed anew at every wake-up, and waking an idle vCPU
- * takes 50-100 us. 2 ms bridges the gaps between the GEMMs of a training
- * step. With more threads than CPUs, only a short yield phase. */
+/* Spin budget before sleeping: SPIN_PAUSES rounds of PAUSE for back-to-back
+ * jobs, then sched_yield until SPIN_SECONDS have passed (timed, since the
+ * cost of a yield depends on how busy the CPU is). Yielding rather than
+ * PAUSE-spinning matters when the scheduler has put a worker on the
+ * caller's CPU: a yielding worker hands the CPU straight back, and since it
+ * stays runnable the load balancer soon moves it to an idle CPU, where it
+ * stays; a worker that sleeps is placed anew at every wake-up, and waking
+ * an idle vCPU is slow. The budget is meant to bridge the gaps between the
+ * GEMMs of a training step. With more threads than CPUs, spinning steals
+ * CPU from threads with work: only a short yield phase then. */
 #define SPIN_PAUSES 200
-#define SPIN_NS 2000000
-#define SPIN_NS_OVERSUBSCRIBED 100000
+#define SPIN_SECONDS 2e-3
+#define SPIN_SECONDS_OVERSUBSCRIBED 1e-4
 
 struct pn_pool {
     size_t nthreads;    /* including the caller */
     int oversubscribed; /* more threads than online CPUs */
     pthread_t *threads;
-    size_t started;
+    size_t started; /* worker threads running (nthreads - 1 once pn_pool_create succeeds) */
+    int synced;     /* how many of mu, wake, done are initialized (0..3) */
 
     pthread_mutex_t mu;
     pthread_cond_t wake; /* workers: new generation */
@@ -82,18 +84,14 @@ struct pn_pool {
 
 static uint64_t generation(uint64_t s) { return s >> GEN_SHIFT; }
 
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* State of one spin-wait: PAUSE rounds done, then when yielding started. */
+/* State of one spin-wait: PAUSE rounds done, then when yielding started
+ * (negative: not yet). */
 typedef struct {
     int pauses;
-    int64_t yield_start;
+    double yield_start;
 } spinner;
+
+#define SPINNER_INIT { 0, -1.0 }
 
 /* One step of a spin-wait; returns 0 once the budget is used up. */
 static int spin_step(const pn_pool *p, spinner *s)
@@ -103,10 +101,10 @@ static int spin_step(const pn_pool *p, spinner *s)
         cpu_relax();
         return 1;
     }
-    int64_t t = now_ns();
-    if (s->yield_start == 0)
+    double t = pn_now();
+    if (s->yield_start < 0)
         s->yield_start = t;
-    else if (t - s->yield_start > (p->oversubscribed ? SPIN_NS_OVERSUBSCRIBED : SPIN_NS))
+    else if (t - s->yield_start > (p->oversubscribed ? SPIN_SECONDS_OVERSUBSCRIBED : SPIN_SECONDS))
         return 0;
     sched_yield();
     return 1;
@@ -125,7 +123,7 @@ static void drain(pn_pool *p)
 /* Waits until the generation differs from `seen`; returns the new one. */
 static uint64_t wait_generation(pn_pool *p, uint64_t seen)
 {
-    spinner sp = { 0, 0 };
+    spinner sp = SPINNER_INIT;
     for (;;) {
         uint64_t g = generation(atomic_load_explicit(&p->state, memory_order_acquire));
         if (g != seen)
@@ -189,7 +187,7 @@ static int all_left(pn_pool *p)
 static void close_and_wait(pn_pool *p)
 {
     atomic_fetch_and_explicit(&p->state, ~OPEN, memory_order_acq_rel);
-    spinner sp = { 0, 0 };
+    spinner sp = SPINNER_INIT;
     while (!all_left(p))
         if (!spin_step(p, &sp)) {
             pthread_mutex_lock(&p->mu);
@@ -211,50 +209,85 @@ static void publish(pn_pool *p, uint64_t open)
     pthread_mutex_unlock(&p->mu);
 }
 
-pn_pool *pn_pool_new(size_t nthreads)
+/* Starts the nthreads - 1 workers of p, all or none: on failure the ones
+ * already running are left for pn_pool_free to stop. */
+static int start_workers(pn_pool *p, pn_err *err)
 {
+    const size_t want = p->nthreads - 1;
+    if (want > SIZE_MAX / sizeof *p->threads ||
+        !(p->threads = calloc(want, sizeof *p->threads)))
+        return pn_fail(err, PN_ERR_RUNTIME, "thread pool: out of memory for %zu threads",
+                       p->nthreads);
+    int e = pthread_mutex_init(&p->mu, NULL);
+    if (e == 0) {
+        p->synced = 1;
+        e = pthread_cond_init(&p->wake, NULL);
+    }
+    if (e == 0) {
+        p->synced = 2;
+        e = pthread_cond_init(&p->done, NULL);
+    }
+    if (e != 0)
+        return pn_fail(err, PN_ERR_RUNTIME, "thread pool: cannot initialize its %s: %s",
+                       p->synced ? "condition variables" : "mutex", strerror(e));
+    p->synced = 3;
+    for (; p->started < want; p->started++)
+        if ((e = pthread_create(&p->threads[p->started], NULL, worker, p)) != 0)
+            return pn_fail(err, PN_ERR_RUNTIME,
+                           "thread pool: pthread_create failed after %zu of %zu worker "
+                           "threads: %s (fewer threads may work)",
+                           p->started, want, strerror(e));
+    return PN_OK;
+}
+
+int pn_pool_create(size_t nthreads, pn_pool **out, pn_err *err)
+{
+    *out = NULL;
     if (nthreads < 1)
         nthreads = 1;
     pn_pool *p = calloc(1, sizeof *p);
     if (!p)
-        return NULL;
+        return pn_fail(err, PN_ERR_RUNTIME, "thread pool: out of memory");
     p->nthreads = nthreads;
     p->oversubscribed = nthreads > pn_cpu_count();
     atomic_init(&p->next, 0);
     atomic_init(&p->state, 0);
     atomic_init(&p->stop, 0);
     atomic_init(&p->busy, 0);
-    if (nthreads == 1)
-        return p;
-    p->threads = calloc(nthreads - 1, sizeof *p->threads);
-    if (!p->threads) {
-        free(p);
-        return NULL;
-    }
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
-    for (; p->started < nthreads - 1; p->started++)
-        if (pthread_create(&p->threads[p->started], NULL, worker, p) != 0) {
+    if (nthreads > 1) {
+        int rc = start_workers(p, err);
+        if (rc != PN_OK) {
             pn_pool_free(p);
-            return NULL;
+            return rc;
         }
-    return p;
+    }
+    *out = p;
+    return PN_OK;
 }
 
+pn_pool *pn_pool_new(size_t nthreads)
+{
+    pn_pool *p;
+    return pn_pool_create(nthreads, &p, NULL) == PN_OK ? p : NULL;
+}
+
+/* Also takes apart a pool whose start_workers failed halfway. */
 void pn_pool_free(pn_pool *p)
 {
     if (!p)
         return;
-    if (p->nthreads > 1) {
+    if (p->started > 0) { /* implies synced == 3 */
         atomic_store_explicit(&p->stop, 1, memory_order_release);
         publish(p, 0);
         for (size_t i = 0; i < p->started; i++)
             pthread_join(p->threads[i], NULL);
-        pthread_cond_destroy(&p->done);
-        pthread_cond_destroy(&p->wake);
-        pthread_mutex_destroy(&p->mu);
     }
+    if (p->synced > 2)
+        pthread_cond_destroy(&p->done);
+    if (p->synced > 1)
+        pthread_cond_destroy(&p->wake);
+    if (p->synced > 0)
+        pthread_mutex_destroy(&p->mu);
     free(p->threads);
     free(p);
 }

@@ -4,7 +4,7 @@
  * and the target recomputed -- no test information is involved. */
 #include <string.h>
 
-#include "pairnet/data/data.h"
+#include "pairnet/data/augment.h"
 
 static void copy_image(pn_pairs *dst, size_t to, const pn_pairs *src, size_t from)
 {

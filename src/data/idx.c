@@ -4,7 +4,8 @@
  * start with the gzip magic, so the ".gz" and the uncompressed downloads both
  * work. */
 #define _POSIX_C_SOURCE 200809L
-#include "pairnet/data/data.h"
+#include "pairnet/data/idx.h"
+#include "pairnet/data/gzip.h"
 
 #include <errno.h>
 #include <fcntl.h>

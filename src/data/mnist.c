@@ -4,7 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pairnet/data/data.h"
+#include "pairnet/data/mnist.h"
+#include "pairnet/data/idx.h"
 
 const char *pn_mnist_dir(const char *opt)
 {

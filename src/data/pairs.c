@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/data/data.h"
+#include "pairnet/data/pairs.h"
 
 int pn_pairs_alloc(pn_pairs *p, size_t n)
 {

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "pairnet/base/error.h"
+
 typedef struct pn_pool pn_pool;
 
 /* fn(ctx, i) for i in [0, n): called exactly once per i, spread over the
@@ -15,7 +17,13 @@ typedef struct pn_pool pn_pool;
  * gaps between the GEMMs of one step: they use CPU meanwhile. */
 typedef void (*pn_task_fn)(void *ctx, size_t i);
 
-/* nthreads total workers including the caller (1 = run inline). NULL on failure. */
+/* A pool of nthreads workers including the caller (0 or 1: no threads, runs
+ * inline). All nthreads - 1 threads start or none: on failure *out is NULL
+ * and err says what failed (out of memory, pthread_mutex_init /
+ * pthread_cond_init, or pthread_create after how many threads). Returns 0 or
+ * PN_ERR_RUNTIME. */
+int pn_pool_create(size_t nthreads, pn_pool **out, pn_err *err);
+/* pn_pool_create without the message: the pool, or NULL on failure. */
 pn_pool *pn_pool_new(size_t nthreads);
 void pn_pool_free(pn_pool *p);
 size_t pn_pool_size(const pn_pool *p); /* 1 for NULL */
