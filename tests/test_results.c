@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "pairnet/base/file.h"
 #include "pairnet/report/journal.h"
 #include "pairnet/report/results.h"
 
