@@ -146,8 +146,7 @@ static void cli_range_edges_accepted(void)
 /* --bs 1 makes EVERY batch a single pair, the case the --bs 999 refusal
  * exists for ("BatchNorm cannot normalize a single sample: PyTorch refuses it
  * too"): BatchNorm1d over one row outputs beta whatever the input, so mlp
- * trains a constant (train --model mlp --bs 1 ends at train acc 0.50, --bs 2
- * reaches 0.66 after one epoch). It must be refused like --bs 999. */
+ * trains a constant. It must be refused like --bs 999. */
 static void cli_bs_1_refused(void)
 {
     if (!bin())
@@ -340,7 +339,7 @@ static void cli_train_save_eval(void)
  * does not overflow (mlp and cnn at --lr 10, even with momentum 0.99, end
  * with finite if absurd losses); weight decay 1 at lr 10 makes every step
  * multiply the weights by about -9, so they overflow within a few dozen
- * steps (epoch 1, batch 19 for seed 0). */
+ * steps. */
 static void cli_diverged_run(void)
 {
     if (!bin())
@@ -485,7 +484,7 @@ static void cli_train_best_deterministic(void)
         const double tower = strtod(dl + strlen("test digits: tower accuracy "), NULL);
         const double cmp = last_acc(dl, "predicted digits ");
         const double head = last_acc(dl, "(the head: ");
-        /* 2 epochs: the tower already knows most digits (about 0.84) */
+        /* 2 epochs: the tower already knows most digits */
         CHECK_MSG(tower > 0.6 && tower <= 1.0 && cmp > 0.6 && cmp <= 1.0,
                   "tower accuracy %g, comparison of predicted digits %g", tower, cmp);
         CHECK_MSG(head == test, "the head's %g is not the test acc %g", head, test);
