@@ -96,7 +96,8 @@ static void draw_box(pn_buf *b, const pn_frame *f, const pn_axis *a, double cx, 
                              "stroke-width=\"0.6\"/>\n", color);
     }
     snprintf(attrs, sizeof attrs, "stroke=\"#222\" stroke-width=\"2.5\"");
-    pn_svg_line(b, cx - half, pn_map_y(f, a, s->median), cx + half, pn_map_y(f, a, s->median), attrs);
+    pn_svg_line(b, cx - half, pn_map_y(f, a, s->median), cx + half, pn_map_y(f, a, s->median),
+                attrs);
     double my = pn_map_y(f, a, s->mean);
     pn_buf_printf(b,
                   "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"#fff\" "
@@ -149,9 +150,10 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
     }
     if (total == 0)
         pn_svg_no_data(b, &f, "no finished rounds to plot");
-    pn_svg_text(b, PN_FIG_W / 2.0, PN_FIG_H - 14, "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",
-             "box: quartiles " PN_SVG_DOT " bar: median " PN_SVG_DOT " diamond: mean " PN_SVG_DOT
-             " whiskers: furthest round within 1.5 IQR " PN_SVG_DOT " dots: rounds (hollow: outliers)");
+    pn_svg_text(
+        b, PN_FIG_W / 2.0, PN_FIG_H - 14, "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",
+        "box: quartiles " PN_SVG_DOT " bar: median " PN_SVG_DOT " diamond: mean " PN_SVG_DOT
+        " whiskers: furthest round within 1.5 IQR " PN_SVG_DOT " dots: rounds (hollow: outliers)");
 }
 
 int pn_write_fig4_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err)

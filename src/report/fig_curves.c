@@ -68,14 +68,15 @@ static int next_segment(const curve *c, size_t *from, size_t *to)
 }
 
 /* Epoch e (0-based) is plotted at x = e + 1. */
-static void draw_band(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_axis *ay, const curve *c,
-                      const char *color)
+static void draw_band(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_axis *ay,
+                      const curve *c, const char *color)
 {
     size_t from = 0, to = 0;
     while (next_segment(c, &from, &to)) {
         if (to - from < 2)
             continue; /* a lone point gets an error bar instead */
-        pn_buf_printf(b, "<polygon fill=\"%s\" fill-opacity=\"0.15\" stroke=\"none\" points=\"", color);
+        pn_buf_printf(b, "<polygon fill=\"%s\" fill-opacity=\"0.15\" stroke=\"none\" points=\"",
+                      color);
         for (size_t e = from; e < to; e++)
             pn_buf_printf(b, "%.1f,%.1f ", pn_map_x(f, ax, (double)e + 1),
                           pn_map_y(f, ay, fmin(100.0, c->mean[e] + c->std[e])));
@@ -86,8 +87,8 @@ static void draw_band(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_
     }
 }
 
-static void draw_curve(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_axis *ay, const curve *c,
-                       const char *color)
+static void draw_curve(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_axis *ay,
+                       const curve *c, const char *color)
 {
     size_t from = 0, to = 0;
     char attrs[96];
@@ -104,7 +105,8 @@ static void draw_curve(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn
         pn_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\" "
                          "stroke-linejoin=\"round\" points=\"", color);
         for (size_t e = from; e < to; e++)
-            pn_buf_printf(b, "%.1f,%.1f ", pn_map_x(f, ax, (double)e + 1), pn_map_y(f, ay, c->mean[e]));
+            pn_buf_printf(b, "%.1f,%.1f ", pn_map_x(f, ax, (double)e + 1),
+                          pn_map_y(f, ay, c->mean[e]));
         pn_buf_printf(b, "\"/>\n");
     }
 }
@@ -124,7 +126,8 @@ static void curves_axes(const curve *c, size_t n, pn_axis *ax, pn_axis *ay)
                 epochs = e + 1;
         }
     }
-    *ay = hi >= lo ? pn_axis_make(fmax(0.0, lo), fmin(100.0, hi), 6, 0, 1) : pn_axis_make(0, 100, 5, 0, 1);
+    *ay = hi >= lo ? pn_axis_make(fmax(0.0, lo), fmin(100.0, hi), 6, 0, 1)
+                   : pn_axis_make(0, 100, 5, 0, 1);
     /* A little room right of the last epoch keeps its dots off the frame. */
     *ax = pn_axis_make(0, (double)epochs + fmax(1.0, (double)epochs / 30), 8, 1.0, 0);
 }
@@ -150,8 +153,8 @@ static void draw_legend(pn_buf *b, const pn_frame *f, const pn_round_rec *r, con
 /* Under the plot, the models whose curve has exactly `points` points
  * (0: nothing to draw, 1: a lone point, not a curve), so a model never
  * goes missing silently. Returns 1 if a line was written. */
-static int note_models(pn_buf *b, const pn_round_rec *r, const pn_group *g, const curve *c, size_t n,
-                       size_t points, const char *prefix, double y)
+static int note_models(pn_buf *b, const pn_round_rec *r, const pn_group *g, const curve *c,
+                       size_t n, size_t points, const char *prefix, double y)
 {
     pn_buf msg = {0};
     for (size_t k = 0; k < n; k++)
@@ -204,8 +207,9 @@ int pn_write_curves_svg(const char *dir, const pn_round_rec *r, size_t n_rounds,
     if (ok) {
         char subtitle[96];
         snprintf(subtitle, sizeof subtitle,
-                 "line: mean over rounds " PN_SVG_DOT " band: " PN_SVG_PM "1 standard deviation " PN_SVG_DOT
-                 " up to %zu rounds per model", pn_svg_max_group(g, n_groups));
+                 "line: mean over rounds " PN_SVG_DOT " band: " PN_SVG_PM
+                 "1 standard deviation " PN_SVG_DOT " up to %zu rounds per model",
+                 pn_svg_max_group(g, n_groups));
         pn_buf b = {0};
         pn_svg_open(&b, "Mean test accuracy per epoch", subtitle);
         curves_body(&b, r, g, c, n_groups);

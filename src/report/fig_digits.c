@@ -66,13 +66,14 @@ static void digits_legend(pn_buf *b, double y)
     }
 }
 
-static void draw_bar(pn_buf *b, const pn_frame *f, const pn_axis *a, double cx, double w, double mean,
-                     double std, const char *color, int label)
+static void draw_bar(pn_buf *b, const pn_frame *f, const pn_axis *a, double cx, double w,
+                     double mean, double std, const char *color, int label)
 {
     const double top = pn_map_y(f, a, mean), base = pn_map_y(f, a, 0.0);
     pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                      "fill-opacity=\"0.85\"/>\n", cx - w / 2, top, w, base - top, color);
-    const double hi = pn_map_y(f, a, fmin(100.0, mean + std)), lo = pn_map_y(f, a, fmax(0.0, mean - std));
+    const double hi = pn_map_y(f, a, fmin(100.0, mean + std)),
+                 lo = pn_map_y(f, a, fmax(0.0, mean - std));
     const double cap = w * 0.3;
     if (std > 0) {
         pn_svg_line(b, cx, hi, cx, lo, "stroke=\"#222\" stroke-width=\"1.3\"");
@@ -82,8 +83,8 @@ static void draw_bar(pn_buf *b, const pn_frame *f, const pn_axis *a, double cx, 
     if (label) {
         char num[32];
         snprintf(num, sizeof num, "%.1f", mean);
-        pn_svg_text(b, cx, fmin(hi, top) - 5, "text-anchor=\"middle\" font-size=\"11\" fill=\"#333\"",
-                 num);
+        pn_svg_text(b, cx, fmin(hi, top) - 5,
+                    "text-anchor=\"middle\" font-size=\"11\" fill=\"#333\"", num);
     }
 }
 
@@ -110,8 +111,8 @@ static void digits_notes(pn_buf *b, const pn_round_rec *r, const pn_group *g, co
         pn_buf msg = {0};
         pn_buf_printf(&msg, "not shown: %s", none.data);
         if (!msg.failed)
-            pn_svg_text(b, PN_FIG_W / 2.0, y, "text-anchor=\"middle\" font-size=\"12\" fill=\"#666\"",
-                     msg.data);
+            pn_svg_text(b, PN_FIG_W / 2.0, y,
+                        "text-anchor=\"middle\" font-size=\"12\" fill=\"#666\"", msg.data);
         pn_buf_free(&msg);
     }
     pn_buf_free(&none);
@@ -173,8 +174,9 @@ int pn_write_digits_svg(const char *dir, const pn_round_rec *r, size_t n_rounds,
     }
     char subtitle[128];
     snprintf(subtitle, sizeof subtitle,
-             "bars: mean over the finished rounds (up to %zu per model) " PN_SVG_DOT " whiskers: " PN_SVG_PM
-             "1 standard deviation", most);
+             "bars: mean over the finished rounds (up to %zu per model) " PN_SVG_DOT
+             " whiskers: " PN_SVG_PM "1 standard deviation",
+             most);
     pn_buf b = {0};
     pn_svg_open(&b, "The digit tower and the head on the test set", subtitle);
     digits_body(&b, r, g, s, n_groups);

@@ -113,7 +113,8 @@ double pn_map_y(const pn_frame *f, const pn_axis *a, double v)
 
 void pn_svg_text(pn_buf *b, double x, double y, const char *attrs, const char *text)
 {
-    pn_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", x, y, attrs ? " " : "", attrs ? attrs : "");
+    pn_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", x, y, attrs ? " " : "",
+                  attrs ? attrs : "");
     pn_buf_escape_xml(b, text);
     pn_buf_printf(b, "</text>\n");
 }
@@ -134,9 +135,10 @@ void pn_svg_open(pn_buf *b, const char *title, const char *subtitle)
                   "role=\"img\">\n<title>",
                   PN_FIG_W, PN_FIG_H, PN_FIG_W, PN_FIG_H);
     pn_buf_escape_xml(b, title);
-    pn_buf_printf(b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", PN_FIG_W, PN_FIG_H);
-    pn_svg_text(b, PN_FIG_W / 2.0, 28, "text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\"",
-             title);
+    pn_buf_printf(b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", PN_FIG_W,
+                  PN_FIG_H);
+    pn_svg_text(b, PN_FIG_W / 2.0, 28,
+                "text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\"", title);
     if (subtitle && *subtitle)
         pn_svg_text(b, PN_FIG_W / 2.0, 47, "text-anchor=\"middle\" font-size=\"12\" fill=\"#555\"",
                  subtitle);
@@ -160,8 +162,8 @@ void pn_svg_y_axis(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *l
         snprintf(num, sizeof num, "%.*f", a->decimals, t[i]);
         pn_svg_text(b, f->x - 8, y + 4, "text-anchor=\"end\" font-size=\"12\" fill=\"#444\"", num);
     }
-    snprintf(attrs, sizeof attrs, "text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\"", 20.0,
-             f->y + f->h / 2);
+    snprintf(attrs, sizeof attrs, "text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\"",
+             20.0, f->y + f->h / 2);
     pn_svg_text(b, 20, f->y + f->h / 2, attrs, label);
     pn_svg_line(b, f->x, f->y, f->x, f->y + f->h, "stroke=\"#888\"");
 }
@@ -180,7 +182,8 @@ void pn_svg_x_axis(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *l
         double x = pn_map_x(f, a, t[i]);
         pn_svg_line(b, x, bottom, x, bottom + 5, "stroke=\"#888\"");
         snprintf(num, sizeof num, "%.*f", a->decimals, t[i]);
-        pn_svg_text(b, x, bottom + 20, "text-anchor=\"middle\" font-size=\"12\" fill=\"#444\"", num);
+        pn_svg_text(b, x, bottom + 20, "text-anchor=\"middle\" font-size=\"12\" fill=\"#444\"",
+                    num);
     }
     pn_svg_text(b, f->x + f->w / 2, bottom + 42, "text-anchor=\"middle\"", label);
 }
