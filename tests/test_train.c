@@ -202,9 +202,10 @@ static void bench_interrupt_then_resume(void)
 }
 
 /* SIGINT and SIGTERM reach the rounds running in every job: a bench far
- * too long to finish before the signal stops with 130 within seconds,
- * keeping complete rounds only. (If the signal were lost it would run for
- * minutes: `timeout` kills it and the status is 137.) */
+ * too long to finish, signalled once its first round is journaled (the
+ * handler is installed by then), stops with 130, keeping complete rounds
+ * only. A lost SIGINT (ignored in a background job) would let it run until
+ * `timeout` kills it (137); SIGTERM without the handler kills it (143). */
 static void bench_stops_on_signal(void)
 {
     if (!t_data_dir())
@@ -212,13 +213,14 @@ static void bench_stops_on_signal(void)
     static const char *sigs[] = {"INT", "TERM"};
     const char *b = getenv("PAIRNET_BIN");
     for (size_t i = 0; i < 2; i++) {
-        char cmd[2048], out[512];
+        char cmd[8192], out[512];
         snprintf(out, sizeof out, "%s/signal-%s", t_tmp_dir(), sigs[i]);
         snprintf(cmd, sizeof cmd,
                  "rm -rf '%s'; timeout -s KILL 60 %s bench --models cnn_ws_al --rounds 400 "
                  "--epochs 5 --data '%s' --out '%s' --jobs 2 >/dev/null 2>'%s.err' & pid=$!; "
-                 "sleep 1; kill -%s $pid; wait $pid",
-                 out, b && *b ? b : "./pairnet", t_data_dir(), out, out, sigs[i]);
+                 "for i in $(seq 400); do grep -qx . '%s/journal.csv' 2>/dev/null && break; "
+                 "sleep 0.1; done; kill -%s $pid; wait $pid",
+                 out, b && *b ? b : "./pairnet", t_data_dir(), out, out, out, sigs[i]);
         int st = sh(cmd);
         char err[4096], path[600];
         snprintf(path, sizeof path, "%s.err", out);
