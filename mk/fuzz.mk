@@ -57,14 +57,15 @@ fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 
 # ---- `make fuzz-ckpt`: libFuzzer run of the checkpoint parser
 # (tests/fuzz/fuzz_ckpt.c, pn_checkpoint_parse and a save/parse round trip)
-# for FUZZ_SECONDS under ASan + UBSan. The harness stubs out pn_write_atomic,
-# so results.c (and the rest of the library) is not linked.
+# for FUZZ_SECONDS under ASan + UBSan. The round trip stays in memory
+# (pn_checkpoint_encode); checkpoint.c links with the base files it uses
+# (crc32.c, file.c, error.c) and nothing else of the library.
 #
 # Seeds in build-fuzz/seeds-ckpt: two hand-made checkpoints (3 + 2 values, and
 # none), plus, when a working pairnet ($PAIRNET_BIN, else ./pairnet or
 # $(BIN_OUT)) and the MNIST files are there, a real mlp checkpoint from
 # `pairnet train --epochs 1 --save` cut down to its header and 16 + 4 of its
-# values (the full 541 KB file is too large to mutate usefully). Delete
+# values (the full file is far too large to mutate usefully). Delete
 # build-fuzz/seeds-ckpt.stamp to remake them. The corpus grows in
 # build-fuzz/corpus-ckpt; crashes are left as build-fuzz/crash-*; replay one
 # with `build-fuzz/fuzz_ckpt build-fuzz/crash-...`.
@@ -74,7 +75,8 @@ fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 # Inputs that once crashed are kept in tests/bad/regress/ (when there are
 # any); both targets start from them too.
 
-FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/train/checkpoint.c src/base/crc32.c src/base/error.c
+FUZZ_CKPT_SRC := tests/fuzz/fuzz_ckpt.c src/train/checkpoint.c src/base/crc32.c src/base/file.c \
+                 src/base/error.c
 FUZZ_REGRESS  := $(wildcard $(CURDIR)/tests/bad/regress)
 
 .PHONY: fuzz-ckpt fuzz

@@ -49,9 +49,9 @@ static const char *const required[] = {
     "ckpt_version2", "ckpt_unknown_model", "ckpt_param_count"};
 
 /* Runs `$PAIRNET_BIN <args>` (args already quoted for the shell) into res,
- * killed after BAD_TIMEOUT seconds: a refusal takes well under a second (a
- * few under ASan), and an input that hangs the binary must fail the test, not
- * stop the suite. coreutils' timeout exits with 124 then. */
+ * killed after BAD_TIMEOUT seconds: a refusal is quick, even under ASan,
+ * and an input that hangs the binary must fail the test, not stop the
+ * suite. coreutils' timeout exits with 124 then. */
 static void run_bin(const char *bin, const char *args)
 {
     char cmd[4096], out[600], err[600];

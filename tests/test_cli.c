@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pairnet/models/models.h"
+
 #define NODATA "--data /nonexistent-pairnet-dir"
 
 typedef struct cli_result {
@@ -144,8 +146,7 @@ static void cli_range_edges_accepted(void)
 /* --bs 1 makes EVERY batch a single pair, the case the --bs 999 refusal
  * exists for ("BatchNorm cannot normalize a single sample: PyTorch refuses it
  * too"): BatchNorm1d over one row outputs beta whatever the input, so mlp
- * trains a constant (train --model mlp --bs 1 ends at train acc 0.50, --bs 2
- * reaches 0.66 after one epoch). It must be refused like --bs 999. */
+ * trains a constant. It must be refused like --bs 999. */
 static void cli_bs_1_refused(void)
 {
     if (!bin())
@@ -338,7 +339,7 @@ static void cli_train_save_eval(void)
  * does not overflow (mlp and cnn at --lr 10, even with momentum 0.99, end
  * with finite if absurd losses); weight decay 1 at lr 10 makes every step
  * multiply the weights by about -9, so they overflow within a few dozen
- * steps (epoch 1, batch 19 for seed 0). */
+ * steps. */
 static void cli_diverged_run(void)
 {
     if (!bin())
@@ -483,7 +484,7 @@ static void cli_train_best_deterministic(void)
         const double tower = strtod(dl + strlen("test digits: tower accuracy "), NULL);
         const double cmp = last_acc(dl, "predicted digits ");
         const double head = last_acc(dl, "(the head: ");
-        /* 2 epochs: the tower already knows most digits (about 0.84) */
+        /* 2 epochs: the tower already knows most digits */
         CHECK_MSG(tower > 0.6 && tower <= 1.0 && cmp > 0.6 && cmp <= 1.0,
                   "tower accuracy %g, comparison of predicted digits %g", tower, cmp);
         CHECK_MSG(head == test, "the head's %g is not the test acc %g", head, test);
@@ -544,6 +545,106 @@ static void cli_dropout_rounding_to_1_is_not_a_model_bug(void)
               "0); stderr: %s", res.status, res.err);
 }
 
+
+/* --jobs and --threads are bounded like the thread array they size: beyond
+ * the bound a one-line usage error, at it an accepted value. */
+static void cli_jobs_bounded(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "bench --jobs 257 " NODATA, "--jobs", "257", NULL);
+    expect_fail(2, "bench --jobs 0 " NODATA, "--jobs", NULL);
+    expect_fail(2, "train --model mlp --threads 257 " NODATA, "--threads", NULL);
+    static const char *ok[] = {"bench --jobs 256 --out", "train --model mlp --threads 256 --save"};
+    for (size_t i = 0; i < 2; i++) {
+        if (run("%s '%s/cli-jobs' " NODATA, ok[i], t_tmp_dir()))
+            return;
+        CHECK_MSG(res.status == 3, "`%s`: exit %d, want 3 (stderr: %s)", ok[i], res.status,
+                  res.err);
+    }
+}
+
+/* The batch-size checks need the configured pair count, and bench applies
+ * them to every model as train does, before loading anything. */
+static void cli_bench_bs_checked(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "bench --bs 1 " NODATA, "--bs", NULL);
+    expect_fail(2, "bench --models mlp,cnn --bs 3 " NODATA, "--bs 3", "1000", NULL);
+    expect_fail(2, "train --model cnn --bs 999 " NODATA, "--bs 999", "1000", NULL);
+}
+
+/* The line of --help (in res.out) that documents option name, copied into
+ * line ("" if there is none). */
+static const char *help_line(const char *name, char *line, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "  %s ", name);
+    const char *p = strstr(res.out, key);
+    line[0] = '\0';
+    if (!p)
+        return line;
+    size_t n = strcspn(p, "\n");
+    snprintf(line, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    return line;
+}
+
+/* --help states what the registry holds: every model name, the study's
+ * models as bench's default list, and each model's own preset where it
+ * differs from the specification's. */
+static void cli_help_from_registry(void)
+{
+    if (!bin())
+        return;
+    if (run("--help"))
+        return;
+    CHECK_MSG(res.status == 0, "exit %d", res.status);
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    char line[512];
+    help_line("--model", line, sizeof line);
+    for (size_t i = 0; i < n; i++) {
+        char word[64];
+        snprintf(word, sizeof word, " %s", m[i].name);
+        const char *at = strstr(line, word);
+        CHECK_MSG(at && (at[strlen(word)] == ' ' || at[strlen(word)] == '\0'),
+                  "--model's help does not name %s: '%s'", m[i].name, line);
+    }
+    help_line("--models", line, sizeof line);
+    char study[256] = "";
+    for (size_t i = 0, len = 0; i < pn_study_model_count(); i++)
+        len += (size_t)snprintf(study + len, sizeof study - len, "%s%s", i ? "," : "", m[i].name);
+    CHECK_MSG(strstr(line, study) != NULL, "--models' help lacks '%s': '%s'", study, line);
+    const pn_preset *spec = NULL;
+    for (size_t i = 0; i < n && !spec; i++)
+        if (!m[i].preset)
+            spec = pn_model_preset(&m[i]);
+    CHECK(spec != NULL);
+    if (!spec)
+        return;
+    char want[128];
+    help_line("--epochs", line, sizeof line);
+    snprintf(want, sizeof want, "(%zu", spec->epochs);
+    CHECK_MSG(strstr(line, want) != NULL, "--epochs' help lacks '%s': '%s'", want, line);
+    for (size_t i = 0; i < n; i++) {
+        if (!m[i].preset)
+            continue;
+        if (m[i].preset->epochs != spec->epochs) {
+            snprintf(want, sizeof want, "%s: %zu", m[i].name, m[i].preset->epochs);
+            help_line("--epochs", line, sizeof line);
+            CHECK_MSG(strstr(line, want) != NULL, "--epochs' help lacks '%s': '%s'", want, line);
+        }
+        if (m[i].preset->optimizer != spec->optimizer) {
+            snprintf(want, sizeof want, "%s: %s", m[i].name,
+                     pn_optimizer_name(m[i].preset->optimizer));
+            help_line("--optimizer", line, sizeof line);
+            CHECK_MSG(strstr(line, want) != NULL, "--optimizer's help lacks '%s': '%s'", want,
+                      line);
+        }
+    }
+}
+
 void suite_cli(void)
 {
     RUN(cli_usage_errors);
@@ -560,4 +661,7 @@ void suite_cli(void)
     RUN(cli_train_best_deterministic);
     RUN(cli_best_save_eval);
     RUN(cli_dropout_rounding_to_1_is_not_a_model_bug);
+    RUN(cli_jobs_bounded);
+    RUN(cli_bench_bs_checked);
+    RUN(cli_help_from_registry);
 }

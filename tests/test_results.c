@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "pairnet/base/file.h"
 #include "pairnet/report/journal.h"
+#include "pairnet/report/markdown.h"
+#include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -713,6 +716,116 @@ static void results_index_html_digits(void)
     fake_free(&f);
 }
 
+
+/* ---- journal configuration, paths, Markdown, progress ------------------------ */
+
+/* A configuration as long as a header line can carry comes back whole and
+ * resumes; one longer is refused in one line instead of being written and
+ * then never matching (or, cut, matching another configuration). */
+static void results_journal_config_whole_or_refused(void)
+{
+    const char *dir = test_dir("journal_config");
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.csv", dir);
+    remove(path);
+    static char cfg[8192];
+    const size_t fits = 4096 - strlen("# pairnet bench journal v2 ") - 2;
+    for (size_t i = 0; i < fits; i++)
+        cfg[i] = (char)('a' + i % 26);
+    cfg[fits] = '\0';
+    pn_round_rec *old = NULL;
+    size_t n_old = 0;
+    FILE *w = NULL;
+    pn_err err = {0};
+    CHECK_MSG(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_OK, "%s", err.msg);
+    if (w)
+        fclose(w);
+    pn_journal_free(old, n_old);
+    w = NULL;
+    old = NULL;
+    CHECK_MSG(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_OK, "reopen: %s", err.msg);
+    if (w)
+        fclose(w);
+    pn_journal_free(old, n_old);
+    w = NULL;
+    old = NULL;
+    cfg[fits - 1] = '#'; /* another configuration of the same length */
+    CHECK(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_ERR_USAGE && w == NULL);
+    remove(path);
+    memset(cfg, 'x', sizeof cfg - 1);
+    cfg[sizeof cfg - 1] = '\0';
+    err.msg[0] = '\0';
+    CHECK(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_ERR_RUNTIME && w == NULL);
+    CHECK_MSG(strstr(err.msg, "configuration") && !strchr(err.msg, '\n'), "%s", err.msg);
+    CHECK(access(path, F_OK) != 0); /* nothing written */
+}
+
+static void results_path_join_refuses_truncation(void)
+{
+    char out[16];
+    pn_err err = {0};
+    CHECK(pn_path_join(out, sizeof out, "dir", "name.csv", &err) == 0);
+    CHECK(strcmp(out, "dir/name.csv") == 0);
+    CHECK(pn_path_join(out, sizeof out, "directory", "name.csv", &err) == PN_ERR_RUNTIME);
+    CHECK(strstr(err.msg, "directory/name.csv") != NULL);
+    CHECK(pn_path_join(out, 13, "dir", "name.csv", NULL) == 0);  /* exactly fits */
+    CHECK(pn_path_join(out, 12, "dir", "name.csv", NULL) != 0);
+}
+
+static void results_markdown_to_html(void)
+{
+    pn_buf b = {0};
+    pn_md_to_html(&b, "# Title\n\nsome *text* with **bold**, `a<b` and \\*\n"
+                      "second line\n\n```\nx < y && z\n```\n"
+                      "| a | b\\|c |\n|---|:-:|\n| 1 | 2 |\n");
+    CHECK(!b.failed && b.data != NULL);
+    const char *h = b.data ? b.data : "";
+    CHECK_MSG(strstr(h, "<h2>Title</h2>\n") != NULL, "%s", h); /* demoted */
+    CHECK_MSG(strstr(h, "<p>some *text* with <strong>bold</strong>, <code>a&lt;b</code> and "
+                        "*\nsecond line</p>\n") != NULL, "%s", h);
+    CHECK_MSG(strstr(h, "<pre><code>x &lt; y &amp;&amp; z\n</code></pre>\n") != NULL, "%s", h);
+    CHECK_MSG(strstr(h, "<table><tbody>\n<tr><th>a</th><th>b|c</th></tr>\n"
+                        "<tr><td>1</td><td>2</td></tr>\n</tbody></table>\n") != NULL, "%s", h);
+    CHECK(strstr(h, "---") == NULL);
+    pn_buf_free(&b);
+}
+
+/* In a log (not a terminal), one line per finished round, the resumed
+ * rounds counted in; nothing on epochs. */
+static void results_progress_log_lines(void)
+{
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    const char *names[] = {"mlp", "cnn_ws"};
+    const double cost[] = {1.0, 3.0};
+    const size_t epochs[] = {2, 2}, done[] = {1, 0};
+    pn_progress p;
+    pn_err err = {0};
+    CHECK(pn_progress_init(&p, f, 2, names, cost, 2, epochs, done, &err) == PN_OK);
+    pn_round_rec r = {.model = "cnn_ws", .round = 0, .seed = 4, .n_epochs = 2,
+                      .train_acc = 0.5, .test_acc = 0.25, .seconds = 1.0};
+    pn_progress_epoch(&p, 1, 1);
+    pn_progress_round(&p, 1, &r);
+    r.diverged = 1;
+    r.round = 1;
+    r.seed = 5;
+    pn_progress_round(&p, 1, &r);
+    pn_progress_end(&p);
+    pn_progress_free(&p);
+    char text[2048] = "";
+    rewind(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    CHECK_MSG(strstr(text, "resuming: 1 of 4 rounds already finished\n") == text, "%s", text);
+    CHECK_MSG(strstr(text, "\n[2/4] cnn_ws round 1 seed 4: train 0.5000 test 0.2500 (1.0 s)"),
+              "%s", text);
+    CHECK_MSG(strstr(text, "\n[3/4] cnn_ws round 2 seed 5: DIVERGED after 2 epochs"), "%s", text);
+    CHECK_MSG(!strstr(text, "epoch 1/2") && !strchr(text, '\033'), "%s", text);
+}
+
 void suite_results(void)
 {
     RUN(results_buf_printf_grows);
@@ -730,6 +843,10 @@ void suite_results(void)
     RUN(results_index_html);
     RUN(results_journal_round_trips_digits);
     RUN(results_journal_refuses_v1);
+    RUN(results_journal_config_whole_or_refused);
+    RUN(results_path_join_refuses_truncation);
+    RUN(results_markdown_to_html);
+    RUN(results_progress_log_lines);
     RUN(results_table2_digit_columns);
     RUN(results_runs_csv_digits_on_last_epoch);
     RUN(results_digits_svg);

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <stdatomic.h>
 
 #include "pairnet/base/pool.h"
+#include "pairnet/train/checkpoint.h"
 #include "pairnet/train/train.h"
 
 static pn_mnist m;
@@ -83,7 +85,7 @@ static void e2e_cnn_ws_al_learns(void)
     pn_err err;
     int rc = train("cnn_ws_al", 5, 0, 0, &rec, &err);
     CHECK_MSG(rc == PN_OK, "%s", err.msg);
-    /* chance is 0.55 (P(d1 <= d2)); five epochs already reach ~0.85 */
+    /* chance is 0.55 (P(d1 <= d2)) */
     CHECK_MSG(rec.test_acc > 0.75, "test accuracy %.4f after 5 epochs", rec.test_acc);
     CHECK(rec.n_epochs == 5 && rec.epochs[4].loss < rec.epochs[0].loss);
     pn_round_rec_free(&rec);
@@ -188,7 +190,7 @@ static void bench_interrupt_then_resume(void)
     const char *b = getenv("PAIRNET_BIN");
     snprintf(cmd, sizeof cmd,
              "%s bench --models mlp,cnn_ws_al --rounds 3 --epochs 2 --seed 5 --data '%s' "
-             "--out '%s/intr' --jobs 1 >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid; "
+             "--out '%s/intr' --jobs 1 >/dev/null 2>&1 & pid=$!; sleep 1; kill -INT $pid 2>/dev/null; "
              "wait $pid",
              b && *b ? b : "./pairnet", t_data_dir(), t_tmp_dir());
     CHECK(bench("jobs1", "--jobs 1") == 0);
@@ -197,6 +199,82 @@ static void bench_interrupt_then_resume(void)
     CHECK_MSG(st == 130 || st == 0, "interrupted bench exited %d", st);
     CHECK(bench("intr", "--jobs 1") == 0);
     check_same_table("jobs1", "intr");
+}
+
+/* SIGINT and SIGTERM reach the rounds running in every job: a bench far
+ * too long to finish, signalled once its first round is journaled (the
+ * handler is installed by then), stops with 130, keeping complete rounds
+ * only. A lost SIGINT (ignored in a background job) would let it run until
+ * `timeout` kills it (137); SIGTERM without the handler kills it (143). */
+static void bench_stops_on_signal(void)
+{
+    if (!t_data_dir())
+        return;
+    static const char *sigs[] = {"INT", "TERM"};
+    const char *b = getenv("PAIRNET_BIN");
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[8192], out[512];
+        snprintf(out, sizeof out, "%s/signal-%s", t_tmp_dir(), sigs[i]);
+        snprintf(cmd, sizeof cmd,
+                 "rm -rf '%s'; timeout -s KILL 60 %s bench --models cnn_ws_al --rounds 400 "
+                 "--epochs 5 --data '%s' --out '%s' --jobs 2 >/dev/null 2>'%s.err' & pid=$!; "
+                 "for i in $(seq 400); do grep -qx . '%s/journal.csv' 2>/dev/null && break; "
+                 "sleep 0.1; done; kill -%s $pid; wait $pid",
+                 out, b && *b ? b : "./pairnet", t_data_dir(), out, out, out, sigs[i]);
+        int st = sh(cmd);
+        char err[4096], path[600];
+        snprintf(path, sizeof path, "%s.err", out);
+        t_read_file(path, err, sizeof err);
+        CHECK_MSG(st == 130, "SIG%s: bench exited %d, want 130 (stderr: %s)", sigs[i], st, err);
+        CHECK_MSG(strstr(err, "interrupted") != NULL, "SIG%s: stderr: %s", sigs[i], err);
+        /* the journal ends on a complete round (or holds its header only) */
+        static char j[1 << 20];
+        snprintf(path, sizeof path, "%s/journal.csv", out);
+        t_read_file(path, j, sizeof j);
+        const size_t n = strlen(j);
+        CHECK_MSG(n > 0 && (strstr(j, "\n") == j + n - 1 ||
+                            (n >= 3 && strcmp(j + n - 3, "\n.\n") == 0)),
+                  "SIG%s: journal does not end on a complete round", sigs[i]);
+    }
+}
+
+/* The journal's header holds the whole configuration of every model, to
+ * its last field: resuming compares it, and a cut one could match another
+ * benchmark's. */
+static void bench_journal_holds_whole_configuration(void)
+{
+    if (!t_data_dir())
+        return;
+    char cmd[2048], path[600];
+    const char *b = getenv("PAIRNET_BIN");
+    snprintf(path, sizeof path, "%s/config-all", t_tmp_dir());
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s'; %s bench --models mlp,cnn,cnn_ws,cnn_al,cnn_ws_al,best --rounds 1 "
+             "--epochs 1 --seed 7 --lr-gamma 0.123456789 --data '%s' --out '%s' >/dev/null 2>&1",
+             path, b && *b ? b : "./pairnet", t_data_dir(), path);
+    CHECK(sh(cmd) == 0);
+    static char j[1 << 20];
+    char jp[700];
+    snprintf(jp, sizeof jp, "%s/journal.csv", path);
+    t_read_file(jp, j, sizeof j);
+    char *nl = strchr(j, '\n');
+    CHECK_MSG(nl != NULL, "no journal header in %s", jp);
+    if (!nl)
+        return;
+    *nl = '\0';
+    static const char *models[] = {"mlp", "cnn", "cnn_ws", "cnn_al", "cnn_ws_al", "best"};
+    for (size_t i = 0; i < 6; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%s%s(lr=", i ? "," : "v2 ", models[i]);
+        CHECK_MSG(strstr(j, want) != NULL, "header lacks '%s': %s", want, j);
+    }
+    const char *tail = ";rounds=1;seed=7;pairs=1000;eval=epoch";
+    CHECK_MSG(strlen(j) > strlen(tail) && strcmp(j + strlen(j) - strlen(tail), tail) == 0,
+              "header does not end in '%s': %s", tail, j);
+    size_t gammas = 0;
+    for (const char *p = j; (p = strstr(p, "gamma=0.123457,")); p++)
+        gammas++;
+    CHECK_MSG(gammas == 6, "%zu of 6 models carry --lr-gamma in the header: %s", gammas, j);
 }
 
 static void bench_refuses_other_configuration(void)
@@ -293,8 +371,8 @@ static void train_best_same_bits_for_1_and_2_threads(void)
                       e + 1, a.epochs[e].loss, a.epochs[e].test_acc, b.epochs[e].loss,
                       b.epochs[e].test_acc);
         CHECK(a.digit_acc == b.digit_acc && a.argmax_acc == b.argmax_acc);
-        /* learns: the tower classifies most test digits after 2 epochs (about
-         * 0.85; the head may still be near chance then) */
+        /* learns: the tower classifies most test digits after 2 epochs (the
+         * head may still be near chance then) */
         CHECK_MSG(a.digit_acc > 0.6 && a.argmax_acc > 0.6, "digit acc %.4f, argmax acc %.4f",
                   a.digit_acc, a.argmax_acc);
     }
@@ -429,6 +507,125 @@ static void evaluate_digits_matches_pairwise(void)
     pn_graph_free(g);
 }
 
+
+/* The round's record is what evaluating the trained graph gives: the last
+ * epoch's one pass over the test pairs yields the head's accuracy and the
+ * digit accuracies both, with the numbers of separate evaluations. With
+ * evaluation only at the end, the earlier epochs have none. */
+static void round_record_matches_evaluation(void)
+{
+    if (!mnist())
+        return;
+    static const char *models[] = {"cnn_ws_al", "mlp"};
+    for (size_t k = 0; k < 2; k++) {
+        pn_train_cfg cfg;
+        pn_round_data d;
+        pn_err err;
+        pn_train_cfg_default(&cfg, pn_model_find(models[k]));
+        cfg.epochs = 2;
+        cfg.eval_epochs = 0;
+        if (pn_round_data_make(mnist(), cfg.n_pairs, 3, &d, &err) != PN_OK) {
+            CHECK_MSG(0, "%s", err.msg);
+            return;
+        }
+        pn_graph *g = NULL;
+        pn_round_hooks hooks = {NULL, NULL, NULL, &g};
+        pn_round_rec rec;
+        int rc = pn_train_round(&d, &cfg, 3, NULL, &hooks, &rec, &err);
+        CHECK_MSG(rc == PN_OK && g != NULL, "%s: %s", models[k], err.msg);
+        if (rc == PN_OK && g) {
+            CHECK(rec.n_epochs == 2 && isnan(rec.epochs[0].test_acc) &&
+                  isnan(rec.epochs[0].train_acc));
+            CHECK(rec.epochs[1].test_acc == rec.test_acc && rec.epochs[1].train_acc == rec.train_acc);
+            const double train_acc = pn_evaluate(g, &d.train), test_acc = pn_evaluate(g, &d.test);
+            double da, aa;
+            pn_evaluate_digits(g, &d.test, &da, &aa);
+            CHECK_MSG(rec.train_acc == train_acc && rec.test_acc == test_acc,
+                      "%s: record train %.17g test %.17g, evaluation %.17g %.17g", models[k],
+                      rec.train_acc, rec.test_acc, train_acc, test_acc);
+            if (k == 0)
+                CHECK_MSG(rec.digit_acc == da && rec.argmax_acc == aa && !isnan(da),
+                          "%s: record digits %.17g argmax %.17g, evaluation %.17g %.17g",
+                          models[k], rec.digit_acc, rec.argmax_acc, da, aa);
+            else
+                CHECK(isnan(rec.digit_acc) && isnan(rec.argmax_acc) && isnan(da));
+        }
+        pn_graph_free(g);
+        pn_round_rec_free(&rec);
+        pn_round_data_free(&d);
+    }
+}
+
+/* A stop flag already set ends the round before its first batch: an
+ * interruption, not a result, and no graph handed out. */
+static void round_stops_on_flag(void)
+{
+    if (!mnist())
+        return;
+    pn_train_cfg cfg;
+    pn_round_data d;
+    pn_err err;
+    pn_train_cfg_default(&cfg, pn_model_find("mlp"));
+    if (pn_round_data_make(mnist(), cfg.n_pairs, 0, &d, &err) != PN_OK) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    atomic_int stop;
+    atomic_init(&stop, 1);
+    pn_graph *g = NULL;
+    pn_round_hooks hooks = {NULL, NULL, &stop, &g};
+    pn_round_rec rec;
+    int rc = pn_train_round(&d, &cfg, 0, NULL, &hooks, &rec, &err);
+    CHECK_MSG(rc == PN_ERR_INTERRUPTED && err.code == rc, "rc %d: %s", rc, err.msg);
+    CHECK(g == NULL && rec.n_epochs == 0);
+    pn_graph_free(g);
+    pn_round_rec_free(&rec);
+    pn_round_data_free(&d);
+}
+
+/* pn_checkpoint_save writes exactly the bytes of pn_checkpoint_encode (what
+ * the fuzzer checks), and they parse back to the graph's values. */
+static void checkpoint_save_is_encode(void)
+{
+    pn_train_cfg cfg;
+    pn_train_cfg_default(&cfg, pn_model_find("cnn_ws_al"));
+    pn_err err = {0, ""};
+    pn_graph *g = pn_model_build(cfg.model, &cfg.mopts, 4, NULL, &err);
+    CHECK_MSG(g != NULL, "%s", err.msg);
+    if (!g)
+        return;
+    pn_rng r;
+    pn_rng_seed(&r, 9, 0);
+    pn_graph_init_params(g, &r);
+    for (size_t i = 0; i < g->n_state; i++)
+        g->state[i] = (float)i * 0.25f;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK(pn_checkpoint_encode(g, "cnn_ws_al", &cfg, 42, &bytes, &len, &err) == PN_OK);
+    char path[600];
+    snprintf(path, sizeof path, "%s/encode.ckpt", t_tmp_dir());
+    CHECK_MSG(pn_checkpoint_save(path, g, "cnn_ws_al", &cfg, 42, &err) == PN_OK, "%s", err.msg);
+    FILE *f = fopen(path, "rb");
+    uint8_t *file = malloc(len + 1);
+    size_t got = f && file ? fread(file, 1, len + 1, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK_MSG(bytes && got == len && memcmp(file, bytes, len) == 0,
+              "the file (%zu bytes) is not the encoding (%zu bytes)", got, len);
+    pn_checkpoint ck;
+    CHECK(bytes && pn_checkpoint_parse(bytes, len, "encoded", &ck, &err) == PN_OK);
+    if (bytes && err.code == 0) {
+        CHECK(strcmp(ck.model, "cnn_ws_al") == 0 && ck.seed == 42 && ck.n_pairs == PN_PAIRS &&
+              ck.batch == cfg.bs && ck.n_params == g->n_params && ck.n_state == g->n_state);
+        CHECK(memcmp(ck.params, g->params, g->n_params * sizeof(float)) == 0);
+        CHECK(memcmp(ck.state, g->state, g->n_state * sizeof(float)) == 0);
+        pn_checkpoint_free(&ck);
+    }
+    free(file);
+    free(bytes);
+    pn_graph_free(g);
+}
+
 void suite_train(void)
 {
     RUN(e2e_cnn_ws_al_learns);
@@ -443,6 +640,11 @@ void suite_train(void)
     RUN(train_best_same_bits_for_1_and_2_threads);
     RUN(train_best_each_option_takes_effect);
     RUN(evaluate_digits_matches_pairwise);
+    RUN(round_record_matches_evaluation);
+    RUN(round_stops_on_flag);
+    RUN(checkpoint_save_is_encode);
+    RUN(bench_stops_on_signal);
+    RUN(bench_journal_holds_whole_configuration);
     if (state == 1)
         pn_mnist_free(&m);
     state = 0;

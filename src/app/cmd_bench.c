@@ -11,12 +11,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "pairnet/app/cli.h"
+#include "pairnet/base/clock.h"
+#include "pairnet/base/file.h"
+#include "pairnet/report/buf.h"
 #include "pairnet/report/journal.h"
 #include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"
-#include "pairnet/app/run.h"
 #include "pairnet/train/train.h"
-#include "pairnet/base/clock.h"
 
 typedef struct bench {
     const pn_cli_opts *o;
@@ -53,7 +55,8 @@ static int take(bench *b, size_t *slot)
 {
     int got = 0;
     pthread_mutex_lock(&b->mu);
-    while (b->rc == PN_OK && !pn_interrupted && b->next < b->n_models * b->rounds) {
+    while (b->rc == PN_OK && !atomic_load(&pn_interrupted) &&
+           b->next < b->n_models * b->rounds) {
         const size_t i = b->next++;
         const size_t s = b->order[i / b->rounds] * b->rounds + i % b->rounds;
         if (!b->have[s]) {
@@ -136,26 +139,30 @@ static int mkdir_p(const char *path, pn_err *err)
     return PN_OK;
 }
 
-/* Everything that changes a result goes into the journal's configuration. */
-static void config_string(const bench *b, char *buf, size_t cap)
+/* Everything that changes a result goes into the journal's configuration,
+ * built whole (a truncated one could match another benchmark's journal) in
+ * *out (malloc'ed). */
+static int config_string(const bench *b, char **out, pn_err *err)
 {
-    size_t len = 0;
+    pn_buf buf = {0};
     for (size_t i = 0; i < b->n_models; i++) {
         const pn_train_cfg *c = &b->cfg[i];
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "%s%s(lr=%g,bs=%zu,aux=%g,mom=%g,wd=%g,step=%zu,gamma=%g,"
-                                "epochs=%zu,opt=%s,drop=%g,aug=%d%d%zu)",
-                                i ? "," : "", c->model->name, c->lr, c->bs,
-                                (double)c->mopts.aux_weight, c->momentum, c->weight_decay,
-                                c->lr_step, c->lr_gamma, c->epochs,
-                                pn_optimizer_name(c->optimizer), (double)c->mopts.dropout,
-                                c->aug_swap, c->aug_repair, c->aug_shift);
-        if (len >= cap)
-            return;
+        pn_buf_printf(&buf, "%s%s(lr=%g,bs=%zu,aux=%g,mom=%g,wd=%g,step=%zu,gamma=%g,"
+                            "epochs=%zu,opt=%s,drop=%g,aug=%d%d%zu)",
+                      i ? "," : "", c->model->name, c->lr, c->bs, (double)c->mopts.aux_weight,
+                      c->momentum, c->weight_decay, c->lr_step, c->lr_gamma, c->epochs,
+                      pn_optimizer_name(c->optimizer), (double)c->mopts.dropout, c->aug_swap,
+                      c->aug_repair, c->aug_shift);
     }
-    snprintf(buf + len, cap - len, ";rounds=%zu;seed=%llu;pairs=%zu;eval=%s",
-             b->rounds, (unsigned long long)b->o->seed, b->cfg[0].n_pairs,
-             b->cfg[0].eval_epochs ? "epoch" : "final");
+    pn_buf_printf(&buf, ";rounds=%zu;seed=%llu;pairs=%zu;eval=%s", b->rounds,
+                  (unsigned long long)b->o->seed, b->cfg[0].n_pairs,
+                  b->cfg[0].eval_epochs ? "epoch" : "final");
+    if (buf.failed) {
+        pn_buf_free(&buf);
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory building the bench configuration");
+    }
+    *out = buf.data;
+    return PN_OK;
 }
 
 static int write_results(bench *b, const char *dir, double wall, pn_err *err)
@@ -215,6 +222,7 @@ static void bench_free(bench *b)
     if (b->journal)
         fclose(b->journal);
     pn_mnist_free(&b->data);
+    pn_progress_free(&b->prog);
     pthread_mutex_destroy(&b->mu);
 }
 
@@ -256,8 +264,8 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
             return rc;
         }
     }
-    const char *dir = o->out ? o->out : "results";
-    char path[4096], config[2048];
+    const char *dir = o->out ? o->out : PN_DEFAULT_OUT;
+    char path[4096];
     int rc = mkdir_p(dir, err);
     const size_t n = b.n_models * b.rounds;
     b.recs = calloc(n, sizeof *b.recs);
@@ -269,11 +277,15 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     if (rc == PN_OK) {
         pn_round_rec *old;
         size_t n_old;
-        config_string(&b, config, sizeof config);
-        snprintf(path, sizeof path, "%s/journal.csv", dir);
-        rc = pn_journal_open(path, config, &old, &n_old, &b.journal, err);
+        char *config = NULL;
+        rc = config_string(&b, &config, err);
+        if (rc == PN_OK)
+            rc = pn_path_join(path, sizeof path, dir, "journal.csv", err);
+        if (rc == PN_OK)
+            rc = pn_journal_open(path, config, &old, &n_old, &b.journal, err);
         if (rc == PN_OK)
             adopt(&b, old, n_old);
+        free(config);
     }
     if (rc != PN_OK) {
         bench_free(&b);
@@ -307,11 +319,21 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         }
         b.order[at] = m;
     }
-    pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, epochs, done);
-    pn_install_sigint();
+    /* this thread is one of the jobs */
+    const size_t jobs = o->threads ? o->threads : 1;
+    pthread_t *th = calloc(jobs, sizeof *th);
+    rc = th ? PN_OK : pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu jobs", jobs);
+    if (rc == PN_OK)
+        rc = pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, epochs, done,
+                              err);
+    if (rc == PN_OK)
+        rc = pn_install_sigint(err);
+    if (rc != PN_OK) {
+        free(th);
+        bench_free(&b);
+        return rc;
+    }
     const double t0 = pn_now();
-    size_t jobs = o->threads ? o->threads : 1;
-    pthread_t th[256];
     size_t started = 0;
     for (; started + 1 < jobs; started++)
         if (pthread_create(&th[started], NULL, worker, &b) != 0)
@@ -319,6 +341,7 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     worker(&b);
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    free(th);
     pn_progress_end(&b.prog);
     const double wall = pn_now() - t0;
     size_t finished = 0, diverged = 0;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pairnet/train/checkpoint.h"
-#include "pairnet/app/run.h"
+#include "pairnet/app/cli.h"
 #include "pairnet/train/train.h"
 
 static int restore(pn_graph **out, const pn_checkpoint *ck, const char *path, pn_err *err)
@@ -13,7 +13,7 @@ static int restore(pn_graph **out, const pn_checkpoint *ck, const char *path, pn
     if (!m)
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint is for model '%s', which this pairnet "
                        "does not have (models: %s)", path, ck->model, pn_model_names());
-    if (ck->batch < 1 || ck->batch > 1000 || ck->n_pairs < 1 || ck->n_pairs > 5000)
+    if (ck->batch < 1 || ck->batch > PN_MAX_BATCH || ck->n_pairs < 1 || ck->n_pairs > 5000)
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint batch size %llu or pair count %llu is "
                        "out of range", path, (unsigned long long)ck->batch,
                        (unsigned long long)ck->n_pairs);

@@ -1,7 +1,7 @@
 #include <stdio.h>
 
 #include "pairnet/models/models.h"
-#include "pairnet/app/run.h"
+#include "pairnet/app/cli.h"
 
 int pn_cmd_models(void)
 {

@@ -1,44 +1,15 @@
 /* `pairnet train`: R rounds of one model, a line per epoch, mean and sample
  * std at the end. */
-#define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "pairnet/train/checkpoint.h"
-#include "pairnet/data/data.h"
+#include "pairnet/app/cli.h"
 #include "pairnet/base/pool.h"
-#include "pairnet/report/results.h"
-#include "pairnet/app/run.h"
+#include "pairnet/data/data.h"
+#include "pairnet/report/stats.h"
+#include "pairnet/train/checkpoint.h"
 #include "pairnet/train/train.h"
-
-volatile sig_atomic_t pn_interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    pn_interrupted = 1;
-}
-
-void pn_install_sigint(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-void pn_cli_defaults(pn_cli_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->rounds = 1;
-    o->aux_weight = o->momentum = o->weight_decay = o->lr_gamma = o->dropout = NAN;
-    o->epochs = o->lr_step = o->aug_swap = o->aug_repair = o->aug_shift = PN_UNSET;
-}
 
 static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
 {
@@ -53,42 +24,6 @@ static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
     fflush(stdout);
 }
 
-int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m,
-                           pn_err *err)
-{
-    pn_train_cfg_default(c, m);
-    if (o->lr > 0)
-        c->lr = o->lr;
-    if (o->bs > 0)
-        c->bs = o->bs;
-    if (o->optimizer && pn_optimizer_parse(o->optimizer, &c->optimizer) != 0)
-        return pn_fail(err, PN_ERR_USAGE, "--optimizer: unknown '%s' (sgd, adam, adamw)",
-                       o->optimizer);
-#define SET_IF(field, value, unset) \
-    if (!(unset))                   \
-        field = value
-    SET_IF(c->mopts.aux_weight, (float)o->aux_weight, isnan(o->aux_weight));
-    SET_IF(c->mopts.dropout, (float)o->dropout, isnan(o->dropout));
-    SET_IF(c->momentum, o->momentum, isnan(o->momentum));
-    SET_IF(c->weight_decay, o->weight_decay, isnan(o->weight_decay));
-    SET_IF(c->lr_gamma, o->lr_gamma, isnan(o->lr_gamma));
-    SET_IF(c->epochs, o->epochs, o->epochs == PN_UNSET);
-    SET_IF(c->lr_step, o->lr_step, o->lr_step == PN_UNSET);
-    SET_IF(c->aug_swap, o->aug_swap != 0, o->aug_swap == PN_UNSET);
-    SET_IF(c->aug_repair, o->aug_repair != 0, o->aug_repair == PN_UNSET);
-    SET_IF(c->aug_shift, o->aug_shift, o->aug_shift == PN_UNSET);
-#undef SET_IF
-    c->eval_epochs = !o->eval_final;
-    if (!(c->mopts.dropout < 1.0f)) /* 0.99999999 is < 1 as a double, 1 as a float */
-        return pn_fail(err, PN_ERR_USAGE, "--dropout %.9g rounds to 1 (drop everything); use "
-                       "a value below 0.9999999", o->dropout);
-    if (c->optimizer != PN_OPT_SGD && c->momentum != 0.0)
-        return pn_fail(err, PN_ERR_USAGE, "--momentum is for --optimizer sgd; %s for %s keeps "
-                       "its own moments (drop --momentum)", pn_optimizer_name(c->optimizer),
-                       m->name);
-    return PN_OK;
-}
-
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
 {
     const pn_model_info *m = pn_model_find(o->models[0]);
@@ -101,8 +36,12 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
     rc = pn_mnist_load(dir, &data, err);
     if (rc != PN_OK)
         return rc;
+    rc = pn_install_sigint(err);
+    if (rc != PN_OK) {
+        pn_mnist_free(&data);
+        return rc;
+    }
     pn_pool *pool = o->threads > 1 ? pn_pool_new(o->threads) : NULL;
-    pn_install_sigint();
     double *train_acc = calloc(o->rounds, sizeof *train_acc);
     double *test_acc = calloc(o->rounds, sizeof *test_acc);
     size_t done = 0;

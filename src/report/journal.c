@@ -27,6 +27,7 @@
 
 #define HEADER "# pairnet bench journal v2 "
 #define HEADER_V1 "# pairnet bench journal v1 "
+#define JOURNAL_LINE 4096 /* longest line read back, newline and NUL included */
 
 static void put_double(FILE *f, double v)
 {
@@ -137,13 +138,17 @@ int pn_journal_open(const char *path, const char *config, pn_round_rec **rounds,
     *rounds = NULL;
     *n = 0;
     *out = NULL;
+    /* the header must come back whole through the reader's line buffer */
+    if (strlen(HEADER) + strlen(config) + 2 > JOURNAL_LINE || strchr(config, '\n'))
+        return pn_fail(err, PN_ERR_RUNTIME, "the bench configuration (%zu characters) does not "
+                       "fit on one journal line of %d", strlen(config), JOURNAL_LINE);
     FILE *f = fopen(path, "r");
     pn_round_rec *list = NULL;
     size_t count = 0, cap = 0;
     long good_end = 0; /* file offset after the last complete round */
     int rc = PN_OK;
     if (f) {
-        char line[4096];
+        char line[JOURNAL_LINE];
         int got = fgets(line, sizeof line, f) != NULL;
         if (got && strncmp(line, HEADER_V1, strlen(HEADER_V1)) == 0) {
             fclose(f);

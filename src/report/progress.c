@@ -3,6 +3,7 @@
 #include "pairnet/base/clock.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ static size_t total_done(const pn_progress *p)
 {
     size_t d = 0;
     for (size_t i = 0; i < p->n_models; i++)
-        d += p->done[i];
+        d += p->m[i].done;
     return d;
 }
 
@@ -33,32 +34,43 @@ static double eta(const pn_progress *p, double elapsed)
 {
     double left = 0.0;
     for (size_t i = 0; i < p->n_models; i++)
-        left += p->cost[i] * (double)(p->rounds - p->done[i]);
+        left += p->m[i].cost * (double)(p->rounds - p->m[i].done);
     if (p->cost_now <= 0.0)
         return -1;
     return elapsed / p->cost_now * left;
 }
 
-void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
-                      const double *cost, size_t rounds, const size_t *epochs,
-                      const size_t *done)
+int pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
+                     const double *cost, size_t rounds, const size_t *epochs,
+                     const size_t *done, pn_err *err)
 {
     memset(p, 0, sizeof *p);
+    p->m = calloc(n_models ? n_models : 1, sizeof *p->m);
+    if (!p->m)
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory for the progress display");
     p->out = out;
     p->tty = isatty(fileno(out));
     p->n_models = n_models;
     p->rounds = rounds;
     for (size_t i = 0; i < n_models; i++) {
-        p->names[i] = names[i];
-        p->epochs[i] = epochs[i];
-        p->cost[i] = cost[i];
-        p->done[i] = done[i];
+        p->m[i].name = names[i];
+        p->m[i].epochs = epochs[i];
+        p->m[i].cost = cost[i];
+        p->m[i].done = done[i];
         p->resumed += done[i];
     }
     p->t0 = pn_now();
     if (p->resumed)
         fprintf(out, "resuming: %zu of %zu rounds already finished\n", p->resumed,
                 n_models * rounds);
+    return PN_OK;
+}
+
+void pn_progress_free(pn_progress *p)
+{
+    free(p->m);
+    p->m = NULL;
+    p->n_models = 0;
 }
 
 static void draw(pn_progress *p, int force)
@@ -74,16 +86,17 @@ static void draw(pn_progress *p, int force)
     hms(et, sizeof et, eta(p, t - p->t0));
     for (size_t i = 0; i < p->n_models; i++) {
         const int width = 30;
-        const double frac = (double)p->done[i] / (double)p->rounds;
+        const pn_progress_model *m = &p->m[i];
+        const double frac = (double)m->done / (double)p->rounds;
         int fill = (int)(frac * width + 0.5);
         char bar[64];
         for (int k = 0; k < width; k++)
             bar[k] = k < fill ? '#' : '.';
         bar[width] = 0;
-        fprintf(p->out, "\r\033[K%-10s [%s] %3zu/%zu rounds", p->names[i], bar, p->done[i],
+        fprintf(p->out, "\r\033[K%-10s [%s] %3zu/%zu rounds", m->name, bar, m->done,
                 p->rounds);
-        if (p->done[i] < p->rounds && p->running_epoch[i])
-            fprintf(p->out, "  epoch %zu/%zu", p->running_epoch[i], p->epochs[i]);
+        if (m->done < p->rounds && m->running_epoch)
+            fprintf(p->out, "  epoch %zu/%zu", m->running_epoch, m->epochs);
         fputc('\n', p->out);
     }
     fprintf(p->out, "\r\033[Kelapsed %s  eta %s\n", el, et);
@@ -93,16 +106,16 @@ static void draw(pn_progress *p, int force)
 
 void pn_progress_epoch(pn_progress *p, size_t model, size_t epoch)
 {
-    p->running_epoch[model] = epoch;
+    p->m[model].running_epoch = epoch;
     draw(p, 0);
 }
 
 void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r)
 {
-    p->done[model]++;
+    p->m[model].done++;
     p->finished_now++;
-    p->cost_now += p->cost[model];
-    p->running_epoch[model] = 0;
+    p->cost_now += p->m[model].cost;
+    p->m[model].running_epoch = 0;
     if (p->tty) {
         draw(p, 1);
         return;

@@ -1,7 +1,7 @@
 /* Summary statistics of a benchmark: mean and sample standard deviation of
  * the final accuracies (and digit-level accuracies) over the rounds of one
  * model (Table II). */
-#include "pairnet/report/results.h"
+#include "pairnet/report/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
 #define _POSIX_C_SOURCE 200809L
-#include "pairnet/base/crc32.h"
 #include "pairnet/train/checkpoint.h"
 
 #include <errno.h>
@@ -8,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pairnet/data/data.h"
-#include "pairnet/report/results.h"
+#include "pairnet/base/crc32.h"
+#include "pairnet/base/file.h"
 
 #define HEADER_BYTES (4 + 4 + 32 + 4 + 8 * 5)
 
@@ -49,13 +48,15 @@ static void get_f32s(float *x, const uint8_t *p, size_t n)
     }
 }
 
-int pn_checkpoint_save(const char *path, const pn_graph *g, const char *model,
-                       const pn_train_cfg *cfg, uint64_t seed, pn_err *err)
+int pn_checkpoint_encode(const pn_graph *g, const char *model, const pn_train_cfg *cfg,
+                         uint64_t seed, uint8_t **out, size_t *out_len, pn_err *err)
 {
+    *out = NULL;
+    *out_len = 0;
     const size_t len = HEADER_BYTES + 4 * (g->n_params + g->n_state) + 4;
     uint8_t *buf = calloc(1, len), *p = buf;
     if (!buf)
-        return pn_fail(err, PN_ERR_RUNTIME, "out of memory writing %s", path);
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory encoding a %s checkpoint", model);
     memcpy(p, PN_CKPT_MAGIC, 4);
     put_u32(p + 4, PN_CKPT_VERSION);
     snprintf((char *)p + 8, 32, "%s", model);
@@ -73,7 +74,19 @@ int pn_checkpoint_save(const char *path, const pn_graph *g, const char *model,
     put_f32s(p, g->state, g->n_state);
     p += 4 * g->n_state;
     put_u32(p, pn_crc32(0, buf, (size_t)(p - buf)));
-    int rc = pn_write_atomic(path, buf, len, err);
+    *out = buf;
+    *out_len = len;
+    return PN_OK;
+}
+
+int pn_checkpoint_save(const char *path, const pn_graph *g, const char *model,
+                       const pn_train_cfg *cfg, uint64_t seed, pn_err *err)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = pn_checkpoint_encode(g, model, cfg, seed, &buf, &len, err);
+    if (rc == PN_OK)
+        rc = pn_write_atomic(path, buf, len, err);
     free(buf);
     return rc;
 }

@@ -17,7 +17,7 @@ void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
     c->model = m;
     c->lr = m->lr;
     c->bs = m->bs;
-    c->n_pairs = 1000;
+    c->n_pairs = PN_PAIRS;
     c->eval_epochs = 1;
     c->optimizer = p->optimizer;
     c->epochs = p->epochs;
@@ -153,11 +153,26 @@ static void eval_pass(pn_graph *g, const pn_pairs *p, size_t *head, size_t *digi
     }
 }
 
-double pn_evaluate(pn_graph *g, const pn_pairs *p)
+/* The accuracies of one pass over p: the head's, and (NaN without digit
+ * logits) the tower's digit accuracy and that of comparing its digits. */
+static void eval_accuracies(pn_graph *g, const pn_pairs *p, double *head_acc,
+                            double *digit_acc, double *argmax_acc)
 {
     size_t head, digits, compared;
     eval_pass(g, p, &head, &digits, &compared);
-    return (double)head / (double)p->n;
+    *head_acc = (double)head / (double)p->n;
+    *digit_acc = *argmax_acc = NAN;
+    if (g->digits != PN_NONE) {
+        *digit_acc = (double)digits / (double)(2 * p->n);
+        *argmax_acc = (double)compared / (double)p->n;
+    }
+}
+
+double pn_evaluate(pn_graph *g, const pn_pairs *p)
+{
+    double head, digit, argmax;
+    eval_accuracies(g, p, &head, &digit, &argmax);
+    return head;
 }
 
 void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc)
@@ -165,10 +180,8 @@ void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, doubl
     *digit_acc = *argmax_acc = NAN;
     if (g->digits == PN_NONE)
         return;
-    size_t head, digits, compared;
-    eval_pass(g, p, &head, &digits, &compared);
-    *digit_acc = (double)digits / (double)(2 * p->n);
-    *argmax_acc = (double)compared / (double)p->n;
+    double head;
+    eval_accuracies(g, p, &head, digit_acc, argmax_acc);
 }
 
 static int all_finite(const float *x, size_t n)
@@ -227,7 +240,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
         const pn_pairs *tp = epoch_pairs(cfg, &d->train, &ep, perm, &aug);
         pn_rng_shuffle(&shuf, order, N, N);
         for (size_t at = 0, b = 0; at < N; at += bs, b++) {
-            if (hooks->stop && *hooks->stop) {
+            if (hooks->stop && atomic_load(hooks->stop)) {
                 rc = pn_fail(err, PN_ERR_INTERRUPTED, "interrupted in epoch %zu", e + 1);
                 break;
             }
@@ -264,16 +277,23 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
         er->lr = lr;
         er->loss = loss_sum / (double)N;
         er->train_acc = er->test_acc = NAN;
-        if (cfg->eval_epochs || e + 1 == cfg->epochs) {
+        const int last = e + 1 == cfg->epochs;
+        if (cfg->eval_epochs || last) {
             er->train_acc = pn_evaluate(g, &d->train);
-            er->test_acc = pn_evaluate(g, &d->test);
+            /* one pass over the test pairs gives the head's accuracy and,
+             * kept after the last epoch, the digit accuracies */
+            double digit, argmax;
+            eval_accuracies(g, &d->test, &er->test_acc, &digit, &argmax);
+            if (last) {
+                out->digit_acc = digit;
+                out->argmax_acc = argmax;
+            }
         }
         er->seconds = pn_now() - te;
         out->n_epochs = e + 1;
-        if (e + 1 == cfg->epochs) {
+        if (last) {
             out->train_acc = er->train_acc;
             out->test_acc = er->test_acc;
-            pn_evaluate_digits(g, &d->test, &out->digit_acc, &out->argmax_acc);
         }
         if (hooks->on_epoch)
             hooks->on_epoch(hooks->ctx, out, er);

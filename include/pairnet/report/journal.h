@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/report/results.h"
+#include "pairnet/train/record.h"
 
 /* Opens (or creates) the journal at path for appending. An existing journal
  * must have been written with the same configuration string; its complete

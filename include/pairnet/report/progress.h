@@ -5,34 +5,42 @@
 #ifndef PAIRNET_PROGRESS_H
 #define PAIRNET_PROGRESS_H
 
+#include <stddef.h>
 #include <stdio.h>
 
-#include "pairnet/report/results.h"
-#include "pairnet/app/run.h"
+#include "pairnet/base/error.h"
+#include "pairnet/train/record.h"
+
+typedef struct pn_progress_model {
+    const char *name;
+    size_t epochs;        /* per round */
+    double cost;          /* relative cost of one round */
+    size_t done;          /* rounds finished (resumed ones included) */
+    size_t running_epoch; /* latest epoch reported by a round in flight */
+} pn_progress_model;
 
 typedef struct pn_progress {
     FILE *out;
     int tty;
     size_t n_models, rounds;
-    size_t epochs[PN_MAX_MODELS];    /* per round, of each model */
-    const char *names[PN_MAX_MODELS];
-    size_t done[PN_MAX_MODELS];      /* rounds finished (resumed ones included) */
-    size_t resumed;                  /* rounds taken from the journal */
-    size_t running_epoch[PN_MAX_MODELS]; /* latest epoch reported by a round in flight */
-    size_t finished_now;             /* rounds finished by this process */
-    double cost[PN_MAX_MODELS];      /* relative cost of one round of each model */
-    double cost_now;                 /* cost of the rounds finished by this process */
+    pn_progress_model *m; /* [n_models] */
+    size_t resumed;       /* rounds taken from the journal */
+    size_t finished_now;  /* rounds finished by this process */
+    double cost_now;      /* cost of the rounds finished by this process */
     double t0, last_draw;
-    int drawn;                       /* lines of the last terminal frame */
+    int drawn;            /* lines of the last terminal frame */
 } pn_progress;
 
 /* cost[m]: relative cost of one round of model m (e.g. its multiply-adds),
- * so that the ETA does not assume a cheap mlp round predicts a CNN round. */
-void pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
-                      const double *cost, size_t rounds, const size_t *epochs,
-                      const size_t *done);
+ * so that the ETA does not assume a cheap mlp round predicts a CNN round.
+ * names must outlive p. Fails only for want of memory. */
+int pn_progress_init(pn_progress *p, FILE *out, size_t n_models, const char *const *names,
+                     const double *cost, size_t rounds, const size_t *epochs,
+                     const size_t *done, pn_err *err);
 void pn_progress_epoch(pn_progress *p, size_t model, size_t epoch);
 void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r);
+/* Draws the last frame (on a terminal). */
 void pn_progress_end(pn_progress *p);
+void pn_progress_free(pn_progress *p);
 
 #endif

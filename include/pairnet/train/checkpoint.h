@@ -9,6 +9,7 @@
 #ifndef PAIRNET_CHECKPOINT_H
 #define PAIRNET_CHECKPOINT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
@@ -26,7 +27,10 @@ typedef struct pn_checkpoint {
     float *params, *state; /* malloc'ed */
 } pn_checkpoint;
 
-/* Written atomically (temporary file, fsync, rename). */
+/* The bytes of a checkpoint of g, in a malloc'ed *out of *out_len bytes. */
+int pn_checkpoint_encode(const pn_graph *g, const char *model, const pn_train_cfg *cfg,
+                         uint64_t seed, uint8_t **out, size_t *out_len, pn_err *err);
+/* pn_checkpoint_encode, written atomically (pn_write_atomic). */
 int pn_checkpoint_save(const char *path, const pn_graph *g, const char *model,
                        const pn_train_cfg *cfg, uint64_t seed, pn_err *err);
 /* Parses and verifies a checkpoint held in memory (name for messages). */

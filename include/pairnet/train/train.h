@@ -1,19 +1,25 @@
 /* One round of the protocol: draw the pairs of a seed, standardize, build
- * fresh weights, train with SGD and step decay, evaluate. */
+ * fresh weights, train them with the configured optimizer and step decay of
+ * the learning rate, evaluate. */
 #ifndef PAIRNET_TRAIN_H
 #define PAIRNET_TRAIN_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pairnet/data/data.h"
 #include "pairnet/base/error.h"
+#include "pairnet/data/data.h"
 #include "pairnet/graph/graph.h"
 #include "pairnet/models/models.h"
-#include "pairnet/report/results.h"
+#include "pairnet/train/record.h"
 
 struct pn_pool;
+
+/* The protocol's pair count: this many train and as many test pairs. */
+#define PN_PAIRS 1000
+/* The largest batch size (the whole train set). */
+#define PN_MAX_BATCH PN_PAIRS
 
 typedef struct pn_train_cfg {
     const pn_model_info *model;
@@ -25,7 +31,7 @@ typedef struct pn_train_cfg {
     double momentum, weight_decay; /* momentum: SGD only */
     size_t lr_step;
     double lr_gamma;
-    size_t n_pairs;  /* 1000 train and 1000 test pairs */
+    size_t n_pairs;  /* train pairs, and as many test pairs (PN_PAIRS) */
     int eval_epochs; /* 1: evaluate after every epoch; 0: only after the last */
     /* augmentation of the training pairs, drawn afresh every epoch */
     int aug_swap;     /* swap the two images of a pair with probability 1/2 */
@@ -52,7 +58,8 @@ typedef void (*pn_epoch_fn)(void *ctx, const pn_round_rec *r, const pn_epoch_rec
 typedef struct pn_round_hooks {
     pn_epoch_fn on_epoch;
     void *ctx;
-    volatile sig_atomic_t *stop; /* set by a signal handler: stop after this batch */
+    atomic_int *stop; /* if set and nonzero (e.g. from a signal handler): stop
+                         before the next batch */
     pn_graph **keep;             /* if set, receives the trained graph (caller frees) */
 } pn_round_hooks;
 
@@ -62,7 +69,6 @@ typedef struct pn_round_hooks {
 int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t seed,
                    struct pn_pool *pool, const pn_round_hooks *hooks, pn_round_rec *out,
                    pn_err *err);
-void pn_round_rec_free(pn_round_rec *r);
 
 /* Fraction of pairs whose predicted target is right (evaluation mode). */
 double pn_evaluate(pn_graph *g, const pn_pairs *p);

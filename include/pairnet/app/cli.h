@@ -1,23 +1,29 @@
-/* The commands behind the CLI. src/app/main.c only parses arguments into a
- * pn_cli_opts and calls one of these; each returns an exit status (pn_status)
- * and leaves a one-line message in err when it fails. */
-#ifndef PAIRNET_RUN_H
-#define PAIRNET_RUN_H
+/* The application: src/app/main.c parses the command line into a
+ * pn_cli_opts and calls one of the commands; each returns an exit status
+ * (pn_status) and leaves a one-line message in err when it fails. */
+#ifndef PAIRNET_CLI_H
+#define PAIRNET_CLI_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
 
-#define PN_MAX_MODELS 8
+#define PN_MAX_MODELS 8     /* models in one bench */
+#define PN_MAX_THREADS 256  /* --threads, --jobs; their default (online CPUs) is clamped to it */
+#define PN_TRAIN_ROUNDS 1   /* default --rounds of train */
+#define PN_BENCH_ROUNDS 15  /* default --rounds of bench (the study's) */
+#define PN_DEFAULT_OUT "results" /* default --out of bench */
 #define PN_UNSET ((size_t)-1)
+
+typedef enum pn_command { PN_CMD_TRAIN = 1, PN_CMD_BENCH = 2, PN_CMD_EVAL = 4 } pn_command;
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
     size_t n_models;
     /* Training options: 0 (lr, bs), NAN (other doubles), PN_UNSET (other
-     * counts) or NULL mean "the model's default". */
+     * counts) or NULL mean "the model's default" (its preset). */
     double lr;
     size_t bs;
     size_t epochs;
@@ -33,22 +39,26 @@ typedef struct pn_cli_opts {
     const char *out;  /* bench: results directory */
     const char *save; /* train: checkpoint file */
     const char *load; /* eval: checkpoint file */
-    char command[1024];
+    char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
-void pn_cli_defaults(pn_cli_opts *o);
+/* Every option unset, and the command's own defaults (rounds, threads). */
+void pn_cli_defaults(pn_cli_opts *o, pn_command cmd);
 
 struct pn_train_cfg;
 struct pn_model_info;
 /* The training configuration a command line asks for, for model m: the
  * model's defaults overridden by every option given. Fails (usage) on a
- * combination that would silently do nothing, e.g. momentum with Adam. */
+ * combination that would silently do nothing, e.g. momentum with Adam, or
+ * that BatchNorm cannot train (a batch of one pair). */
 int pn_train_cfg_from_opts(struct pn_train_cfg *c, const pn_cli_opts *o,
                            const struct pn_model_info *m, pn_err *err);
 
-/* Set by the SIGINT handler that the commands install. */
-extern volatile sig_atomic_t pn_interrupted;
-void pn_install_sigint(void);
+/* Set (to 1) by the SIGINT/SIGTERM handler; read by the training threads.
+ * Lock-free, so the handler may store to it (src/app/signals.c). */
+extern atomic_int pn_interrupted;
+/* Installs that handler for SIGINT and SIGTERM. */
+int pn_install_sigint(pn_err *err);
 
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);

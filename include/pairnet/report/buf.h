@@ -1,0 +1,25 @@
+/* A growable text buffer for building a file before it is written whole. */
+#ifndef PAIRNET_BUF_H
+#define PAIRNET_BUF_H
+
+#include <stddef.h>
+
+#include "pairnet/base/error.h"
+
+typedef struct pn_buf {
+    char *data;
+    size_t len, cap;
+    int failed; /* allocation failed: the content is incomplete */
+} pn_buf;
+
+void pn_buf_printf(pn_buf *b, const char *fmt, ...) PN_PRINTF(2, 3);
+void pn_buf_free(pn_buf *b);
+/* Appends s with the five XML special characters escaped (SVG and HTML text). */
+void pn_buf_escape_xml(pn_buf *b, const char *s);
+
+/* pn_write_atomic of the content; an incomplete buffer is an error. */
+int pn_buf_write_atomic(const char *path, const pn_buf *b, pn_err *err);
+/* pn_buf_write_atomic to dir/name, then frees b (also on failure). */
+int pn_buf_save(const char *dir, const char *name, pn_buf *b, pn_err *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* Provenance printed under every table: command, date, machine, revision,
+ * wall time. */
+#ifndef PAIRNET_PROVENANCE_H
+#define PAIRNET_PROVENANCE_H
+
+#include <stddef.h>
+
+#include "pairnet/report/buf.h"
+
+typedef struct pn_run_info {
+    char command[1024]; /* the exact command line */
+    char date[64];      /* ISO 8601, UTC */
+    char cpu[128];      /* CPU model name */
+    size_t cores;
+    char revision[64];  /* git revision (+ "-dirty"), or "unknown" */
+    double wall_seconds; /* whole benchmark */
+} pn_run_info;
+
+/* Fills date, cpu, cores and revision (command is left to the caller). */
+void pn_run_info_fill(pn_run_info *info);
+
+/* The provenance section: Markdown (for table2.md), HTML (for index.html). */
+void pn_provenance_md(pn_buf *b, const pn_run_info *info);
+void pn_provenance_html(pn_buf *b, const pn_run_info *info);
+
+#endif

@@ -1,0 +1,64 @@
+/* Option defaults and the training configuration a command line asks for.
+ * The training defaults themselves are the model's preset (the registry,
+ * src/models/registry.c); an option left unset keeps it. */
+#include <math.h>
+#include <string.h>
+
+#include "pairnet/app/cli.h"
+#include "pairnet/base/pool.h"
+#include "pairnet/train/train.h"
+
+void pn_cli_defaults(pn_cli_opts *o, pn_command cmd)
+{
+    memset(o, 0, sizeof *o);
+    o->rounds = cmd == PN_CMD_BENCH ? PN_BENCH_ROUNDS : PN_TRAIN_ROUNDS;
+    o->aux_weight = o->momentum = o->weight_decay = o->lr_gamma = o->dropout = NAN;
+    o->epochs = o->lr_step = o->aug_swap = o->aug_repair = o->aug_shift = PN_UNSET;
+    const size_t cpus = pn_cpu_count();
+    o->threads = cmd == PN_CMD_EVAL ? 1 : cpus < PN_MAX_THREADS ? cpus : PN_MAX_THREADS;
+}
+
+int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m,
+                           pn_err *err)
+{
+    pn_train_cfg_default(c, m);
+    if (o->lr > 0)
+        c->lr = o->lr;
+    if (o->bs > 0)
+        c->bs = o->bs;
+    if (o->optimizer && pn_optimizer_parse(o->optimizer, &c->optimizer) != 0)
+        return pn_fail(err, PN_ERR_USAGE, "--optimizer: unknown '%s' (sgd, adam, adamw)",
+                       o->optimizer);
+#define SET_IF(field, value, unset) \
+    if (!(unset))                   \
+        field = value
+    SET_IF(c->mopts.aux_weight, (float)o->aux_weight, isnan(o->aux_weight));
+    SET_IF(c->mopts.dropout, (float)o->dropout, isnan(o->dropout));
+    SET_IF(c->momentum, o->momentum, isnan(o->momentum));
+    SET_IF(c->weight_decay, o->weight_decay, isnan(o->weight_decay));
+    SET_IF(c->lr_gamma, o->lr_gamma, isnan(o->lr_gamma));
+    SET_IF(c->epochs, o->epochs, o->epochs == PN_UNSET);
+    SET_IF(c->lr_step, o->lr_step, o->lr_step == PN_UNSET);
+    SET_IF(c->aug_swap, o->aug_swap != 0, o->aug_swap == PN_UNSET);
+    SET_IF(c->aug_repair, o->aug_repair != 0, o->aug_repair == PN_UNSET);
+    SET_IF(c->aug_shift, o->aug_shift, o->aug_shift == PN_UNSET);
+#undef SET_IF
+    c->eval_epochs = !o->eval_final;
+    /* BatchNorm cannot normalize a single sample (PyTorch refuses it too):
+     * its output would be beta whatever the input. */
+    if (c->bs == 1)
+        return pn_fail(err, PN_ERR_USAGE, "--bs 1 gives BatchNorm a single pair per batch, "
+                       "which it cannot normalize; use --bs 2 or more");
+    if (c->n_pairs % c->bs == 1)
+        return pn_fail(err, PN_ERR_USAGE, "--bs %zu leaves a last batch of one pair (of %zu), "
+                       "which BatchNorm cannot normalize; choose another batch size", c->bs,
+                       c->n_pairs);
+    if (!(c->mopts.dropout < 1.0f)) /* 0.99999999 is < 1 as a double, 1 as a float */
+        return pn_fail(err, PN_ERR_USAGE, "--dropout %.9g rounds to 1 (drop everything); use "
+                       "a value below 0.9999999", o->dropout);
+    if (c->optimizer != PN_OPT_SGD && c->momentum != 0.0)
+        return pn_fail(err, PN_ERR_USAGE, "--momentum is for --optimizer sgd; %s for %s keeps "
+                       "its own moments (drop --momentum)", pn_optimizer_name(c->optimizer),
+                       m->name);
+    return PN_OK;
+}

@@ -1,0 +1,224 @@
+/* curves.svg: the learning curves, the mean test accuracy after each epoch
+ * per model with a band of +-1 standard deviation over the rounds. */
+#include "pairnet/report/results.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pairnet/report/svg.h"
+
+/* Mean and std (percent) of the test accuracy after each epoch over the
+ * finished rounds of one model; NaN where no round was evaluated. */
+typedef struct curve {
+    size_t n;          /* epochs */
+    size_t points;     /* epochs with a mean */
+    double *mean, *std;
+} curve;
+
+static size_t group_epochs(const pn_round_rec *r, pn_group g)
+{
+    size_t e = 0;
+    for (size_t i = g.start; i < g.end; i++)
+        if (!r[i].diverged && r[i].n_epochs > e)
+            e = r[i].n_epochs;
+    return e;
+}
+
+static int curve_of(const pn_round_rec *r, pn_group g, curve *c)
+{
+    c->n = group_epochs(r, g);
+    c->points = 0;
+    c->mean = malloc((2 * c->n + 1) * sizeof *c->mean);
+    double *acc = malloc((g.end - g.start) * sizeof *acc);
+    if (!c->mean || !acc) {
+        free(c->mean);
+        free(acc);
+        c->mean = NULL;
+        return 0;
+    }
+    c->std = c->mean + c->n;
+    for (size_t e = 0; e < c->n; e++) {
+        size_t k = 0;
+        for (size_t i = g.start; i < g.end; i++)
+            if (!r[i].diverged && e < r[i].n_epochs && isfinite(r[i].epochs[e].test_acc))
+                acc[k++] = 100.0 * r[i].epochs[e].test_acc;
+        pn_mean_std(acc, k, &c->mean[e], &c->std[e]);
+        c->points += k > 0;
+    }
+    free(acc);
+    return 1;
+}
+
+/* A run of consecutive epochs with a mean, [*from, *to); 0 when none left. */
+static int next_segment(const curve *c, size_t *from, size_t *to)
+{
+    size_t i = *to;
+    while (i < c->n && isnan(c->mean[i]))
+        i++;
+    if (i >= c->n)
+        return 0;
+    size_t j = i;
+    while (j < c->n && !isnan(c->mean[j]))
+        j++;
+    *from = i;
+    *to = j;
+    return 1;
+}
+
+/* Epoch e (0-based) is plotted at x = e + 1. */
+static void draw_band(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_axis *ay,
+                      const curve *c, const char *color)
+{
+    size_t from = 0, to = 0;
+    while (next_segment(c, &from, &to)) {
+        if (to - from < 2)
+            continue; /* a lone point gets an error bar instead */
+        pn_buf_printf(b, "<polygon fill=\"%s\" fill-opacity=\"0.15\" stroke=\"none\" points=\"",
+                      color);
+        for (size_t e = from; e < to; e++)
+            pn_buf_printf(b, "%.1f,%.1f ", pn_map_x(f, ax, (double)e + 1),
+                          pn_map_y(f, ay, fmin(100.0, c->mean[e] + c->std[e])));
+        for (size_t e = to; e-- > from;)
+            pn_buf_printf(b, "%.1f,%.1f ", pn_map_x(f, ax, (double)e + 1),
+                          pn_map_y(f, ay, fmax(0.0, c->mean[e] - c->std[e])));
+        pn_buf_printf(b, "\"/>\n");
+    }
+}
+
+static void draw_curve(pn_buf *b, const pn_frame *f, const pn_axis *ax, const pn_axis *ay,
+                       const curve *c, const char *color)
+{
+    size_t from = 0, to = 0;
+    char attrs[96];
+    snprintf(attrs, sizeof attrs, "stroke=\"%s\" stroke-width=\"1.5\"", color);
+    while (next_segment(c, &from, &to)) {
+        if (to - from == 1) {
+            double x = pn_map_x(f, ax, (double)from + 1);
+            pn_svg_line(b, x, pn_map_y(f, ay, fmin(100.0, c->mean[from] + c->std[from])), x,
+                     pn_map_y(f, ay, fmax(0.0, c->mean[from] - c->std[from])), attrs);
+            pn_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x,
+                          pn_map_y(f, ay, c->mean[from]), color);
+            continue;
+        }
+        pn_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\" "
+                         "stroke-linejoin=\"round\" points=\"", color);
+        for (size_t e = from; e < to; e++)
+            pn_buf_printf(b, "%.1f,%.1f ", pn_map_x(f, ax, (double)e + 1),
+                          pn_map_y(f, ay, c->mean[e]));
+        pn_buf_printf(b, "\"/>\n");
+    }
+}
+
+/* Axes over every curve, bands included. */
+static void curves_axes(const curve *c, size_t n, pn_axis *ax, pn_axis *ay)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    size_t epochs = 1;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t e = 0; e < c[k].n; e++) {
+            if (isnan(c[k].mean[e]))
+                continue;
+            lo = fmin(lo, c[k].mean[e] - c[k].std[e]);
+            hi = fmax(hi, c[k].mean[e] + c[k].std[e]);
+            if (e + 1 > epochs)
+                epochs = e + 1;
+        }
+    }
+    *ay = hi >= lo ? pn_axis_make(fmax(0.0, lo), fmin(100.0, hi), 6, 0, 1)
+                   : pn_axis_make(0, 100, 5, 0, 1);
+    /* A little room right of the last epoch keeps its dots off the frame. */
+    *ax = pn_axis_make(0, (double)epochs + fmax(1.0, (double)epochs / 30), 8, 1.0, 0);
+}
+
+static void draw_legend(pn_buf *b, const pn_frame *f, const pn_round_rec *r, const pn_group *g,
+                        const curve *c, size_t n)
+{
+    double x = f->x + f->w + 22, y = f->y + 8;
+    char attrs[96];
+    for (size_t k = 0; k < n; k++, y += 24) {
+        int has = c[k].points > 0;
+        const char *color = has ? pn_svg_color(k) : "#aaa";
+        pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"26\" height=\"12\" fill=\"%s\" "
+                         "fill-opacity=\"0.15\"/>\n", x, y - 6, color);
+        /* A model without data gets a dashed grey entry rather than none. */
+        snprintf(attrs, sizeof attrs, "stroke=\"%s\" stroke-width=\"2.2\"%s", color,
+                 has ? "" : " stroke-dasharray=\"4 3\"");
+        pn_svg_line(b, x, y, x + 26, y, attrs);
+        pn_svg_text(b, x + 34, y + 4.5, has ? NULL : "fill=\"#999\"", r[g[k].start].model);
+    }
+}
+
+/* Under the plot, the models whose curve has exactly `points` points
+ * (0: nothing to draw, 1: a lone point, not a curve), so a model never
+ * goes missing silently. Returns 1 if a line was written. */
+static int note_models(pn_buf *b, const pn_round_rec *r, const pn_group *g, const curve *c,
+                       size_t n, size_t points, const char *prefix, double y)
+{
+    pn_buf msg = {0};
+    for (size_t k = 0; k < n; k++)
+        if (c[k].points == points)
+            pn_buf_printf(&msg, "%s%s", msg.len ? ", " : prefix, r[g[k].start].model);
+    int wrote = msg.len && !msg.failed;
+    if (wrote)
+        pn_svg_text(b, PN_FIG_W / 2.0, y, "text-anchor=\"middle\" font-size=\"12\" fill=\"#a33\"",
+                 msg.data);
+    pn_buf_free(&msg);
+    return wrote;
+}
+
+static void curves_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, const curve *c,
+                        size_t n)
+{
+    const pn_frame f = {70, 62, 530, 318};
+    pn_axis ax, ay;
+    curves_axes(c, n, &ax, &ay);
+    pn_svg_y_axis(b, &f, &ay, "test accuracy (%)");
+    pn_svg_x_axis(b, &f, &ax, "epoch");
+    size_t with_points = 0;
+    for (size_t k = 0; k < n; k++)
+        with_points += c[k].points > 0;
+    if (!with_points)
+        pn_svg_no_data(b, &f, "no per-epoch test accuracy was recorded");
+    /* All bands first, so that no band veils another model's line. */
+    for (size_t k = 0; k < n; k++)
+        draw_band(b, &f, &ax, &ay, &c[k], pn_svg_color(k));
+    for (size_t k = 0; k < n; k++)
+        draw_curve(b, &f, &ax, &ay, &c[k], pn_svg_color(k));
+    draw_legend(b, &f, r, g, c, n);
+    int lines = note_models(b, r, g, c, n, 0, "no per-epoch test accuracy recorded for: ",
+                            PN_FIG_H - 30);
+    note_models(b, r, g, c, n, 1, "one evaluated epoch only (no curve) for: ",
+                lines ? PN_FIG_H - 12 : PN_FIG_H - 30);
+}
+
+int pn_write_curves_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err)
+{
+    size_t cap = n_rounds ? n_rounds : 1;
+    pn_group *g = malloc(cap * sizeof *g);
+    curve *c = calloc(cap, sizeof *c);
+    int ok = g && c;
+    size_t n_groups = ok ? pn_svg_groups(r, n_rounds, g) : 0;
+    for (size_t k = 0; ok && k < n_groups; k++)
+        ok = curve_of(r, g[k], &c[k]);
+
+    int rc = 0;
+    if (ok) {
+        char subtitle[96];
+        snprintf(subtitle, sizeof subtitle,
+                 "line: mean over rounds " PN_SVG_DOT " band: " PN_SVG_PM
+                 "1 standard deviation " PN_SVG_DOT " up to %zu rounds per model",
+                 pn_svg_max_group(g, n_groups));
+        pn_buf b = {0};
+        pn_svg_open(&b, "Mean test accuracy per epoch", subtitle);
+        curves_body(&b, r, g, c, n_groups);
+        rc = pn_svg_save(&b, dir, "curves.svg", err);
+    } else
+        rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory drawing curves.svg");
+    for (size_t k = 0; c && k < n_groups; k++)
+        free(c[k].mean);
+    free(c);
+    free(g);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/* Provenance: where, when and from which revision a benchmark's tables
+ * come, and the command that made them; printed under Table II (Markdown)
+ * and on the HTML page. */
+#define _POSIX_C_SOURCE 200809L
+#include "pairnet/report/provenance.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Strips leading and trailing white space and squeezes inner runs to one
+ * space (CPU names come padded: "Intel(R) Xeon(R) CPU   E5-2680"). */
+static void squeeze_spaces(char *s)
+{
+    char *w = s;
+    int space = 1; /* drop leading space */
+    for (const char *r = s; *r; r++) {
+        int is_space = *r == ' ' || *r == '\t' || *r == '\n' || *r == '\r';
+        if (is_space) {
+            if (!space)
+                *w++ = ' ';
+            space = 1;
+        } else {
+            *w++ = *r;
+            space = 0;
+        }
+    }
+    if (w > s && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}
+
+static void read_cpu_model(char *out, size_t cap)
+{
+    snprintf(out, cap, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || !colon)
+            continue;
+        squeeze_spaces(colon + 1);
+        if (colon[1])
+            snprintf(out, cap, "%s", colon + 1);
+        break;
+    }
+    fclose(f);
+}
+
+/* First line of a shell command's output, trimmed; 1 if it printed anything. */
+static int capture_line(const char *cmd, char *out, size_t cap)
+{
+    out[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    int any = fgets(out, (int)cap, p) != NULL;
+    char drain[256];
+    while (fgets(drain, sizeof drain, p))
+        any = 1;
+    pclose(p);
+    squeeze_spaces(out);
+    return any;
+}
+
+static void read_git_revision(char *out, size_t cap)
+{
+    char rev[48], status[256]; /* rev + "-dirty" fits the 64 of pn_run_info */
+    if (!capture_line("git rev-parse --short HEAD 2>/dev/null", rev, sizeof rev) || !rev[0]) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    /* Tracked files that differ from HEAD make the revision unreproducible;
+     * untracked ones (results/, build/) do not. */
+    int dirty = capture_line("git status --porcelain --untracked-files=no 2>/dev/null", status,
+                             sizeof status);
+    snprintf(out, cap, "%s%s", rev, dirty ? "-dirty" : "");
+}
+
+void pn_run_info_fill(pn_run_info *info)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(info->date, sizeof info->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        snprintf(info->date, sizeof info->date, "unknown");
+    read_cpu_model(info->cpu, sizeof info->cpu);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    info->cores = cores > 0 ? (size_t)cores : 0; /* 0: unknown */
+    read_git_revision(info->revision, sizeof info->revision);
+}
+
+/* Provenance as label/value pairs, shared by the Markdown and the HTML
+ * (the command is printed apart, as code). */
+enum { PROV_N = 4 };
+typedef char prov_value[256];
+static const char *const prov_label[PROV_N] = {"date", "machine", "revision", "total wall time"};
+
+static void format_duration(char *out, size_t cap, double s)
+{
+    if (!(s >= 0)) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    unsigned long whole = (unsigned long)(s + 0.5);
+    unsigned long h = whole / 3600, m = whole / 60 % 60, sec = whole % 60;
+    if (h)
+        snprintf(out, cap, "%.1f s (%lu h %02lu min %02lu s)", s, h, m, sec);
+    else if (m)
+        snprintf(out, cap, "%.1f s (%lu min %02lu s)", s, m, sec);
+    else
+        snprintf(out, cap, "%.1f s", s);
+}
+
+static void prov_values(const pn_run_info *info, prov_value v[PROV_N])
+{
+    snprintf(v[0], sizeof v[0], "%s", info->date);
+    if (info->cores)
+        snprintf(v[1], sizeof v[1], "%s, %zu cores", info->cpu, info->cores);
+    else
+        snprintf(v[1], sizeof v[1], "%s", info->cpu);
+    snprintf(v[2], sizeof v[2], "%s", info->revision);
+    format_duration(v[3], sizeof v[3], info->wall_seconds);
+}
+
+void pn_provenance_md(pn_buf *b, const pn_run_info *info)
+{
+    prov_value v[PROV_N];
+    prov_values(info, v);
+    pn_buf_printf(b, "## Provenance\n\nCommand:\n\n```sh\n%s\n```\n\n", info->command);
+    for (size_t i = 0; i < PROV_N; i++)
+        pn_buf_printf(b, "- %s: %s\n", prov_label[i], v[i]);
+}
+
+void pn_provenance_html(pn_buf *b, const pn_run_info *info)
+{
+    prov_value v[PROV_N];
+    prov_values(info, v);
+    pn_buf_printf(b, "<h2>Provenance</h2>\n<dl>\n<dt>command</dt><dd><pre><code>");
+    pn_buf_escape_xml(b, info->command);
+    pn_buf_printf(b, "</code></pre></dd>\n");
+    for (size_t i = 0; i < PROV_N; i++) {
+        pn_buf_printf(b, "<dt>%s</dt><dd>", prov_label[i]);
+        pn_buf_escape_xml(b, v[i]);
+        pn_buf_printf(b, "</dd>\n");
+    }
+    pn_buf_printf(b, "</dl>\n");
+}
