@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "pairnet/base/file.h"
 #include "pairnet/report/journal.h"
@@ -238,13 +239,31 @@ static void results_atomic_write_read_only_keeps_old(void)
     pn_err err = {0};
     CHECK(pn_write_atomic(path, "old\n", 4, &err) == 0);
     CHECK(chmod(dir, 0555) == 0);
-    if (access(dir, W_OK) == 0) {
-        /* root ignores permissions: nothing to observe here */
-        fprintf(stderr, "note: running as root, read-only directory case not testable\n");
-    } else {
+    if (access(dir, W_OK) != 0) {
         CHECK(pn_write_atomic(path, "new\n", 4, &err) == PN_ERR_RUNTIME);
         CHECK(strstr(err.msg, path) != NULL);
         CHECK_MSG(strstr(err.msg, "read-only") != NULL, "no hint in: %s", err.msg);
+    } else if (geteuid() == 0) {
+        /* root ignores permissions: try it as nobody, in a child */
+        CHECK(chmod(t_tmp_dir(), 0755) == 0);
+        CHECK(chmod(path, 0644) == 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            pn_err e = {0};
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(3);
+            const int rc = pn_write_atomic(path, "new\n", 4, &e);
+            _exit(rc == PN_ERR_RUNTIME && strstr(e.msg, path) && strstr(e.msg, "read-only") ? 0 : 1);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+        CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) != 3, "cannot become nobody");
+        CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "a write into a read-only directory was not refused with a hint");
+        CHECK(chmod(t_tmp_dir(), 0700) == 0);
+    } else {
+        t_skip("the directory stays writable after chmod 0555");
     }
     CHECK(chmod(dir, 0755) == 0);
     char *s = read_all(path);

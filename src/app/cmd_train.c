@@ -41,7 +41,11 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         pn_mnist_free(&data);
         return rc;
     }
-    pn_pool *pool = o->threads > 1 ? pn_pool_new(o->threads) : NULL;
+    pn_pool *pool = NULL;
+    if (o->threads > 1 && (rc = pn_pool_create(o->threads, &pool, err)) != PN_OK) {
+        pn_mnist_free(&data);
+        return rc;
+    }
     double *train_acc = calloc(o->rounds, sizeof *train_acc);
     double *test_acc = calloc(o->rounds, sizeof *test_acc);
     size_t done = 0;
