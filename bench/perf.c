@@ -56,7 +56,7 @@ static void profile(pn_graph *g, size_t epochs)
     for (size_t i = 0; i < g->n_nodes; i++) {
         const pn_node *n = &g->nodes[i];
         const double f = g->prof[2 * i], b = g->prof[2 * i + 1];
-        const char *op = n->fused && n->op == PN_OP_BATCHNORM ? "bn+relu+pool" : pn_op_name(n->op);
+        const char *op = pn_op_name(n->op);
         if (f + b < 1e-3 * total)
             continue;
         char shape[32];

@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     suite_gemm();
     suite_pool();
     suite_ops();
+    suite_kernels();
     suite_graph();
     suite_models();
     suite_optim();

@@ -51,6 +51,7 @@ void suite_pairs(void);
 void suite_gemm(void);
 void suite_pool(void);
 void suite_ops(void);
+void suite_kernels(void);
 void suite_graph(void);
 void suite_models(void);
 void suite_optim(void);
