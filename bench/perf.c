@@ -51,17 +51,17 @@ static void profile(pn_graph *g, size_t epochs)
     double total = 0.0;
     for (size_t i = 0; i < 2 * g->n_nodes; i++)
         total += g->prof[i];
-    printf("    %-4s %-14s %-16s %9s %9s %6s\n", "node", "op", "rows x shape", "fwd ms",
+    printf("    %-4s %-18s %-16s %9s %9s %6s\n", "node", "op", "rows x shape", "fwd ms",
            "bwd ms", "share");
     for (size_t i = 0; i < g->n_nodes; i++) {
         const pn_node *n = &g->nodes[i];
         const double f = g->prof[2 * i], b = g->prof[2 * i + 1];
-        const char *op = n->fused && n->op == PN_OP_BATCHNORM ? "bn+relu+pool" : pn_op_name(n->op);
+        const char *op = pn_op_name(n->op);
         if (f + b < 1e-3 * total)
             continue;
         char shape[32];
         snprintf(shape, sizeof shape, "%zux%zux%zux%zu", n->rmul, n->c, n->h, n->w);
-        printf("    %-4zu %-14s %-16s %9.2f %9.2f %5.1f%%\n", i, op, shape,
+        printf("    %-4zu %-18s %-16s %9.2f %9.2f %5.1f%%\n", i, op, shape,
                1e3 * f / (double)epochs, 1e3 * b / (double)epochs, 100 * (f + b) / total);
     }
 }

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
     suite_pool();
     suite_parse();
     suite_ops();
+    suite_kernels();
     suite_graph();
     suite_models();
     suite_optim();

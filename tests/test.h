@@ -55,6 +55,7 @@ void suite_gemm(void);
 void suite_pool(void);
 void suite_parse(void);
 void suite_ops(void);
+void suite_kernels(void);
 void suite_graph(void);
 void suite_models(void);
 void suite_optim(void);

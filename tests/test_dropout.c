@@ -1,4 +1,4 @@
-/* Inverted dropout (src/ops/dropout.c, PN_OP_DROPOUT in src/graph/graph.c):
+/* Inverted dropout (src/ops/dropout.c, PN_OP_DROPOUT):
  * the op against its definition (kept fraction 1-p within a binomial bound,
  * kept values scaled by 1/(1-p), the mask a pure function of the key), the
  * graph node against central differences and against a gradient computed
@@ -188,7 +188,7 @@ static void dropout_graph_gradcheck(void)
         const pn_node *n = &g->nodes[drop];
         size_t zeros = 0;
         for (size_t i = 0; i < 4 * 8; i++)
-            zeros += n->save[i] == 0.0f;
+            zeros += n->buf[0][i] == 0.0f;
         CHECK_MSG(zeros > 0 && zeros < 32, "%zu of 32 units dropped", zeros);
         pn_graph_free(g);
     }
@@ -215,7 +215,7 @@ static void dropout_graph_backward_uses_mask(void)
     size_t bad = 0, dropped_with_grad = 0, kept_with_grad = 0;
     const double scale = 1.0 / (1.0 - 0.5);
     for (size_t i = 0; i < B * 8; i++) {
-        const float m = d->save[i];
+        const float m = d->buf[0][i];
         /* forward: out = in * mask, mask in {0, 2} */
         bad += d->val[i] != relu->val[i] * m;
         bad += m != 0.0f && m != (float)scale;
@@ -282,15 +282,15 @@ static void dropout_graph_key_determines_mask(void)
     float m1[64], m2[64];
     g->noise_key = 1000;
     pn_graph_forward(g, B, 1);
-    memcpy(m1, g->nodes[drop].save, sizeof m1);
+    memcpy(m1, g->nodes[drop].buf[0], sizeof m1);
     const float out1 = pn_graph_output(g)[3];
     g->noise_key = 1001;
     pn_graph_forward(g, B, 1);
-    memcpy(m2, g->nodes[drop].save, sizeof m2);
+    memcpy(m2, g->nodes[drop].buf[0], sizeof m2);
     CHECK_MSG(memcmp(m1, m2, sizeof m1) != 0, "keys 1000 and 1001 gave the same mask");
     g->noise_key = 1000;
     pn_graph_forward(g, B, 1);
-    CHECK_MSG(memcmp(m1, g->nodes[drop].save, sizeof m1) == 0, "key 1000 twice: two masks");
+    CHECK_MSG(memcmp(m1, g->nodes[drop].buf[0], sizeof m1) == 0, "key 1000 twice: two masks");
     CHECK(pn_graph_output(g)[3] == out1);
     pn_graph_free(g);
 
@@ -314,7 +314,7 @@ static void dropout_graph_key_determines_mask(void)
         pn_graph_forward(g, B, 1);
         size_t differ = 0;
         for (size_t i = 0; i < B * 18; i++)
-            differ += (g->nodes[a].save[i] == 0.0f) != (g->nodes[b].save[i] == 0.0f);
+            differ += (g->nodes[a].buf[0][i] == 0.0f) != (g->nodes[b].buf[0][i] == 0.0f);
         /* independent masks differ in about half of 144 places */
         CHECK_MSG(differ >= 40, "two dropout nodes share their mask (%zu of 144 differ)", differ);
     }

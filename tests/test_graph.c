@@ -3,8 +3,10 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "gradcheck.h"
+#include "oracle.h"
 #include "pairnet/graph/graph.h"
 
 typedef void (*build_fn)(pn_graph *g);
@@ -43,27 +45,9 @@ static void check_graph(build_fn build, size_t batch, size_t max_params, size_t 
 
 static void b_linear(pn_graph *g) { g->output = pn_linear(g, pn_input(g, 2, 3, 3), 2); }
 
-static void b_conv(pn_graph *g)
-{
-    size_t x = pn_conv2d(g, pn_input(g, 2, 6, 6), 3, 3);
-    g->output = pn_linear(g, x, 2);
-}
-
-static void b_bn2d(pn_graph *g)
-{
-    size_t x = pn_batchnorm(g, pn_conv2d(g, pn_input(g, 2, 5, 5), 3, 3));
-    g->output = pn_linear(g, x, 2);
-}
-
 static void b_bn1d(pn_graph *g)
 {
     size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
-    g->output = pn_linear(g, x, 2);
-}
-
-static void b_relu_pool(pn_graph *g)
-{
-    size_t x = pn_maxpool2(g, pn_relu(g, pn_conv2d(g, pn_input(g, 2, 7, 7), 3, 2)));
     g->output = pn_linear(g, x, 2);
 }
 
@@ -126,10 +110,7 @@ static void b_softmax(pn_graph *g)
 
 static void grad_linear(void) { check_graph(b_linear, 4, 0, 0); }
 static void grad_softmax(void) { check_graph(b_softmax, 4, 0, 0); }
-static void grad_conv2d(void) { check_graph(b_conv, 3, 0, 0); }
-static void grad_batchnorm2d_train(void) { check_graph(b_bn2d, 3, 0, 0); }
 static void grad_batchnorm1d_train(void) { check_graph(b_bn1d, 6, 0, 0); }
-static void grad_relu_maxpool(void) { check_graph(b_relu_pool, 3, 0, 0); }
 static void grad_fused_conv_blocks(void)
 {
     check_graph(b_conv_blocks, 3, 0, 0);
@@ -139,51 +120,133 @@ static void grad_select_concat(void) { check_graph(b_select_concat, 4, 0, 0); }
 static void grad_shared_unstack_aux(void) { check_graph(b_shared_aux, 4, 0, 0); }
 static void grad_two_towers_aux(void) { check_graph(b_two_aux, 4, 0, 0); }
 
-/* The fused conv blocks compute what the same nodes run one by one do:
- * loss, output, every parameter gradient, the input gradient, the running
+/* The conv blocks of conv_blocks_of() run one op at a time with the
+ * oracles (tests/oracle.c) and the library's linear and cross-entropy:
+ * loss, output [B, 2], parameter gradients (into grads, zeroed first),
+ * input gradient (into din) and the running statistics (state, updated).
+ * Offsets are read from g: the conv nodes keep theirs, the pools carry
+ * their BatchNorm's after fusion. */
+typedef struct ref_layer {
+    size_t C, H, W, F, OH, OW, conv, pool;
+    float *x, *col, *ycn, *y, *xhat, *istd, *z, *a, *arg, *p, *dcol;
+} ref_layer;
+
+static float *zalloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+
+static float ref_conv_blocks(const pn_graph *g, size_t B, size_t side, size_t k, int training,
+                             float *out, float *grads, float *state, float *din)
+{
+    const float *P = g->params;
+    const pn_bn_cfg cfg = g->bn;
+    ref_layer L[2];
+    size_t C = 2, H = side, W = side;
+    const float *x = pn_graph_input((pn_graph *)g);
+    for (int l = 0; l < 2; l++) {
+        ref_layer *r = &L[l];
+        r->conv = l ? 5 : 1;
+        r->pool = r->conv + 3;
+        r->C = C, r->H = H, r->W = W, r->F = g->nodes[r->conv].c;
+        r->OH = H - k + 1, r->OW = W - k + 1;
+        const size_t K = C * k * k, N = B * r->OH * r->OW, ny = r->F * N, np = ny / 4 + ny;
+        const pn_node *cn = &g->nodes[r->conv], *pn = &g->nodes[r->pool];
+        r->x = (float *)x;
+        r->col = zalloc(K * N), r->ycn = zalloc(ny), r->y = zalloc(ny), r->xhat = zalloc(ny);
+        r->istd = zalloc(r->F), r->z = zalloc(ny), r->a = zalloc(ny), r->arg = zalloc(np);
+        r->p = zalloc(np), r->dcol = zalloc(K * N);
+        oracle_conv2d_forward(r->y, r->col, r->ycn, x, P + cn->w_off, P + cn->b_off, B, C, H, W,
+                              r->F, k);
+        float *st = state + pn->s_off;
+        if (training)
+            oracle_bn_forward_train(r->z, r->xhat, r->istd, st, st + r->F, r->y, P + pn->w_off,
+                                    P + pn->b_off, B, r->F, r->OH * r->OW, cfg);
+        else
+            oracle_bn_forward_eval(r->z, r->y, P + pn->w_off, P + pn->b_off, st, st + r->F, B,
+                                   r->F, r->OH * r->OW, cfg);
+        pn_relu_forward(r->a, r->z, ny);
+        oracle_maxpool2_forward(r->p, r->arg, r->a, B, r->F, r->OH, r->OW);
+        x = r->p;
+        C = r->F, H = r->OH / 2, W = r->OW / 2;
+    }
+    const pn_node *lin = &g->nodes[9];
+    const size_t I = C * H * W;
+    pn_linear_forward(NULL, out, x, P + lin->w_off, P + lin->b_off, B, I, 2);
+    float prob[2 * 16], dlogits[2 * 16] = {0};
+    const uint8_t *labels = g->labels[PN_LABEL_TARGET];
+    const float loss = pn_cross_entropy_forward(prob, out, labels, B, 2);
+    if (training) {
+        pn_cross_entropy_backward(dlogits, prob, labels, 1.0f, B, 2);
+        float *dp = zalloc(B * I);
+        pn_linear_backward(NULL, dp, grads + lin->w_off, grads + lin->b_off, dlogits, x,
+                           P + lin->w_off, B, I, 2);
+        for (int l = 1; l >= 0; l--) {
+            ref_layer *r = &L[l];
+            const size_t ny = B * r->F * r->OH * r->OW;
+            const pn_node *cn = &g->nodes[r->conv], *pn = &g->nodes[r->pool];
+            float *da = zalloc(ny), *dz = zalloc(ny), *dy = zalloc(ny);
+            oracle_maxpool2_backward(da, dp, r->arg, B, r->F, r->OH, r->OW);
+            pn_relu_backward(dz, da, r->a, ny);
+            oracle_bn_backward(dy, grads + pn->w_off, grads + pn->b_off, dz, r->xhat, r->istd,
+                               P + pn->w_off, B, r->F, r->OH * r->OW);
+            free(dp);
+            dp = l ? zalloc(B * r->C * r->H * r->W) : din;
+            oracle_conv2d_backward(dp, grads + cn->w_off, grads + cn->b_off, r->dcol, r->ycn, dy,
+                                   r->col, P + cn->w_off, B, r->C, r->H, r->W, r->F, k);
+            free(da), free(dz), free(dy);
+        }
+    }
+    for (int l = 0; l < 2; l++) {
+        ref_layer *r = &L[l];
+        free(r->col), free(r->ycn), free(r->y), free(r->xhat), free(r->istd), free(r->z);
+        free(r->a), free(r->arg), free(r->p), free(r->dcol);
+    }
+    return loss;
+}
+
+/* The fused conv blocks compute what the oracles compute op by op: loss,
+ * output, every parameter gradient, the input gradient, the running
  * statistics and the evaluation output, to float rounding. */
 static void fused_match_unfused(size_t side, size_t k)
 {
-    pn_graph *g[2];
     const size_t B = 5;
-    for (int f = 0; f < 2; f++) {
-        g[f] = pn_graph_new();
-        g[f]->no_fuse = f;
-        g[f]->output = conv_blocks_of(g[f], side, k);
-        g[f]->loss = pn_cross_entropy(g[f], g[f]->output, PN_LABEL_TARGET);
-        g[f]->input_grad = 1;
-        pn_err err;
-        CHECK(pn_graph_finalize(g[f], B, NULL, &err) == PN_OK);
-        pn_rng r;
-        pn_rng_seed(&r, 5, 0);
-        pn_graph_init_params(g[f], &r);
-        for (size_t i = 0; i < g[f]->n_params; i++)
-            g[f]->params[i] += pn_rng_sym(&r, 0.2f);
-        gc_random_batch(g[f], B, 7);
-    }
-    CHECK(g[0]->nodes[1].fused && !g[1]->nodes[1].fused);
-    float loss[2];
-    for (int f = 0; f < 2; f++) {
-        pn_graph_zero_grads(g[f]);
-        loss[f] = pn_graph_forward(g[f], B, 1);
-        pn_graph_backward(g[f]);
-    }
-    CHECK_NEAR(loss[0], loss[1], 1e-5);
+    pn_graph *g = pn_graph_new();
+    g->output = conv_blocks_of(g, side, k);
+    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    g->input_grad = 1;
+    pn_err err;
+    CHECK(pn_graph_finalize(g, B, NULL, &err) == PN_OK);
+    CHECK(g->nodes[1].op == PN_OP_CONV2D_BATCH_INNER && g->nodes[4].op == PN_OP_BN_RELU_POOL &&
+          g->nodes[2].op == PN_OP_ABSORBED && g->nodes[3].op == PN_OP_ABSORBED);
+    CHECK(g->nodes[4].p.bn_relu_pool.out_batch_inner && g->nodes[5].p.conv.in_batch_inner &&
+          !g->nodes[1].p.conv.in_batch_inner && !g->nodes[8].p.bn_relu_pool.out_batch_inner);
+    pn_rng r;
+    pn_rng_seed(&r, 5, 0);
+    pn_graph_init_params(g, &r);
+    for (size_t i = 0; i < g->n_params; i++)
+        g->params[i] += pn_rng_sym(&r, 0.2f);
+    gc_random_batch(g, B, 7);
+    float *grads = zalloc(g->n_params), *state = zalloc(g->n_state);
+    float *din = zalloc(B * 2 * side * side), out[2 * 5];
+    memcpy(state, g->state, g->n_state * sizeof(float));
+    const float want_loss = ref_conv_blocks(g, B, side, k, 1, out, grads, state, din);
+    pn_graph_zero_grads(g);
+    const float loss = pn_graph_forward(g, B, 1);
+    pn_graph_backward(g);
+    CHECK_NEAR(loss, want_loss, 1e-5);
     for (size_t i = 0; i < 2 * B; i++)
-        CHECK_NEAR(pn_graph_output(g[0])[i], pn_graph_output(g[1])[i], 1e-4);
-    for (size_t i = 0; i < g[0]->n_params; i++)
-        CHECK_NEAR(g[0]->grads[i], g[1]->grads[i], 1e-4);
-    for (size_t i = 0; i < g[0]->n_state; i++)
-        CHECK_NEAR(g[0]->state[i], g[1]->state[i], 1e-5);
-    const pn_node *in0 = &g[0]->nodes[g[0]->input], *in1 = &g[1]->nodes[g[1]->input];
+        CHECK_NEAR(pn_graph_output(g)[i], out[i], 1e-4);
+    for (size_t i = 0; i < g->n_params; i++)
+        CHECK_NEAR(g->grads[i], grads[i], 1e-4);
+    for (size_t i = 0; i < g->n_state; i++)
+        CHECK_NEAR(g->state[i], state[i], 1e-5);
+    const pn_node *in = &g->nodes[g->input];
     for (size_t i = 0; i < B * 2 * side * side; i++)
-        CHECK_NEAR(in0->grad[i], in1->grad[i], 1e-4);
-    for (int f = 0; f < 2; f++)
-        pn_graph_forward(g[f], B, 0);
+        CHECK_NEAR(in->grad[i], din[i], 1e-4);
+    ref_conv_blocks(g, B, side, k, 0, out, grads, state, din);
+    pn_graph_forward(g, B, 0);
     for (size_t i = 0; i < 2 * B; i++)
-        CHECK_NEAR(pn_graph_output(g[0])[i], pn_graph_output(g[1])[i], 1e-4);
-    pn_graph_free(g[0]);
-    pn_graph_free(g[1]);
+        CHECK_NEAR(pn_graph_output(g)[i], out[i], 1e-4);
+    free(grads), free(state), free(din);
+    pn_graph_free(g);
 }
 
 static void fused_blocks_match_unfused(void)
@@ -202,6 +265,27 @@ static void graph_refuses_bad_shapes(void)
     pn_err err;
     CHECK(pn_graph_finalize(g, 4, NULL, &err) != PN_OK);
     pn_graph_free(g);
+}
+
+/* conv, 2d BatchNorm and max-pool run only fused: a conv read by a linear
+ * layer, or a block whose ReLU has a second reader, is refused by finalize
+ * with a message naming the op. */
+static void graph_refuses_unfused_conv(void)
+{
+    for (int v = 0; v < 2; v++) {
+        pn_graph *g = pn_graph_new();
+        size_t x = pn_conv2d(g, pn_input(g, 2, 6, 6), 3, 3);
+        if (v) {
+            size_t relu = pn_relu(g, pn_batchnorm(g, x));
+            x = pn_concat(g, pn_maxpool2(g, relu), relu);
+        }
+        g->output = pn_linear(g, x, 2);
+        g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+        pn_err err;
+        CHECK(pn_graph_finalize(g, 4, NULL, &err) != PN_OK);
+        CHECK_MSG(strstr(err.msg, "conv2d (node 1)") != NULL, "message: %s", err.msg);
+        pn_graph_free(g);
+    }
 }
 
 /* Evaluation runs only what the output needs and uses running statistics:
@@ -233,15 +317,13 @@ void suite_graph(void)
 {
     RUN(grad_linear);
     RUN(grad_softmax);
-    RUN(grad_conv2d);
-    RUN(grad_batchnorm2d_train);
     RUN(grad_batchnorm1d_train);
-    RUN(grad_relu_maxpool);
     RUN(grad_fused_conv_blocks);
     RUN(fused_blocks_match_unfused);
     RUN(grad_select_concat);
     RUN(grad_shared_unstack_aux);
     RUN(grad_two_towers_aux);
     RUN(graph_refuses_bad_shapes);
+    RUN(graph_refuses_unfused_conv);
     RUN(eval_is_per_sample);
 }

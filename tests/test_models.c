@@ -34,6 +34,34 @@ static void models_parameter_counts(void)
     }
 }
 
+/* pn_model_measure reads the sizes from the builder alone: the same
+ * parameter and state counts as the finalized graph, and MACs that the
+ * fusion at finalize does not change; cnn's by hand: conv 2->32 3x3 on
+ * 12x12, conv 32->64 3x3 on 4x4, 256->200, 200->2. */
+static void models_measure_without_finalize(void)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    pn_model_opts o = {.aux_weight = 1.0f};
+    for (size_t i = 0; i < n; i++) {
+        pn_model_size sz = {0, 0, 0.0};
+        pn_err err;
+        CHECK(pn_model_measure(&m[i], &o, &sz, &err) == PN_OK);
+        pn_graph *g = build(m[i].name, 2);
+        if (!g)
+            continue;
+        CHECK_MSG(sz.params == g->n_params && sz.state == g->n_state, "%s: %zu/%zu params",
+                  m[i].name, sz.params, g->n_params);
+        CHECK_MSG(sz.macs == pn_graph_forward_macs(g) && sz.macs > 0, "%s: macs %g vs %g",
+                  m[i].name, sz.macs, pn_graph_forward_macs(g));
+        pn_graph_free(g);
+    }
+    pn_model_size cnn;
+    pn_err err;
+    CHECK(pn_model_measure(pn_model_find("cnn"), &o, &cnn, &err) == PN_OK);
+    CHECK(cnn.macs == 18.0 * 32 * 144 + 288.0 * 64 * 16 + 256.0 * 200 + 200.0 * 2);
+}
+
 static void models_registry(void)
 {
     size_t n;
@@ -45,6 +73,7 @@ static void models_registry(void)
     CHECK(pn_model_find("cnn_ws_al")->bs == 100 && pn_model_find("cnn")->lr == 0.01);
     for (size_t i = 0; i < n; i++)
         CHECK(strstr(pn_model_names(), m[i].name) != NULL);
+    CHECK(strcmp(pn_model_names(), "mlp, cnn, cnn_ws, cnn_al, cnn_ws_al, best") == 0);
 }
 
 /* The shared tower's BatchNorm sees all 2B images: its running mean moves
@@ -144,6 +173,7 @@ void suite_models(void)
 {
     RUN(models_parameter_counts);
     RUN(models_registry);
+    RUN(models_measure_without_finalize);
     RUN(shared_tower_batchnorm_spans_both_images);
     RUN(loss_cnn_ws_al_is_ce_plus_w_aux);
     RUN(loss_cnn_al_is_ce_plus_w_aux);

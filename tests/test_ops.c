@@ -1,4 +1,5 @@
-/* Every op of include/pairnet/ops.h against a naive reference written here:
+/* The reference kernels of oracle.h (what the library runs only fused) and
+ * the ops of include/pairnet/ops/ops.h against naive references written here:
  * direct loops for conv2d and linear, hand-computed numbers for batchnorm
  * and cross-entropy, explicit index maps for the ops that move samples. All
  * backwards must ACCUMULATE: their gradient buffers are pre-filled with
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle.h"
 #include "pairnet/ops/ops.h"
 #include "pairnet/base/rng.h"
 
@@ -83,7 +85,7 @@ static void conv2d_forward_matches_direct_loops(void)
         fill(b, t->F, &r, 1.0f);
         for (size_t i = 0; i < n_out; i++)
             out[i] = NAN; /* forward must overwrite */
-        pn_conv2d_forward(NULL, out, col, ycn, in, w, b, t->B, t->C, t->H, t->W, t->F, t->k);
+        oracle_conv2d_forward(out, col, ycn, in, w, b, t->B, t->C, t->H, t->W, t->F, t->k);
         conv_naive(want, in, w, b, t);
         double e = max_rel_err(out, want, n_out);
         CHECK_MSG(e < 1e-5, "conv B%zu C%zu %zux%zu F%zu k%zu: error %g", t->B, t->C, t->H,
@@ -141,8 +143,8 @@ static void conv2d_backward_matches_direct_loops(void)
                                     win[xi] += g * w[wi];
                                 }
                     }
-        pn_conv2d_forward(NULL, out, col, ycn, in, w, b, t->B, t->C, t->H, t->W, t->F, k);
-        pn_conv2d_backward(NULL, din, dw, db, dcol, ycn, dout, col, w, t->B, t->C, t->H, t->W,
+        oracle_conv2d_forward(out, col, ycn, in, w, b, t->B, t->C, t->H, t->W, t->F, k);
+        oracle_conv2d_backward(din, dw, db, dcol, ycn, dout, col, w, t->B, t->C, t->H, t->W,
                            t->F, k);
         double e_in = max_rel_err(din, win, n_in), e_w = max_rel_err(dw, ww, t->F * K);
         double e_b = max_rel_err(db, wb, t->F);
@@ -162,7 +164,7 @@ static void im2col_layout(void)
     float in[2 * 3 * 5 * 6], col[3 * 2 * 2 * 2 * 4 * 5];
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
         in[i] = (float)i;
-    pn_im2col(col, in, B, C, H, W, k);
+    oracle_im2col(col, in, B, C, H, W, k);
     size_t bad = 0;
     for (size_t c = 0; c < C; c++)
         for (size_t ki = 0; ki < k; ki++)
@@ -193,9 +195,9 @@ static void im2col_col2im_adjoint(void)
         fill(x, n_x, &r, 1.0f);
         fill(y, n_c, &r, 1.0f);
         fill(pre, n_x, &r, 1.0f);
-        pn_im2col(col, x, B, C, H, W, k);
+        oracle_im2col(col, x, B, C, H, W, k);
         memcpy(back, pre, n_x * sizeof *back);
-        pn_col2im_add(back, y, B, C, H, W, k);
+        oracle_col2im_add(back, y, B, C, H, W, k);
         double lhs = 0.0, rhs = 0.0, mag = 0.0;
         for (size_t i = 0; i < n_x; i++) {
             lhs += ((double)back[i] - pre[i]) * x[i];
@@ -209,7 +211,7 @@ static void im2col_col2im_adjoint(void)
         for (size_t i = 0; i < n_c; i++)
             y[i] = 1.0f;
         memset(back, 0, n_x * sizeof *back);
-        pn_col2im_add(back, y, B, C, H, W, k);
+        oracle_col2im_add(back, y, B, C, H, W, k);
         size_t bad = 0;
         for (size_t b = 0; b < B; b++)
             for (size_t c = 0; c < C; c++)
@@ -316,11 +318,11 @@ static void maxpool_first_max_on_ties(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         float in[4] = {cases[i].v[0], cases[i].v[1], cases[i].v[2], cases[i].v[3]};
         float out = NAN, din[4] = {10, 20, 30, 40}, dout = 0.5f, arg = 9;
-        pn_maxpool2_forward(&out, &arg, in, 1, 1, 2, 2);
+        oracle_maxpool2_forward(&out, &arg, in, 1, 1, 2, 2);
         CHECK_MSG(arg == cases[i].arg, "window {%g %g %g %g}: winner %g, want %u", in[0], in[1],
                   in[2], in[3], arg, cases[i].arg);
         CHECK_MSG(out == in[cases[i].arg], "window %zu: max %g", i, out);
-        pn_maxpool2_backward(din, &dout, &arg, 1, 1, 2, 2);
+        oracle_maxpool2_backward(din, &dout, &arg, 1, 1, 2, 2);
         for (size_t j = 0; j < 4; j++) {
             float want = (float)(10 * (j + 1)) + (j == cases[i].arg ? 0.5f : 0.0f);
             CHECK_MSG(din[j] == want, "window %zu: din[%zu] = %g, want %g", i, j, din[j], want);
@@ -346,7 +348,7 @@ static void maxpool_floors_odd_sizes(void)
         out[i] = NAN;
         dout[i] = (float)(i + 1);
     }
-    pn_maxpool2_forward(out, arg, in, B, C, H, W);
+    oracle_maxpool2_forward(out, arg, in, B, C, H, W);
     size_t bad = 0;
     for (size_t m = 0; m < B * C; m++)
         for (size_t oy = 0; oy < OH; oy++)
@@ -360,7 +362,7 @@ static void maxpool_floors_odd_sizes(void)
      * uncovered last row and column receive nothing */
     for (size_t i = 0; i < sizeof din / sizeof din[0]; i++)
         din[i] = 0.25f;
-    pn_maxpool2_backward(din, dout, arg, B, C, H, W);
+    oracle_maxpool2_backward(din, dout, arg, B, C, H, W);
     bad = 0;
     double total = 0.0;
     for (size_t m = 0; m < B * C; m++)
@@ -406,7 +408,7 @@ static void batchnorm_train_normalizes(void)
             be[c] = 0.0f;
             rv[c] = 1.0f;
         }
-        pn_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, B, C, S, bn_cfg);
+        oracle_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, B, C, S, bn_cfg);
         for (size_t c = 0; c < C; c++) {
             double s1 = 0, s2 = 0, m1 = 0;
             for (size_t b = 0; b < B; b++)
@@ -435,7 +437,7 @@ static void batchnorm_train_normalizes(void)
             be[c] = -1.0f + 0.5f * (float)c;
         }
         float *out2 = falloc(n);
-        pn_bn_forward_train(out2, xhat, istd, rm, rv, in, g, be, B, C, S, bn_cfg);
+        oracle_bn_forward_train(out2, xhat, istd, rm, rv, in, g, be, B, C, S, bn_cfg);
         size_t bad = 0;
         for (size_t i = 0; i < n; i++) {
             const size_t c = (i / S) % C;
@@ -458,7 +460,7 @@ static void batchnorm_running_stats_by_hand(void)
     const float in[8] = {1, 2, 10, 10, 3, 6, 10, 14};
     float out[8], xhat[8], istd[2], rm[2] = {0, 0}, rv[2] = {1, 1};
     const float g[2] = {1, 1}, be[2] = {0, 0};
-    pn_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, 2, 2, 2, bn_cfg);
+    oracle_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, 2, 2, 2, bn_cfg);
     CHECK_NEAR(rm[0], 0.3, 1e-6);
     CHECK_NEAR(rm[1], 1.1, 1e-6);
     CHECK_NEAR(rv[0], 0.9 + 0.1 * 14.0 / 3.0, 1e-6);
@@ -469,7 +471,7 @@ static void batchnorm_running_stats_by_hand(void)
     for (size_t i = 0; i < 8; i++)
         CHECK_NEAR(out[i], want[i], 1e-6);
     const double v1[2] = {0.9 + 0.1 * 14.0 / 3.0, 1.3};
-    pn_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, 2, 2, 2, bn_cfg);
+    oracle_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, 2, 2, 2, bn_cfg);
     CHECK_NEAR(rm[0], 0.9 * 0.3 + 0.1 * 3, 1e-6);
     CHECK_NEAR(rm[1], 0.9 * 1.1 + 0.1 * 11, 1e-6);
     CHECK_NEAR(rv[0], 0.9 * v1[0] + 0.1 * 14.0 / 3.0, 1e-6);
@@ -484,7 +486,7 @@ static void batchnorm_eval_uses_running_stats(void)
     float out[8];
     float rm[2] = {0.5f, 9.0f}, rv[2] = {4.0f, 0.25f};
     const float g[2] = {2.0f, -1.0f}, be[2] = {0.5f, 3.0f};
-    pn_bn_forward_eval(out, in, g, be, rm, rv, 2, 2, 2, bn_cfg);
+    oracle_bn_forward_eval(out, in, g, be, rm, rv, 2, 2, 2, bn_cfg);
     for (size_t i = 0; i < 8; i++) {
         const size_t c = (i / 2) % 2;
         const double want = g[c] * (in[i] - rm[c]) / sqrt(rv[c] + 1e-5) + be[c];
@@ -493,7 +495,7 @@ static void batchnorm_eval_uses_running_stats(void)
     CHECK(rm[0] == 0.5f && rm[1] == 9.0f && rv[0] == 4.0f && rv[1] == 0.25f);
     /* a batch of one sample gives the same numbers (per-sample in eval) */
     float one[4];
-    pn_bn_forward_eval(one, in + 4, g, be, rm, rv, 1, 2, 2, bn_cfg);
+    oracle_bn_forward_eval(one, in + 4, g, be, rm, rv, 1, 2, 2, bn_cfg);
     for (size_t i = 0; i < 4; i++)
         CHECK(one[i] == out[4 + i]);
 }
@@ -514,10 +516,10 @@ static void batchnorm_backward_accumulates(void)
         din0[i] = 0.0f;
         din1[i] = (float)i - 10.0f;
     }
-    pn_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, B, C, S, bn_cfg);
-    pn_bn_backward(din0, dg0, db0, dout, xhat, istd, g, B, C, S);
-    pn_bn_backward(din1, dg1, db1, dout, xhat, istd, g, B, C, S);
-    pn_bn_backward(NULL, dg2, db2, dout, xhat, istd, g, B, C, S);
+    oracle_bn_forward_train(out, xhat, istd, rm, rv, in, g, be, B, C, S, bn_cfg);
+    oracle_bn_backward(din0, dg0, db0, dout, xhat, istd, g, B, C, S);
+    oracle_bn_backward(din1, dg1, db1, dout, xhat, istd, g, B, C, S);
+    oracle_bn_backward(NULL, dg2, db2, dout, xhat, istd, g, B, C, S);
     for (size_t i = 0; i < n; i++)
         CHECK_NEAR(din1[i], ((float)i - 10.0f) + din0[i], 1e-5);
     for (size_t c = 0; c < C; c++) {

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "pairnet/models/models.h"
@@ -74,7 +75,22 @@ const pn_model_info *pn_model_find(const char *name)
     return NULL;
 }
 
-const char *pn_model_names(void) { return "mlp, cnn, cnn_ws, cnn_al, cnn_ws_al, best"; }
+/* Built from the table on first use, so that no second list of names exists. */
+const char *pn_model_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        size_t used = 0;
+        for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+            const int n = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                   models[i].name);
+            if (n < 0 || (size_t)n >= sizeof names - used)
+                break;
+            used += (size_t)n;
+        }
+    }
+    return names;
+}
 
 pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
                          struct pn_pool *pool, pn_err *err)
@@ -90,4 +106,21 @@ pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t 
         return NULL;
     }
     return g;
+}
+
+int pn_model_measure(const pn_model_info *m, const pn_model_opts *o, pn_model_size *out,
+                     pn_err *err)
+{
+    pn_graph *g = pn_graph_new();
+    if (g)
+        m->build(g, o);
+    if (!g || g->failed) {
+        pn_graph_free(g);
+        return pn_fail(err, PN_ERR_RUNTIME, "cannot build model %s (out of memory?)", m->name);
+    }
+    out->params = g->n_params;
+    out->state = g->n_state;
+    out->macs = pn_graph_forward_macs(g);
+    pn_graph_free(g);
+    return PN_OK;
 }

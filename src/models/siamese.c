@@ -18,25 +18,30 @@ size_t pn_compare_head(pn_graph *g, size_t x)
     return pn_linear(g, pn_relu(g, pn_linear(g, x, 100)), 2);
 }
 
-/* Shared tower: returns the tower's [2B,10] logits, sets g->output. */
-static size_t shared(pn_graph *g, float dropout)
+/* Shared tower: returns the tower's [2B,10] logits, sets g->output. With
+ * softmax_head the head compares class probabilities, not raw logits
+ * (best): bounded, near one-hot inputs make "is class a <= class b" easy to
+ * learn and stay right when a test digit's logits are less confident than
+ * training's. */
+static size_t shared(pn_graph *g, float dropout, int softmax_head)
 {
     size_t x = pn_input(g, 2, 14, 14);
     size_t digits = pn_digit_tower(g, pn_unstack(g, x), dropout);
     g->digits = digits;
-    g->output = pn_compare_head(g, pn_restack(g, digits));
+    g->output = pn_compare_head(g, pn_restack(g, softmax_head ? pn_softmax(g, digits) : digits));
     return digits;
 }
 
 void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o)
 {
-    shared(g, o->dropout);
+    shared(g, o->dropout, 0);
     g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
 }
 
-void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o)
+/* The shared tower with the auxiliary digit loss on its 2B images. */
+static void shared_al(pn_graph *g, const pn_model_opts *o, int softmax_head)
 {
-    size_t digits = shared(g, o->dropout);
+    size_t digits = shared(g, o->dropout, softmax_head);
     size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
                    pn_cross_entropy(g, digits, PN_LABEL_DIGITS)};
     /* CE over the 2B images is the mean of CE(T(img1)) and CE(T(img2)), so
@@ -44,6 +49,15 @@ void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o)
     float w[2] = {1.0f, 2.0f * o->aux_weight};
     g->loss = pn_loss_sum(g, 2, l, w);
 }
+
+void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o) { shared_al(g, o, 0); }
+
+/* `best`: cnn_ws_al's network with a softmax between the shared digit tower
+ * and the comparison head, trained as a digit classifier first and a
+ * comparator second. Its recipe (Adam, dropout, augmentation, a longer
+ * schedule) is its preset in registry.c; README says how each choice was
+ * made and what each buys. */
+void pn_build_best(pn_graph *g, const pn_model_opts *o) { shared_al(g, o, 1); }
 
 void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o)
 {

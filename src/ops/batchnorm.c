@@ -1,74 +1,23 @@
-/* BatchNorm with PyTorch semantics: normalize with the biased batch variance,
- * but feed the unbiased one into the running estimate.
+/* BatchNorm1d with PyTorch semantics: normalize with the biased batch
+ * variance, but feed the unbiased one into the running estimate.
  *
- * A channel's values lie in B contiguous runs of S = H*W floats. Each run is
- * summed with 16 float lanes, which the compiler turns into vector adds
- * (a single scalar accumulator would force a serial chain), and the runs are
- * added up in double: a channel of the first conv layer spans 28,800 values
- * per batch. The order is fixed, so results are reproducible. */
+ * x is [B, C]: a channel's values are strided by C. The kernels walk the
+ * rows with per-channel double sums for a block of channels, which
+ * vectorizes across channels; each value enters its channel's sum in row
+ * order, so the result does not depend on how [0, C) is split over
+ * threads. (BatchNorm2d runs only inside the fused conv block:
+ * src/ops/bnpool.c.) */
 #include <math.h>
 
+#include "op_impl.h"
 #include "pairnet/ops/ops.h"
 
-#define LANES 16
-
-static double sum_run(const float *x, size_t n)
-{
-    float acc[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (size_t k = 0; k < LANES; k++)
-            acc[k] += x[i + k];
-    double s = 0.0;
-    for (; i < n; i++)
-        s += x[i];
-    for (size_t k = 0; k < LANES; k++)
-        s += acc[k];
-    return s;
-}
-
-static double sq_dev_run(const float *x, size_t n, float mean)
-{
-    float acc[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (size_t k = 0; k < LANES; k++)
-            acc[k] += (x[i + k] - mean) * (x[i + k] - mean);
-    double s = 0.0;
-    for (; i < n; i++)
-        s += (double)(x[i] - mean) * (x[i] - mean);
-    for (size_t k = 0; k < LANES; k++)
-        s += acc[k];
-    return s;
-}
-
-static double dot_run(const float *a, const float *b, size_t n)
-{
-    float acc[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (size_t k = 0; k < LANES; k++)
-            acc[k] += a[i + k] * b[i + k];
-    double s = 0.0;
-    for (; i < n; i++)
-        s += (double)a[i] * b[i];
-    for (size_t k = 0; k < LANES; k++)
-        s += acc[k];
-    return s;
-}
-
-/* ---- S = 1 (BatchNorm1d) ----
- * A channel's values are then strided by C: one value per run. These walk
- * the rows instead, with per-channel double sums for a block of channels,
- * which vectorizes across channels. Each value enters its channel's double
- * sum exactly as in the general code (a run of one value sums to that value
- * in double), so the results are the same bits. */
 #define CB 64
 
-static void bn1d_forward_train(float *out, float *xhat, float *istd, float *run_mean,
-                               float *run_var, const float *in, const float *gamma,
-                               const float *beta, size_t B, size_t C, pn_bn_cfg cfg, size_t c0,
-                               size_t c1)
+void pn_bn1d_forward_train_part(float *out, float *xhat, float *istd, float *run_mean,
+                                float *run_var, const float *in, const float *gamma,
+                                const float *beta, size_t B, size_t C, pn_bn_cfg cfg, size_t c0,
+                                size_t c1)
 {
     for (size_t cb = c0; cb < c1; cb += CB) {
         const size_t nc = c1 - cb < CB ? c1 - cb : CB;
@@ -103,9 +52,26 @@ static void bn1d_forward_train(float *out, float *xhat, float *istd, float *run_
     }
 }
 
-static void bn1d_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                          const float *xhat, const float *istd, const float *gamma, size_t B,
-                          size_t C, size_t c0, size_t c1)
+void pn_bn1d_forward_eval_part(float *out, const float *in, const float *gamma,
+                               const float *beta, const float *run_mean, const float *run_var,
+                               size_t B, size_t C, pn_bn_cfg cfg, size_t c0, size_t c1)
+{
+    for (size_t cb = c0; cb < c1; cb += CB) {
+        const size_t nc = c1 - cb < CB ? c1 - cb : CB;
+        float scale[CB], shift[CB];
+        for (size_t k = 0; k < nc; k++) {
+            scale[k] = gamma[cb + k] / sqrtf(run_var[cb + k] + cfg.eps);
+            shift[k] = beta[cb + k] - run_mean[cb + k] * scale[k];
+        }
+        for (size_t b = 0; b < B; b++)
+            for (size_t k = 0; k < nc; k++)
+                out[b * C + cb + k] = in[b * C + cb + k] * scale[k] + shift[k];
+    }
+}
+
+void pn_bn1d_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
+                           const float *xhat, const float *istd, const float *gamma, size_t B,
+                           size_t C, size_t c0, size_t c1)
 {
     for (size_t cb = c0; cb < c1; cb += CB) {
         const size_t nc = c1 - cb < CB ? c1 - cb : CB;
@@ -134,121 +100,77 @@ static void bn1d_backward(float *din, float *dgamma, float *dbeta, const float *
     }
 }
 
-void pn_bn_forward_train_part(float *out, float *xhat, float *istd, float *run_mean,
-                              float *run_var, const float *in, const float *gamma,
-                              const float *beta, size_t B, size_t C, size_t S, pn_bn_cfg cfg,
-                              size_t c0, size_t c1)
+/* ---- the op: channels [c0, c1) per part, split over the pool ---- */
+
+static int bn_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                    pn_op_sizes *sz)
 {
-    if (S == 1) {
-        bn1d_forward_train(out, xhat, istd, run_mean, run_var, in, gamma, beta, B, C, cfg, c0,
-                           c1);
-        return;
-    }
-    const size_t m = B * S;
-    for (size_t c = c0; c < c1; c++) {
-        double sum = 0.0;
-        for (size_t b = 0; b < B; b++)
-            sum += sum_run(in + (b * C + c) * S, S);
-        const float mean = (float)(sum / (double)m);
-        double ss = 0.0;
-        for (size_t b = 0; b < B; b++)
-            ss += sq_dev_run(in + (b * C + c) * S, S, mean);
-        const double var = ss / (double)m;
-        const float is = (float)(1.0 / sqrt(var + cfg.eps));
-        const float g = gamma[c], be = beta[c];
-        istd[c] = is;
-        for (size_t b = 0; b < B; b++) {
-            const size_t o = (b * C + c) * S;
-            for (size_t s = 0; s < S; s++) {
-                const float xh = (in[o + s] - mean) * is;
-                xhat[o + s] = xh;
-                out[o + s] = g * xh + be;
-            }
-        }
-        const double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
-        run_mean[c] = (1.0f - cfg.momentum) * run_mean[c] + cfg.momentum * mean;
-        run_var[c] = (1.0f - cfg.momentum) * run_var[c] + cfg.momentum * (float)unbiased;
-    }
+    pn_shape_same(in, n_in, a, out, sz);
+    *sz = (pn_op_sizes){.w = in->c, .b = in->c, .state = 2 * in->c};
+    return in->h * in->w == 1;
 }
 
-void pn_bn_forward_eval_part(float *out, const float *in, const float *gamma, const float *beta,
-                             const float *run_mean, const float *run_var, size_t B, size_t C,
-                             size_t S, pn_bn_cfg cfg, size_t c0, size_t c1)
+/* BatchNorm2d as the models write it; runs as part of BN_RELU_POOL. */
+static int bn2d_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                      pn_op_sizes *sz)
 {
-    if (S == 1) { /* row by row, as in training */
-        for (size_t cb = c0; cb < c1; cb += CB) {
-            const size_t nc = c1 - cb < CB ? c1 - cb : CB;
-            float scale[CB], shift[CB];
-            for (size_t k = 0; k < nc; k++) {
-                scale[k] = gamma[cb + k] / sqrtf(run_var[cb + k] + cfg.eps);
-                shift[k] = beta[cb + k] - run_mean[cb + k] * scale[k];
-            }
-            for (size_t b = 0; b < B; b++)
-                for (size_t k = 0; k < nc; k++)
-                    out[b * C + cb + k] = in[b * C + cb + k] * scale[k] + shift[k];
-        }
-        return;
-    }
-    for (size_t c = c0; c < c1; c++) {
-        const float scale = gamma[c] / sqrtf(run_var[c] + cfg.eps);
-        const float shift = beta[c] - run_mean[c] * scale;
-        for (size_t b = 0; b < B; b++) {
-            const size_t o = (b * C + c) * S;
-            for (size_t s = 0; s < S; s++)
-                out[o + s] = in[o + s] * scale + shift;
-        }
-    }
+    bn_shape(in, n_in, a, out, sz);
+    return in->h * in->w > 1;
 }
 
-void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
-                         const float *xhat, const float *istd, const float *gamma, size_t B,
-                         size_t C, size_t S, size_t c0, size_t c1)
+static void bn_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
 {
-    if (S == 1) {
-        bn1d_backward(din, dgamma, dbeta, dout, xhat, istd, gamma, B, C, c0, c1);
-        return;
-    }
-    const size_t m = B * S;
-    for (size_t c = c0; c < c1; c++) {
-        double sd = 0.0, sdx = 0.0;
-        for (size_t b = 0; b < B; b++) {
-            const size_t o = (b * C + c) * S;
-            sd += sum_run(dout + o, S);
-            sdx += dot_run(dout + o, xhat + o, S);
-        }
-        dgamma[c] += (float)sdx;
-        dbeta[c] += (float)sd;
-        if (!din)
-            continue;
-        /* dx = gamma*istd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
-        const float k = gamma[c] * istd[c];
-        const float mdy = (float)(sd / (double)m), mdx = (float)(sdx / (double)m);
-        for (size_t b = 0; b < B; b++) {
-            const size_t o = (b * C + c) * S;
-            for (size_t s = 0; s < S; s++)
-                din[o + s] += k * (dout[o + s] - mdy - xhat[o + s] * mdx);
-        }
-    }
+    len[0] = c->out.rows * c->out.c;
+    len[1] = c->out.c;
 }
 
-void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, float *run_var,
-                         const float *in, const float *gamma, const float *beta,
-                         size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+static void forward_part(void *arg, size_t c0, size_t c1)
 {
-    pn_bn_forward_train_part(out, xhat, istd, run_mean, run_var, in, gamma, beta, B, C, S, cfg,
-                             0, C);
+    const pn_op_call *c = arg;
+    const size_t B = c->out.rows, C = c->out.c;
+    if (c->training)
+        pn_bn1d_forward_train_part(c->out.val, c->buf[0], c->buf[1], c->state, c->state + C,
+                                   c->in[0].val, c->w, c->b, B, C, c->bn, c0, c1);
+    else
+        pn_bn1d_forward_eval_part(c->out.val, c->in[0].val, c->w, c->b, c->state, c->state + C,
+                                  B, C, c->bn, c0, c1);
 }
 
-void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
-                        const float *run_mean, const float *run_var,
-                        size_t B, size_t C, size_t S, pn_bn_cfg cfg)
+static void backward_part(void *arg, size_t c0, size_t c1)
 {
-    pn_bn_forward_eval_part(out, in, gamma, beta, run_mean, run_var, B, C, S, cfg, 0, C);
+    const pn_op_call *c = arg;
+    pn_bn1d_backward_part(c->in[0].grad, c->dw, c->db, c->out.grad, c->buf[0], c->buf[1], c->w,
+                          c->out.rows, c->out.c, c0, c1);
 }
 
-void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *xhat, const float *istd, const float *gamma,
-                    size_t B, size_t C, size_t S)
+static void bn_forward(const pn_op_call *c)
 {
-    pn_bn_backward_part(din, dgamma, dbeta, dout, xhat, istd, gamma, B, C, S, 0, C);
+    pn_op_for(c, c->out.rows * c->out.c, c->out.c, forward_part, (void *)c);
 }
+
+static void bn_backward(const pn_op_call *c)
+{
+    pn_op_for(c, c->out.rows * c->out.c, c->out.c, backward_part, (void *)c);
+}
+
+static void bn_init(const pn_op_call *c, pn_rng *rng)
+{
+    (void)rng;
+    pn_init_bn(c, c->out.c);
+}
+
+const pn_op_desc pn_op_batchnorm = {
+    .name = "batchnorm",
+    .shape = bn_shape,
+    .buffers = bn_buffers,
+    .bufs = {"xhat [rows, C], for backward", "inverse std [C], for backward"},
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .init = bn_init,
+};
+
+const pn_op_desc pn_op_batchnorm2d = {
+    .name = "batchnorm2d",
+    .flags = PN_OPF_PATTERN,
+    .shape = bn2d_shape,
+};

@@ -25,6 +25,7 @@
  * same bits. */
 #include <math.h>
 
+#include "op_impl.h"
 #include "pairnet/ops/ops.h"
 
 #if defined(__AVX512F__)
@@ -150,19 +151,19 @@ static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int tra
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW;
     const float *xc = p->x + c * p->H * W * B;
     float tmp[BLK];
-    const size_t blk = p->out_bi ? B : BLK; /* batch-inner: no gathering, one run */
+    const size_t blk = p->out_batch_inner ? B : BLK; /* batch-inner: no gathering, one run */
     for (size_t j = 0; j < OP; j++) {
         const size_t oy = j / OW, ox = j % OW;
         const float *x0 = xc + (2 * oy * W + 2 * ox) * B, *x2 = x0 + W * B;
         for (size_t b0 = 0; b0 < B; b0 += blk) {
             const size_t n = B - b0 < blk ? B - b0 : blk;
             const float *y0 = x0 + b0, *y1 = x0 + B + b0, *y2 = x2 + b0, *y3 = x2 + B + b0;
-            float *o = p->out_bi ? p->out + (c * OP + j) * B + b0 : tmp;
+            float *o = p->out_batch_inner ? p->out + (c * OP + j) * B + b0 : tmp;
             if (train)
                 window_arg(y0, y1, y2, y3, s, t, o, p->arg + (c * OP + j) * B + b0, n);
             else
                 window_eval(y0, y1, y2, y3, s, t, o, n);
-            if (!p->out_bi)
+            if (!p->out_batch_inner)
                 for (size_t b = 0; b < n; b++)
                     p->out[((b0 + b) * p->C + c) * OP + j] = tmp[b];
         }
@@ -201,7 +202,7 @@ void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1)
 static void winner_grads(const pn_bnpool *p, size_t c0, size_t c1)
 {
     const size_t B = p->B, OP = p->H / 2 * (p->W / 2);
-    if (p->out_bi) {
+    if (p->out_batch_inner) {
         const float *restrict o = p->out, *restrict g = p->dout;
         float *restrict gw = p->gw;
         for (size_t i = c0 * OP * B; i < c1 * OP * B; i++)
@@ -321,3 +322,61 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
         }
     }
 }
+
+/* ---- the op, which the fusion pass puts in the place of the pool of a
+ * conv -> BN -> ReLU -> max-pool block: in[0] is the batch-inner conv, whose
+ * bias it applies; the parameters and state are the BatchNorm's ---- */
+
+static pn_bnpool bnpool_of(const pn_op_call *c)
+{
+    const pn_tensor *x = &c->in[0];
+    return (pn_bnpool){
+        .B = x->rows, .C = x->c, .H = x->h, .W = x->w,
+        .out_batch_inner = c->a->bn_relu_pool.out_batch_inner,
+        .x = x->val, .bias = c->in_bias, .gamma = c->w, .beta = c->b,
+        .run_mean = c->state, .run_var = c->state + x->c, .stat = c->buf[0],
+        .out = c->out.val, .arg = c->buf[1], .dout = c->out.grad, .dx = x->grad,
+        .gw = c->buf[2], .dgamma = c->dw, .dbeta = c->db, .cfg = c->bn,
+    };
+}
+
+static void bnpool_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
+{
+    len[0] = 2 * c->out.c;
+    len[1] = len[2] = c->out.rows * pn_row_size(&c->out);
+}
+
+static void train_part(void *arg, size_t c0, size_t c1) { pn_bnpool_forward_train(arg, c0, c1); }
+static void eval_part(void *arg, size_t c0, size_t c1) { pn_bnpool_forward_eval(arg, c0, c1); }
+static void backward_part(void *arg, size_t c0, size_t c1) { pn_bnpool_backward(arg, c0, c1); }
+
+static void bnpool_forward(const pn_op_call *c)
+{
+    pn_bnpool p = bnpool_of(c);
+    pn_op_for(c, c->in[0].rows * pn_row_size(&c->in[0]), p.C, c->training ? train_part : eval_part,
+              &p);
+}
+
+static void bnpool_backward(const pn_op_call *c)
+{
+    pn_bnpool p = bnpool_of(c);
+    pn_op_for(c, c->in[0].rows * pn_row_size(&c->in[0]), p.C, backward_part, &p);
+}
+
+static void bnpool_init(const pn_op_call *c, pn_rng *rng)
+{
+    (void)rng;
+    pn_init_bn(c, c->out.c);
+}
+
+const pn_op_desc pn_op_bn_relu_pool = {
+    .name = "bn_relu_pool",
+    .flags = PN_OPF_SETS_IN_GRAD,
+    .buffers = bnpool_buffers,
+    .bufs = {"batch mean of x [C], then inverse std [C], for backward",
+             "winner 0..3 of each pooling window, batch-inner, for backward",
+             "backward scratch: the gradient reaching each winner, batch-inner"},
+    .forward = bnpool_forward,
+    .backward = bnpool_backward,
+    .init = bnpool_init,
+};

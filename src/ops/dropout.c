@@ -35,3 +35,46 @@ void pn_dropout_backward(float *din, const float *dout, const float *mask, size_
     for (size_t i = 0; i < n; i++)
         din[i] += dout[i] * mask[i];
 }
+
+/* ---- the op ---- */
+
+#include <string.h>
+
+#include "op_impl.h"
+
+static int dropout_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                         pn_op_sizes *sz)
+{
+    pn_shape_same(in, n_in, a, out, sz);
+    return a->dropout.p > 0.0f && a->dropout.p < 1.0f;
+}
+
+static void dropout_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
+{
+    len[0] = c->out.rows * pn_row_size(&c->out);
+}
+
+static void dropout_forward(const pn_op_call *c)
+{
+    const size_t n = c->out.rows * pn_row_size(&c->out);
+    if (c->training)
+        pn_dropout_forward(c->out.val, c->buf[0], c->in[0].val, n, c->a->dropout.p, c->key);
+    else
+        memcpy(c->out.val, c->in[0].val, n * sizeof(float));
+}
+
+static void dropout_backward(const pn_op_call *c)
+{
+    if (c->in[0].grad)
+        pn_dropout_backward(c->in[0].grad, c->out.grad, c->buf[0],
+                            c->out.rows * pn_row_size(&c->out));
+}
+
+const pn_op_desc pn_op_dropout = {
+    .name = "dropout",
+    .shape = dropout_shape,
+    .buffers = dropout_buffers,
+    .bufs = {"the mask of the last training forward (0 or 1/(1-p))"},
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+};

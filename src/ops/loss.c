@@ -1,5 +1,7 @@
+/* Cross-entropy of logits against labels, mean over rows. */
 #include <math.h>
 
+#include "op_impl.h"
 #include "pairnet/ops/ops.h"
 
 float pn_cross_entropy_forward(float *prob, const float *logits, const uint8_t *labels,
@@ -37,3 +39,43 @@ void pn_cross_entropy_backward(float *dlogits, const float *prob, const uint8_t 
             d[j] += s * (p[j] - (j == labels[r] ? 1.0f : 0.0f));
     }
 }
+
+/* ---- the op: one scalar from the logits [rows, K] ---- */
+
+static int ce_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                    pn_op_sizes *sz)
+{
+    (void)n_in;
+    (void)a;
+    (void)sz;
+    *out = (pn_shape){.rmul = 0, .c = 1, .h = 1, .w = 1};
+    return in->rmul > 0;
+}
+
+static void ce_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
+{
+    len[0] = c->in[0].rows * pn_row_size(&c->in[0]);
+}
+
+static void ce_forward(const pn_op_call *c)
+{
+    c->out.val[0] = pn_cross_entropy_forward(c->buf[0], c->in[0].val, c->labels, c->in[0].rows,
+                                             pn_row_size(&c->in[0]));
+}
+
+static void ce_backward(const pn_op_call *c)
+{
+    if (c->in[0].grad)
+        pn_cross_entropy_backward(c->in[0].grad, c->buf[0], c->labels, c->out.grad[0],
+                                  c->in[0].rows, pn_row_size(&c->in[0]));
+}
+
+const pn_op_desc pn_op_cross_entropy = {
+    .name = "cross_entropy",
+    .flags = PN_OPF_LABELS,
+    .shape = ce_shape,
+    .buffers = ce_buffers,
+    .bufs = {"softmax of the logits, for backward"},
+    .forward = ce_forward,
+    .backward = ce_backward,
+};

@@ -62,3 +62,121 @@ void pn_concat_backward(float *da, float *db, const float *dout, size_t B, size_
             add_to(db + r * Fb, dout + r * (Fa + Fb) + Fa, Fb);
     }
 }
+
+/* ---- the ops ---- */
+
+#include "op_impl.h"
+
+static int select_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                        pn_op_sizes *sz)
+{
+    (void)n_in;
+    (void)sz;
+    *out = (pn_shape){.rmul = in->rmul, .c = 1, .h = in->h, .w = in->w};
+    return a->select.channel < in->c;
+}
+
+static void select_forward(const pn_op_call *c)
+{
+    pn_select_forward(c->out.val, c->in[0].val, c->out.rows, c->in[0].c, c->a->select.channel,
+                      pn_row_size(&c->out));
+}
+
+static void select_backward(const pn_op_call *c)
+{
+    if (c->in[0].grad)
+        pn_select_backward(c->in[0].grad, c->out.grad, c->out.rows, c->in[0].c,
+                           c->a->select.channel, pn_row_size(&c->out));
+}
+
+const pn_op_desc pn_op_select = {
+    .name = "select",
+    .shape = select_shape,
+    .forward = select_forward,
+    .backward = select_backward,
+};
+
+static int unstack_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                         pn_op_sizes *sz)
+{
+    (void)n_in;
+    (void)a;
+    (void)sz;
+    *out = (pn_shape){.rmul = 2, .c = 1, .h = in->h, .w = in->w};
+    return in->c == 2 && in->rmul == 1;
+}
+
+static void unstack_forward(const pn_op_call *c)
+{
+    pn_unstack_forward(c->out.val, c->in[0].val, c->batch, pn_row_size(&c->out));
+}
+
+static void unstack_backward(const pn_op_call *c)
+{
+    if (c->in[0].grad)
+        pn_unstack_backward(c->in[0].grad, c->out.grad, c->batch, pn_row_size(&c->out));
+}
+
+const pn_op_desc pn_op_unstack = {
+    .name = "unstack",
+    .shape = unstack_shape,
+    .forward = unstack_forward,
+    .backward = unstack_backward,
+};
+
+static int restack_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                         pn_op_sizes *sz)
+{
+    (void)n_in;
+    (void)a;
+    (void)sz;
+    *out = (pn_shape){.rmul = 1, .c = 2 * in->c * in->h * in->w, .h = 1, .w = 1};
+    return in->rmul == 2;
+}
+
+static void restack_forward(const pn_op_call *c)
+{
+    pn_restack_forward(c->out.val, c->in[0].val, c->batch, pn_row_size(&c->in[0]));
+}
+
+static void restack_backward(const pn_op_call *c)
+{
+    if (c->in[0].grad)
+        pn_restack_backward(c->in[0].grad, c->out.grad, c->batch, pn_row_size(&c->in[0]));
+}
+
+const pn_op_desc pn_op_restack = {
+    .name = "restack",
+    .shape = restack_shape,
+    .forward = restack_forward,
+    .backward = restack_backward,
+};
+
+static int concat_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
+                        pn_op_sizes *sz)
+{
+    (void)a;
+    (void)sz;
+    const size_t fa = in[0].c * in[0].h * in[0].w, fb = in[1].c * in[1].h * in[1].w;
+    *out = (pn_shape){.rmul = in[0].rmul, .c = fa + fb, .h = 1, .w = 1};
+    return n_in == 2 && in[0].rmul == in[1].rmul;
+}
+
+static void concat_forward(const pn_op_call *c)
+{
+    pn_concat_forward(c->out.val, c->in[0].val, c->in[1].val, c->out.rows,
+                      pn_row_size(&c->in[0]), pn_row_size(&c->in[1]));
+}
+
+static void concat_backward(const pn_op_call *c)
+{
+    pn_concat_backward(c->in[0].grad, c->in[1].grad, c->out.grad, c->out.rows,
+                       pn_row_size(&c->in[0]), pn_row_size(&c->in[1]));
+}
+
+const pn_op_desc pn_op_concat = {
+    .name = "concat",
+    .shape = concat_shape,
+    .forward = concat_forward,
+    .backward = concat_backward,
+};

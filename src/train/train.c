@@ -310,18 +310,3 @@ done:
         pn_graph_free(g);
     return rc;
 }
-
-double pn_graph_forward_macs(const pn_graph *g)
-{
-    double macs = 0.0;
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        const pn_node *n = &g->nodes[i];
-        const double rows = (double)n->rmul;
-        if (n->op == PN_OP_LINEAR)
-            macs += rows * (double)n->p.linear.in_f * (double)n->p.linear.out_f;
-        else if (n->op == PN_OP_CONV2D)
-            macs += rows * (double)(n->p.conv.cin * n->p.conv.k * n->p.conv.k) *
-                    (double)(n->c * n->h * n->w);
-    }
-    return macs;
-}

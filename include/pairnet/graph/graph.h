@@ -16,29 +16,12 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/op.h"
 #include "pairnet/base/rng.h"
 
 struct pn_pool;
 
 #define PN_NONE ((size_t)-1)
-
-typedef enum pn_op {
-    PN_OP_INPUT,
-    PN_OP_LINEAR,
-    PN_OP_CONV2D,
-    PN_OP_BATCHNORM,
-    PN_OP_RELU,
-    PN_OP_MAXPOOL2,
-    PN_OP_SELECT,  /* one image of each pair */
-    PN_OP_UNSTACK, /* [B,2,S] -> [2B,S] */
-    PN_OP_RESTACK, /* [2B,F] -> [B,2F] */
-    PN_OP_CONCAT,
-    PN_OP_CROSS_ENTROPY,
-    PN_OP_LOSS_SUM,
-    PN_OP_DROPOUT,
-    PN_OP_SOFTMAX  /* over each row */
-} pn_op;
 
 /* The label arrays a loss can be taken against. */
 typedef enum pn_label_set {
@@ -49,36 +32,24 @@ typedef enum pn_label_set {
     PN_N_LABEL_SETS
 } pn_label_set;
 
-#define PN_MAX_IN 3
-
+/* One node. Its op's descriptor (op.h) says what p, the parameter slices
+ * and the buffer slots mean. */
 typedef struct pn_node {
     pn_op op;
+    pn_op_attr p;
     size_t in[PN_MAX_IN], n_in;
     size_t rmul;    /* rows = rmul * batch (0: one scalar) */
     size_t c, h, w; /* shape of one row */
-    union {
-        struct { size_t in_f, out_f; } linear;
-        struct { size_t cin, cout, k; } conv;
-        struct { size_t channel; } select;
-        struct { pn_label_set labels; } ce;
-        struct { float weight[PN_MAX_IN]; } sum;
-        struct { float p; } dropout;
-    } p;
     size_t w_off, b_off; /* parameter slices (weight/gamma, bias/beta), or PN_NONE */
-    size_t s_off;        /* state slice (BN running mean [c], then var [c]) */
+    size_t s_off;        /* state slice (BN running mean [c], then var [c]), or PN_NONE */
     int needs_grad;      /* some ancestor has parameters (or is a graded input) */
     int for_output;      /* on the path to the prediction (run in evaluation) */
-    int fused;           /* in a conv -> BN -> ReLU -> max-pool chain run as one pass
-                          * (pn_graph_finalize): the conv writes batch-inner without its
-                          * bias, the BN node runs pn_bnpool into the pool node, the
-                          * ReLU and pool nodes do nothing themselves */
-    int batch_inner;     /* val and grad are [c, h, w, rows] (fused conv; fused pool
-                          * read by a fused conv), not [rows, c, h, w] */
-    size_t fused_pool;   /* fused BN: the pool node it writes */
-    float *val, *grad;   /* [rows, c, h, w] at the maximum batch */
-    float *save;         /* kept for backward: im2col, BN xhat, pool winners, CE probs,
-                          dropout mask */
-    float *work, *work2; /* scratch: conv GEMM out / dcol; BN inverse std */
+    int grad_set;        /* its one reader's backward writes the gradient whole, so
+                          * backward does not zero it first (PN_OPF_SETS_IN_GRAD) */
+    float *val, *grad;   /* [rows, c, h, w] at the maximum batch (a batch-inner op:
+                          * [c, h, w, rows]) */
+    float *buf[PN_MAX_BUFS]; /* the op's saved and scratch buffers, as its descriptor
+                              * lists them */
 } pn_node;
 
 typedef struct pn_graph {
@@ -95,8 +66,8 @@ typedef struct pn_graph {
     size_t input, output, loss; /* node ids (output: comparison logits) */
     size_t digits;         /* digit logits of both images, [2B,10] or [B,20]; or PN_NONE */
     int input_grad;        /* compute the gradient of the input (tests) */
-    int failed;            /* a builder call ran out of memory */
-    int no_fuse;           /* set before finalize: run every node on its own (tests) */
+    int failed;            /* a builder call failed: out of memory, or inputs that do
+                            * not fit the op */
     pn_bn_cfg bn;
     struct pn_pool *pool;  /* may be NULL: single thread */
     double *prof;          /* optional [2 * n_nodes]: seconds in forward, backward */
@@ -123,8 +94,18 @@ size_t pn_dropout(pn_graph *g, size_t x, float p);
 size_t pn_softmax(pn_graph *g, size_t x);
 size_t pn_loss_sum(pn_graph *g, size_t n, const size_t *losses, const float *weights);
 
-/* Checks the graph (output and loss set, label sets match row counts),
- * assigns every buffer for batches up to max_batch. */
+/* Appends a node of op with inputs in[0..n_in) and attributes a (the
+ * builders below are this with the attributes filled in). */
+size_t pn_graph_add(pn_graph *g, pn_op op, const size_t *in, size_t n_in, pn_op_attr a);
+
+/* Multiply-adds of one forward pass of one pair (for GFLOP/s); needs no
+ * finalize: the builders fix every shape. */
+double pn_graph_forward_macs(const pn_graph *g);
+
+/* Checks the graph (output and loss set), substitutes the fused ops for
+ * every conv -> BN -> ReLU -> max-pool block (src/graph/fuse.c; a conv, 2d
+ * BatchNorm or max-pool outside such a block is refused), assigns every
+ * buffer for batches up to max_batch. */
 int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_err *err);
 
 /* Weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) in node order;
@@ -146,7 +127,7 @@ float pn_graph_forward(pn_graph *g, size_t batch, int training);
 void pn_graph_backward(pn_graph *g);
 void pn_graph_zero_grads(pn_graph *g);
 
-/* "conv2d", "batchnorm", ... for profiles and messages. */
+/* "conv2d", "batchnorm", ... for profiles and messages (the descriptor's name). */
 const char *pn_op_name(pn_op op);
 
 #endif

@@ -2,6 +2,7 @@
  * learning-rate schedule. PyTorch semantics throughout:
  *   SGD:   g += wd * p; v = momentum * v + g; p -= lr * v
  *   Adam:  g += wd * p (L2 in the gradient); m, v moments with bias correction
+ *          (beta1 0.9, beta2 0.999)
  *   AdamW: p -= lr * wd * p (decoupled decay), then Adam without the L2 term */
 #ifndef PAIRNET_OPTIM_H
 #define PAIRNET_OPTIM_H
@@ -34,7 +35,8 @@ int pn_adam_init(pn_adam *a, size_t n, float weight_decay, int decoupled);
 void pn_adam_free(pn_adam *a);
 void pn_adam_step(pn_adam *a, float *params, const float *grads, float lr);
 
-/* One of the three, behind one call. */
+/* One of the three, behind one call; momentum is SGD's only (Adam's
+ * moments are fixed). Returns 0, or -1 when a buffer cannot be allocated. */
 typedef struct pn_optim {
     pn_optimizer kind;
     pn_sgd sgd;

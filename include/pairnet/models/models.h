@@ -1,6 +1,6 @@
-/* The five networks of the study, as graph builders, and the registry that
- * maps a name to its builder and its default learning rate and batch size
- * (the study's Table I). */
+/* The networks, as graph builders: the study's five and `best`, and the
+ * registry, the one place that maps a name to its builder, its default
+ * learning rate and batch size (the study's Table I) and its preset. */
 #ifndef PAIRNET_MODELS_H
 #define PAIRNET_MODELS_H
 
@@ -56,6 +56,15 @@ const char *pn_model_names(void);
 pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
                          struct pn_pool *pool, pn_err *err);
 
+/* The size of model m, from its builder alone (no arena, no finalize):
+ * what `pairnet models`, the run header and bench's cost estimate need. */
+typedef struct pn_model_size {
+    size_t params, state; /* floats */
+    double macs;          /* multiply-adds of one forward pass of one pair */
+} pn_model_size;
+int pn_model_measure(const pn_model_info *m, const pn_model_opts *o, pn_model_size *out,
+                     pn_err *err);
+
 /* Builders, one per model (src/models/). */
 void pn_build_mlp(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn(pn_graph *g, const pn_model_opts *o);
@@ -64,7 +73,8 @@ void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o);
 void pn_build_best(pn_graph *g, const pn_model_opts *o);
 
-/* Shared pieces of the two-tower models (src/models/siamese.c). */
+/* Shared pieces of the two-tower models (src/models/siamese.c, which also
+ * builds cnn_ws, cnn_ws_al, cnn_al and best). */
 /* [R,1,14,14] -> [R,10]; dropout p after its hidden fully connected layer */
 size_t pn_digit_tower(pn_graph *g, size_t image, float dropout);
 size_t pn_compare_head(pn_graph *g, size_t features); /* [B,20] -> [B,2] */

@@ -1,5 +1,7 @@
-/* The layers as plain forward/backward function pairs with explicit shapes.
- * Layout is NCHW, row-major, float32. Every backward ACCUMULATES (+=) into
+/* The kernels: plain forward/backward function pairs with explicit shapes,
+ * float32, row-major, NCHW unless a kernel says batch-inner ([C, H, W, B],
+ * the batch index fastest). The ops that the graph runs wrap them
+ * (include/pairnet/ops/op.h). Every backward ACCUMULATES (+=) into
  * the input and parameter gradients, so a tensor read by two consumers, or a
  * parameter used twice, receives the sum; the graph zeroes gradients once per
  * step. None of these allocate: buffers come from the graph's arena. */
@@ -20,66 +22,46 @@ void pn_linear_backward(struct pn_pool *pool, float *din, float *dw, float *db,
                         const float *dout, const float *in, const float *w,
                         size_t B, size_t I, size_t O);
 
-/* ---- conv2d, k x k, stride 1, no padding (src/ops/conv2d.c) ----
- * in [B, C, H, W], w [F, C*k*k], b [F], out [B, F, H-k+1, W-k+1]
- * col  [C*k*k, B*OH*OW]  im2col of the input, kept for backward
- * ycn  [F, B*OH*OW]      scratch: GEMM output / gathered output gradient */
-void pn_conv2d_forward(struct pn_pool *pool, float *out, float *col, float *ycn,
-                       const float *in, const float *w, const float *b,
-                       size_t B, size_t C, size_t H, size_t W, size_t F, size_t k);
-/* dcol [C*k*k, B*OH*OW] scratch; din and dcol may be NULL together */
-void pn_conv2d_backward(struct pn_pool *pool, float *din, float *dw, float *db,
-                        float *dcol, float *ycn, const float *dout, const float *col,
-                        const float *w, size_t B, size_t C, size_t H, size_t W,
-                        size_t F, size_t k);
-/* The same with the output in the batch-inner layout [F, OH, OW, B] (the
- * GEMM's [F, N] as it comes, N ordered (oy, ox, b)) and no bias: the fused
+/* ---- conv2d in the batch-inner layout (src/ops/conv2d.c) ----
+ * k x k, stride 1, no padding. w [F, C*k*k]; out [F, OH, OW, B] (the
+ * GEMM's [F, N] as it comes, N ordered (oy, ox, b)), no bias: the
  * BatchNorm after it takes the bias (see pn_bnpool). The input is NCHW, or
- * batch-inner [C, H, W, B] when in_bi (a fused pool's output); scratch
- * [B*C*H*W] is used when it is not. Backward: dout [F, OH, OW, B]; din
- * (layout as the input) and dcol may be NULL together; db is left to the
- * fused BatchNorm. */
-void pn_conv2d_forward_cm(struct pn_pool *pool, float *out, float *col, float *scratch,
-                          const float *in, int in_bi, const float *w, size_t B, size_t C,
-                          size_t H, size_t W, size_t F, size_t k);
-void pn_conv2d_backward_cm(struct pn_pool *pool, float *din, int din_bi, float *dw, float *dcol,
-                           float *scratch, const float *dout, const float *col, const float *w,
-                           size_t B, size_t C, size_t H, size_t W, size_t F, size_t k);
-void pn_im2col(float *col, const float *in, size_t B, size_t C, size_t H, size_t W, size_t k);
-void pn_col2im_add(float *din, const float *col, size_t B, size_t C, size_t H, size_t W, size_t k);
+ * batch-inner [C, H, W, B] when in_batch_inner (a fused pool's output).
+ * col      [C*k*k, OH*OW*B]  im2col of the input, kept for backward
+ * scratch  [B*C*H*W]         the input (gradient) as [C, H, W, B] when it
+ *                            is NCHW; unused otherwise
+ * Backward: dout [F, OH, OW, B]; dw accumulated; din (layout as the input)
+ * and dcol [C*k*k, OH*OW*B] may be NULL together; the bias gradient is the
+ * BatchNorm's business (exactly zero in training). */
+void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col, float *scratch,
+                                   const float *in, int in_batch_inner, const float *w, size_t B,
+                                   size_t C, size_t H, size_t W, size_t F, size_t k);
+void pn_conv2d_batch_inner_backward(struct pn_pool *pool, float *din, int din_batch_inner,
+                                    float *dw, float *dcol, float *scratch, const float *dout,
+                                    const float *col, const float *w, size_t B, size_t C,
+                                    size_t H, size_t W, size_t F, size_t k);
 
-/* ---- batch normalization over channels (src/ops/batchnorm.c) ----
- * x [B, C, S] with S = H*W (S = 1 for BatchNorm1d). */
+/* ---- BatchNorm1d over features (src/ops/batchnorm.c) ----
+ * x [B, C]. The functions work on channels [c0, c1) only: channels are
+ * independent, so threads can take disjoint ranges. */
 typedef struct pn_bn_cfg {
     float eps;      /* 1e-5 */
     float momentum; /* 0.1: running = (1-m) running + m batch */
 } pn_bn_cfg;
-/* Training: batch statistics; xhat [B, C, S] and istd [C] kept for
- * backward; running mean/var [C] updated (unbiased variance). */
-void pn_bn_forward_train(float *out, float *xhat, float *istd, float *run_mean, float *run_var,
-                         const float *in, const float *gamma, const float *beta,
-                         size_t B, size_t C, size_t S, pn_bn_cfg cfg);
+/* Training: batch statistics; xhat [B, C] and istd [C] kept for backward;
+ * running mean/var [C] updated (unbiased variance). */
+void pn_bn1d_forward_train_part(float *out, float *xhat, float *istd, float *run_mean,
+                                float *run_var, const float *in, const float *gamma,
+                                const float *beta, size_t B, size_t C, pn_bn_cfg cfg, size_t c0,
+                                size_t c1);
 /* Evaluation: running statistics. */
-void pn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
-                        const float *run_mean, const float *run_var,
-                        size_t B, size_t C, size_t S, pn_bn_cfg cfg);
+void pn_bn1d_forward_eval_part(float *out, const float *in, const float *gamma,
+                               const float *beta, const float *run_mean, const float *run_var,
+                               size_t B, size_t C, pn_bn_cfg cfg, size_t c0, size_t c1);
 /* din may be NULL (only dgamma, dbeta) */
-void pn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *xhat, const float *istd, const float *gamma,
-                    size_t B, size_t C, size_t S);
-
-/* The same on channels [c0, c1) only: channels are independent, so
- * threads can take disjoint ranges. */
-void pn_bn_forward_train_part(float *out, float *xhat, float *istd, float *run_mean,
-                              float *run_var, const float *in, const float *gamma,
-                              const float *beta, size_t B, size_t C, size_t S, pn_bn_cfg cfg,
-                              size_t c0, size_t c1);
-void pn_bn_forward_eval_part(float *out, const float *in, const float *gamma, const float *beta,
-                             const float *run_mean, const float *run_var, size_t B, size_t C,
-                             size_t S, pn_bn_cfg cfg, size_t c0, size_t c1);
-void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
-                         const float *xhat, const float *istd, const float *gamma, size_t B,
-                         size_t C, size_t S, size_t c0, size_t c1);
+void pn_bn1d_backward_part(float *din, float *dgamma, float *dbeta, const float *dout,
+                           const float *xhat, const float *istd, const float *gamma, size_t B,
+                           size_t C, size_t c0, size_t c1);
 
 /* ---- fused conv epilogue: BatchNorm2d -> ReLU -> 2x2 max-pool
  * (src/ops/bnpool.c) ----
@@ -87,18 +69,20 @@ void pn_bn_backward_part(float *din, float *dgamma, float *dbeta, const float *d
  * GEMM's [F, N] as it comes), WITHOUT the conv bias: BatchNorm removes the
  * batch mean, so the bias only enters the running mean and evaluation, and
  * its training gradient is exactly zero. The pooled output is batch-inner
- * [C, H/2, W/2, B] when out_bi (for a fused conv that reads it), else NCHW.
- * The functions work on channels [c0, c1). */
+ * [C, H/2, W/2, B] when out_batch_inner (for a fused conv that reads it), else
+ * NCHW.
+ * The winner of a window is the first maximum in reading order, as
+ * PyTorch's max-pool has it. The functions work on channels [c0, c1). */
 typedef struct pn_bnpool {
     size_t B, C, H, W;
-    int out_bi;                  /* out and dout are [C, H/2, W/2, B], else NCHW */
+    int out_batch_inner;         /* out and dout are [C, H/2, W/2, B], else NCHW */
     const float *x;              /* [C, H, W, B] conv output without bias */
     const float *bias;           /* [C] conv bias */
     const float *gamma, *beta;   /* [C] */
     float *run_mean, *run_var;   /* [C] (running mean includes the bias) */
     float *stat;                 /* [2C] batch mean of x, inverse std: kept for backward */
     float *out;                  /* pooled output */
-    float *arg;                  /* [C, H/2, W/2, B] winner 0..3 (as max-pool) */
+    float *arg;                  /* [C, H/2, W/2, B] winner 0..3, row-major in the window */
     const float *dout;           /* backward: gradient of out */
     float *dx;                   /* backward: [C, H, W, B], OVERWRITTEN */
     float *gw;                   /* backward scratch: [C, H/2, W/2, B] */
@@ -109,11 +93,12 @@ void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1);
 void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1);
 void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1);
 
-/* ---- activation (src/ops/activation.c) ---- n elements */
+/* ---- ReLU (src/ops/relu.c) ---- n elements */
 void pn_relu_forward(float *out, const float *in, size_t n);
 /* uses the output: d/dx relu is 1 where out > 0 (0 at the kink) */
 void pn_relu_backward(float *din, const float *dout, const float *out, size_t n);
-/* softmax over each row of in [R, K] (max-shifted); backward uses the output:
+/* ---- softmax (src/ops/softmax.c) ----
+ * over each row of in [R, K] (max-shifted); backward uses the output:
  * din += y * (dout - <dout, y>) per row */
 void pn_softmax_forward(float *out, const float *in, size_t R, size_t K);
 void pn_softmax_backward(float *din, const float *dout, const float *out, size_t R, size_t K);
@@ -124,16 +109,6 @@ void pn_softmax_backward(float *din, const float *dout, const float *out, size_t
 void pn_dropout_forward(float *out, float *mask, const float *in, size_t n, float p,
                         uint64_t key);
 void pn_dropout_backward(float *din, const float *dout, const float *mask, size_t n);
-
-/* ---- 2x2 max pooling, stride 2, floor (src/ops/maxpool.c) ----
- * in [B, C, H, W] -> out [B, C, H/2, W/2]; arg [B, C, H/2, W/2] holds the
- * winner's position 0..3 in its window (row-major), the first maximum on
- * ties as PyTorch. arg is float so that forward stays one vectorizable
- * stream of float selects. */
-void pn_maxpool2_forward(float *out, float *arg, const float *in, size_t B, size_t C, size_t H,
-                         size_t W);
-void pn_maxpool2_backward(float *din, const float *dout, const float *arg, size_t B, size_t C,
-                          size_t H, size_t W);
 
 /* ---- cross-entropy, mean over rows (src/ops/loss.c) ----
  * logits [R, K], labels [R] in 0..K-1; prob [R, K] softmax kept for backward.

@@ -1,18 +1,8 @@
+/* Softmax over each row (max-shifted, so exp never overflows). */
 #include <math.h>
 
+#include "op_impl.h"
 #include "pairnet/ops/ops.h"
-
-void pn_relu_forward(float *out, const float *in, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
-}
-
-void pn_relu_backward(float *din, const float *dout, const float *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
-}
 
 void pn_softmax_forward(float *out, const float *in, size_t R, size_t K)
 {
@@ -24,7 +14,7 @@ void pn_softmax_forward(float *out, const float *in, size_t R, size_t K)
             mx = z[j] > mx ? z[j] : mx;
         float s = 0.0f;
         for (size_t j = 0; j < K; j++) {
-            y[j] = expf(z[j] - mx); /* shifted: exp never overflows */
+            y[j] = expf(z[j] - mx);
             s += y[j];
         }
         const float inv = 1.0f / s;
@@ -44,3 +34,22 @@ void pn_softmax_backward(float *din, const float *dout, const float *out, size_t
             din[r * K + j] += y[j] * (dy[j] - dot);
     }
 }
+
+static void softmax_forward(const pn_op_call *c)
+{
+    pn_softmax_forward(c->out.val, c->in[0].val, c->out.rows, pn_row_size(&c->out));
+}
+
+static void softmax_backward(const pn_op_call *c)
+{
+    if (c->in[0].grad)
+        pn_softmax_backward(c->in[0].grad, c->out.grad, c->out.val, c->out.rows,
+                            pn_row_size(&c->out));
+}
+
+const pn_op_desc pn_op_softmax = {
+    .name = "softmax",
+    .shape = pn_shape_same,
+    .forward = softmax_forward,
+    .backward = softmax_backward,
+};
