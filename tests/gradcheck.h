@@ -9,6 +9,7 @@
 typedef struct gc_result {
     size_t checked, skipped, bad;
     double worst; /* largest |numeric - analytic| / (abs_tol + rel_tol * |analytic|) */
+    double worst_numeric, worst_analytic; /* the two gradients at that coordinate */
 } gc_result;
 
 /* Fills the input with N(0,1)-ish values and random labels for `batch`

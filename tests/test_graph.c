@@ -34,8 +34,9 @@ static void check_graph(build_fn build, size_t batch, size_t max_params, size_t 
             g->params[i] += pn_rng_sym(&r, 0.2f);
         gc_random_batch(g, batch, 5);
         gc_result res = gc_check(g, batch, max_params, max_inputs);
-        CHECK_MSG(res.bad == 0, "%zu of %zu gradients wrong (worst %.2f tolerances)", res.bad,
-                  res.checked, res.worst);
+        CHECK_MSG(res.bad == 0, "%zu of %zu gradients wrong (worst %.2f tolerances: numeric "
+                  "%.6g, analytic %.6g)", res.bad, res.checked, res.worst, res.worst_numeric,
+                  res.worst_analytic);
         CHECK_MSG(res.checked >= 10, "only %zu gradients checked", res.checked);
         CHECK_MSG(res.skipped * 4 <= res.checked, "%zu kinks skipped, %zu checked",
                   res.skipped, res.checked);

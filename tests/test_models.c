@@ -156,8 +156,9 @@ static void check_model(const char *name, size_t batch)
      * single step h (they converge as h shrinks, below float precision).
      * A wrong gradient formula breaks far more than 1 in 25; the per-op
      * checks in test_graph.c allow none. */
-    CHECK_MSG(res.bad * 25 <= res.checked, "%s: %zu of %zu gradients wrong (worst %.2f)", name,
-              res.bad, res.checked, res.worst);
+    CHECK_MSG(res.bad * 25 <= res.checked, "%s: %zu of %zu gradients wrong (worst %.2f tolerances: "
+              "numeric %.6g, analytic %.6g)", name, res.bad, res.checked, res.worst,
+              res.worst_numeric, res.worst_analytic);
     CHECK_MSG(res.checked >= 100, "%s: only %zu checked (%zu skipped)", name, res.checked,
               res.skipped);
     pn_graph_free(g);

@@ -171,11 +171,10 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     for (size_t m = 0; m < b->n_models; m++) {
         pn_summarize(b->recs + m * b->rounds, b->rounds, &sum[m]);
         snprintf(sum[m].model, sizeof sum[m].model, "%s", b->cfg[m].model->name);
-        pn_graph *g = pn_model_build(b->cfg[m].model, &b->cfg[m].mopts, 1, NULL, err);
-        if (!g)
+        pn_model_size size;
+        if (pn_model_measure(b->cfg[m].model, &b->cfg[m].mopts, &size, err) != PN_OK)
             return err->code;
-        sum[m].params = g->n_params;
-        pn_graph_free(g);
+        sum[m].params = size.params;
         sum[m].lr = b->cfg[m].lr;
         sum[m].bs = b->cfg[m].bs;
         sum[m].epochs = b->cfg[m].epochs;
@@ -296,13 +295,12 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         done[i / b.rounds] += (size_t)b.have[i];
     double cost[PN_MAX_MODELS];
     for (size_t m = 0; m < b.n_models; m++) {
-        pn_graph *g = pn_model_build(b.cfg[m].model, &b.cfg[m].mopts, 1, NULL, err);
-        if (!g) {
+        pn_model_size size;
+        if (pn_model_measure(b.cfg[m].model, &b.cfg[m].mopts, &size, err) != PN_OK) {
             bench_free(&b);
             return err->code;
         }
-        cost[m] = pn_graph_forward_macs(g); /* rough: memory-bound layers are left out */
-        pn_graph_free(g);
+        cost[m] = size.macs; /* rough: memory-bound layers are left out */
     }
     size_t epochs[PN_MAX_MODELS];
     for (size_t m = 0; m < b.n_models; m++) {

@@ -11,14 +11,13 @@ int pn_cmd_models(void)
     for (size_t i = 0; i < n; i++) {
         pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
-        pn_graph *g = pn_model_build(&m[i], &o, 1, NULL, &err);
-        if (!g) {
+        pn_model_size size;
+        if (pn_model_measure(&m[i], &o, &size, &err) != PN_OK) {
             fprintf(stderr, "pairnet models: %s\n", err.msg);
             return err.code;
         }
-        printf("%-10s %10zu %6g %5zu  %s\n", m[i].name, g->n_params, m[i].lr, m[i].bs,
+        printf("%-10s %10zu %6g %5zu  %s\n", m[i].name, size.params, m[i].lr, m[i].bs,
                m[i].about);
-        pn_graph_free(g);
     }
     /* the study's models share the specification's defaults: print them once */
     for (size_t i = 0; i < n; i++) {

@@ -61,9 +61,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         pn_graph *g = NULL;
         pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? &g : NULL};
         if (r == 0) {
-            pn_graph *probe = pn_model_build(m, &cfg.mopts, 1, NULL, err);
-            if (!probe) {
-                rc = err->code;
+            pn_model_size size;
+            if ((rc = pn_model_measure(m, &cfg.mopts, &size, err)) != PN_OK) {
                 pn_round_data_free(&d);
                 break;
             }
@@ -79,10 +78,9 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             printf("model %s: %zu trainable parameters; %s, lr %g, batch %zu, %zu epochs, "
                    "lr x%g every %zu, momentum %g, weight decay %g%s%s%s; data %s; %zu "
                    "thread%s\n",
-                   m->name, probe->n_params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
+                   m->name, size.params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
                    cfg.epochs, cfg.lr_gamma, cfg.lr_step, cfg.momentum, cfg.weight_decay, aux,
                    drop, aug, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
-            pn_graph_free(probe);
         }
         printf("round %zu/%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r + 1, o->rounds,
                (unsigned long long)seed, d.mean, d.std);

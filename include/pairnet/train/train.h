@@ -77,7 +77,5 @@ double pn_evaluate(pn_graph *g, const pn_pairs *p);
  * classes. Both NaN without digit logits. */
 void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc);
 
-/* Number of multiply-adds of one forward pass of one pair (for GFLOP/s). */
-double pn_graph_forward_macs(const pn_graph *g);
 
 #endif
