@@ -1,0 +1,169 @@
+/* Paired effects of the study's design choices (include/pairnet/report/effects.h). */
+#include "pairnet/report/effects.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pairnet/report/svg.h"
+
+/* The comparisons, in the order the study's argument runs: each design
+ * choice alone, together, each given the other, the convolution itself,
+ * and what the best model adds. */
+static const struct {
+    const char *what, *a, *b;
+} list[] = {
+    {"weight sharing", "cnn_ws", "cnn"},
+    {"auxiliary losses", "cnn_al", "cnn"},
+    {"both", "cnn_ws_al", "cnn"},
+    {"weight sharing, given auxiliary losses", "cnn_ws_al", "cnn_al"},
+    {"auxiliary losses, given weight sharing", "cnn_ws_al", "cnn_ws"},
+    {"convolution (cnn over mlp)", "cnn", "mlp"},
+    {"the best model's recipe", "best", "cnn_ws_al"},
+};
+
+/* The rounds of model m: [*start, *end); 0 if absent. */
+static int find_model(const pn_round_rec *r, size_t n, const char *m, size_t *start, size_t *end)
+{
+    size_t i = 0;
+    while (i < n && strcmp(r[i].model, m) != 0)
+        i++;
+    if (i == n)
+        return 0;
+    *start = i;
+    while (i < n && strcmp(r[i].model, m) == 0)
+        i++;
+    *end = i;
+    return 1;
+}
+
+size_t pn_effects(const pn_round_rec *r, size_t n, pn_effect *out)
+{
+    double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
+    size_t count = 0;
+    for (size_t k = 0; a && b && k < sizeof list / sizeof list[0]; k++) {
+        size_t a0, a1, b0, b1;
+        if (!find_model(r, n, list[k].a, &a0, &a1) || !find_model(r, n, list[k].b, &b0, &b1))
+            continue;
+        size_t m = 0; /* the seeds both finished, in A's order */
+        for (size_t i = a0; i < a1; i++) {
+            if (r[i].diverged)
+                continue;
+            for (size_t j = b0; j < b1; j++)
+                if (r[j].seed == r[i].seed && !r[j].diverged) {
+                    a[m] = 100.0 * r[i].test_acc;
+                    b[m] = 100.0 * r[j].test_acc;
+                    m++;
+                    break;
+                }
+        }
+        if (m == 0)
+            continue;
+        pn_effect *e = &out[count];
+        e->what = list[k].what;
+        e->a = list[k].a;
+        e->b = list[k].b;
+        if (pn_paired_compare(a, b, m, &e->r) != 0)
+            break;
+        count++;
+    }
+    if (!a || !b)
+        count = 0;
+    free(a);
+    free(b);
+    return count;
+}
+
+/* "0.0012", "< 0.0001" or "—" */
+static void fmt_p(char *out, size_t cap, double p)
+{
+    if (isnan(p))
+        snprintf(out, cap, "—");
+    else if (p < 0.0001)
+        snprintf(out, cap, "< 0.0001");
+    else
+        snprintf(out, cap, "%.4f", p);
+}
+
+void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n)
+{
+    if (n == 0)
+        return;
+    pn_buf_printf(b, "\n## Paired effects\n\n"
+                     "Test accuracy of A minus that of B, in percentage points, over the seeds "
+                     "both finished: rounds with the same seed see the same training and test "
+                     "pairs, so each seed's difference is paired. 95%% confidence interval from "
+                     "Student t with n-1 degrees of freedom; two-sided p-values of the paired "
+                     "t-test and of the exact Wilcoxon signed-rank test (zero differences "
+                     "dropped, ties at mid-ranks; definitions in docs/statistics.md).\n\n"
+                     "| effect | A − B | seeds | mean (points) | 95%% CI | paired t p | "
+                     "Wilcoxon p | seeds A / B / tie |\n"
+                     "|:---|:---|---:|---:|:---:|---:|---:|:---:|\n");
+    for (size_t i = 0; i < n; i++) {
+        const pn_paired *r = &e[i].r;
+        char ci[64], pt[32], pw[32];
+        if (isnan(r->ci_lo))
+            snprintf(ci, sizeof ci, "—");
+        else
+            snprintf(ci, sizeof ci, "[%+.2f, %+.2f]", r->ci_lo, r->ci_hi);
+        fmt_p(pt, sizeof pt, r->p_t);
+        fmt_p(pw, sizeof pw, r->p_wilcoxon);
+        pn_buf_printf(b, "| %s | %s − %s | %zu | %+.2f | %s | %s | %s | %zu / %zu / %zu |\n",
+                      e[i].what, e[i].a, e[i].b, r->n, r->mean, ci, pt, pw, r->n_a, r->n_b,
+                      r->n_tie);
+    }
+}
+
+int pn_write_effects_svg(const char *dir, const pn_effect *e, size_t n, pn_err *err)
+{
+    if (n == 0)
+        return PN_OK;
+    pn_buf b = {0};
+    pn_svg_open(&b, "Paired effects on test accuracy",
+                "mean difference over common seeds, points, with its 95% interval");
+    double lo = 0.0, hi = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double l = isnan(e[i].r.ci_lo) ? e[i].r.mean : e[i].r.ci_lo;
+        const double h = isnan(e[i].r.ci_hi) ? e[i].r.mean : e[i].r.ci_hi;
+        lo = l < lo ? l : lo;
+        hi = h > hi ? h : hi;
+    }
+    const pn_frame f = {300.0, 80.0, PN_FIG_W - 330.0, PN_FIG_H - 150.0};
+    const pn_axis ax = pn_axis_make(lo, hi, 6, 0.1, 1);
+    double t[32];
+    const size_t nt = pn_axis_ticks(&ax, t, 32);
+    for (size_t i = 0; i < nt; i++) { /* vertical grid */
+        const double x = pn_map_x(&f, &ax, t[i]);
+        pn_svg_line(&b, x, f.y, x, f.y + f.h, "stroke=\"#e5e5e5\"");
+    }
+    pn_svg_x_axis(&b, &f, &ax, "difference in test accuracy (percentage points)");
+    const double x0 = pn_map_x(&f, &ax, 0.0);
+    pn_svg_line(&b, x0, f.y, x0, f.y + f.h, "stroke=\"#555\" stroke-dasharray=\"4 3\"");
+    const double row = f.h / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        const pn_paired *r = &e[i].r;
+        const double y = f.y + row * ((double)i + 0.5);
+        char label[160], value[96];
+        snprintf(label, sizeof label, "%s", e[i].what);
+        pn_svg_text(&b, f.x - 10, y - 2, "text-anchor=\"end\" font-size=\"12\"", label);
+        snprintf(label, sizeof label, "%s − %s, %zu seeds", e[i].a, e[i].b, r->n);
+        pn_svg_text(&b, f.x - 10, y + 12, "text-anchor=\"end\" font-size=\"10\" fill=\"#666\"",
+                    label);
+        const char *color = pn_svg_color(i);
+        char attrs[96];
+        snprintf(attrs, sizeof attrs, "stroke=\"%s\" stroke-width=\"2\"", color);
+        if (!isnan(r->ci_lo)) {
+            const double xl = pn_map_x(&f, &ax, r->ci_lo), xh = pn_map_x(&f, &ax, r->ci_hi);
+            pn_svg_line(&b, xl, y, xh, y, attrs);
+            pn_svg_line(&b, xl, y - 5, xl, y + 5, attrs);
+            pn_svg_line(&b, xh, y - 5, xh, y + 5, attrs);
+        }
+        const double xm = pn_map_x(&f, &ax, r->mean);
+        pn_buf_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>\n", xm, y,
+                      color);
+        snprintf(value, sizeof value, "%+.2f", r->mean);
+        pn_svg_text(&b, xm, y - 9, "text-anchor=\"middle\" font-size=\"11\"", value);
+    }
+    return pn_svg_save(&b, dir, "effects.svg", err);
+}

@@ -1,0 +1,110 @@
+/* Paired effects (src/report/effects.c) on rounds made here, and the fact
+ * the pairing rests on: a seed alone decides a round's pairs. */
+#include "test.h"
+
+#include "pairnet/data/mnist.h"
+#include "pairnet/report/effects.h"
+#include "pairnet/train/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static pn_round_rec rec(const char *model, uint64_t seed, double test, int diverged)
+{
+    pn_round_rec r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.model, sizeof r.model, "%s", model);
+    r.seed = seed;
+    r.test_acc = diverged ? NAN : test;
+    r.diverged = diverged;
+    return r;
+}
+
+static void effects_pair_by_seed(void)
+{
+    /* cnn seeds 0..4; cnn_ws the same seeds in another order, +1 point each
+     * except seed 3 (+3), seed 2 diverged; mlp absent: no cnn - mlp effect */
+    pn_round_rec r[10];
+    const double base[5] = {0.80, 0.82, 0.79, 0.81, 0.83};
+    for (int s = 0; s < 5; s++)
+        r[s] = rec("cnn", (uint64_t)s, base[s], 0);
+    const int order[5] = {4, 2, 0, 3, 1};
+    for (int i = 0; i < 5; i++) {
+        const int s = order[i];
+        r[5 + i] = rec("cnn_ws", (uint64_t)s, base[s] + (s == 3 ? 0.03 : 0.01), s == 2);
+    }
+    pn_effect e[PN_MAX_EFFECTS];
+    const size_t n = pn_effects(r, 10, e);
+    CHECK(n == 1);
+    if (n != 1)
+        return;
+    CHECK(strcmp(e[0].a, "cnn_ws") == 0 && strcmp(e[0].b, "cnn") == 0);
+    CHECK(strcmp(e[0].what, "weight sharing") == 0);
+    CHECK(e[0].r.n == 4); /* seed 2 dropped: it diverged for cnn_ws */
+    CHECK_NEAR(e[0].r.mean, (1.0 + 1.0 + 3.0 + 1.0) / 4.0, 1e-9);
+    CHECK(e[0].r.n_a == 4 && e[0].r.n_b == 0);
+    CHECK_NEAR(e[0].r.p_wilcoxon, 2.0 / 16.0, 1e-12);
+
+    pn_buf b = {0};
+    pn_effects_markdown(&b, e, n);
+    CHECK(!b.failed && b.data && strstr(b.data, "| weight sharing | cnn_ws − cnn | 4 | +1.50 |"));
+    pn_buf_free(&b);
+    pn_err err = {0};
+    CHECK(pn_write_effects_svg(t_tmp_dir(), e, n, &err) == 0);
+    char path[600], svg[16384];
+    snprintf(path, sizeof path, "%s/effects.svg", t_tmp_dir());
+    t_read_file(path, svg, sizeof svg);
+    CHECK(strstr(svg, "<svg") && strstr(svg, "weight sharing") && strstr(svg, "+1.50"));
+}
+
+static void effects_of_the_study_in_order(void)
+{
+    static const char *models[] = {"mlp", "cnn", "cnn_ws", "cnn_al", "cnn_ws_al", "best"};
+    pn_round_rec r[6 * 3];
+    for (size_t m = 0; m < 6; m++)
+        for (size_t s = 0; s < 3; s++)
+            r[m * 3 + s] = rec(models[m], s, 0.7 + 0.05 * (double)m + 0.001 * (double)s, 0);
+    pn_effect e[PN_MAX_EFFECTS];
+    CHECK(pn_effects(r, 18, e) == 7);
+    CHECK(strcmp(e[3].a, "cnn_ws_al") == 0 && strcmp(e[3].b, "cnn_al") == 0);
+    CHECK(strcmp(e[6].a, "best") == 0);
+    CHECK_NEAR(e[1].r.mean, 10.0, 1e-9); /* cnn_al - cnn: two steps of 5 points */
+    CHECK(e[1].r.sd == 0.0 && isnan(e[1].r.p_t)); /* no spread: no t */
+    /* nothing to compare */
+    CHECK(pn_effects(r, 3, e) == 0);
+}
+
+/* The pairs of a round depend on its seed alone: every model of a bench
+ * with the same seed trains and is tested on the same pairs. */
+static void same_seed_same_pairs(void)
+{
+    const char *dir = t_data_dir();
+    if (!dir)
+        return;
+    pn_mnist m;
+    pn_err err = {0};
+    if (pn_mnist_load(dir, &m, &err) != 0) {
+        t_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    pn_round_data a, b, c;
+    CHECK(pn_round_data_make(&m, PN_PAIRS, 7, &a, &err) == 0);
+    CHECK(pn_round_data_make(&m, PN_PAIRS, 7, &b, &err) == 0);
+    CHECK(pn_round_data_make(&m, PN_PAIRS, 8, &c, &err) == 0);
+    const size_t ni = 2 * PN_PAIRS * sizeof(size_t), nx = PN_PAIRS * 2 * 14 * 14 * sizeof(float);
+    CHECK(memcmp(a.train.index, b.train.index, ni) == 0 && memcmp(a.test.index, b.test.index, ni) == 0);
+    CHECK(memcmp(a.train.x, b.train.x, nx) == 0 && memcmp(a.test.x, b.test.x, nx) == 0);
+    CHECK(memcmp(a.test.index, c.test.index, ni) != 0);
+    pn_round_data_free(&a);
+    pn_round_data_free(&b);
+    pn_round_data_free(&c);
+    pn_mnist_free(&m);
+}
+
+void suite_effects(void)
+{
+    RUN(effects_pair_by_seed);
+    RUN(effects_of_the_study_in_order);
+    RUN(same_seed_same_pairs);
+}
