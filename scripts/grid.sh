@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Table I of the study: a grid search over learning rate x batch size. Every
-# (model, lr, batch size) cell is one single-threaded `pairnet bench` run in
-# its own directory, OUT/<model>/lr<X>_bs<Y>; the cells run in parallel
-# (GNU parallel if installed, which can also spread them over machines,
-# else xargs -P) and scripts/table1.sh gathers them at the end. A cell that
-# already finished with the same rounds and epochs is skipped, so an
-# interrupted grid resumes where it stopped. Needs bash, coreutils and awk.
+# (model, lr, batch size) cell is one single-threaded `pairnet bench` in its
+# own folder, OUT/<model>/lr<X>_bs<Y>, evaluated at the end of each round.
+# A bench keeps every finished round, so an interrupted grid resumes where
+# it stopped, and a finished cell is not run again. The cells run here in
+# parallel (GNU parallel if installed, which can also spread them over
+# machines, else xargs -P), or as one Slurm job array (--slurm).
+# Needs bash, coreutils and awk.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,33 +15,39 @@ usage() {
     cat <<'EOF'
 usage: scripts/grid.sh [options] [-- extra pairnet bench arguments]
 
-Runs `pairnet bench` once per (model, learning rate, batch size) cell and
-writes Table I with scripts/table1.sh.
+Runs `pairnet bench --eval-final` once per (model, learning rate, batch
+size) cell, each in its own folder, and gathers them with scripts/table1.sh.
 
   --models LIST      comma-separated models (default mlp,cnn,cnn_ws,cnn_al,cnn_ws_al)
   --lr "X ..."       learning rates (default "0.001 0.005 0.01 0.05 0.1")
   --bs "Y ..."       batch sizes (default "25 50 100 200")
   --rounds R         rounds per cell (default 15)
   --epochs E         epochs per round (default 45)
-  --jobs N           cells run at the same time (default: number of CPUs)
-  --out DIR          grid directory (default results/grid); cell results go
-                     to DIR/<model>/lr<X>_bs<Y>/ with their log in bench.log
-  --table1 FILE      where Table I goes (default results/table1.md)
+  --seed S           first seed: rounds use seeds S..S+R-1 (default 0)
+  --data DIR         MNIST folder (default $PAIRNET_DATA, else data/mnist);
+                     every cell command carries it as an absolute path
+  --jobs N           cells run at the same time here (default: number of CPUs)
+  --out DIR          grid folder (default runs/grid-<date>); cell results go
+                     to DIR/<model>/lr<X>_bs<Y>/, their log appended to bench.log
+  --table1 FILE      also gather the cells into FILE (default DIR/table1.md)
   --bin PATH         the pairnet binary (default ./pairnet)
-  --print            print one shell command per cell and exit (for Slurm
-                     arrays or any other scheduler); paths are absolute
+  --print            print one self-contained shell command per cell and exit
+                     (absolute paths, --data included: for any scheduler)
   --sshloginfile F   with GNU parallel: spread the cells over the hosts in F
                      (they need the same paths, e.g. a shared file system)
-  --force            rerun cells that already have a table2.csv
+  --slurm            submit the cells as one Slurm job array instead of
+                     running them here; --sbatch "OPTS" adds sbatch options,
+                     --wait waits for the array and then gathers Table I
+  --force            rerun cells that already have their rounds
   -h, --help         this text
 
 Lists may be separated by spaces or commas. Everything after `--` is passed
-to every `pairnet bench` (for example: -- --seed 7).
+to every `pairnet bench` (for example: -- --aux-weight 2).
 
 Examples:
   scripts/grid.sh --rounds 3 --epochs 10
-  scripts/grid.sh --print > cells.txt   # then, in a Slurm array job:
-      sed -n "${SLURM_ARRAY_TASK_ID}p" cells.txt | bash
+  scripts/grid.sh --slurm --sbatch "--partition=cpu --time=2:00:00" --wait
+  scripts/grid.sh --print | parallel --sshloginfile hosts.txt
 EOF
 }
 
@@ -57,12 +64,17 @@ lrs="0.001 0.005 0.01 0.05 0.1"
 bss="25 50 100 200"
 rounds=15
 epochs=45
+seed=0
+data=""
 jobs=$(cpus)
-out=results/grid
-table1=results/table1.md
+out=""
+table1=""
 bin=./pairnet
 print=0
 force=0
+slurm=0
+wait=0
+sbatch_opts=""
 sshloginfile=""
 extra=()
 
@@ -72,7 +84,8 @@ while [[ $# -gt 0 ]]; do
         set -- "${1%%=*}" "${1#*=}" "${@:2}"
     fi
     case $1 in
-    --models | --lr | --bs | --rounds | --epochs | --jobs | --out | --table1 | --bin | --sshloginfile)
+    --models | --lr | --bs | --rounds | --epochs | --seed | --data | --jobs | --out | --table1 | \
+        --bin | --sshloginfile | --sbatch)
         [[ $# -ge 2 ]] || die_usage "$1 needs a value"
         case $1 in
         --models) models=$2 ;;
@@ -80,16 +93,21 @@ while [[ $# -gt 0 ]]; do
         --bs) bss=$2 ;;
         --rounds) rounds=$2 ;;
         --epochs) epochs=$2 ;;
+        --seed) seed=$2 ;;
+        --data) data=$2 ;;
         --jobs) jobs=$2 ;;
         --out) out=$2 ;;
         --table1) table1=$2 ;;
         --bin) bin=$2 ;;
         --sshloginfile) sshloginfile=$2 ;;
+        --sbatch) sbatch_opts=$2 ;;
         esac
         shift 2
         ;;
     --print) print=1; shift ;;
     --force) force=1; shift ;;
+    --slurm) slurm=1; shift ;;
+    --wait) wait=1; shift ;;
     -h | --help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) die_usage "unknown argument '$1'" ;;
@@ -119,22 +137,40 @@ done
 for pair in "--rounds:$rounds" "--epochs:$epochs" "--jobs:$jobs"; do
     [[ ${pair#*:} =~ ^[1-9][0-9]*$ ]] || die_usage "${pair%%:*} must be a positive integer, not '${pair#*:}'"
 done
+[[ $seed =~ ^[0-9]+$ ]] || die_usage "--seed must be a whole number, not '$seed'"
 if [[ -n $sshloginfile && ! -r $sshloginfile ]]; then
     die_usage "--sshloginfile '$sshloginfile' is not a readable file"
 fi
 if [[ -n $sshloginfile && $print -eq 0 ]] && ! command -v parallel >/dev/null 2>&1; then
     die_usage "--sshloginfile needs GNU parallel, which is not installed"
 fi
+if [[ $slurm -eq 1 && -n $sshloginfile ]]; then
+    die_usage "--slurm and --sshloginfile do not go together"
+fi
+if [[ $slurm -eq 0 && ( $wait -eq 1 || -n $sbatch_opts ) ]]; then
+    die_usage "--wait and --sbatch go with --slurm"
+fi
+if [[ $slurm -eq 1 && $print -eq 0 ]] && ! command -v sbatch >/dev/null 2>&1; then
+    die_usage "--slurm needs sbatch (Slurm's client), which is not on PATH"
+fi
 
-# Absolute paths: the commands must work from any directory and on other
-# hosts (--print, --sshloginfile).
+# Absolute paths: the commands must work from any directory, on other hosts
+# and in jobs that inherit no environment (sbatch --export=NONE, ssh).
 absolute() { if [[ $1 == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$PWD" "${1#./}"; fi; }
+[[ -n $out ]] || out=runs/grid-$(date -u +%Y%m%d-%H%M%S)
 out=$(absolute "${out%/}")
+[[ -n $table1 ]] || table1=$out/table1.md
 if [[ $bin == */* ]]; then
     bin=$(absolute "$bin")
 elif command -v "$bin" >/dev/null 2>&1; then
     bin=$(command -v "$bin")
 fi
+[[ -n $data ]] || data=${PAIRNET_DATA:-data/mnist}
+if [[ ! -d $data ]]; then
+    echo "grid.sh: MNIST folder '$data' not found: run 'make data', or pass --data DIR" >&2
+    exit 3
+fi
+data=$(cd "$data" && pwd)
 
 # Shell quoting that any POSIX shell reads back (printf %q is bash-only).
 quote() {
@@ -152,20 +188,20 @@ done
 
 cell_dir() { printf '%s/%s/lr%s_bs%s' "$out" "$1" "$2" "$3"; }
 
-# The one command of a cell: its directory, the run, its log.
+# The one command of a cell: self-contained (absolute paths, the data
+# folder), its output into the cell's folder.
 cell_command() {
     local d
     d=$(cell_dir "$1" "$2" "$3")
-    printf 'mkdir -p %s && %s bench --models %s --lr %s --bs %s --rounds %s --epochs %s --jobs 1 --out %s%s >%s 2>&1' \
-        "$(quote "$d")" "$(quote "$bin")" "$(quote "$1")" "$2" "$3" "$rounds" "$epochs" \
-        "$(quote "$d")" "$extra_q" "$(quote "$d/bench.log")"
+    printf '%s bench --models %s --lr %s --bs %s --rounds %s --epochs %s --seed %s --eval-final --jobs 1 --data %s --out %s%s' \
+        "$(quote "$bin")" "$(quote "$1")" "$2" "$3" "$rounds" "$epochs" "$seed" \
+        "$(quote "$data")" "$(quote "$d")" "$extra_q"
 }
 
 # A cell is done when its table2.csv accounts for the requested rounds and
 # epochs (a run with other settings is not reused).
 cell_done() {
-    local csv
-    csv="$(cell_dir "$1" "$2" "$3")/table2.csv"
+    local csv=$1/table2.csv
     [[ -s $csv ]] || return 1
     awk -F, -v r="$rounds" -v e="$epochs" '
         NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
@@ -177,61 +213,185 @@ if [[ $print -eq 1 ]]; then
     for m in "${model_list[@]}"; do
         for lr in "${lr_list[@]}"; do
             for bs in "${bs_list[@]}"; do
-                cell_command "$m" "$lr" "$bs"
-                echo
+                d=$(cell_dir "$m" "$lr" "$bs")
+                printf 'mkdir -p %s && %s >>%s 2>&1\n' "$(quote "$d")" \
+                    "$(cell_command "$m" "$lr" "$bs")" "$(quote "$d/bench.log")"
             done
         done
     done
     exit 0
 fi
 
-# ---- run -------------------------------------------------------------------
+# ---- the grid's files ------------------------------------------------------
+# OUT/cells.tsv     n, model, lr, bs, folder of every cell
+# OUT/cells.txt     the command of cell n on line n
+# OUT/todo.txt      the cells still to run, one number a line
+# OUT/run-cell.sh   runs cell n: appends to its bench.log, says how far the
+#                   grid is and about how long it has left
+# OUT/slurm-job.sh  (--slurm) the array job: task i runs line i+1 of todo.txt
 
 if [[ ! -f $bin || ! -x $bin ]]; then
     echo "grid.sh: '$bin' is not an executable file; build it with 'make' or pass --bin PATH" >&2
     exit 2
 fi
-
 mkdir -p "$out"
-cmds=$(mktemp "${TMPDIR:-/tmp}/pairnet-grid.XXXXXX")
-trap 'rm -f "$cmds"' EXIT
-
+: >"$out/cells.tsv.tmp"
+: >"$out/cells.txt.tmp"
+: >"$out/todo.txt.tmp"
 total=0
-skipped=0
 for m in "${model_list[@]}"; do
     for lr in "${lr_list[@]}"; do
         for bs in "${bs_list[@]}"; do
             total=$((total + 1))
-            if [[ $force -eq 0 ]] && cell_done "$m" "$lr" "$bs"; then
-                skipped=$((skipped + 1))
-                continue
+            d=$(cell_dir "$m" "$lr" "$bs")
+            printf '%s\t%s\t%s\t%s\t%s\n' "$total" "$m" "$lr" "$bs" "$d" >>"$out/cells.tsv.tmp"
+            cell_command "$m" "$lr" "$bs" >>"$out/cells.txt.tmp"
+            echo >>"$out/cells.txt.tmp"
+            if [[ $force -eq 1 ]] || ! cell_done "$d"; then
+                echo "$total" >>"$out/todo.txt.tmp"
             fi
-            name="$m lr=$lr bs=$bs"
-            log=$(cell_dir "$m" "$lr" "$bs")/bench.log
-            # Each cell reports when it ends, so a long grid shows progress.
-            printf '%s && echo "grid: done   %s" >&2 || { echo "grid: FAILED %s (see %s)" >&2; exit 1; }\n' \
-                "$(cell_command "$m" "$lr" "$bs")" "$name" "$name" "$(quote "$log")" >>"$cmds"
         done
     done
 done
+for f in cells.tsv cells.txt todo.txt; do mv -f "$out/$f.tmp" "$out/$f"; done
+todo=$(wc -l <"$out/todo.txt")
+# the grid's clock for the estimate of what is left (kept across reruns)
+[[ -s $out/start ]] || date +%s >"$out/start"
 
-todo=$((total - skipped))
-echo "grid: $total cells, $skipped already done, $todo to run, $jobs at a time; output in $out" >&2
+cat >"$out/run-cell.sh" <<'EOF'
+#!/usr/bin/env bash
+# Runs cell N of this grid (line N of cells.txt), appending to its bench.log,
+# then says how many cells are done and about how long the rest will take
+# (from the seconds the finished cells of each model took).
+set -uo pipefail
+grid=$(cd "$(dirname "$0")" && pwd)
+n=${1:-}
+[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "run-cell.sh: usage: run-cell.sh N" >&2; exit 2; }
+IFS=$'\t' read -r _ model lr bs dir < <(sed -n "${n}p" "$grid/cells.tsv")
+cmd=$(sed -n "${n}p" "$grid/cells.txt")
+[[ -n $cmd && -n ${dir:-} ]] || { echo "run-cell.sh: no cell $n in $grid/cells.txt" >&2; exit 2; }
+mkdir -p "$dir"
+echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(hostname): $cmd" >>"$dir/bench.log"
+t0=$(date +%s)
+bash -c "$cmd" >>"$dir/bench.log" 2>&1
+rc=$?
+name="$model lr=$lr bs=$bs"
+if [[ $rc -eq 130 ]]; then
+    echo "grid: interrupted $name (its finished rounds are kept)" >&2
+    exit 130
+elif [[ $rc -ne 0 ]]; then
+    echo "grid: FAILED $name (exit $rc; see $dir/bench.log)" >&2
+    exit "$rc"
+fi
+echo "$(( $(date +%s) - t0 ))" >"$dir/seconds"
+# done cells, and seconds left estimated per model from the finished ones
+awk -F'\t' -v now="$(date +%s)" -v start="$(cat "$grid/start" 2>/dev/null || date +%s)" -v name="$name" '
+    FNR == NR { m[$1] = $2; d[$1] = $5; n++; next }
+    END {
+        for (i = 1; i <= n; i++) {
+            f = d[i] "/seconds"
+            if ((getline s < f) > 0) { done++; sum[m[i]] += s; cnt[m[i]]++; all += s; close(f) }
+            else left[m[i]]++
+        }
+        rest = 0
+        for (k in left) rest += left[k] * (cnt[k] ? sum[k] / cnt[k] : all / done)
+        eta = (all > 0) ? (now - start) * rest / all : 0
+        msg = sprintf("grid: done %s (%d of %d cells)", name, done, n)
+        if (done < n && eta >= 90) msg = msg sprintf(", about %d min left", int(eta / 60 + 0.5))
+        else if (done < n && eta > 0) msg = msg sprintf(", about %d s left", int(eta + 0.5))
+        print msg > "/dev/stderr"
+    }' "$grid/cells.tsv" /dev/null
+exit 0
+EOF
+chmod +x "$out/run-cell.sh"
+
+gather() {
+    "$here/table1.sh" "$out" "$table1"
+}
+
+cells_finished() {
+    local k=0 d
+    while IFS=$'\t' read -r _ _ _ _ d; do
+        if cell_done "$d"; then k=$((k + 1)); fi
+    done <"$out/cells.tsv"
+    echo "$k"
+}
+
+# ---- Slurm: one job array -------------------------------------------------
+
+if [[ $slurm -eq 1 ]]; then
+    if [[ $todo -eq 0 ]]; then
+        echo "grid: all $total cells are done; gathering Table I" >&2
+        gather
+        exit
+    fi
+    cat >"$out/slurm-job.sh" <<EOF
+#!/usr/bin/env bash
+#SBATCH --job-name=pairnet-grid
+#SBATCH --cpus-per-task=1
+#SBATCH --output=$out/slurm-%A_%a.out
+# Task i (0-based, --array=0-$((todo - 1))) runs line i+1 of todo.txt. No
+# pipe: the cell's exit status is the task's.
+set -euo pipefail
+n=\$(sed -n "\$((SLURM_ARRAY_TASK_ID + 1))p" $(quote "$out/todo.txt"))
+[[ -n \$n ]] || { echo "no cell for task \$SLURM_ARRAY_TASK_ID in $out/todo.txt" >&2; exit 2; }
+exec $(quote "$out/run-cell.sh") "\$n"
+EOF
+    chmod +x "$out/slurm-job.sh"
+    read -r -a sopts <<<"$sbatch_opts"
+    wait_opt=()
+    [[ $wait -eq 1 ]] && wait_opt=(--wait)
+    echo "grid: $total cells, $((total - todo)) already done, submitting $todo as a Slurm job array" >&2
+    set +e
+    job=$(sbatch --parsable --array="0-$((todo - 1))" "${sopts[@]+"${sopts[@]}"}" \
+        "${wait_opt[@]+"${wait_opt[@]}"}" "$out/slurm-job.sh")
+    status=$?
+    set -e
+    job=${job%%;*}
+    if [[ $wait -eq 0 ]]; then
+        [[ $status -eq 0 ]] || { echo "grid: sbatch failed (exit $status)" >&2; exit 1; }
+        echo "grid: submitted job array $job ($todo cells; logs $out/slurm-${job}_*.out);" \
+            "when it has finished, run the same command again to gather Table I" >&2
+        exit 0
+    fi
+    done_now=$(cells_finished)
+    if [[ $status -ne 0 ]]; then
+        echo "grid: job array $job: $done_now of $total cells finished, some tasks failed" \
+            "(their logs: $out/slurm-${job}_*.out); rerun the same command to retry them" >&2
+        gather || true
+        exit 1
+    fi
+    echo "grid: job array $job finished: $done_now of $total cells" >&2
+    gather
+    exit
+fi
+
+# ---- here: GNU parallel or xargs -P ----------------------------------------
+
+echo "grid: $total cells, $((total - todo)) already done, $todo to run, $jobs at a time; output in $out" >&2
 status=0
 if [[ $todo -gt 0 ]]; then
+    interrupted=0
+    trap 'interrupted=1' INT TERM
     if command -v parallel >/dev/null 2>&1; then
         popts=(--jobs "$jobs" --joblog "$out/joblog.txt")
         if [[ -n $sshloginfile ]]; then
             popts+=(--sshloginfile "$sshloginfile")
         fi
-        parallel "${popts[@]}" <"$cmds" || status=$?
+        parallel "${popts[@]}" "$out/run-cell.sh" <"$out/todo.txt" || status=$?
     else
-        tr '\n' '\0' <"$cmds" | xargs -0 -n 1 -P "$jobs" bash -c || status=$?
+        xargs -P "$jobs" -n 1 "$out/run-cell.sh" <"$out/todo.txt" || status=$?
+    fi
+    trap - INT TERM
+    if [[ $interrupted -eq 1 ]]; then
+        echo "grid: interrupted: $(cells_finished) of $total cells finished; rerun the same" \
+            "command to continue" >&2
+        exit 130
     fi
 fi
 
 if [[ $status -ne 0 ]]; then
-    echo "grid: some cells failed (exit status $status); Table I is built from the others" >&2
+    echo "grid: some cells failed (see 'grid: FAILED' above); Table I is built from the others" >&2
 fi
-"$here/table1.sh" "$out" "$table1" || status=1
+gather || status=1
 exit $((status != 0))
