@@ -38,7 +38,7 @@ else
 BIN_OUT := $(BUILD)/$(BIN)
 endif
 
-.PHONY: all test test-asan test-valgrind valgrind-run clean bench ablation data table1
+.PHONY: all test test-slurm test-asan test-valgrind valgrind-run clean bench ablation data table1
 all: $(BIN_OUT)
 
 # MNIST for the targets that need it: $PAIRNET_DATA, else data/mnist,
@@ -68,6 +68,11 @@ $(BUILD)/tests/run: $(TEST_SRC:%.c=$(BUILD)/%.o) $(LIB)
 test: $(BUILD)/tests/run $(BIN_OUT)
 	@$(NEED_DATA) echo "PAIRNET_DATA=$$d PAIRNET_BIN=./$(BIN_OUT) ./$(BUILD)/tests/run $(T)"; \
 	    PAIRNET_DATA=$$d PAIRNET_REQUIRE_DATA=1 PAIRNET_BIN=./$(BIN_OUT) ./$(BUILD)/tests/run $(T)
+
+# The grid as a real Slurm job array on a throw-away local cluster
+# (tests/slurm/: installs Debian's Slurm and munge when missing).
+test-slurm: $(BIN_OUT)
+	@$(NEED_DATA) PAIRNET_DATA=$$d tests/slurm/test.sh ./$(BIN_OUT)
 
 test-asan:
 	$(MAKE) test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
