@@ -4,6 +4,7 @@
 
 #include "pairnet/data/mnist.h"
 #include "pairnet/report/effects.h"
+#include "pairnet/report/results.h"
 #include "pairnet/train/train.h"
 
 #include <math.h>
@@ -102,8 +103,26 @@ static void same_seed_same_pairs(void)
     pn_mnist_free(&m);
 }
 
+/* fig4.svg marks the study's mean beside the models it reports, and only those. */
+static void fig4_marks_the_study(void)
+{
+    pn_round_rec r[4] = {rec("cnn", 0, 0.80, 0), rec("cnn", 1, 0.82, 0), rec("best", 0, 0.98, 0),
+                         rec("best", 1, 0.99, 0)};
+    char dir[600], path[700], svg[65536];
+    pn_err err = {0};
+    snprintf(dir, sizeof dir, "%s", t_tmp_dir());
+    snprintf(path, sizeof path, "%s/fig4.svg", dir);
+    CHECK(pn_write_fig4_svg(dir, r, 4, &err) == 0);
+    t_read_file(path, svg, sizeof svg);
+    CHECK_MSG(strstr(svg, "the study's mean") != NULL, "no study marker legend");
+    CHECK(pn_write_fig4_svg(dir, r + 2, 2, &err) == 0); /* best alone: the study has no figure */
+    t_read_file(path, svg, sizeof svg);
+    CHECK(strstr(svg, "<svg") && !strstr(svg, "the study's mean"));
+}
+
 void suite_effects(void)
 {
+    RUN(fig4_marks_the_study);
     RUN(effects_pair_by_seed);
     RUN(effects_of_the_study_in_order);
     RUN(same_seed_same_pairs);

@@ -1,9 +1,10 @@
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pairnet/models/models.h"
 
-/* The specification's training defaults (../shared/docs/models.md). */
+/* The specification's training defaults (docs/spec.md). */
 static const pn_preset study_preset = {
     .optimizer = PN_OPT_SGD,
     .epochs = 45,
@@ -19,7 +20,7 @@ static const pn_preset study_preset = {
 };
 
 /* The recipe of `best`, chosen on validation rounds (seeds >= 1000), never
- * on the test pairs of seeds 0..14: see README. */
+ * on the test pairs of seeds 0..14: see results/best/README.md. */
 static const pn_preset best_preset = {
     .optimizer = PN_OPT_ADAM,
     .epochs = 100,
@@ -34,18 +35,20 @@ static const pn_preset best_preset = {
     .aug_shift = 1,
 };
 
-/* The study's five first, with its Table I defaults (../shared/docs/models.md). */
+/* The study's five first, with its Table I defaults and its Table II test
+ * accuracy (docs/spec.md). */
 static const pn_model_info models[] = {
-    {"mlp", "two-layer perceptron on the 392 flattened pixels", 0.01, 100, 0, pn_build_mlp, NULL},
-    {"cnn", "CNN on the pair as a 2-channel image", 0.01, 50, 0, pn_build_cnn, NULL},
+    {"mlp", "two-layer perceptron on the 392 flattened pixels", 0.01, 100, 0, pn_build_mlp, NULL,
+     76.5},
+    {"cnn", "CNN on the pair as a 2-channel image", 0.01, 50, 0, pn_build_cnn, NULL, 81.62},
     {"cnn_ws", "one digit tower shared by both images + comparison head", 0.05, 50, 0,
-     pn_build_cnn_ws, NULL},
+     pn_build_cnn_ws, NULL, 84.16},
     {"cnn_al", "two separate digit towers + head, auxiliary digit losses", 0.05, 50, 1,
-     pn_build_cnn_al, NULL},
+     pn_build_cnn_al, NULL, 86.71},
     {"cnn_ws_al", "shared digit tower + head, auxiliary digit losses", 0.05, 100, 1,
-     pn_build_cnn_ws_al, NULL},
+     pn_build_cnn_ws_al, NULL, 92.42},
     {"best", "shared tower + aux losses, Adam, dropout, augmentation (beyond the study)",
-     0.001, 50, 1, pn_build_best, &best_preset},
+     0.001, 50, 1, pn_build_best, &best_preset, NAN},
 };
 
 size_t pn_study_model_count(void)

@@ -1,5 +1,6 @@
 /* fig4.svg, the study's Figure 4: a box plot of the final test accuracy of
- * every round, per model, with every round as a dot. */
+ * every round, per model, with every round as a dot, and the study's own
+ * mean beside it where the study reports one. */
 #include "pairnet/report/results.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/models/models.h"
 #include "pairnet/report/svg.h"
 
 typedef struct box_stats {
@@ -105,7 +107,15 @@ static void draw_box(pn_buf *b, const pn_frame *f, const pn_axis *a, double cx, 
                   cx, my - 5, cx + 5, my, cx, my + 5, cx - 5, my);
 }
 
-/* The y range of all finished rounds, padded so no dot sits on the frame. */
+/* The study's Table II test accuracy of a model (%), or NaN. */
+static double study_test(const char *model)
+{
+    const pn_model_info *m = pn_model_find(model);
+    return m ? m->study_test : NAN;
+}
+
+/* The y range of all finished rounds and the study's means, padded so no
+ * dot sits on the frame. */
 static pn_axis fig4_axis(const pn_round_rec *r, size_t n)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -114,6 +124,11 @@ static pn_axis fig4_axis(const pn_round_rec *r, size_t n)
             continue;
         lo = fmin(lo, 100.0 * r[i].test_acc);
         hi = fmax(hi, 100.0 * r[i].test_acc);
+        const double st = study_test(r[i].model);
+        if (isfinite(st)) {
+            lo = fmin(lo, st);
+            hi = fmax(hi, st);
+        }
     }
     if (!(hi >= lo))
         return pn_axis_make(0, 100, 5, 0, 1);
@@ -129,7 +144,7 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
     pn_svg_x_axis(b, &f, NULL, NULL);
     double slot = f.w / (double)(n_groups ? n_groups : 1);
     double half = fmin(slot * 0.22, 42.0);
-    size_t total = 0;
+    size_t total = 0, studies = 0;
     for (size_t k = 0; k < n_groups; k++) {
         double cx = f.x + ((double)k + 0.5) * slot;
         size_t n = finished_test_pct(r, g[k], vals);
@@ -147,13 +162,25 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
         }
         box_stats s = box_of(vals, n, scratch);
         draw_box(b, &f, a, cx, half, pn_svg_color(k), vals, n, &s);
+        const double st = study_test(r[g[k].start].model);
+        if (isfinite(st)) { /* the study's mean: a cross right of the box */
+            const double sx = cx + half + 12, sy = pn_map_y(&f, a, st);
+            pn_svg_line(b, sx - 5, sy - 5, sx + 5, sy + 5, "stroke=\"#222\" stroke-width=\"2\"");
+            pn_svg_line(b, sx - 5, sy + 5, sx + 5, sy - 5, "stroke=\"#222\" stroke-width=\"2\"");
+            studies++;
+        }
     }
     if (total == 0)
         pn_svg_no_data(b, &f, "no finished rounds to plot");
     pn_svg_text(
-        b, PN_FIG_W / 2.0, PN_FIG_H - 14, "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",
+        b, PN_FIG_W / 2.0, PN_FIG_H - (studies ? 28 : 14),
+        "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",
         "box: quartiles " PN_SVG_DOT " bar: median " PN_SVG_DOT " diamond: mean " PN_SVG_DOT
         " whiskers: furthest round within 1.5 IQR " PN_SVG_DOT " dots: rounds (hollow: outliers)");
+    if (studies)
+        pn_svg_text(b, PN_FIG_W / 2.0, PN_FIG_H - 12,
+                    "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",
+                    "cross: the study's mean test accuracy (its Table II)");
 }
 
 int pn_write_fig4_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err)

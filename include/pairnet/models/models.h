@@ -39,6 +39,7 @@ typedef struct pn_model_info {
      * and g->loss. */
     void (*build)(pn_graph *g, const pn_model_opts *o);
     const pn_preset *preset; /* NULL: the study's, pn_model_preset() */
+    double study_test;       /* the study's Table II test accuracy (%), NaN if not in it */
 } pn_model_info;
 
 const pn_model_info *pn_model_find(const char *name);
