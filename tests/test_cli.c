@@ -155,25 +155,178 @@ static void cli_bs_1_refused(void)
     expect_fail(2, "train --model cnn --bs 1 " NODATA, "--bs", NULL);
 }
 
+/* The entry of --help (in res.out) that documents option name, its
+ * wrapped continuation lines joined by single spaces, copied into line (""
+ * if there is none). */
+static const char *help_line(const char *name, char *line, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n  %s ", name);
+    const char *p = strstr(res.out, key);
+    size_t len = 0;
+    line[0] = '\0';
+    if (!p)
+        return line;
+    p++;
+    for (int first = 1; *p && len + 1 < cap; first = 0) {
+        /* a continuation line starts with more than the entry's two spaces */
+        if (!first && !(p[0] == ' ' && p[1] == ' ' && p[2] == ' '))
+            break;
+        while (!first && *p == ' ')
+            p++;
+        const size_t n = strcspn(p, "\n");
+        len += (size_t)snprintf(line + len, cap - len, "%s%.*s", first ? "" : " ", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    return line;
+}
+
+/* Lines in s. */
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* --help gives the commands; CMD --help (-h, help CMD, anywhere among the
+ * options) that command's options only, each with its value's name and its
+ * default; --version and -V the version and the revision. */
 static void cli_help_version(void)
 {
     if (!bin())
         return;
-    static const char *cmds[] = {"--help", "train --help", "train --model mlp --help"};
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        if (run("%s", cmds[i]))
+    static const char *general[] = {"--help", "-h", "help"};
+    for (size_t i = 0; i < sizeof general / sizeof general[0]; i++) {
+        if (run("%s", general[i]))
             return;
-        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d", cmds[i], res.status);
-        CHECK_MSG(strstr(res.out, "--lr") && strstr(res.out, "--bs"),
-                  "`pairnet %s` does not list --lr and --bs: %s", cmds[i], res.out);
+        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d", general[i], res.status);
+        CHECK_MSG(strstr(res.out, "pairnet train") && strstr(res.out, "pairnet bench") &&
+                      strstr(res.out, "pairnet eval") && strstr(res.out, "COMMAND --help"),
+                  "`pairnet %s` does not list the commands: %s", general[i], res.out);
     }
-    if (run("--version"))
+    static const struct { const char *args, *has[4], *lacks[4]; } cmds[] = {
+        {"train --help", {"--model NAME", "--lr RATE", "--bs N", "--save FILE"},
+         {"--out", "--jobs", "--load", "--models"}},
+        {"train --model mlp -h", {"--lr RATE", "--[no-]aug-swap", "--threads N", "--help"},
+         {"--out", "--jobs", NULL, NULL}},
+        {"train --lr --help", {"--lr RATE", NULL, NULL, NULL}, {NULL, NULL, NULL, NULL}},
+        {"help bench", {"--models LIST", "--out DIR", "--jobs N", "--[no-]eval-final"},
+         {"--model", "--save", "--load", "--threads"}},
+        {"eval --help", {"--load FILE", "--seed SEED", "--data DIR", NULL},
+         {"--lr", "--bs", "--save", "--out"}},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (run("%s", cmds[i].args))
+            return;
+        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d (%s)", cmds[i].args, res.status,
+                  res.err);
+        for (size_t k = 0; k < 4; k++) {
+            CHECK_MSG(!cmds[i].has[k] || strstr(res.out, cmds[i].has[k]),
+                      "`pairnet %s` lacks '%s':\n%s", cmds[i].args, cmds[i].has[k], res.out);
+            char entry[64];
+            snprintf(entry, sizeof entry, "\n  %s ", cmds[i].lacks[k] ? cmds[i].lacks[k] : "");
+            CHECK_MSG(!cmds[i].lacks[k] || !strstr(res.out, entry),
+                      "`pairnet %s` lists '%s', an option of another command:\n%s",
+                      cmds[i].args, cmds[i].lacks[k], res.out);
+        }
+    }
+    /* every option of train's help says its default (or that it is required) */
+    if (run("train --help"))
         return;
-    CHECK(res.status == 0);
-    CHECK_MSG(strstr(res.out, "pairnet") && strpbrk(res.out, "0123456789"), "version: '%s'",
-              res.out);
+    char line[1024];
+    static const char *names[] = {"--model", "--lr", "--bs", "--epochs", "--rounds", "--seed",
+                                  "--aux-weight", "--optimizer", "--momentum", "--weight-decay",
+                                  "--dropout", "--[no-]aug-swap", "--[no-]aug-repair",
+                                  "--aug-shift", "--lr-step", "--lr-gamma", "--threads",
+                                  "--[no-]eval-final", "--data", "--save"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        help_line(names[i], line, sizeof line);
+        CHECK_MSG(line[0] && (strstr(line, "(default: ") || strstr(line, "required")),
+                  "train --help: %s has no default: '%s'", names[i], line);
+    }
+    CHECK_MSG(strstr(res.out, "(default: 1)") != NULL, "train's --rounds default:\n%s", res.out);
+    if (run("bench --help"))
+        return;
+    help_line("--rounds", line, sizeof line);
+    CHECK_MSG(strstr(line, "(default: 15)"), "bench's --rounds default: '%s'", line);
+    /* no line of any help is wider than a terminal */
+    for (const char *p = res.out; *p;) {
+        const size_t n = strcspn(p, "\n");
+        CHECK_MSG(n <= 79, "help line of %zu columns: %.*s", n, (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    static const char *versions[] = {"--version", "-V"};
+    for (size_t i = 0; i < 2; i++) {
+        if (run("%s", versions[i]))
+            return;
+        CHECK(res.status == 0);
+        const char *open = strchr(res.out, '(');
+        CHECK_MSG(strncmp(res.out, "pairnet ", 8) == 0 && strpbrk(res.out, "0123456789") &&
+                      open && strstr(open, ")\n") && count_lines(res.out) == 1,
+                  "`pairnet %s`: '%s', want 'pairnet <version> (<revision>)'", versions[i],
+                  res.out);
+    }
 }
 
+/* No arguments: a short usage on stderr, exit 2. */
+static void cli_no_arguments(void)
+{
+    if (!bin())
+        return;
+    if (run("%s", ""))
+        return;
+    CHECK_MSG(res.status == 2, "exit %d, want 2", res.status);
+    CHECK_MSG(res.out[0] == '\0', "stdout: %s", res.out);
+    CHECK_MSG(strstr(res.err, "usage:") && strstr(res.err, "--help") &&
+                  count_lines(res.err) >= 2 && count_lines(res.err) <= 10,
+              "want a usage of at most 10 lines on stderr: '%s'", res.err);
+}
+
+/* --opt=value is --opt value; "--" ends the options. */
+static void cli_option_equals_value(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "train --model=mlp --lr=abc " NODATA, "--lr", "abc", NULL);
+    expect_fail(2, "train --model=nope " NODATA, "nope", NULL);
+    expect_fail(2, "train --model mlp --data=", "--data", "non-empty", NULL);
+    expect_fail(2, "bench --jobs=0 " NODATA, "--jobs", NULL);
+    expect_fail(2, "train --model mlp --lr " NODATA, "--lr needs a value", "RATE", NULL);
+    expect_fail(2, "train --model mlp stray " NODATA, "unexpected argument 'stray'", NULL);
+    expect_fail(2, "train --model mlp " NODATA " -- x", "unexpected argument 'x'", NULL);
+    static const char *ok[] = {"--model=mlp --epochs=1 --lr=0.5 --bs=50", "--model mlp --seed=7",
+                               "--model=cnn --optimizer=adam --aug-shift=2", "--model mlp --"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (run("train --data=/nonexistent-pairnet-dir %s", ok[i]))
+            return;
+        CHECK_MSG(res.status == 3, "`train %s`: exit %d, want 3 (stderr: %s)", ok[i], res.status,
+                  res.err);
+    }
+}
+
+/* An unknown option suggests the nearest option of THAT command; an
+ * unknown command the nearest command. */
+static void cli_unknown_suggests(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "bench --model mlp " NODATA, "pairnet bench: unknown option --model; did you "
+                "mean --models?", NULL);
+    expect_fail(2, "train --models mlp " NODATA, "unknown option --models; did you mean --model?",
+                NULL);
+    expect_fail(2, "train --model mlp --epoch 3 " NODATA, "did you mean --epochs?", NULL);
+    expect_fail(2, "train --model mlp --no-aug-swp " NODATA, "did you mean --no-aug-swap?", NULL);
+    expect_fail(2, "train --model mlp --lr-gama=0.5 " NODATA, "did you mean --lr-gamma?", NULL);
+    expect_fail(2, "eval --save x --load y", "--save", "train", NULL);
+    expect_fail(2, "train --model mlp --frobnicate " NODATA, "--frobnicate",
+                "pairnet train --help", NULL);
+    expect_fail(2, "trian --model mlp", "unknown command 'trian'; did you mean 'train'?", NULL);
+    expect_fail(2, "evl", "did you mean 'eval'?", NULL);
+    expect_fail(2, "modles", "did you mean 'models'?", NULL);
+    expect_fail(2, "models --all", "--all", NULL);
+}
 static void cli_models(void)
 {
     if (!bin())
@@ -375,6 +528,12 @@ static void cli_new_option_errors(void)
     expect_fail(2, "train --model cnn --aug-shift 5 " NODATA, "--aug-shift", NULL);
     expect_fail(2, "train --model cnn --aug-swap 2 " NODATA, "--aug-swap", NULL);
     expect_fail(2, "train --model cnn --aug-repair 2 " NODATA, "--aug-repair", NULL);
+    /* flags take no value, in either spelling */
+    expect_fail(2, "train --model cnn --aug-swap 1 " NODATA, "--aug-swap", "no value",
+                "--no-aug-swap", NULL);
+    expect_fail(2, "train --model cnn --aug-repair=0 " NODATA, "--aug-repair", "no value", NULL);
+    expect_fail(2, "train --model cnn --eval-final=1 " NODATA, "--eval-final", "no value", NULL);
+    expect_fail(2, "train --model cnn --no-aug-shift " NODATA, "--no-aug-shift", NULL);
     expect_fail(2, "train --model cnn --optimizer adam --momentum 0.9 " NODATA, "--momentum",
                 NULL);
     expect_fail(2, "train --model cnn --optimizer adamw --momentum 0.5 " NODATA, "--momentum",
@@ -394,8 +553,9 @@ static void cli_new_option_edges_accepted(void)
         return;
     static const char *ok[] = {"--model cnn --dropout 0", "--model cnn --dropout 0.99",
                                "--model mlp --aug-shift 4", "--model mlp --aug-shift 0",
-                               "--model mlp --aug-swap 1", "--model mlp --aug-repair 1",
-                               "--model best --aug-swap 0 --aug-repair 0 --dropout 0",
+                               "--model mlp --aug-swap", "--model mlp --aug-repair",
+                               "--model best --no-aug-swap --no-aug-repair --dropout 0",
+                               "--model mlp --eval-final", "--model mlp --no-eval-final",
                                "--model cnn --optimizer adam",
                                "--model cnn --optimizer adamw --weight-decay 0.01",
                                "--model cnn --optimizer sgd --momentum 0.9",
@@ -556,8 +716,9 @@ static void cli_jobs_bounded(void)
     expect_fail(2, "bench --jobs 0 " NODATA, "--jobs", NULL);
     expect_fail(2, "train --model mlp --threads 257 " NODATA, "--threads", NULL);
     static const char *ok[] = {"bench --jobs 256 --out", "train --model mlp --threads 256 --save"};
+    static const char *path[] = {"cli-jobs", "cli-jobs.ckpt"};
     for (size_t i = 0; i < 2; i++) {
-        if (run("%s '%s/cli-jobs' " NODATA, ok[i], t_tmp_dir()))
+        if (run("%s '%s/%s' " NODATA, ok[i], t_tmp_dir(), path[i]))
             return;
         CHECK_MSG(res.status == 3, "`%s`: exit %d, want 3 (stderr: %s)", ok[i], res.status,
                   res.err);
@@ -575,21 +736,6 @@ static void cli_bench_bs_checked(void)
     expect_fail(2, "train --model cnn --bs 999 " NODATA, "--bs 999", "1000", NULL);
 }
 
-/* The line of --help (in res.out) that documents option name, copied into
- * line ("" if there is none). */
-static const char *help_line(const char *name, char *line, size_t cap)
-{
-    char key[64];
-    snprintf(key, sizeof key, "  %s ", name);
-    const char *p = strstr(res.out, key);
-    line[0] = '\0';
-    if (!p)
-        return line;
-    size_t n = strcspn(p, "\n");
-    snprintf(line, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
-    return line;
-}
-
 /* --help states what the registry holds: every model name, the study's
  * models as bench's default list, and each model's own preset where it
  * differs from the specification's. */
@@ -597,25 +743,38 @@ static void cli_help_from_registry(void)
 {
     if (!bin())
         return;
-    if (run("--help"))
+    if (run("bench --help"))
         return;
     CHECK_MSG(res.status == 0, "exit %d", res.status);
     size_t n;
     const pn_model_info *m = pn_model_list(&n);
-    char line[512];
-    help_line("--model", line, sizeof line);
-    for (size_t i = 0; i < n; i++) {
-        char word[64];
-        snprintf(word, sizeof word, " %s", m[i].name);
-        const char *at = strstr(line, word);
-        CHECK_MSG(at && (at[strlen(word)] == ' ' || at[strlen(word)] == '\0'),
-                  "--model's help does not name %s: '%s'", m[i].name, line);
-    }
+    char line[1024];
     help_line("--models", line, sizeof line);
     char study[256] = "";
     for (size_t i = 0, len = 0; i < pn_study_model_count(); i++)
         len += (size_t)snprintf(study + len, sizeof study - len, "%s%s", i ? "," : "", m[i].name);
     CHECK_MSG(strstr(line, study) != NULL, "--models' help lacks '%s': '%s'", study, line);
+    if (run("train --help"))
+        return;
+    CHECK_MSG(res.status == 0, "exit %d", res.status);
+    help_line("--model", line, sizeof line);
+    for (size_t i = 0; i < n; i++) {
+        char word[64];
+        snprintf(word, sizeof word, " %s", m[i].name);
+        const char *at = strstr(line, word);
+        CHECK_MSG(at && strchr(" ,)", at[strlen(word)]),
+                  "--model's help does not name %s: '%s'", m[i].name, line);
+    }
+    /* every model's own learning rate and batch size */
+    for (size_t i = 0; i < n; i++) {
+        char want_lr[64], want_bs[64], lr_line[1024];
+        snprintf(want_lr, sizeof want_lr, " %s %g", m[i].name, m[i].lr);
+        snprintf(want_bs, sizeof want_bs, " %s %zu", m[i].name, m[i].bs);
+        CHECK_MSG(strstr(help_line("--lr", lr_line, sizeof lr_line), want_lr),
+                  "--lr's help lacks '%s': '%s'", want_lr, lr_line);
+        CHECK_MSG(strstr(help_line("--bs", lr_line, sizeof lr_line), want_bs),
+                  "--bs's help lacks '%s': '%s'", want_bs, lr_line);
+    }
     const pn_preset *spec = NULL;
     for (size_t i = 0; i < n && !spec; i++)
         if (!m[i].preset)
@@ -625,7 +784,7 @@ static void cli_help_from_registry(void)
         return;
     char want[128];
     help_line("--epochs", line, sizeof line);
-    snprintf(want, sizeof want, "(%zu", spec->epochs);
+    snprintf(want, sizeof want, "(default: %zu", spec->epochs);
     CHECK_MSG(strstr(line, want) != NULL, "--epochs' help lacks '%s': '%s'", want, line);
     for (size_t i = 0; i < n; i++) {
         if (!m[i].preset)
@@ -651,6 +810,9 @@ void suite_cli(void)
     RUN(cli_range_edges_accepted);
     RUN(cli_bs_1_refused);
     RUN(cli_help_version);
+    RUN(cli_no_arguments);
+    RUN(cli_option_equals_value);
+    RUN(cli_unknown_suggests);
     RUN(cli_models);
     RUN(cli_data_and_checkpoint_errors);
     RUN(cli_train_save_eval);
