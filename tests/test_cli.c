@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +67,30 @@ static int run(const char *fmt, ...)
     int st = system(cmd);
     res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     t_read_file(out, res.out, sizeof res.out);
+    t_read_file(err, res.err, sizeof res.err);
+    return 0;
+}
+
+/* Runs the shell command line made from fmt (which places the binary and
+ * redirects its stdout itself), its stderr into res.err; res.status is the
+ * exit status of the line. */
+static int run_sh(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+static int run_sh(const char *fmt, ...)
+{
+    char line[3072], cmd[4096], err[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    snprintf(err, sizeof err, "%s/cli.err", t_tmp_dir());
+    snprintf(cmd, sizeof cmd, "{ %s ; } 2>'%s' </dev/null", line, err);
+    int st = system(cmd);
+    res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    res.out[0] = '\0';
     t_read_file(err, res.err, sizeof res.err);
     return 0;
 }
@@ -437,6 +463,12 @@ static void cli_train_save_eval(void)
     CHECK_MSG(res.status == 0, "train: exit %d: %s", res.status, res.err);
     if (res.status != 0)
         return;
+    char saved[600];
+    snprintf(saved, sizeof saved, "\nsaved %s (round 1, seed 0)\n", ck);
+    CHECK_MSG(strstr(res.out, saved) != NULL, "no '%s' after the save:\n%s", saved + 1, res.out);
+    /* one round: no mean and standard deviation over rounds */
+    CHECK_MSG(!strstr(res.out, "+-") && !strstr(res.out, "\xc2\xb1") &&
+                  !strstr(res.out, " over 1 round"), "one round printed a spread:\n%s", res.out);
     const double train_test = last_acc(res.out, "test acc "),
                  train_train = last_acc(res.out, "train acc ");
     CHECK_MSG(train_test > 0.5 && train_test <= 1.0, "train printed test acc %g:\n%s",
@@ -804,6 +836,232 @@ static void cli_help_from_registry(void)
     }
 }
 
+/* A write error on stdout, as coreutils reports it: "pairnet: write error:
+ * <reason>" on stderr, exit 1, for a full device, a closed descriptor and a
+ * pipe without a reader (SIGPIPE ignored, so the write fails with EPIPE). */
+static void cli_write_errors(void)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    static const struct { const char *redirect, *reason; } cases[] = {
+        {">/dev/full", "No space left on device"}, {">&-", "Bad file descriptor"}};
+    static const char *cmds[] = {"models", "--help", "--version", "train --help"};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+            run_sh("'%s' %s %s", b, cmds[k], cases[i].redirect);
+            char want[128];
+            snprintf(want, sizeof want, "pairnet: write error: %s\n", cases[i].reason);
+            CHECK_MSG(res.status == 1 && strcmp(res.err, want) == 0,
+                      "`pairnet %s %s`: exit %d, stderr '%s', want 1 and '%s'", cmds[k],
+                      cases[i].redirect, res.status, res.err, want);
+        }
+    /* the reader is gone before pairnet writes (it sleeps first) */
+    char st[512];
+    snprintf(st, sizeof st, "%s/cli-pipe.status", t_tmp_dir());
+    run_sh("trap '' PIPE; ( sleep 0.5; '%s' models; echo $? >'%s' ) | true", b, st);
+    char status[32];
+    t_read_file(st, status, sizeof status);
+    CHECK_MSG(strcmp(status, "1\n") == 0 && strcmp(res.err, "pairnet: write error: Broken "
+                                                   "pipe\n") == 0,
+              "`pairnet models | true` with SIGPIPE ignored: exit %s, stderr '%s'", status,
+              res.err);
+    /* a failure keeps its own status and message; a closed stdin or stderr
+     * that nothing is written to is no error */
+    run_sh("'%s' frobnicate >/dev/full", b);
+    CHECK_MSG(res.status == 2 && strstr(res.err, "unknown command"), "exit %d: %s", res.status,
+              res.err);
+    run_sh("'%s' models <&- 2>&- >/dev/null", b);
+    CHECK_MSG(res.status == 0, "`pairnet models <&- 2>&-`: exit %d", res.status);
+    run_sh("'%s' frobnicate 2>/dev/full", b);
+    CHECK_MSG(res.status == 2, "an error message lost to a full stderr: exit %d", res.status);
+    run_sh("'%s' models >/dev/null", b);
+    CHECK_MSG(res.status == 0 && res.err[0] == '\0', "models: exit %d (%s)", res.status,
+              res.err);
+}
+
+/* With stdout closed, the journal that bench opens must not become fd 1
+ * (where the final table would be printed into it): the run reports the
+ * write error, and running it again finds a clean journal and finishes. */
+static void cli_closed_stdout_keeps_files(void)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    const char *data = t_data_dir();
+    if (!data)
+        return;
+    char out[512], journal[600], ck[512];
+    snprintf(out, sizeof out, "%s/cli-closed", t_tmp_dir());
+    snprintf(journal, sizeof journal, "%s/journal.csv", out);
+    run_sh("'%s' bench --models mlp --rounds 1 --epochs 1 --out '%s' --data '%s' >&-", b, out,
+           data);
+    CHECK_MSG(res.status == 1 && strstr(res.err, "pairnet: write error: Bad file descriptor"),
+              "bench >&-: exit %d, stderr '%s'", res.status, res.err);
+    static char text[65536];
+    t_read_file(journal, text, sizeof text);
+    CHECK_MSG(text[0] && !strstr(text, "params") && !strstr(text, "wrote "),
+              "the journal holds stdout's lines:\n%s", text);
+    if (run("bench --models mlp --rounds 1 --epochs 1 --out '%s' --data '%s'", out, data))
+        return;
+    CHECK_MSG(res.status == 0, "bench after the closed-stdout run: exit %d (%s)", res.status,
+              res.err);
+    /* and a checkpoint written with stdout closed evaluates */
+    snprintf(ck, sizeof ck, "%s/cli-closed.ckpt", t_tmp_dir());
+    run_sh("'%s' train --model mlp --epochs 1 --save '%s' --data '%s' >&-", b, ck, data);
+    CHECK_MSG(res.status == 1 && strstr(res.err, "write error"), "train >&-: exit %d (%s)",
+              res.status, res.err);
+    if (run("eval --load '%s' --data '%s'", ck, data))
+        return;
+    CHECK_MSG(res.status == 0 && strstr(res.out, "test acc "), "eval: exit %d (%s)", res.status,
+              res.err);
+}
+
+/* train --save is checked before any training (NODATA would fail with 3
+ * later), with a fix; a successful save is confirmed. */
+static void cli_save_path_checked(void)
+{
+    if (!bin())
+        return;
+    char args[1024];
+    snprintf(args, sizeof args, "train --model mlp --save '%s' " NODATA, t_tmp_dir());
+    expect_fail(2, args, "--save", t_tmp_dir(), "is a directory", "model.ckpt", NULL);
+    snprintf(args, sizeof args, "train --model mlp --save '%s/' " NODATA, t_tmp_dir());
+    expect_fail(2, args, "is a directory", NULL);
+    snprintf(args, sizeof args, "train --model mlp --save '%s/no-such-dir/m.ckpt' " NODATA,
+             t_tmp_dir());
+    expect_fail(2, args, "no-such-dir", "does not exist", "mkdir -p", NULL);
+    expect_fail(2, "train --model mlp --save /dev/null/m.ckpt " NODATA, "Not a directory", NULL);
+    expect_fail(2, "train --model mlp --save /dev/null " NODATA, "not a regular file", NULL);
+    if (geteuid() != 0) /* root may write anywhere */
+        expect_fail(2, "train --model mlp --save /proc/m.ckpt " NODATA, "cannot write", NULL);
+}
+
+/* Paths to the data that are wrong in different ways get different
+ * messages, each naming the path and the errno's words. */
+static void cli_data_path_errors(void)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    char loop[512], file[512], empty[512], args[1200];
+    snprintf(loop, sizeof loop, "%s/cli-loop", t_tmp_dir());
+    snprintf(file, sizeof file, "%s/cli-file", t_tmp_dir());
+    snprintf(empty, sizeof empty, "%s/cli-empty-mnist", t_tmp_dir());
+    unlink(loop);
+    CHECK(symlink("cli-loop", loop) == 0);
+    FILE *f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    mkdir(empty, 0755);
+    snprintf(args, sizeof args, "train --model mlp --data '%s'", loop);
+    expect_fail(3, args, loop, "Too many levels of symbolic links", "loop", NULL);
+    snprintf(args, sizeof args, "train --model mlp --data '%s'", file);
+    expect_fail(3, args, file, "is a file, not a directory", "Not a directory", NULL);
+    snprintf(args, sizeof args, "train --model mlp --data '%s/x'", file);
+    expect_fail(3, args, file, "Not a directory", NULL);
+    snprintf(args, sizeof args, "train --model mlp --data '%s'", empty);
+    expect_fail(3, args, empty, "make data", NULL);
+    expect_fail(3, "train --model mlp --data /nonexistent-pairnet-dir", "/nonexistent-pairnet-dir",
+                "No such file or directory", "make data", NULL);
+    /* PAIRNET_DATA the same */
+    run_sh("PAIRNET_DATA='%s' '%s' train --model mlp >/dev/null", file, b);
+    CHECK_MSG(res.status == 3 && one_line(res.err) && strstr(res.err, file) &&
+                  strstr(res.err, "is a file, not a directory"),
+              "PAIRNET_DATA=<a file>: exit %d: %s", res.status, res.err);
+    /* an unreadable file: EACCES (as nobody: root reads everything) */
+    char dir[512], img[600];
+    snprintf(dir, sizeof dir, "%s/cli-unreadable", t_tmp_dir());
+    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte", dir);
+    mkdir(dir, 0755);
+    f = fopen(img, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    snprintf(args, sizeof args, "%s/train-labels-idx1-ubyte", dir);
+    f = fopen(args, "w");
+    if (f)
+        fclose(f);
+    CHECK(chmod(img, 0) == 0);
+    char abs_bin[1024], line[2048], err[600];
+    if (b[0] == '/')
+        snprintf(abs_bin, sizeof abs_bin, "%s", b);
+    else if (getcwd(abs_bin, 512))
+        snprintf(abs_bin + strlen(abs_bin), sizeof abs_bin - strlen(abs_bin), "/%s", b);
+    snprintf(line, sizeof line, "'%s' train --model mlp --data '%s' >/dev/null", abs_bin, dir);
+    snprintf(err, sizeof err, "%s/cli-nobody.err", t_tmp_dir());
+    /* root reads everything: run it as nobody, in a forked child whose
+     * stderr the parent opened */
+    const int root = geteuid() == 0;
+    if (root)
+        CHECK(chmod(t_tmp_dir(), 0755) == 0); /* nobody must reach the directory */
+    int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    fflush(NULL);
+    pid_t pid = fd >= 0 ? fork() : -1;
+    if (pid == 0) {
+        if (dup2(fd, 2) < 0 || (root && (setgid(65534) != 0 || setuid(65534) != 0)))
+            _exit(125);
+        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        _exit(126);
+    }
+    int st = -1;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    if (fd >= 0)
+        close(fd);
+    if (root)
+        CHECK(chmod(t_tmp_dir(), 0700) == 0);
+    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    t_read_file(err, res.err, sizeof res.err);
+    CHECK_MSG(res.status != 125, "cannot become nobody (uid 65534)");
+    CHECK_MSG(res.status == 3 && one_line(res.err) && strstr(res.err, img) &&
+                  strstr(res.err, "Permission denied") && strstr(res.err, "chmod"),
+              "an unreadable %s: exit %d: %s", img, res.status, res.err);
+}
+
+/* A path of 1000 characters still leaves room for the fix at the end of
+ * the message, and an option of 1500 for its. */
+static void cli_long_path_keeps_fix(void)
+{
+    if (!bin())
+        return;
+    char path[1100] = "/nonexistent-pairnet-dir";
+    while (strlen(path) < 1000)
+        strcat(path, "/aaaaaaaaaaaaaaaaaaaa");
+    char args[1200];
+    snprintf(args, sizeof args, "eval --load '%s'", path);
+    expect_fail(3, args, path, NULL);
+    const char *fix = "(write one with pairnet train --save FILE)\n";
+    CHECK_MSG(strlen(res.err) > strlen(fix) &&
+                  strcmp(res.err + strlen(res.err) - strlen(fix), fix) == 0,
+              "the fix is lost: %s", res.err);
+    char opt[1600] = "--";
+    memset(opt + 2, 'x', 1500);
+    opt[1502] = '\0';
+    char cmd[1700];
+    snprintf(cmd, sizeof cmd, "train %s", opt);
+    expect_fail(2, cmd, "--xxxxxxxx", NULL);
+    CHECK_MSG(strstr(res.err, "(pairnet train --help lists its options)\n") != NULL,
+              "the fix is lost: %s", res.err);
+}
+
+/* `train --lr 100` diverges (exit 4) with one line naming the epoch. */
+static void cli_train_lr_100_diverges(void)
+{
+    if (!bin())
+        return;
+    const char *data = t_data_dir();
+    if (!data)
+        return;
+    if (run("train --model mlp --lr 100 --data '%s'", data))
+        return;
+    CHECK_MSG(res.status == 4 && one_line(res.err) && strstr(res.err, "diverged") &&
+                  strstr(res.err, "epoch ") && strstr(res.err, "--lr"),
+              "train --lr 100: exit %d, stderr '%s'", res.status, res.err);
+    CHECK_MSG(!strstr(res.out, "+-") && !strstr(res.out, "\xc2\xb1"), "%s", res.out);
+}
+
 void suite_cli(void)
 {
     RUN(cli_usage_errors);
@@ -826,4 +1084,10 @@ void suite_cli(void)
     RUN(cli_jobs_bounded);
     RUN(cli_bench_bs_checked);
     RUN(cli_help_from_registry);
+    RUN(cli_write_errors);
+    RUN(cli_closed_stdout_keeps_files);
+    RUN(cli_save_path_checked);
+    RUN(cli_data_path_errors);
+    RUN(cli_long_path_keeps_fix);
+    RUN(cli_train_lr_100_diverges);
 }
