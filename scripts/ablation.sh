@@ -18,8 +18,8 @@ VARIANTS='
 full       |                            | the preset as it is
 no-dropout | --dropout 0                | no dropout
 no-shift   | --aug-shift 0              | no random shifts of the images
-no-repair  | --aug-repair 0             | the training digits are not paired anew each epoch
-no-swap    | --aug-swap 0               | the two images of a pair are never swapped
+no-repair  | --no-aug-repair            | the training digits are not paired anew each epoch
+no-swap    | --no-aug-swap              | the two images of a pair are never swapped
 no-aux     | --aux-weight 0             | no auxiliary digit losses
 sgd        | --optimizer sgd --lr 0.05  | SGD without momentum, as in the study, instead of Adam
 short      | --epochs 45 --lr-step 15   | 45 epochs with lr halved every 15, as in the study, instead of 100

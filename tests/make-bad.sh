@@ -256,6 +256,14 @@ c=$(ck_case ckpt_pairs_huge)
 u64le 1000000 | poke "$c" 52
 fix_crc "$c"
 
+c=$(ck_case ckpt_nan_weight) # weight 1000 a quiet NaN: a model that diverged, CRC valid
+{ byte 0; byte 0; byte 0xc0; byte 0x7f; } | poke "$c" $((84 + 4 * 1000))
+fix_crc "$c"
+
+c=$(ck_case ckpt_inf_state) # the last BatchNorm running statistic +inf
+{ byte 0; byte 0; byte 0x80; byte 0x7f; } | poke "$c" $((84 + 4 * (np + ns - 1)))
+fix_crc "$c"
+
 # -- the controls: the same inputs, unbroken
 new_case control_data "" >/dev/null
 

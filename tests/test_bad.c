@@ -46,7 +46,8 @@ static const char *const required[] = {
     "idx_trailing_garbage", "idx_empty", "idx_directory", "idx_label_10", "gz_truncated",
     "gz_bad_crc", "gz_bad_isize", "gz_block_type3", "ckpt_empty", "ckpt_truncated",
     "ckpt_wrong_magic", "ckpt_flip_header", "ckpt_flip_params", "ckpt_flip_crc",
-    "ckpt_version2", "ckpt_unknown_model", "ckpt_param_count"};
+    "ckpt_version2", "ckpt_unknown_model", "ckpt_param_count", "ckpt_nan_weight",
+    "ckpt_inf_state"};
 
 /* Runs `$PAIRNET_BIN <args>` (args already quoted for the shell) into res,
  * killed after BAD_TIMEOUT seconds: a refusal is quick, even under ASan,

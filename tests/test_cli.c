@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +67,30 @@ static int run(const char *fmt, ...)
     int st = system(cmd);
     res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     t_read_file(out, res.out, sizeof res.out);
+    t_read_file(err, res.err, sizeof res.err);
+    return 0;
+}
+
+/* Runs the shell command line made from fmt (which places the binary and
+ * redirects its stdout itself), its stderr into res.err; res.status is the
+ * exit status of the line. */
+static int run_sh(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+static int run_sh(const char *fmt, ...)
+{
+    char line[3072], cmd[4096], err[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    snprintf(err, sizeof err, "%s/cli.err", t_tmp_dir());
+    snprintf(cmd, sizeof cmd, "{ %s ; } 2>'%s' </dev/null", line, err);
+    int st = system(cmd);
+    res.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    res.out[0] = '\0';
     t_read_file(err, res.err, sizeof res.err);
     return 0;
 }
@@ -155,25 +181,178 @@ static void cli_bs_1_refused(void)
     expect_fail(2, "train --model cnn --bs 1 " NODATA, "--bs", NULL);
 }
 
+/* The entry of --help (in res.out) that documents option name, its
+ * wrapped continuation lines joined by single spaces, copied into line (""
+ * if there is none). */
+static const char *help_line(const char *name, char *line, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n  %s ", name);
+    const char *p = strstr(res.out, key);
+    size_t len = 0;
+    line[0] = '\0';
+    if (!p)
+        return line;
+    p++;
+    for (int first = 1; *p && len + 1 < cap; first = 0) {
+        /* a continuation line starts with more than the entry's two spaces */
+        if (!first && !(p[0] == ' ' && p[1] == ' ' && p[2] == ' '))
+            break;
+        while (!first && *p == ' ')
+            p++;
+        const size_t n = strcspn(p, "\n");
+        len += (size_t)snprintf(line + len, cap - len, "%s%.*s", first ? "" : " ", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    return line;
+}
+
+/* Lines in s. */
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* --help gives the commands; CMD --help (-h, help CMD, anywhere among the
+ * options) that command's options only, each with its value's name and its
+ * default; --version and -V the version and the revision. */
 static void cli_help_version(void)
 {
     if (!bin())
         return;
-    static const char *cmds[] = {"--help", "train --help", "train --model mlp --help"};
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        if (run("%s", cmds[i]))
+    static const char *general[] = {"--help", "-h", "help"};
+    for (size_t i = 0; i < sizeof general / sizeof general[0]; i++) {
+        if (run("%s", general[i]))
             return;
-        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d", cmds[i], res.status);
-        CHECK_MSG(strstr(res.out, "--lr") && strstr(res.out, "--bs"),
-                  "`pairnet %s` does not list --lr and --bs: %s", cmds[i], res.out);
+        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d", general[i], res.status);
+        CHECK_MSG(strstr(res.out, "pairnet train") && strstr(res.out, "pairnet bench") &&
+                      strstr(res.out, "pairnet eval") && strstr(res.out, "COMMAND --help"),
+                  "`pairnet %s` does not list the commands: %s", general[i], res.out);
     }
-    if (run("--version"))
+    static const struct { const char *args, *has[4], *lacks[4]; } cmds[] = {
+        {"train --help", {"--model NAME", "--lr RATE", "--bs N", "--save FILE"},
+         {"--out", "--jobs", "--load", "--models"}},
+        {"train --model mlp -h", {"--lr RATE", "--[no-]aug-swap", "--threads N", "--help"},
+         {"--out", "--jobs", NULL, NULL}},
+        {"train --lr --help", {"--lr RATE", NULL, NULL, NULL}, {NULL, NULL, NULL, NULL}},
+        {"help bench", {"--models LIST", "--out DIR", "--jobs N", "--[no-]eval-final"},
+         {"--model", "--save", "--load", "--threads"}},
+        {"eval --help", {"--load FILE", "--seed SEED", "--data DIR", NULL},
+         {"--lr", "--bs", "--save", "--out"}},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (run("%s", cmds[i].args))
+            return;
+        CHECK_MSG(res.status == 0, "`pairnet %s`: exit %d (%s)", cmds[i].args, res.status,
+                  res.err);
+        for (size_t k = 0; k < 4; k++) {
+            CHECK_MSG(!cmds[i].has[k] || strstr(res.out, cmds[i].has[k]),
+                      "`pairnet %s` lacks '%s':\n%s", cmds[i].args, cmds[i].has[k], res.out);
+            char entry[64];
+            snprintf(entry, sizeof entry, "\n  %s ", cmds[i].lacks[k] ? cmds[i].lacks[k] : "");
+            CHECK_MSG(!cmds[i].lacks[k] || !strstr(res.out, entry),
+                      "`pairnet %s` lists '%s', an option of another command:\n%s",
+                      cmds[i].args, cmds[i].lacks[k], res.out);
+        }
+    }
+    /* every option of train's help says its default (or that it is required) */
+    if (run("train --help"))
         return;
-    CHECK(res.status == 0);
-    CHECK_MSG(strstr(res.out, "pairnet") && strpbrk(res.out, "0123456789"), "version: '%s'",
-              res.out);
+    char line[1024];
+    static const char *names[] = {"--model", "--lr", "--bs", "--epochs", "--rounds", "--seed",
+                                  "--aux-weight", "--optimizer", "--momentum", "--weight-decay",
+                                  "--dropout", "--[no-]aug-swap", "--[no-]aug-repair",
+                                  "--aug-shift", "--lr-step", "--lr-gamma", "--threads",
+                                  "--[no-]eval-final", "--data", "--save"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        help_line(names[i], line, sizeof line);
+        CHECK_MSG(line[0] && (strstr(line, "(default: ") || strstr(line, "required")),
+                  "train --help: %s has no default: '%s'", names[i], line);
+    }
+    CHECK_MSG(strstr(res.out, "(default: 1)") != NULL, "train's --rounds default:\n%s", res.out);
+    if (run("bench --help"))
+        return;
+    help_line("--rounds", line, sizeof line);
+    CHECK_MSG(strstr(line, "(default: 15)"), "bench's --rounds default: '%s'", line);
+    /* no line of any help is wider than a terminal */
+    for (const char *p = res.out; *p;) {
+        const size_t n = strcspn(p, "\n");
+        CHECK_MSG(n <= 79, "help line of %zu columns: %.*s", n, (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    static const char *versions[] = {"--version", "-V"};
+    for (size_t i = 0; i < 2; i++) {
+        if (run("%s", versions[i]))
+            return;
+        CHECK(res.status == 0);
+        const char *open = strchr(res.out, '(');
+        CHECK_MSG(strncmp(res.out, "pairnet ", 8) == 0 && strpbrk(res.out, "0123456789") &&
+                      open && strstr(open, ")\n") && count_lines(res.out) == 1,
+                  "`pairnet %s`: '%s', want 'pairnet <version> (<revision>)'", versions[i],
+                  res.out);
+    }
 }
 
+/* No arguments: a short usage on stderr, exit 2. */
+static void cli_no_arguments(void)
+{
+    if (!bin())
+        return;
+    if (run("%s", ""))
+        return;
+    CHECK_MSG(res.status == 2, "exit %d, want 2", res.status);
+    CHECK_MSG(res.out[0] == '\0', "stdout: %s", res.out);
+    CHECK_MSG(strstr(res.err, "usage:") && strstr(res.err, "--help") &&
+                  count_lines(res.err) >= 2 && count_lines(res.err) <= 10,
+              "want a usage of at most 10 lines on stderr: '%s'", res.err);
+}
+
+/* --opt=value is --opt value; "--" ends the options. */
+static void cli_option_equals_value(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "train --model=mlp --lr=abc " NODATA, "--lr", "abc", NULL);
+    expect_fail(2, "train --model=nope " NODATA, "nope", NULL);
+    expect_fail(2, "train --model mlp --data=", "--data", "non-empty", NULL);
+    expect_fail(2, "bench --jobs=0 " NODATA, "--jobs", NULL);
+    expect_fail(2, "train --model mlp --lr " NODATA, "--lr needs a value", "RATE", NULL);
+    expect_fail(2, "train --model mlp stray " NODATA, "unexpected argument 'stray'", NULL);
+    expect_fail(2, "train --model mlp " NODATA " -- x", "unexpected argument 'x'", NULL);
+    static const char *ok[] = {"--model=mlp --epochs=1 --lr=0.5 --bs=50", "--model mlp --seed=7",
+                               "--model=cnn --optimizer=adam --aug-shift=2", "--model mlp --"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (run("train --data=/nonexistent-pairnet-dir %s", ok[i]))
+            return;
+        CHECK_MSG(res.status == 3, "`train %s`: exit %d, want 3 (stderr: %s)", ok[i], res.status,
+                  res.err);
+    }
+}
+
+/* An unknown option suggests the nearest option of THAT command; an
+ * unknown command the nearest command. */
+static void cli_unknown_suggests(void)
+{
+    if (!bin())
+        return;
+    expect_fail(2, "bench --model mlp " NODATA, "pairnet bench: unknown option --model; did you "
+                "mean --models?", NULL);
+    expect_fail(2, "train --models mlp " NODATA, "unknown option --models; did you mean --model?",
+                NULL);
+    expect_fail(2, "train --model mlp --epoch 3 " NODATA, "did you mean --epochs?", NULL);
+    expect_fail(2, "train --model mlp --no-aug-swp " NODATA, "did you mean --no-aug-swap?", NULL);
+    expect_fail(2, "train --model mlp --lr-gama=0.5 " NODATA, "did you mean --lr-gamma?", NULL);
+    expect_fail(2, "eval --save x --load y", "--save", "train", NULL);
+    expect_fail(2, "train --model mlp --frobnicate " NODATA, "--frobnicate",
+                "pairnet train --help", NULL);
+    expect_fail(2, "trian --model mlp", "unknown command 'trian'; did you mean 'train'?", NULL);
+    expect_fail(2, "evl", "did you mean 'eval'?", NULL);
+    expect_fail(2, "modles", "did you mean 'models'?", NULL);
+    expect_fail(2, "models --all", "--all", NULL);
+}
 static void cli_models(void)
 {
     if (!bin())
@@ -284,6 +463,12 @@ static void cli_train_save_eval(void)
     CHECK_MSG(res.status == 0, "train: exit %d: %s", res.status, res.err);
     if (res.status != 0)
         return;
+    char saved[600];
+    snprintf(saved, sizeof saved, "\nsaved %s (round 1, seed 0)\n", ck);
+    CHECK_MSG(strstr(res.out, saved) != NULL, "no '%s' after the save:\n%s", saved + 1, res.out);
+    /* one round: no mean and standard deviation over rounds */
+    CHECK_MSG(!strstr(res.out, "+-") && !strstr(res.out, "\xc2\xb1") &&
+                  !strstr(res.out, " over 1 round"), "one round printed a spread:\n%s", res.out);
     const double train_test = last_acc(res.out, "test acc "),
                  train_train = last_acc(res.out, "train acc ");
     CHECK_MSG(train_test > 0.5 && train_test <= 1.0, "train printed test acc %g:\n%s",
@@ -375,6 +560,12 @@ static void cli_new_option_errors(void)
     expect_fail(2, "train --model cnn --aug-shift 5 " NODATA, "--aug-shift", NULL);
     expect_fail(2, "train --model cnn --aug-swap 2 " NODATA, "--aug-swap", NULL);
     expect_fail(2, "train --model cnn --aug-repair 2 " NODATA, "--aug-repair", NULL);
+    /* flags take no value, in either spelling */
+    expect_fail(2, "train --model cnn --aug-swap 1 " NODATA, "--aug-swap", "no value",
+                "--no-aug-swap", NULL);
+    expect_fail(2, "train --model cnn --aug-repair=0 " NODATA, "--aug-repair", "no value", NULL);
+    expect_fail(2, "train --model cnn --eval-final=1 " NODATA, "--eval-final", "no value", NULL);
+    expect_fail(2, "train --model cnn --no-aug-shift " NODATA, "--no-aug-shift", NULL);
     expect_fail(2, "train --model cnn --optimizer adam --momentum 0.9 " NODATA, "--momentum",
                 NULL);
     expect_fail(2, "train --model cnn --optimizer adamw --momentum 0.5 " NODATA, "--momentum",
@@ -394,8 +585,9 @@ static void cli_new_option_edges_accepted(void)
         return;
     static const char *ok[] = {"--model cnn --dropout 0", "--model cnn --dropout 0.99",
                                "--model mlp --aug-shift 4", "--model mlp --aug-shift 0",
-                               "--model mlp --aug-swap 1", "--model mlp --aug-repair 1",
-                               "--model best --aug-swap 0 --aug-repair 0 --dropout 0",
+                               "--model mlp --aug-swap", "--model mlp --aug-repair",
+                               "--model best --no-aug-swap --no-aug-repair --dropout 0",
+                               "--model mlp --eval-final", "--model mlp --no-eval-final",
                                "--model cnn --optimizer adam",
                                "--model cnn --optimizer adamw --weight-decay 0.01",
                                "--model cnn --optimizer sgd --momentum 0.9",
@@ -556,8 +748,9 @@ static void cli_jobs_bounded(void)
     expect_fail(2, "bench --jobs 0 " NODATA, "--jobs", NULL);
     expect_fail(2, "train --model mlp --threads 257 " NODATA, "--threads", NULL);
     static const char *ok[] = {"bench --jobs 256 --out", "train --model mlp --threads 256 --save"};
+    static const char *path[] = {"cli-jobs", "cli-jobs.ckpt"};
     for (size_t i = 0; i < 2; i++) {
-        if (run("%s '%s/cli-jobs' " NODATA, ok[i], t_tmp_dir()))
+        if (run("%s '%s/%s' " NODATA, ok[i], t_tmp_dir(), path[i]))
             return;
         CHECK_MSG(res.status == 3, "`%s`: exit %d, want 3 (stderr: %s)", ok[i], res.status,
                   res.err);
@@ -575,21 +768,6 @@ static void cli_bench_bs_checked(void)
     expect_fail(2, "train --model cnn --bs 999 " NODATA, "--bs 999", "1000", NULL);
 }
 
-/* The line of --help (in res.out) that documents option name, copied into
- * line ("" if there is none). */
-static const char *help_line(const char *name, char *line, size_t cap)
-{
-    char key[64];
-    snprintf(key, sizeof key, "  %s ", name);
-    const char *p = strstr(res.out, key);
-    line[0] = '\0';
-    if (!p)
-        return line;
-    size_t n = strcspn(p, "\n");
-    snprintf(line, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
-    return line;
-}
-
 /* --help states what the registry holds: every model name, the study's
  * models as bench's default list, and each model's own preset where it
  * differs from the specification's. */
@@ -597,25 +775,38 @@ static void cli_help_from_registry(void)
 {
     if (!bin())
         return;
-    if (run("--help"))
+    if (run("bench --help"))
         return;
     CHECK_MSG(res.status == 0, "exit %d", res.status);
     size_t n;
     const pn_model_info *m = pn_model_list(&n);
-    char line[512];
-    help_line("--model", line, sizeof line);
-    for (size_t i = 0; i < n; i++) {
-        char word[64];
-        snprintf(word, sizeof word, " %s", m[i].name);
-        const char *at = strstr(line, word);
-        CHECK_MSG(at && (at[strlen(word)] == ' ' || at[strlen(word)] == '\0'),
-                  "--model's help does not name %s: '%s'", m[i].name, line);
-    }
+    char line[1024];
     help_line("--models", line, sizeof line);
     char study[256] = "";
     for (size_t i = 0, len = 0; i < pn_study_model_count(); i++)
         len += (size_t)snprintf(study + len, sizeof study - len, "%s%s", i ? "," : "", m[i].name);
     CHECK_MSG(strstr(line, study) != NULL, "--models' help lacks '%s': '%s'", study, line);
+    if (run("train --help"))
+        return;
+    CHECK_MSG(res.status == 0, "exit %d", res.status);
+    help_line("--model", line, sizeof line);
+    for (size_t i = 0; i < n; i++) {
+        char word[64];
+        snprintf(word, sizeof word, " %s", m[i].name);
+        const char *at = strstr(line, word);
+        CHECK_MSG(at && strchr(" ,)", at[strlen(word)]),
+                  "--model's help does not name %s: '%s'", m[i].name, line);
+    }
+    /* every model's own learning rate and batch size */
+    for (size_t i = 0; i < n; i++) {
+        char want_lr[64], want_bs[64], lr_line[1024];
+        snprintf(want_lr, sizeof want_lr, " %s %g", m[i].name, m[i].lr);
+        snprintf(want_bs, sizeof want_bs, " %s %zu", m[i].name, m[i].bs);
+        CHECK_MSG(strstr(help_line("--lr", lr_line, sizeof lr_line), want_lr),
+                  "--lr's help lacks '%s': '%s'", want_lr, lr_line);
+        CHECK_MSG(strstr(help_line("--bs", lr_line, sizeof lr_line), want_bs),
+                  "--bs's help lacks '%s': '%s'", want_bs, lr_line);
+    }
     const pn_preset *spec = NULL;
     for (size_t i = 0; i < n && !spec; i++)
         if (!m[i].preset)
@@ -625,7 +816,7 @@ static void cli_help_from_registry(void)
         return;
     char want[128];
     help_line("--epochs", line, sizeof line);
-    snprintf(want, sizeof want, "(%zu", spec->epochs);
+    snprintf(want, sizeof want, "(default: %zu", spec->epochs);
     CHECK_MSG(strstr(line, want) != NULL, "--epochs' help lacks '%s': '%s'", want, line);
     for (size_t i = 0; i < n; i++) {
         if (!m[i].preset)
@@ -645,12 +836,241 @@ static void cli_help_from_registry(void)
     }
 }
 
+/* A write error on stdout, as coreutils reports it: "pairnet: write error:
+ * <reason>" on stderr, exit 1, for a full device, a closed descriptor and a
+ * pipe without a reader (SIGPIPE ignored, so the write fails with EPIPE). */
+static void cli_write_errors(void)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    static const struct { const char *redirect, *reason; } cases[] = {
+        {">/dev/full", "No space left on device"}, {">&-", "Bad file descriptor"}};
+    static const char *cmds[] = {"models", "--help", "--version", "train --help"};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+            run_sh("'%s' %s %s", b, cmds[k], cases[i].redirect);
+            char want[128];
+            snprintf(want, sizeof want, "pairnet: write error: %s\n", cases[i].reason);
+            CHECK_MSG(res.status == 1 && strcmp(res.err, want) == 0,
+                      "`pairnet %s %s`: exit %d, stderr '%s', want 1 and '%s'", cmds[k],
+                      cases[i].redirect, res.status, res.err, want);
+        }
+    /* the reader is gone before pairnet writes (it sleeps first) */
+    char st[512];
+    snprintf(st, sizeof st, "%s/cli-pipe.status", t_tmp_dir());
+    run_sh("trap '' PIPE; ( sleep 0.5; '%s' models; echo $? >'%s' ) | true", b, st);
+    char status[32];
+    t_read_file(st, status, sizeof status);
+    CHECK_MSG(strcmp(status, "1\n") == 0 && strcmp(res.err, "pairnet: write error: Broken "
+                                                   "pipe\n") == 0,
+              "`pairnet models | true` with SIGPIPE ignored: exit %s, stderr '%s'", status,
+              res.err);
+    /* a failure keeps its own status and message; a closed stdin or stderr
+     * that nothing is written to is no error */
+    run_sh("'%s' frobnicate >/dev/full", b);
+    CHECK_MSG(res.status == 2 && strstr(res.err, "unknown command"), "exit %d: %s", res.status,
+              res.err);
+    run_sh("'%s' models <&- 2>&- >/dev/null", b);
+    CHECK_MSG(res.status == 0, "`pairnet models <&- 2>&-`: exit %d", res.status);
+    run_sh("'%s' frobnicate 2>/dev/full", b);
+    CHECK_MSG(res.status == 2, "an error message lost to a full stderr: exit %d", res.status);
+    run_sh("'%s' models >/dev/null", b);
+    CHECK_MSG(res.status == 0 && res.err[0] == '\0', "models: exit %d (%s)", res.status,
+              res.err);
+}
+
+/* With stdout closed, the journal that bench opens must not become fd 1
+ * (where the final table would be printed into it): the run reports the
+ * write error, and running it again finds a clean journal and finishes. */
+static void cli_closed_stdout_keeps_files(void)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    const char *data = t_data_dir();
+    if (!data)
+        return;
+    char out[512], journal[600], ck[512];
+    snprintf(out, sizeof out, "%s/cli-closed", t_tmp_dir());
+    snprintf(journal, sizeof journal, "%s/journal.csv", out);
+    run_sh("'%s' bench --models mlp --rounds 1 --epochs 1 --out '%s' --data '%s' >&-", b, out,
+           data);
+    CHECK_MSG(res.status == 1 && strstr(res.err, "pairnet: write error: Bad file descriptor"),
+              "bench >&-: exit %d, stderr '%s'", res.status, res.err);
+    static char text[65536];
+    t_read_file(journal, text, sizeof text);
+    CHECK_MSG(text[0] && !strstr(text, "params") && !strstr(text, "wrote "),
+              "the journal holds stdout's lines:\n%s", text);
+    if (run("bench --models mlp --rounds 1 --epochs 1 --out '%s' --data '%s'", out, data))
+        return;
+    CHECK_MSG(res.status == 0, "bench after the closed-stdout run: exit %d (%s)", res.status,
+              res.err);
+    /* and a checkpoint written with stdout closed evaluates */
+    snprintf(ck, sizeof ck, "%s/cli-closed.ckpt", t_tmp_dir());
+    run_sh("'%s' train --model mlp --epochs 1 --save '%s' --data '%s' >&-", b, ck, data);
+    CHECK_MSG(res.status == 1 && strstr(res.err, "write error"), "train >&-: exit %d (%s)",
+              res.status, res.err);
+    if (run("eval --load '%s' --data '%s'", ck, data))
+        return;
+    CHECK_MSG(res.status == 0 && strstr(res.out, "test acc "), "eval: exit %d (%s)", res.status,
+              res.err);
+}
+
+/* train --save is checked before any training (NODATA would fail with 3
+ * later), with a fix; a successful save is confirmed. */
+static void cli_save_path_checked(void)
+{
+    if (!bin())
+        return;
+    char args[1024];
+    snprintf(args, sizeof args, "train --model mlp --save '%s' " NODATA, t_tmp_dir());
+    expect_fail(2, args, "--save", t_tmp_dir(), "is a directory", "model.ckpt", NULL);
+    snprintf(args, sizeof args, "train --model mlp --save '%s/' " NODATA, t_tmp_dir());
+    expect_fail(2, args, "is a directory", NULL);
+    snprintf(args, sizeof args, "train --model mlp --save '%s/no-such-dir/m.ckpt' " NODATA,
+             t_tmp_dir());
+    expect_fail(2, args, "no-such-dir", "does not exist", "mkdir -p", NULL);
+    expect_fail(2, "train --model mlp --save /dev/null/m.ckpt " NODATA, "Not a directory", NULL);
+    expect_fail(2, "train --model mlp --save /dev/null " NODATA, "not a regular file", NULL);
+    if (geteuid() != 0) /* root may write anywhere */
+        expect_fail(2, "train --model mlp --save /proc/m.ckpt " NODATA, "cannot write", NULL);
+}
+
+/* Paths to the data that are wrong in different ways get different
+ * messages, each naming the path and the errno's words. */
+static void cli_data_path_errors(void)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    char loop[512], file[512], empty[512], args[1200];
+    snprintf(loop, sizeof loop, "%s/cli-loop", t_tmp_dir());
+    snprintf(file, sizeof file, "%s/cli-file", t_tmp_dir());
+    snprintf(empty, sizeof empty, "%s/cli-empty-mnist", t_tmp_dir());
+    unlink(loop);
+    CHECK(symlink("cli-loop", loop) == 0);
+    FILE *f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    mkdir(empty, 0755);
+    snprintf(args, sizeof args, "train --model mlp --data '%s'", loop);
+    expect_fail(3, args, loop, "Too many levels of symbolic links", "loop", NULL);
+    snprintf(args, sizeof args, "train --model mlp --data '%s'", file);
+    expect_fail(3, args, file, "is a file, not a directory", "Not a directory", NULL);
+    snprintf(args, sizeof args, "train --model mlp --data '%s/x'", file);
+    expect_fail(3, args, file, "Not a directory", NULL);
+    snprintf(args, sizeof args, "train --model mlp --data '%s'", empty);
+    expect_fail(3, args, empty, "make data", NULL);
+    expect_fail(3, "train --model mlp --data /nonexistent-pairnet-dir", "/nonexistent-pairnet-dir",
+                "No such file or directory", "make data", NULL);
+    /* PAIRNET_DATA the same */
+    run_sh("PAIRNET_DATA='%s' '%s' train --model mlp >/dev/null", file, b);
+    CHECK_MSG(res.status == 3 && one_line(res.err) && strstr(res.err, file) &&
+                  strstr(res.err, "is a file, not a directory"),
+              "PAIRNET_DATA=<a file>: exit %d: %s", res.status, res.err);
+    /* an unreadable file: EACCES (as nobody: root reads everything) */
+    char dir[512], img[600];
+    snprintf(dir, sizeof dir, "%s/cli-unreadable", t_tmp_dir());
+    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte", dir);
+    mkdir(dir, 0755);
+    f = fopen(img, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    snprintf(args, sizeof args, "%s/train-labels-idx1-ubyte", dir);
+    f = fopen(args, "w");
+    if (f)
+        fclose(f);
+    CHECK(chmod(img, 0) == 0);
+    char abs_bin[1024], line[2048], err[600];
+    if (b[0] == '/')
+        snprintf(abs_bin, sizeof abs_bin, "%s", b);
+    else if (getcwd(abs_bin, 512))
+        snprintf(abs_bin + strlen(abs_bin), sizeof abs_bin - strlen(abs_bin), "/%s", b);
+    snprintf(line, sizeof line, "'%s' train --model mlp --data '%s' >/dev/null", abs_bin, dir);
+    snprintf(err, sizeof err, "%s/cli-nobody.err", t_tmp_dir());
+    /* root reads everything: run it as nobody, in a forked child whose
+     * stderr the parent opened */
+    const int root = geteuid() == 0;
+    if (root)
+        CHECK(chmod(t_tmp_dir(), 0755) == 0); /* nobody must reach the directory */
+    int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    fflush(NULL);
+    pid_t pid = fd >= 0 ? fork() : -1;
+    if (pid == 0) {
+        if (dup2(fd, 2) < 0 || (root && (setgid(65534) != 0 || setuid(65534) != 0)))
+            _exit(125);
+        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        _exit(126);
+    }
+    int st = -1;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    if (fd >= 0)
+        close(fd);
+    if (root)
+        CHECK(chmod(t_tmp_dir(), 0700) == 0);
+    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    t_read_file(err, res.err, sizeof res.err);
+    CHECK_MSG(res.status != 125, "cannot become nobody (uid 65534)");
+    CHECK_MSG(res.status == 3 && one_line(res.err) && strstr(res.err, img) &&
+                  strstr(res.err, "Permission denied") && strstr(res.err, "chmod"),
+              "an unreadable %s: exit %d: %s", img, res.status, res.err);
+}
+
+/* A path of 1000 characters still leaves room for the fix at the end of
+ * the message, and an option of 1500 for its. */
+static void cli_long_path_keeps_fix(void)
+{
+    if (!bin())
+        return;
+    char path[1100] = "/nonexistent-pairnet-dir";
+    while (strlen(path) < 1000)
+        strcat(path, "/aaaaaaaaaaaaaaaaaaaa");
+    char args[1200];
+    snprintf(args, sizeof args, "eval --load '%s'", path);
+    expect_fail(3, args, path, NULL);
+    const char *fix = "(write one with pairnet train --save FILE)\n";
+    CHECK_MSG(strlen(res.err) > strlen(fix) &&
+                  strcmp(res.err + strlen(res.err) - strlen(fix), fix) == 0,
+              "the fix is lost: %s", res.err);
+    char opt[1600] = "--";
+    memset(opt + 2, 'x', 1500);
+    opt[1502] = '\0';
+    char cmd[1700];
+    snprintf(cmd, sizeof cmd, "train %s", opt);
+    expect_fail(2, cmd, "--xxxxxxxx", NULL);
+    CHECK_MSG(strstr(res.err, "(pairnet train --help lists its options)\n") != NULL,
+              "the fix is lost: %s", res.err);
+}
+
+/* `train --lr 100` diverges (exit 4) with one line naming the epoch. */
+static void cli_train_lr_100_diverges(void)
+{
+    if (!bin())
+        return;
+    const char *data = t_data_dir();
+    if (!data)
+        return;
+    if (run("train --model mlp --lr 100 --data '%s'", data))
+        return;
+    CHECK_MSG(res.status == 4 && one_line(res.err) && strstr(res.err, "diverged") &&
+                  strstr(res.err, "epoch ") && strstr(res.err, "--lr"),
+              "train --lr 100: exit %d, stderr '%s'", res.status, res.err);
+    CHECK_MSG(!strstr(res.out, "+-") && !strstr(res.out, "\xc2\xb1"), "%s", res.out);
+}
+
 void suite_cli(void)
 {
     RUN(cli_usage_errors);
     RUN(cli_range_edges_accepted);
     RUN(cli_bs_1_refused);
     RUN(cli_help_version);
+    RUN(cli_no_arguments);
+    RUN(cli_option_equals_value);
+    RUN(cli_unknown_suggests);
     RUN(cli_models);
     RUN(cli_data_and_checkpoint_errors);
     RUN(cli_train_save_eval);
@@ -664,4 +1084,10 @@ void suite_cli(void)
     RUN(cli_jobs_bounded);
     RUN(cli_bench_bs_checked);
     RUN(cli_help_from_registry);
+    RUN(cli_write_errors);
+    RUN(cli_closed_stdout_keeps_files);
+    RUN(cli_save_path_checked);
+    RUN(cli_data_path_errors);
+    RUN(cli_long_path_keeps_fix);
+    RUN(cli_train_lr_100_diverges);
 }

@@ -31,6 +31,9 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
     int rc = pn_train_cfg_from_opts(&cfg, o, m, err);
     if (rc != PN_OK)
         return rc;
+    /* a --save that cannot be written is found now, not after training */
+    if (o->save && (rc = pn_checkpoint_check_path(o->save, err)) != PN_OK)
+        return rc;
     const char *dir = pn_mnist_dir(o->data);
     pn_mnist data;
     rc = pn_mnist_load(dir, &data, err);
@@ -95,8 +98,10 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;
-            if (o->save)
-                rc = pn_checkpoint_save(o->save, g, m->name, &cfg, seed, err);
+            if (o->save && (rc = pn_checkpoint_save(o->save, g, m->name, &cfg, seed, err)) ==
+                               PN_OK)
+                printf("saved %s (round %zu, seed %llu)\n", o->save, r + 1,
+                       (unsigned long long)seed);
         }
         pn_graph_free(g);
         pn_round_rec_free(&rec);

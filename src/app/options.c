@@ -13,7 +13,8 @@ void pn_cli_defaults(pn_cli_opts *o, pn_command cmd)
     memset(o, 0, sizeof *o);
     o->rounds = cmd == PN_CMD_BENCH ? PN_BENCH_ROUNDS : PN_TRAIN_ROUNDS;
     o->aux_weight = o->momentum = o->weight_decay = o->lr_gamma = o->dropout = NAN;
-    o->epochs = o->lr_step = o->aug_swap = o->aug_repair = o->aug_shift = PN_UNSET;
+    o->epochs = o->lr_step = o->aug_shift = PN_UNSET;
+    o->aug_swap = o->aug_repair = -1;
     const size_t cpus = pn_cpu_count();
     o->threads = cmd == PN_CMD_EVAL ? 1 : cpus < PN_MAX_THREADS ? cpus : PN_MAX_THREADS;
 }
@@ -39,8 +40,8 @@ int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model
     SET_IF(c->lr_gamma, o->lr_gamma, isnan(o->lr_gamma));
     SET_IF(c->epochs, o->epochs, o->epochs == PN_UNSET);
     SET_IF(c->lr_step, o->lr_step, o->lr_step == PN_UNSET);
-    SET_IF(c->aug_swap, o->aug_swap != 0, o->aug_swap == PN_UNSET);
-    SET_IF(c->aug_repair, o->aug_repair != 0, o->aug_repair == PN_UNSET);
+    SET_IF(c->aug_swap, o->aug_swap != 0, o->aug_swap < 0);
+    SET_IF(c->aug_repair, o->aug_repair != 0, o->aug_repair < 0);
     SET_IF(c->aug_shift, o->aug_shift, o->aug_shift == PN_UNSET);
 #undef SET_IF
     c->eval_epochs = !o->eval_final;

@@ -35,9 +35,16 @@ static int read_whole(const char *path, uint8_t **buf, size_t *len, pn_err *err)
     *buf = NULL;
     *len = 0;
     int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block: it is refused below */
-    if (fd < 0)
-        return pn_fail(err, PN_ERR_DATA, "%s: cannot open: %s (run scripts/get-mnist.sh, or "
-                       "point --data / PAIRNET_DATA at the MNIST directory)", path, strerror(errno));
+    if (fd < 0) {
+        const int e = errno;
+        const char *fix = e == EACCES ? "this user may not read it: fix its permissions (chmod "
+                                        "a+r), or copy MNIST to a place you can read"
+                        : e == ELOOP  ? "a symbolic link loop: point the link at the real file"
+                        : e == ENOENT ? "run make data to fetch MNIST into data/mnist, or point "
+                                        "--data or PAIRNET_DATA at the MNIST directory"
+                                      : "point --data or PAIRNET_DATA at the MNIST directory";
+        return pn_fail(err, PN_ERR_DATA, "%s: cannot open: %s (%s)", path, strerror(e), fix);
+    }
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);

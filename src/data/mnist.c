@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,30 +25,81 @@ void pn_downsample(const uint8_t *img, uint16_t *out)
         }
 }
 
-/* "<dir>/<base>.gz" if it exists, else "<dir>/<base>" (uncompressed). */
-static void locate(char *path, size_t cap, const char *dir, const char *base)
+/* What to do about a path that stat() refused with errno e. */
+static const char *path_fix(int e)
+{
+    switch (e) {
+    case ELOOP: return "a symbolic link loop: point the link at the real file or directory";
+    case EACCES: return "this user may not read it: fix its permissions (chmod a+rX), or copy "
+                        "MNIST to a place you can read";
+    case ENOTDIR: return "a part of the path is a file, not a directory";
+    case ENAMETOOLONG: return "use a shorter path";
+    default: return "point --data or PAIRNET_DATA at the directory with the four MNIST files";
+    }
+}
+
+/* The directory itself, before looking for files in it: a loop, a file or
+ * a permission problem each get their own message, not "MNIST not found". */
+static int check_dir(const char *dir, pn_err *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        const int e = errno;
+        if (e == ENOENT)
+            return pn_fail(err, PN_ERR_DATA, "MNIST directory '%s': %s (run make data to fetch "
+                           "MNIST into data/mnist, or scripts/get-mnist.sh DIR for another "
+                           "place; or point --data or PAIRNET_DATA at the directory with the "
+                           "four MNIST files)", dir, strerror(e));
+        return pn_fail(err, PN_ERR_DATA, "MNIST directory '%s': %s (%s)", dir, strerror(e),
+                       path_fix(e));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return pn_fail(err, PN_ERR_DATA, "MNIST directory '%s' is a file, not a directory (%s): "
+                       "point --data or PAIRNET_DATA at the directory that holds the four MNIST "
+                       "files", dir, strerror(ENOTDIR));
+    return PN_OK;
+}
+
+/* "<dir>/<base>.gz" if it exists, else "<dir>/<base>" (uncompressed); a
+ * missing file names `make data`, any other failure its own cause. */
+static int locate(char *path, size_t cap, const char *dir, const char *base, pn_err *err)
 {
     struct stat st;
     snprintf(path, cap, "%s/%s.gz", dir, base);
     if (stat(path, &st) == 0)
-        return;
+        return PN_OK;
+    const int egz = errno;
+    if (egz != ENOENT)
+        return pn_fail(err, PN_ERR_DATA, "%s: %s (%s)", path, strerror(egz), path_fix(egz));
     snprintf(path, cap, "%s/%s", dir, base);
+    if (stat(path, &st) == 0)
+        return PN_OK;
+    const int e = errno;
+    if (e != ENOENT)
+        return pn_fail(err, PN_ERR_DATA, "%s: %s (%s)", path, strerror(e), path_fix(e));
+    if (lstat(path, &st) == 0)
+        return pn_fail(err, PN_ERR_DATA, "%s: a symbolic link to nothing: %s (point it at the "
+                       "real file, or run make data)", path, strerror(e));
+    return pn_fail(err, PN_ERR_DATA, "MNIST not found: no %s(.gz) in '%s' (run make data to "
+                   "fetch MNIST into data/mnist, or scripts/get-mnist.sh DIR for another place; "
+                   "or point --data or PAIRNET_DATA at the directory with the four MNIST "
+                   "files)", base, dir);
 }
 
 static int load_set(const char *dir, const char *img_base, const char *lbl_base, size_t expect,
                     pn_digits *out, pn_err *err)
 {
     char ip[4096], lp[4096];
-    locate(ip, sizeof ip, dir, img_base);
-    locate(lp, sizeof lp, dir, lbl_base);
-    struct stat st;
-    if (stat(ip, &st) != 0 || stat(lp, &st) != 0)
-        return pn_fail(err, PN_ERR_DATA,
-                       "MNIST not found: looked for %s(.gz) and %s(.gz) in '%s' (get it with "
-                       "scripts/get-mnist.sh DIR, then pass --data DIR or set PAIRNET_DATA)",
-                       img_base, lbl_base, dir);
+    if (strlen(dir) + 40 > sizeof ip)
+        return pn_fail(err, PN_ERR_DATA, "MNIST directory '%s': %s (use a shorter path)", dir,
+                       strerror(ENAMETOOLONG));
+    int rc = locate(ip, sizeof ip, dir, img_base, err);
+    if (rc == PN_OK)
+        rc = locate(lp, sizeof lp, dir, lbl_base, err);
+    if (rc != PN_OK)
+        return rc;
     pn_idx img = {0}, lbl = {0};
-    int rc = pn_idx_read(ip, 3, &img, err);
+    rc = pn_idx_read(ip, 3, &img, err);
     if (rc == PN_OK)
         rc = pn_idx_read(lp, 1, &lbl, err);
     if (rc == PN_OK && (img.dims[1] != 28 || img.dims[2] != 28))
@@ -83,7 +135,9 @@ static int load_set(const char *dir, const char *img_base, const char *lbl_base,
 int pn_mnist_load(const char *dir, pn_mnist *m, pn_err *err)
 {
     memset(m, 0, sizeof *m);
-    int rc = load_set(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000,
+    int rc = check_dir(dir, err);
+    if (rc == PN_OK)
+        rc = load_set(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000,
                       &m->train, err);
     if (rc == PN_OK)
         rc = load_set(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000, &m->test,

@@ -5,8 +5,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Below this width a bar would be too short to read: a line per round. */
+#define MIN_BAR_COLS 60
 
 static void hms(char *buf, size_t cap, double s)
 {
@@ -73,33 +77,111 @@ void pn_progress_free(pn_progress *p)
     p->n_models = 0;
 }
 
+void pn_progress_set_width(pn_progress *p, int cols) { p->force_cols = cols > 0 ? cols : 0; }
+
+/* The terminal's width (or the forced one), 0 for a log. */
+static int term_cols(const pn_progress *p)
+{
+    int cols = p->force_cols;
+    if (!cols && p->tty) {
+        struct winsize ws;
+        if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+            cols = ws.ws_col;
+        else
+            cols = 80;
+    }
+    return cols;
+}
+
+/* The width frames are drawn for now, or 0 for a line per round. */
+static int frame_cols(const pn_progress *p)
+{
+    const int cols = term_cols(p);
+    return cols >= MIN_BAR_COLS ? cols : 0;
+}
+
+/* "2.5 rounds/min", or "0.81 epochs/s" before the first round ends. */
+static void rate(const pn_progress *p, double elapsed, char *buf, size_t cap)
+{
+    if (p->finished_now > 0 && elapsed > 0)
+        snprintf(buf, cap, "%.3g rounds/min", 60.0 * (double)p->finished_now / elapsed);
+    else if (p->epochs_now > 0 && elapsed > 0)
+        snprintf(buf, cap, "%.3g epochs/s", (double)p->epochs_now / elapsed);
+    else
+        snprintf(buf, cap, "-- rounds/min");
+}
+
+static int digits(size_t v)
+{
+    int d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* One line of a frame, cut to cols - 1 columns (the last column would wrap
+ * on some terminals). */
+static void frame_line(pn_progress *p, const char *line, int cols)
+{
+    const size_t n = strlen(line), max = (size_t)cols - 1;
+    fprintf(p->out, "\r\033[K%.*s\n", (int)(n < max ? n : max), line);
+}
+
 static void draw(pn_progress *p, int force)
 {
     const double t = pn_now();
-    if (!p->tty || (!force && t - p->last_draw < 0.25))
+    const int cols = frame_cols(p);
+    if (!cols) {
+        p->drawn = 0; /* a line per round from now on */
+        return;
+    }
+    if (!force && t - p->last_draw < 0.25)
         return;
     p->last_draw = t;
-    if (p->drawn)
+    /* After a resize the old frame has been reflowed by the terminal: draw
+     * the new one below it rather than over lines we cannot count. */
+    if (p->drawn && cols == p->cols)
         fprintf(p->out, "\033[%dA", p->drawn);
-    char el[32], et[32];
+    p->cols = cols;
+    char el[32], et[32], rt[48], line[512];
     hms(el, sizeof el, t - p->t0);
     hms(et, sizeof et, eta(p, t - p->t0));
+    rate(p, t - p->t0, rt, sizeof rt);
+    int namew = 6, epochw = 1;
     for (size_t i = 0; i < p->n_models; i++) {
-        const int width = 30;
+        if ((int)strlen(p->m[i].name) > namew)
+            namew = (int)strlen(p->m[i].name);
+        if (digits(p->m[i].epochs) > epochw)
+            epochw = digits(p->m[i].epochs);
+    }
+    const int roundw = digits(p->rounds);
+    /* name [bar] done/rounds rounds  epoch e/E */
+    const int fixed = namew + 2 + 2 + 2 * roundw + 1 + 7 + 8 + 2 * epochw + 1;
+    int width = cols - 1 - fixed;
+    if (width > 60)
+        width = 60;
+    if (width < 10)
+        width = 10;
+    for (size_t i = 0; i < p->n_models; i++) {
         const pn_progress_model *m = &p->m[i];
-        const double frac = (double)m->done / (double)p->rounds;
-        int fill = (int)(frac * width + 0.5);
+        const double frac = p->rounds ? (double)m->done / (double)p->rounds : 1.0;
+        const int fill = (int)(frac * width + 0.5);
         char bar[64];
         for (int k = 0; k < width; k++)
             bar[k] = k < fill ? '#' : '.';
         bar[width] = 0;
-        fprintf(p->out, "\r\033[K%-10s [%s] %3zu/%zu rounds", m->name, bar, m->done,
-                p->rounds);
+        char ep[64] = ""; /* the widths are digit counts, <= 20 */
         if (m->done < p->rounds && m->running_epoch)
-            fprintf(p->out, "  epoch %zu/%zu", m->running_epoch, m->epochs);
-        fputc('\n', p->out);
+            snprintf(ep, sizeof ep, "  epoch %*zu/%zu", epochw & 31, m->running_epoch, m->epochs);
+        snprintf(line, sizeof line, "%-*.40s [%s] %*zu/%zu rounds%s", namew & 63, m->name, bar,
+                 roundw & 31, m->done, p->rounds, ep);
+        frame_line(p, line, cols);
     }
-    fprintf(p->out, "\r\033[Kelapsed %s  eta %s\n", el, et);
+    snprintf(line, sizeof line, "%zu/%zu rounds  elapsed %s  %s  eta %s", total_done(p),
+             p->n_models * p->rounds, el, rt, et);
+    frame_line(p, line, cols);
     p->drawn = (int)p->n_models + 1;
     fflush(p->out);
 }
@@ -107,6 +189,7 @@ static void draw(pn_progress *p, int force)
 void pn_progress_epoch(pn_progress *p, size_t model, size_t epoch)
 {
     p->m[model].running_epoch = epoch;
+    p->epochs_now++;
     draw(p, 0);
 }
 
@@ -116,23 +199,36 @@ void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r)
     p->finished_now++;
     p->cost_now += p->m[model].cost;
     p->m[model].running_epoch = 0;
-    if (p->tty) {
+    if (frame_cols(p)) {
         draw(p, 1);
         return;
     }
     const double t = pn_now() - p->t0;
-    char el[32], et[32];
+    char el[32], et[32], rt[48];
     hms(el, sizeof el, t);
     hms(et, sizeof et, eta(p, t));
-    if (r->diverged)
+    rate(p, t, rt, sizeof rt);
+    const int narrow = term_cols(p);
+    if (narrow) { /* a terminal too narrow for bars: a short line that fits */
+        char line[256];
+        if (r->diverged)
+            snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: DIVERGED, eta %s", total_done(p),
+                     p->n_models * p->rounds, r->model, r->round + 1, et);
+        else
+            snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: test %.4f, eta %s",
+                     total_done(p), p->n_models * p->rounds, r->model, r->round + 1,
+                     r->test_acc, et);
+        const size_t n = strlen(line), max = (size_t)narrow - 1;
+        fprintf(p->out, "%.*s\n", (int)(n < max ? n : max), line);
+    } else if (r->diverged)
         fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: DIVERGED after %zu epochs"
-                        "  (elapsed %s, eta %s)\n", total_done(p), p->n_models * p->rounds,
-                r->model, r->round + 1, (unsigned long long)r->seed, r->n_epochs, el, et);
+                        "  (elapsed %s, %s, eta %s)\n", total_done(p), p->n_models * p->rounds,
+                r->model, r->round + 1, (unsigned long long)r->seed, r->n_epochs, el, rt, et);
     else
         fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: train %.4f test %.4f (%.1f s)"
-                        "  elapsed %s, eta %s\n", total_done(p), p->n_models * p->rounds,
+                        "  elapsed %s, %s, eta %s\n", total_done(p), p->n_models * p->rounds,
                 r->model, r->round + 1, (unsigned long long)r->seed, r->train_acc,
-                r->test_acc, r->seconds, el, et);
+                r->test_acc, r->seconds, el, rt, et);
     fflush(p->out);
 }
 

@@ -2,10 +2,12 @@
 #include "pairnet/train/checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pairnet/base/crc32.h"
 #include "pairnet/base/file.h"
@@ -132,7 +134,58 @@ int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_che
     }
     get_f32s(ck->params, buf + HEADER_BYTES, np);
     get_f32s(ck->state, buf + HEADER_BYTES + 4 * np, ns);
+    /* A valid CRC over a NaN weight is a model that diverged (or a file
+     * written by something else): it would evaluate to chance, silently. */
+    for (uint64_t i = 0; i < np + ns; i++) {
+        const float v = i < np ? ck->params[i] : ck->state[i - np];
+        if (!isfinite(v)) {
+            pn_checkpoint_free(ck);
+            return pn_fail(err, PN_ERR_DATA, "%s: %s %llu of %llu is %s, not finite: the model "
+                           "diverged before it was saved; retrain it (a lower --lr?)", name,
+                           i < np ? "weight" : "BatchNorm running statistic",
+                           (unsigned long long)(i < np ? i : i - np),
+                           (unsigned long long)(i < np ? np : ns), isnan(v) ? "NaN" : "infinite");
+        }
+    }
     return PN_OK;
+}
+
+int pn_checkpoint_check_path(const char *path, pn_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return pn_fail(err, PN_ERR_USAGE, "--save %s: is a directory; name a file, e.g. "
+                           "--save %s/model.ckpt", path, path);
+        if (!S_ISREG(st.st_mode))
+            return pn_fail(err, PN_ERR_USAGE, "--save %s: not a regular file (a device or a "
+                           "pipe?); name a file to write the checkpoint to", path);
+    } else if (errno != ENOENT) {
+        return pn_fail(err, PN_ERR_USAGE, "--save %s: %s (name a file in a directory you can "
+                       "write to)", path, strerror(errno));
+    }
+    /* the directory the file goes into: everything up to the last '/' */
+    const char *slash = strrchr(path, '/');
+    const size_t dlen = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(dlen + 1);
+    if (!dir)
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory checking --save %s", path);
+    memcpy(dir, !slash ? "." : path, dlen);
+    dir[dlen] = '\0';
+    int rc = PN_OK;
+    if (stat(dir, &st) != 0)
+        rc = errno == ENOENT
+                 ? pn_fail(err, PN_ERR_USAGE, "--save %s: directory %s does not exist (create it "
+                           "first: mkdir -p %s)", path, dir, dir)
+                 : pn_fail(err, PN_ERR_USAGE, "--save %s: directory %s: %s", path, dir,
+                           strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        rc = pn_fail(err, PN_ERR_USAGE, "--save %s: %s is not a directory", path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = pn_fail(err, PN_ERR_USAGE, "--save %s: cannot write into directory %s: %s (choose "
+                     "a directory you can write to)", path, dir, strerror(errno));
+    free(dir);
+    return rc;
 }
 
 int pn_checkpoint_load(const char *path, pn_checkpoint *ck, pn_err *err)

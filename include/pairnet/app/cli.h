@@ -31,10 +31,12 @@ typedef struct pn_cli_opts {
     uint64_t seed;
     int seed_set;   /* eval: --seed given (else the checkpoint's) */
     double aux_weight, momentum, weight_decay, lr_gamma, dropout;
-    size_t lr_step, aug_swap, aug_repair, aug_shift;
+    size_t lr_step, aug_shift;
+    /* The flags --aug-swap/--no-aug-swap, ...: 1 on, 0 off, -1 the preset's. */
+    int aug_swap, aug_repair;
     const char *optimizer;
     size_t threads; /* train: GEMM threads; bench: parallel rounds (jobs) */
-    int eval_final; /* evaluate only after the last epoch */
+    int eval_final; /* --eval-final: evaluate only after the last epoch (0 or 1) */
     const char *data;
     const char *out;  /* bench: results directory */
     const char *save; /* train: checkpoint file */
@@ -64,5 +66,16 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_models(void);
+
+/* Standard streams as coreutils keeps them (src/app/output.c). Call
+ * pn_stdio_init first thing in main: it reopens a closed fd 0, 1 or 2 on
+ * /dev/null (opened the wrong way round, so that writing to a closed stdout
+ * still fails, but no checkpoint or journal opened later can become fd 1)
+ * and makes stdout line-buffered. pn_stdio_finish(rc) flushes and checks
+ * stdout and stderr: after a write error (EPIPE, ENOSPC, EBADF, ...) it
+ * prints "pairnet: write error: <reason>" on stderr and returns 1 (or rc,
+ * when the command had already failed); otherwise rc. */
+void pn_stdio_init(void);
+int pn_stdio_finish(int rc);
 
 #endif

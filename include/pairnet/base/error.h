@@ -16,9 +16,13 @@ enum pn_status {
     PN_ERR_INTERRUPTED = 130 /* SIGINT: stopped cleanly after saving what was finished */
 };
 
+/* Room for a message with two long paths and its fix; pn_fail never cuts
+ * the end (where the fix is), see below. */
+#define PN_ERR_MSG 2048
+
 typedef struct pn_err {
     int code;
-    char msg[512];
+    char msg[PN_ERR_MSG];
 } pn_err;
 
 #if defined(__GNUC__)
@@ -28,7 +32,11 @@ typedef struct pn_err {
 #endif
 
 /* Sets e->code and e->msg (printf-style) and returns code, so callers can
- * write `return pn_fail(err, PN_ERR_DATA, "...", ...);`. e may be NULL. */
+ * write `return pn_fail(err, PN_ERR_DATA, "...", ...);`. e may be NULL.
+ * A message that would not fit keeps its beginning and its end (the fix):
+ * the middle of the longest %s argument (a path, usually) gives way to
+ * "...", then the next longest; control characters (a newline in a file
+ * name) become '?', so the message stays one line. */
 int pn_fail(pn_err *e, int code, const char *fmt, ...) PN_PRINTF(3, 4);
 
 #endif

@@ -33,7 +33,12 @@ int pn_checkpoint_encode(const pn_graph *g, const char *model, const pn_train_cf
 /* pn_checkpoint_encode, written atomically (pn_write_atomic). */
 int pn_checkpoint_save(const char *path, const pn_graph *g, const char *model,
                        const pn_train_cfg *cfg, uint64_t seed, pn_err *err);
-/* Parses and verifies a checkpoint held in memory (name for messages). */
+/* Whether `train --save path` can write there, checked before training:
+ * not a directory, in an existing directory this process may write to.
+ * Fails with PN_ERR_USAGE and a message that starts with "--save". */
+int pn_checkpoint_check_path(const char *path, pn_err *err);
+/* Parses and verifies a checkpoint held in memory (name for messages);
+ * refuses a weight or BatchNorm statistic that is not finite. */
 int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_checkpoint *ck,
                         pn_err *err);
 int pn_checkpoint_load(const char *path, pn_checkpoint *ck, pn_err *err);
