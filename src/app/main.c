@@ -10,6 +10,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
+#include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
 
 #define PAIRNET_VERSION "0.1.0"
@@ -59,6 +60,7 @@ static const optdef opts[] = {
     {"--eval-final", K_FLAG, OFF(eval_final), 0, 0, 0, C_TRAIN | C_BENCH, "evaluate only after the last epoch", D_TEXT},
     {"--data", K_STR, OFF(data), 0, 0, 0, C_TRAIN | C_BENCH | C_EVAL, "MNIST directory (else $PAIRNET_DATA, else data/mnist)", D_TEXT},
     {"--out", K_STR, OFF(out), 0, 0, 0, C_BENCH, "results directory", D_OUT},
+    {"--list", K_FLAG, OFF(list), 0, 0, 0, C_BENCH, "print the rounds stored in --out and exit", D_TEXT},
     {"--save", K_STR, OFF(save), 0, 0, 0, C_TRAIN, "write the trained model to FILE (last round)", D_TEXT},
     {"--load", K_STR, OFF(load), 0, 0, 0, C_EVAL, "checkpoint to evaluate (required)", D_TEXT},
 };
@@ -307,8 +309,8 @@ int main(int argc, char **argv)
         usage(stdout, 0);
         return 0;
     }
-    if (!strcmp(c, "--version")) {
-        printf("pairnet %s\n", PAIRNET_VERSION);
+    if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
+        printf("pairnet %s (%s)\n", PAIRNET_VERSION, pn_revision());
         return 0;
     }
     if (!strcmp(c, "models"))
