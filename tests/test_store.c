@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -466,8 +467,54 @@ static void store_describe_lists_keys_and_seed_ranges(void)
     CHECK(stat(store_file(none), &st) != 0); /* and it creates nothing */
 }
 
+/* A full disk (here a file size limit) in the middle of an append: a
+ * one-line error that says what to do, no later append behind the partial
+ * line (it would make that line look damaged), and the store reopens with
+ * every round written before. */
+static void store_full_disk_keeps_what_was_written(void)
+{
+    const char *dir = fresh_dir("full");
+    make_store(dir, 2);
+    struct stat st;
+    CHECK(stat(store_file(dir), &st) == 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        pn_store *s;
+        pn_err err = {0};
+        if (pn_store_open(dir, NULL, &s, &err) != 0)
+            _exit(10);
+        struct rlimit lim = {(rlim_t)st.st_size + 40, (rlim_t)st.st_size + 40};
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(11);
+        pn_round_rec r = round_of(7, 0);
+        if (pn_store_add(s, KEY, &r, &err) == 0)
+            _exit(12);
+        if (!strstr(err.msg, "rounds.pnr") || !strstr(err.msg, "disk full") || strchr(err.msg, '\n'))
+            _exit(13);
+        lim.rlim_cur = lim.rlim_max = RLIM_INFINITY;
+        setrlimit(RLIMIT_FSIZE, &lim); /* space again: still no append after the torn one */
+        r = round_of(8, 0);
+        if (pn_store_add(s, KEY, &r, &err) == 0 || !strstr(err.msg, "earlier write"))
+            _exit(14);
+        pn_store_close(s);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %d", status);
+    pn_store *s = NULL;
+    pn_err err = {0};
+    CHECK_MSG(pn_store_open(dir, NULL, &s, &err) == 0 && s && pn_store_count(s) == 2, "%s",
+              err.msg);
+    pn_store_close(s);
+}
+
 void suite_store(void)
 {
+    RUN(store_full_disk_keeps_what_was_written);
     RUN(store_describe_lists_keys_and_seed_ranges);
     RUN(store_round_trip_is_exact);
     RUN(store_torn_last_line_is_repaired);

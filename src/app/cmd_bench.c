@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pairnet/app/cli.h"
 #include "pairnet/base/clock.h"
@@ -393,6 +394,12 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         rc = pn_store_open(dir, interrupted, &b.store, err);
     if (rc == PN_OK)
         rc = adopt(&b, err);
+    char old[4096];
+    if (rc == PN_OK && pn_store_count(b.store) == 0 &&
+        pn_path_join(old, sizeof old, dir, "journal.csv", NULL) == PN_OK && access(old, F_OK) == 0)
+        fprintf(stderr, "pairnet bench: note: %s is the journal of an older pairnet and is not "
+                        "read; its rounds are computed again into %s\n", old,
+                pn_store_path(b.store));
     size_t done[PN_MAX_MODELS] = {0}, missing = 0;
     for (size_t i = 0; rc == PN_OK && i < n; i++) {
         done[i / b.rounds] += b.have[i] != 0;

@@ -43,6 +43,8 @@ struct pn_store {
     char path[4096], lock_path[4096];
     int lock_fd;
     FILE *out; /* appends */
+    int broken; /* an append failed: the file may end in a partial line, and
+                   another append after it would make that line look damaged */
     entry *e;
     size_t n, cap;
 };
@@ -502,6 +504,9 @@ int pn_store_add(pn_store *s, const char *key, const pn_round_rec *r, pn_err *er
 {
     if (!s->out)
         return pn_fail(err, PN_ERR_RUNTIME, "%s was opened to read only (a bug)", s->path);
+    if (s->broken)
+        return pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: an earlier write to it failed "
+                       "(disk full?); free space and run again", s->path);
     if (strpbrk(key, "\t\n") || !*key)
         return pn_fail(err, PN_ERR_RUNTIME, "round store key with a tab or newline (a bug)");
     pn_buf b = {0};
@@ -513,9 +518,12 @@ int pn_store_add(pn_store *s, const char *key, const pn_round_rec *r, pn_err *er
     if (rc == PN_OK) {
         const uint32_t crc = pn_crc32(0, b.data, b.len);
         if (fprintf(s->out, "%08x\t%s\n", (unsigned)crc, b.data) < 0 || fflush(s->out) != 0 ||
-            fsync(fileno(s->out)) != 0)
-            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s (disk full?)", s->path,
+            fsync(fileno(s->out)) != 0) {
+            s->broken = 1;
+            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s (disk full? free space and "
+                         "run again: the rounds stored so far are kept)", s->path,
                          strerror(errno));
+        }
     }
     if (rc == PN_OK) { /* keep the round in memory too, as a reader would get it */
         e.key = strdup(key);
