@@ -52,6 +52,23 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The revision baked into the binary (pn_revision, src/report/provenance.c):
+# `git describe --always --dirty` of this tree, else the first line of a
+# VERSION file (a tarball without .git), else "unknown". The header is
+# rewritten only when that changes, so a new commit recompiles one file.
+VERSION_H := $(BUILD)/version.h
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@r=$$(if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ]; then \
+	        git describe --always --dirty 2>/dev/null; \
+	      elif [ -f VERSION ]; then head -n 1 VERSION; fi | tr -cd 'A-Za-z0-9._+-'); \
+	    printf '#define PN_REVISION "%s"\n' "$${r:-unknown}" > $@.tmp; \
+	    if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/src/report/provenance.o: $(VERSION_H)
+$(BUILD)/src/report/provenance.o: ALL_CFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -96,7 +113,7 @@ bench: $(BIN_OUT)
 ablation: $(BIN_OUT)
 	@$(NEED_DATA) PAIRNET_DATA=$$d \
 	ABLATION_COMMAND='make ablation$(if $(filter-out build,$(BUILD)), BUILD=$(BUILD))$(if $(ABLATION_ARGS), ABLATION_ARGS="$(ABLATION_ARGS)")' \
-	    scripts/ablation.sh --bin ./$(BIN_OUT) $(ABLATION_ARGS)
+	    scripts/ablation.sh --bin ./$(BIN_OUT) --out results $(ABLATION_ARGS)
 
 # The study's Table I, chosen honestly: the full grid (the five models x lr
 # 0.001 0.005 0.01 0.05 0.1 x batch 25 50 100 200, 15 rounds x 45 epochs a

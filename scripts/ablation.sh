@@ -2,11 +2,13 @@
 # Ablation of the `best` model: what each ingredient of its recipe is worth.
 # Every variant of the table below is one `pairnet bench --models best
 # --eval-final` in its own directory, OUT/ablation/<variant>/ (table2.csv,
-# table2.md, runs.csv, figures, journal, bench.log); the variants run one
+# table2.md, runs.csv, figures, round store, bench.log); the variants run one
 # after the other, each on all cores (bench spreads its rounds). At the end
 # the numbers are read back from each run's table2.csv and table2.md into
-# OUT/ablation.md. An interrupted ablation resumes: every bench continues
-# from its journal. Needs bash, coreutils and awk.
+# OUT/ablation.md. OUT is runs/ablation-<UTC date-time> unless --out says
+# otherwise (`make ablation` passes --out results). An interrupted ablation
+# resumes with the same --out: every bench takes the rounds its round store
+# already holds. Needs bash, coreutils and awk.
 set -euo pipefail
 
 # ---- the variants: edit here --------------------------------------------------
@@ -36,8 +38,10 @@ at the top of this script, then writes OUT/ablation.md: per variant its
 options, test accuracy (%) mean ± std, the difference to `full` in points,
 seconds per round, rounds and the exact command.
 
-  --out DIR        where everything goes (default results): the runs in
-                   DIR/ablation/<variant>/, the table in DIR/ablation.md
+  --out DIR        where everything goes (default: a fresh
+                   runs/ablation-<UTC date-time>; make ablation passes
+                   results): the runs in DIR/ablation/<variant>/, the
+                   table in DIR/ablation.md
   --variants LIST  run only these variants, comma- or space-separated
                    (default: $ABLATION_VARIANTS, else all of them)
   --bin PATH       the pairnet binary (default: $PAIRNET, else $PAIRNET_BIN,
@@ -49,8 +53,9 @@ seconds per round, rounds and the exact command.
 Every other argument (and everything after `--`) goes to every `pairnet
 bench`, after the variant's own options, so it wins over them; for a quick
 look: scripts/ablation.sh --rounds 2 --epochs 2. The MNIST directory comes
-from --data or $PAIRNET_DATA, as for pairnet itself. Running the same
-command again after an interruption continues where it stopped.
+from --data or $PAIRNET_DATA, as for pairnet itself. Running it again with
+the same --out after an interruption continues where it stopped (and with
+more rounds, computes only the rounds the variants lack).
 
 Exit status: 0 ok (also when some rounds diverged: they are counted apart),
 1 a bench failed, 2 usage error, 130 interrupted.
@@ -89,7 +94,8 @@ done <<<"$VARIANTS"
 
 invocation=$(printf '%s' "$0")
 orig_args=("$@")
-out=results
+out=
+out_given=0
 selection=${ABLATION_VARIANTS:-}
 bin=${PAIRNET:-${PAIRNET_BIN:-./pairnet}}
 list=0
@@ -103,7 +109,7 @@ while [[ $# -gt 0 ]]; do
     --out | --variants | --bin)
         [[ $# -ge 2 ]] || die_usage "$1 needs a value"
         case $1 in
-        --out) out=$2 ;;
+        --out) out=$2; out_given=1 ;;
         --variants) selection=$2 ;;
         --bin) bin=$2 ;;
         esac
@@ -144,6 +150,10 @@ if [[ -n $selection ]]; then
     done
 else
     selected=("${names[@]}")
+fi
+if [[ $out_given -eq 0 ]]; then
+    # quick looks never write into results/: that is for `make ablation`
+    out=runs/ablation-$(date -u +%Y%m%d-%H%M%S)
 fi
 [[ -n $out ]] || die_usage "--out is empty"
 out=${out%/}
@@ -218,16 +228,17 @@ for v in "${selected[@]}"; do
     d=$(run_dir "$v")
     mkdir -p "$d"
     log=$d/bench.log
-    if [[ -s $d/journal.csv ]]; then
-        resumed+=("$v")
-    fi
     make_cmd "$v"
     echo "ablation: [$i/$n] $v: $(quote_all "${cmd[@]}")" >&2
     t0=$SECONDS
     st=0
     "${cmd[@]}" >"$log" 2>&1 || st=$?
     if [[ $st -eq 130 ]]; then
-        echo "ablation.sh: interrupted in variant $v; the finished rounds are kept, run the same command again to continue" >&2
+        again="run the same command again"
+        if [[ $out_given -eq 0 ]]; then
+            again="run the same command with --out $(quote "$out") again"
+        fi
+        echo "ablation.sh: interrupted in variant $v; the finished rounds are kept, $again to continue" >&2
         exit 130
     fi
     if [[ $st -ne 0 && $st -ne 4 ]]; then
@@ -238,6 +249,10 @@ for v in "${selected[@]}"; do
     if [[ ! -s $d/table2.csv || ! -s $d/table2.md ]]; then
         echo "ablation.sh: variant $v: pairnet bench wrote no table2.csv/table2.md in $d (log: $log)" >&2
         exit 1
+    fi
+    # rounds taken from the store: this variant was (partly) computed earlier
+    if ! grep -q '^- rounds computed in this run: \([0-9]*\) of \1$' "$d/table2.md"; then
+        resumed+=("$v")
     fi
     note=""
     if [[ $st -eq 4 ]]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prints the MNIST directory that make's targets should use, fetching the
-# data first when it is missing:
+# Prints the MNIST directory (an absolute path) that make's targets should
+# use, fetching the data first when it is missing:
 #   1. $PAIRNET_DATA, when set and it holds the four files;
 #   2. else data/mnist, when it holds them;
 #   3. else scripts/get-mnist.sh data/mnist (download, or a copy from
@@ -22,20 +22,20 @@ fix="provide it with 'make data MNIST_SRC=DIR' (a folder holding the 4 .gz files
 
 if [[ -n ${PAIRNET_DATA:-} ]]; then
     if has "$PAIRNET_DATA"; then
-        echo "$PAIRNET_DATA"
+        (cd "$PAIRNET_DATA" && pwd)
         exit 0
     fi
     echo "error: PAIRNET_DATA=$PAIRNET_DATA does not hold the four MNIST files; unset it to use data/mnist, or $fix" >&2
     exit 1
 fi
 if has data/mnist; then
-    echo data/mnist
+    echo "$PWD/data/mnist"
     exit 0
 fi
 mkdir -p data
 echo "MNIST is not in data/mnist: fetching it (scripts/get-mnist.sh, log in data/get-mnist.log)" >&2
 if scripts/get-mnist.sh data/mnist >data/get-mnist.log 2>&1; then
-    echo data/mnist
+    echo "$PWD/data/mnist"
     exit 0
 fi
 why=$(grep '^error:' data/get-mnist.log | tail -n 1 | sed 's/^error: //')

@@ -1,15 +1,41 @@
 #!/bin/sh
 # How best's preset was chosen: each candidate recipe trained on validation
 # rounds (seeds 1000..1005, never the reported seeds 0..14), one log per
-# candidate in results/validation/, summarized into summary.md.
+# candidate in OUT, summarized into OUT/summary.md. The logs behind best's
+# preset are in results/validation/.
 #
-#   scripts/validation.sh            run the candidates without a log, then summarize
-#   scripts/validation.sh --summary  only summarize the logs there
+#   scripts/validation.sh [--out DIR]            run the candidates without a log in DIR,
+#                                                then summarize
+#   scripts/validation.sh --out DIR --summary    only summarize the logs in DIR, e.g.
+#                                                --out results/validation
 #
-# Environment: PAIRNET (binary, ./pairnet), PAIRNET_DATA, OUT (results/validation).
+# DIR (or $OUT) defaults to a fresh runs/validation-<UTC date-time>: only an
+# explicit --out writes into results/. Environment: PAIRNET (binary,
+# ./pairnet), PAIRNET_DATA.
 set -eu
 PAIRNET=${PAIRNET:-./pairnet}
-OUT=${OUT:-results/validation}
+OUT=${OUT:-}
+summary=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --out)
+        [ $# -ge 2 ] || { echo "validation.sh: --out needs a value" >&2; exit 2; }
+        OUT=$2
+        shift 2
+        ;;
+    --out=*) OUT=${1#--out=}; shift ;;
+    --summary) summary=1; shift ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "validation.sh: unknown argument '$1' (see scripts/validation.sh --help)" >&2; exit 2 ;;
+    esac
+done
+if [ -z "$OUT" ]; then
+    if [ "$summary" -eq 1 ]; then
+        echo "validation.sh: --summary needs --out DIR, the folder of the logs (e.g. --out results/validation)" >&2
+        exit 2
+    fi
+    OUT=runs/validation-$(date -u +%Y%m%d-%H%M%S)
+fi
 
 # name | options on top of best's preset (the first line of each log
 # records the configuration that ran). E1-base and W48 were run from other
@@ -28,7 +54,7 @@ F2-aux2-bs50-d5 |
 '
 
 mkdir -p "$OUT"
-if [ "${1:-}" != "--summary" ]; then
+if [ "$summary" -eq 0 ]; then
     echo "$CANDIDATES" | while IFS='|' read -r name opts; do
         name=$(echo "$name" | tr -d ' ')
         [ -n "$name" ] || continue

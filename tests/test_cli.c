@@ -880,9 +880,9 @@ static void cli_write_errors(void)
               res.err);
 }
 
-/* With stdout closed, the journal that bench opens must not become fd 1
+/* With stdout closed, the round store that bench opens must not become fd 1
  * (where the final table would be printed into it): the run reports the
- * write error, and running it again finds a clean journal and finishes. */
+ * write error, and running it again finds a clean store and finishes. */
 static void cli_closed_stdout_keeps_files(void)
 {
     const char *b = bin();
@@ -893,7 +893,7 @@ static void cli_closed_stdout_keeps_files(void)
         return;
     char out[512], journal[600], ck[512];
     snprintf(out, sizeof out, "%s/cli-closed", t_tmp_dir());
-    snprintf(journal, sizeof journal, "%s/journal.csv", out);
+    snprintf(journal, sizeof journal, "%s/rounds.pnr", out);
     run_sh("'%s' bench --models mlp --rounds 1 --epochs 1 --out '%s' --data '%s' >&-", b, out,
            data);
     CHECK_MSG(res.status == 1 && strstr(res.err, "pairnet: write error: Bad file descriptor"),
@@ -901,7 +901,7 @@ static void cli_closed_stdout_keeps_files(void)
     static char text[65536];
     t_read_file(journal, text, sizeof text);
     CHECK_MSG(text[0] && !strstr(text, "params") && !strstr(text, "wrote "),
-              "the journal holds stdout's lines:\n%s", text);
+              "the round store holds stdout's lines:\n%s", text);
     if (run("bench --models mlp --rounds 1 --epochs 1 --out '%s' --data '%s'", out, data))
         return;
     CHECK_MSG(res.status == 0, "bench after the closed-stdout run: exit %d (%s)", res.status,

@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 
 #include "pairnet/base/file.h"
-#include "pairnet/report/journal.h"
 #include "pairnet/report/markdown.h"
 #include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"
+#include "pairnet/report/store.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -286,6 +286,9 @@ static void results_run_info_fill(void)
               "date '%s' is not ISO 8601 UTC", info.date);
     CHECK(y >= 2024 && mo >= 1 && mo <= 12);
     CHECK(info.cpu[0] != '\0' && info.revision[0] != '\0');
+    /* the binary's revision, baked in at build time, not the cwd's git */
+    CHECK_MSG(strcmp(info.revision, pn_revision()) == 0, "%s vs %s", info.revision,
+              pn_revision());
     CHECK(info.cores >= 1);
     CHECK(strcmp(info.command, "keep me") == 0 && info.wall_seconds == 12.5);
 }
@@ -548,70 +551,50 @@ static int same_double(double a, double b)
     return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
 }
 
-/* digit_acc and argmax_acc survive the journal to the bit, NaN included. */
-static void results_journal_round_trips_digits(void)
+/* digit_acc and argmax_acc survive the round store to the bit, NaN
+ * included, and so does a diverged epoch's infinite loss. */
+static void results_store_round_trips_digits(void)
 {
-    const char *dir = test_dir("journal_digits");
+    const char *dir = test_dir("store_digits");
     char path[600];
-    snprintf(path, sizeof path, "%s/journal.csv", dir);
+    snprintf(path, sizeof path, "%s/rounds.pnr", dir);
     remove(path);
     fake f = fake_rounds(3, 2, 4, 1, 1); /* mlp (NaN), cnn (round 1 diverged), cnn_ws */
     f.r[4].digit_acc = 1.0 / 3.0;         /* a value %.6f would not keep */
     f.r[5].argmax_acc = 0.1 + 0.2;
-    pn_round_rec *old = NULL;
-    size_t n_old = 99;
-    FILE *w = NULL;
+    CHECK(isinf(f.r[3].epochs[2].loss));
     pn_err err = {0};
-    CHECK(pn_journal_open(path, "cfg", &old, &n_old, &w, &err) == PN_OK);
-    CHECK(n_old == 0 && w != NULL);
-    for (size_t i = 0; w && i < f.n; i++)
-        CHECK(pn_journal_append(w, &f.r[i], &err) == PN_OK);
-    if (w)
-        fclose(w);
-    w = NULL;
-    CHECK_MSG(pn_journal_open(path, "cfg", &old, &n_old, &w, &err) == PN_OK, "%s", err.msg);
-    CHECK(n_old == f.n);
-    for (size_t i = 0; old && i < n_old && i < f.n; i++) {
-        CHECK(strcmp(old[i].model, f.r[i].model) == 0 && old[i].round == f.r[i].round);
-        CHECK(old[i].diverged == f.r[i].diverged && old[i].n_epochs == f.r[i].n_epochs);
-        CHECK(same_double(old[i].test_acc, f.r[i].test_acc));
-        CHECK_MSG(same_double(old[i].digit_acc, f.r[i].digit_acc), "round %zu: digit %.17g, "
-                  "journal %.17g", i, f.r[i].digit_acc, old[i].digit_acc);
-        CHECK_MSG(same_double(old[i].argmax_acc, f.r[i].argmax_acc), "round %zu: argmax %.17g, "
-                  "journal %.17g", i, f.r[i].argmax_acc, old[i].argmax_acc);
+    pn_store *s = NULL;
+    CHECK_MSG(pn_store_open(dir, NULL, &s, &err) == PN_OK, "%s", err.msg);
+    for (size_t i = 0; s && i < f.n; i++)
+        CHECK_MSG(pn_store_add(s, f.r[i].model, &f.r[i], &err) == PN_OK, "%s", err.msg);
+    pn_store_close(s);
+    s = NULL;
+    CHECK_MSG(pn_store_open(dir, NULL, &s, &err) == PN_OK, "reopen: %s", err.msg);
+    if (!s)
+        return;
+    CHECK(pn_store_count(s) == f.n);
+    for (size_t i = 0; i < f.n; i++) {
+        const pn_round_rec *o = pn_store_find(s, f.r[i].model, f.r[i].seed);
+        CHECK_MSG(o != NULL, "round %zu not found", i);
+        if (!o)
+            continue;
+        CHECK(strcmp(o->model, f.r[i].model) == 0 && o->seed == f.r[i].seed);
+        CHECK(o->diverged == f.r[i].diverged && o->n_epochs == f.r[i].n_epochs);
+        CHECK(same_double(o->test_acc, f.r[i].test_acc));
+        CHECK_MSG(same_double(o->digit_acc, f.r[i].digit_acc), "round %zu: digit %.17g, "
+                  "stored %.17g", i, f.r[i].digit_acc, o->digit_acc);
+        CHECK_MSG(same_double(o->argmax_acc, f.r[i].argmax_acc), "round %zu: argmax %.17g, "
+                  "stored %.17g", i, f.r[i].argmax_acc, o->argmax_acc);
+        for (size_t e = 0; e < o->n_epochs && e < f.r[i].n_epochs; e++)
+            CHECK(same_double(o->epochs[e].loss, f.r[i].epochs[e].loss));
     }
-    CHECK(isnan(old[0].digit_acc) && isnan(old[1].argmax_acc)); /* mlp */
-    CHECK(isnan(old[3].digit_acc));                             /* diverged */
-    CHECK(old[4].digit_acc == 1.0 / 3.0 && old[5].argmax_acc == 0.1 + 0.2);
-    pn_journal_free(old, n_old);
-    if (w)
-        fclose(w);
+    CHECK(isnan(pn_store_find(s, "mlp", 1000)->digit_acc));
+    CHECK(isinf(pn_store_find(s, "cnn", 1001)->epochs[2].loss));
+    CHECK(pn_store_find(s, "cnn_ws", 1000)->digit_acc == 1.0 / 3.0);
+    CHECK(pn_store_find(s, "cnn_ws", 1001)->argmax_acc == 0.1 + 0.2);
+    pn_store_close(s);
     fake_free(&f);
-}
-
-/* A journal of the previous format (v1: no digit fields) is refused in one
- * line that says what to do, and left as it was. */
-static void results_journal_refuses_v1(void)
-{
-    const char *dir = test_dir("journal_v1");
-    char path[600];
-    snprintf(path, sizeof path, "%s/journal.csv", dir);
-    const char *v1 = "# pairnet bench journal v1 cfg\n"
-                     "R,mlp,0,0,0,0.75,0.70000000000000007,1.5,1\n"
-                     "E,1,0.01,0.5,0.75,0.70000000000000007,1.5\n.\n";
-    pn_err err = {0};
-    CHECK(pn_write_atomic(path, v1, strlen(v1), &err) == 0);
-    pn_round_rec *old = NULL;
-    size_t n_old = 0;
-    FILE *w = NULL;
-    CHECK(pn_journal_open(path, "cfg", &old, &n_old, &w, &err) == PN_ERR_USAGE);
-    CHECK(w == NULL && old == NULL && n_old == 0);
-    CHECK_MSG(strstr(err.msg, path) && strstr(err.msg, "v1") && strstr(err.msg, "remove") &&
-                  strstr(err.msg, "--out") && !strchr(err.msg, '\n'),
-              "message: %s", err.msg);
-    char *s = read_all(path);
-    CHECK(s && strcmp(s, v1) == 0);
-    free(s);
 }
 
 static void results_table2_digit_columns(void)
@@ -738,45 +721,111 @@ static void results_index_html_digits(void)
 
 /* ---- journal configuration, paths, Markdown, progress ------------------------ */
 
-/* A configuration as long as a header line can carry comes back whole and
- * resumes; one longer is refused in one line instead of being written and
- * then never matching (or, cut, matching another configuration). */
-static void results_journal_config_whole_or_refused(void)
+/* The store key of a configuration holds every option that changes a
+ * round's numbers, exactly (0.123456789 is not 0.123457), and the versions;
+ * changing any one option changes it. */
+static void cfg_lr(pn_train_cfg *c) { c->lr = 0.01000000001; }
+static void cfg_bs(pn_train_cfg *c) { c->bs = 25; }
+static void cfg_epochs(pn_train_cfg *c) { c->epochs = 7; }
+static void cfg_opt(pn_train_cfg *c) { c->optimizer = PN_OPT_ADAM; }
+static void cfg_mom(pn_train_cfg *c) { c->momentum = 0.9; }
+static void cfg_wd(pn_train_cfg *c) { c->weight_decay = 1e-4; }
+static void cfg_step(pn_train_cfg *c) { c->lr_step = 3; }
+static void cfg_gamma(pn_train_cfg *c) { c->lr_gamma = 0.123456789; }
+static void cfg_aux(pn_train_cfg *c) { c->mopts.aux_weight = 0.3f; }
+static void cfg_drop(pn_train_cfg *c) { c->mopts.dropout = 0.1f; }
+static void cfg_swap(pn_train_cfg *c) { c->aug_swap = 1; }
+static void cfg_repair(pn_train_cfg *c) { c->aug_repair = 1; }
+static void cfg_shift(pn_train_cfg *c) { c->aug_shift = 2; }
+static void cfg_eval(pn_train_cfg *c) { c->eval_epochs = !c->eval_epochs; }
+static void cfg_pairs(pn_train_cfg *c) { c->n_pairs = 300; }
+static void cfg_model(pn_train_cfg *c) { c->model = pn_model_find("cnn_ws"); }
+
+static void results_store_key_whole(void)
 {
-    const char *dir = test_dir("journal_config");
-    char path[600];
-    snprintf(path, sizeof path, "%s/journal.csv", dir);
-    remove(path);
-    static char cfg[8192];
-    const size_t fits = 4096 - strlen("# pairnet bench journal v2 ") - 2;
-    for (size_t i = 0; i < fits; i++)
-        cfg[i] = (char)('a' + i % 26);
-    cfg[fits] = '\0';
-    pn_round_rec *old = NULL;
-    size_t n_old = 0;
-    FILE *w = NULL;
+    static const struct { const char *what; void (*edit)(pn_train_cfg *); } v[] = {
+        {"lr", cfg_lr},         {"bs", cfg_bs},         {"epochs", cfg_epochs},
+        {"optimizer", cfg_opt}, {"momentum", cfg_mom},  {"weight decay", cfg_wd},
+        {"lr step", cfg_step},  {"lr gamma", cfg_gamma}, {"aux weight", cfg_aux},
+        {"dropout", cfg_drop},  {"swap", cfg_swap},     {"repair", cfg_repair},
+        {"shift", cfg_shift},   {"eval", cfg_eval},     {"pairs", cfg_pairs},
+        {"model", cfg_model}};
+    enum { NV = sizeof v / sizeof v[0] };
+    char *key[NV + 1] = {0};
     pn_err err = {0};
-    CHECK_MSG(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_OK, "%s", err.msg);
-    if (w)
-        fclose(w);
-    pn_journal_free(old, n_old);
-    w = NULL;
-    old = NULL;
-    CHECK_MSG(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_OK, "reopen: %s", err.msg);
-    if (w)
-        fclose(w);
-    pn_journal_free(old, n_old);
-    w = NULL;
-    old = NULL;
-    cfg[fits - 1] = '#'; /* another configuration of the same length */
-    CHECK(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_ERR_USAGE && w == NULL);
+    pn_train_cfg c;
+    pn_train_cfg_default(&c, pn_model_find("cnn"));
+    CHECK_MSG(pn_store_key_of(&c, &key[0], &err) == PN_OK && key[0], "%s", err.msg);
+    for (size_t i = 0; i < NV; i++) {
+        pn_train_cfg_default(&c, pn_model_find("cnn"));
+        v[i].edit(&c);
+        CHECK_MSG(pn_store_key_of(&c, &key[i + 1], &err) == PN_OK && key[i + 1], "%s", err.msg);
+    }
+    for (size_t i = 0; i <= NV; i++)
+        for (size_t j = i + 1; key[i] && j <= NV; j++)
+            CHECK_MSG(key[j] && strcmp(key[i], key[j]) != 0, "%s and %s give the same key: %s",
+                      i ? v[i - 1].what : "the default", v[j - 1].what, key[i]);
+    const char *k0 = key[0] ? key[0] : "";
+    CHECK_MSG(strncmp(k0, "model=cnn;epochs=", 17) == 0 && !strpbrk(k0, "\t\n"), "%s", k0);
+    CHECK_MSG(strstr(k0, ";lr=0.01;bs=50;") && strstr(k0, ";eval=epoch;") &&
+                  strstr(k0, ";pairs=1000;"), "%s", k0);
+    const char *tail = ";protocol=1;numeric=1";
+    CHECK_MSG(strlen(k0) > strlen(tail) && strcmp(k0 + strlen(k0) - strlen(tail), tail) == 0,
+              "the key does not end in the versions: %s", k0);
+    CHECK_MSG(key[8] && strstr(key[8], ";lr_gamma=0.123456789;"), "%s", key[8]);
+    CHECK_MSG(key[1] && strstr(key[1], ";lr=0.01000000001;"), "%s", key[1]);
+    CHECK_MSG(key[9] && strstr(key[9], ";aux_weight=0.3;"), "%s", key[9]);
+    /* the store takes it, and checks its epochs= against the rounds */
+    const char *dir = test_dir("store_key");
+    char path[600];
+    snprintf(path, sizeof path, "%s/rounds.pnr", dir);
     remove(path);
-    memset(cfg, 'x', sizeof cfg - 1);
-    cfg[sizeof cfg - 1] = '\0';
-    err.msg[0] = '\0';
-    CHECK(pn_journal_open(path, cfg, &old, &n_old, &w, &err) == PN_ERR_RUNTIME && w == NULL);
-    CHECK_MSG(strstr(err.msg, "configuration") && !strchr(err.msg, '\n'), "%s", err.msg);
-    CHECK(access(path, F_OK) != 0); /* nothing written */
+    pn_store *s = NULL;
+    fake f = fake_rounds(2, 1, 7, 99, 1);
+    CHECK(pn_store_open(dir, NULL, &s, &err) == PN_OK);
+    if (s && key[3])
+        CHECK_MSG(pn_store_add(s, key[3], &f.r[1], &err) == PN_OK, "%s", err.msg); /* epochs=7 */
+    pn_store_close(s);
+    s = NULL;
+    CHECK_MSG(pn_store_open(dir, NULL, &s, &err) == PN_OK, "%s", err.msg);
+    CHECK(s && key[3] && pn_store_find(s, key[3], 1000) != NULL);
+    pn_store_close(s);
+    fake_free(&f);
+    for (size_t i = 0; i <= NV; i++)
+        free(key[i]);
+}
+
+/* The provenance says how many rounds this run computed and, when it took
+ * some from the store, adds their time to the wall time of the run. */
+static void results_provenance_counts_all_rounds(void)
+{
+    pn_run_info info = fake_info();
+    info.wall_seconds = 50.0;
+    info.rounds_total = 15;
+    info.rounds_now = 5;
+    info.earlier_seconds = 100.0;
+    pn_buf b = {0};
+    pn_provenance_md(&b, &info);
+    const char *t = b.data ? b.data : "";
+    CHECK_MSG(strstr(t, "- total wall time: 150.0 s (2 min 30 s): 50.0 s in this run + 100.0 s "
+                        "(1 min 40 s), the summed times of the 10 rounds computed earlier\n"),
+              "%s", t);
+    CHECK_MSG(strstr(t, "- rounds computed in this run: 5 of 15\n"), "%s", t);
+    pn_buf_free(&b);
+    info.rounds_now = 15;
+    info.earlier_seconds = 0.0;
+    pn_buf c = {0};
+    pn_provenance_html(&c, &info);
+    t = c.data ? c.data : "";
+    CHECK_MSG(strstr(t, "<dd>50.0 s</dd>") && !strstr(t, "earlier"), "%s", t);
+    CHECK_MSG(strstr(t, "<dt>rounds computed in this run</dt><dd>15 of 15</dd>"), "%s", t);
+    pn_buf_free(&c);
+    /* no counts given: no such line */
+    info.rounds_total = info.rounds_now = 0;
+    pn_buf d = {0};
+    pn_provenance_md(&d, &info);
+    CHECK(d.data && !strstr(d.data, "rounds computed"));
+    pn_buf_free(&d);
 }
 
 static void results_path_join_refuses_truncation(void)
@@ -860,9 +909,9 @@ void suite_results(void)
     RUN(results_curves_svg);
     RUN(results_curves_without_per_epoch_accuracy);
     RUN(results_index_html);
-    RUN(results_journal_round_trips_digits);
-    RUN(results_journal_refuses_v1);
-    RUN(results_journal_config_whole_or_refused);
+    RUN(results_store_round_trips_digits);
+    RUN(results_store_key_whole);
+    RUN(results_provenance_counts_all_rounds);
     RUN(results_path_join_refuses_truncation);
     RUN(results_markdown_to_html);
     RUN(results_progress_log_lines);

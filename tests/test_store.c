@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -416,8 +417,105 @@ static void store_lock_makes_a_second_process_wait(void)
     close(ready[1]);
 }
 
+/* The listing: one line per key, in file order, with the model, the key's
+ * other fields, the rounds (diverged ones counted) and the seeds as ranges;
+ * a key of another version is marked as not reused. */
+static void store_describe_lists_keys_and_seed_ranges(void)
+{
+    const char *dir = fresh_dir("describe");
+    pn_store *s;
+    pn_err err = {0};
+    CHECK(pn_store_open(dir, NULL, &s, &err) == 0);
+    if (!s)
+        return;
+    static const uint64_t seeds[] = {9, 0, 1, 2, 5, 7, 8};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        pn_round_rec r = round_of(seeds[i], seeds[i] == 1);
+        CHECK(pn_store_add(s, KEY PN_STORE_KEY_VERSIONS, &r, &err) == 0);
+    }
+    pn_round_rec r = round_of(3, 0);
+    CHECK(pn_store_add(s, "model=cnn;epochs=3;protocol=0;numeric=1", &r, &err) == 0);
+    pn_buf b = {0};
+    CHECK(pn_store_describe(s, &b) == 0);
+    const char *t = b.data ? b.data : "";
+    CHECK_MSG(strcmp(t, "cnn        lr=0.05 bs=50 epochs=3 protocol=1 numeric=1  7 rounds "
+                        "(1 diverged), seeds 0-2,5,7-9\n"
+                        "cnn        epochs=3 protocol=0 numeric=1  1 round, seed 3  (another "
+                        "protocol or numeric version than this pairnet's: not reused)\n") == 0,
+              "listing:\n%s", t);
+    pn_buf_free(&b);
+    pn_store_close(s);
+    /* read-only, while a bench holds the lock and is appending: no wait,
+     * nothing changed (the torn tail is skipped, not cut), no writing */
+    CHECK(pn_store_open(dir, NULL, &s, &err) == 0);
+    append_raw(dir, "0badc0de\tmodel=cnn");
+    static char before[8192], after[8192];
+    t_read_file(store_file(dir), before, sizeof before);
+    pn_store *ro = NULL;
+    CHECK_MSG(pn_store_read(dir, &ro, &err) == 0 && ro && pn_store_count(ro) == 8, "%s",
+              err.msg);
+    CHECK(ro && pn_store_add(ro, KEY, &r, &err) != 0);
+    pn_store_close(ro);
+    t_read_file(store_file(dir), after, sizeof after);
+    CHECK(before[0] && strcmp(before, after) == 0);
+    pn_store_close(s);
+    /* a missing store reads as empty */
+    const char *none = fresh_dir("describe_none");
+    CHECK(pn_store_read(none, &ro, &err) == 0 && ro && pn_store_count(ro) == 0);
+    pn_store_close(ro);
+    struct stat st;
+    CHECK(stat(store_file(none), &st) != 0); /* and it creates nothing */
+}
+
+/* A full disk (here a file size limit) in the middle of an append: a
+ * one-line error that says what to do, no later append behind the partial
+ * line (it would make that line look damaged), and the store reopens with
+ * every round written before. */
+static void store_full_disk_keeps_what_was_written(void)
+{
+    const char *dir = fresh_dir("full");
+    make_store(dir, 2);
+    struct stat st;
+    CHECK(stat(store_file(dir), &st) == 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        pn_store *s;
+        pn_err err = {0};
+        if (pn_store_open(dir, NULL, &s, &err) != 0)
+            _exit(10);
+        struct rlimit lim = {(rlim_t)st.st_size + 40, (rlim_t)st.st_size + 40};
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(11);
+        pn_round_rec r = round_of(7, 0);
+        if (pn_store_add(s, KEY, &r, &err) == 0)
+            _exit(12);
+        if (!strstr(err.msg, "rounds.pnr") || !strstr(err.msg, "disk full") || strchr(err.msg, '\n'))
+            _exit(13);
+        lim.rlim_cur = lim.rlim_max = RLIM_INFINITY;
+        setrlimit(RLIMIT_FSIZE, &lim); /* space again: still no append after the torn one */
+        r = round_of(8, 0);
+        if (pn_store_add(s, KEY, &r, &err) == 0 || !strstr(err.msg, "earlier write"))
+            _exit(14);
+        pn_store_close(s);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %d", status);
+    pn_store *s = NULL;
+    pn_err err = {0};
+    CHECK_MSG(pn_store_open(dir, NULL, &s, &err) == 0 && s && pn_store_count(s) == 2, "%s",
+              err.msg);
+    pn_store_close(s);
+}
+
 void suite_store(void)
 {
+    RUN(store_full_disk_keeps_what_was_written);
+    RUN(store_describe_lists_keys_and_seed_ranges);
     RUN(store_round_trip_is_exact);
     RUN(store_torn_last_line_is_repaired);
     RUN(store_record_without_its_newline_is_kept);

@@ -1,6 +1,8 @@
 /* End to end on real MNIST pairs: training learns, is deterministic per seed,
- * reports divergence; the benchmark is independent of --jobs and resumes
- * from its journal after an interruption. */
+ * reports divergence; the benchmark is independent of --jobs, resumes from
+ * its round store after an interruption, grows by the rounds it lacks, shares
+ * a folder between configurations and between two processes. */
+#define _DEFAULT_SOURCE /* realpath */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "pairnet/base/pool.h"
 #include "pairnet/train/checkpoint.h"
@@ -163,18 +166,18 @@ static void bench_same_table_for_any_jobs(void)
     check_same_table("jobs1", "jobs2");
 }
 
-/* A journal cut in the middle of a record (as kill -9 during a write leaves
+/* A store cut in the middle of a record (as kill -9 during a write leaves
  * it) resumes from the complete rounds and gives the same table. */
-static void bench_resumes_from_torn_journal(void)
+static void bench_resumes_from_torn_store(void)
 {
     if (!t_data_dir())
         return;
     CHECK(bench("jobs1", "--jobs 1") == 0); /* resumes instantly if already there */
     char cmd[2048];
     const char *t = t_tmp_dir();
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/torn' && head -c $(( $(wc -c < '%s/jobs1/"
-             "journal.csv') * 2 / 3 )) '%s/jobs1/journal.csv' > '%s/torn/journal.csv'",
-             t, t, t, t);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/torn'; mkdir -p '%s/torn' && head -c $(( $(wc -c < "
+             "'%s/jobs1/rounds.pnr') * 2 / 3 )) '%s/jobs1/rounds.pnr' > '%s/torn/rounds.pnr'",
+             t, t, t, t, t);
     CHECK(sh(cmd) == 0);
     CHECK(bench("torn", "--jobs 2") == 0);
     check_same_table("jobs1", "torn");
@@ -218,8 +221,8 @@ static void bench_stops_on_signal(void)
         snprintf(cmd, sizeof cmd,
                  "rm -rf '%s'; timeout -s KILL 60 %s bench --models cnn_ws_al --rounds 400 "
                  "--epochs 5 --data '%s' --out '%s' --jobs 2 >/dev/null 2>'%s.err' & pid=$!; "
-                 "for i in $(seq 400); do grep -qx . '%s/journal.csv' 2>/dev/null && break; "
-                 "sleep 0.1; done; kill -%s $pid; wait $pid",
+                 "for i in $(seq 400); do [ \"$(wc -l 2>/dev/null < '%s/rounds.pnr')\" -ge 2 ] "
+                 "2>/dev/null && break; sleep 0.1; done; kill -%s $pid; wait $pid",
                  out, b && *b ? b : "./pairnet", t_data_dir(), out, out, out, sigs[i]);
         int st = sh(cmd);
         char err[4096], path[600];
@@ -227,67 +230,261 @@ static void bench_stops_on_signal(void)
         t_read_file(path, err, sizeof err);
         CHECK_MSG(st == 130, "SIG%s: bench exited %d, want 130 (stderr: %s)", sigs[i], st, err);
         CHECK_MSG(strstr(err, "interrupted") != NULL, "SIG%s: stderr: %s", sigs[i], err);
-        /* the journal ends on a complete round (or holds its header only) */
+        /* the store ends on a complete round, and every line of it reads back */
         static char j[1 << 20];
-        snprintf(path, sizeof path, "%s/journal.csv", out);
+        snprintf(path, sizeof path, "%s/rounds.pnr", out);
         t_read_file(path, j, sizeof j);
         const size_t n = strlen(j);
-        CHECK_MSG(n > 0 && (strstr(j, "\n") == j + n - 1 ||
-                            (n >= 3 && strcmp(j + n - 3, "\n.\n") == 0)),
-                  "SIG%s: journal does not end on a complete round", sigs[i]);
+        CHECK_MSG(n > 0 && j[n - 1] == '\n', "SIG%s: the store does not end on a complete round",
+                  sigs[i]);
+        snprintf(cmd, sizeof cmd, "%s bench --list --out '%s' >/dev/null 2>&1",
+                 b && *b ? b : "./pairnet", out);
+        CHECK_MSG(sh(cmd) == 0, "SIG%s: the store does not read back", sigs[i]);
     }
 }
 
-/* The journal's header holds the whole configuration of every model, to
- * its last field: resuming compares it, and a cut one could match another
- * benchmark's. */
-static void bench_journal_holds_whole_configuration(void)
+/* Lines of the file at path (0 if unreadable). */
+static size_t lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int c;
+    if (!f)
+        return 0;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static const char *pairnet_bin(void)
+{
+    const char *b = getenv("PAIRNET_BIN");
+    return b && *b ? b : "./pairnet";
+}
+
+/* The key of every stored round holds the whole configuration of its
+ * model, to the last digit of --lr-gamma and the versions: a cut or rounded
+ * one could match another benchmark's rounds. */
+static void bench_store_keys_hold_whole_configuration(void)
 {
     if (!t_data_dir())
         return;
     char cmd[2048], path[600];
-    const char *b = getenv("PAIRNET_BIN");
     snprintf(path, sizeof path, "%s/config-all", t_tmp_dir());
     snprintf(cmd, sizeof cmd,
              "rm -rf '%s'; %s bench --models mlp,cnn,cnn_ws,cnn_al,cnn_ws_al,best --rounds 1 "
              "--epochs 1 --seed 7 --lr-gamma 0.123456789 --data '%s' --out '%s' >/dev/null 2>&1",
-             path, b && *b ? b : "./pairnet", t_data_dir(), path);
+             path, pairnet_bin(), t_data_dir(), path);
     CHECK(sh(cmd) == 0);
     static char j[1 << 20];
     char jp[700];
-    snprintf(jp, sizeof jp, "%s/journal.csv", path);
+    snprintf(jp, sizeof jp, "%s/rounds.pnr", path);
     t_read_file(jp, j, sizeof j);
-    char *nl = strchr(j, '\n');
-    CHECK_MSG(nl != NULL, "no journal header in %s", jp);
-    if (!nl)
-        return;
-    *nl = '\0';
     static const char *models[] = {"mlp", "cnn", "cnn_ws", "cnn_al", "cnn_ws_al", "best"};
-    for (size_t i = 0; i < 6; i++) {
-        char want[64];
-        snprintf(want, sizeof want, "%s%s(lr=", i ? "," : "v2 ", models[i]);
-        CHECK_MSG(strstr(j, want) != NULL, "header lacks '%s': %s", want, j);
+    size_t found = 0, records = 0;
+    for (char *line = strchr(j, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        char *key = strchr(line + 1, '\t');
+        if (!key)
+            break;
+        key++;
+        records++;
+        char k[2048];
+        snprintf(k, sizeof k, "%.*s", (int)strcspn(key, "\t"), key);
+        const char *tail = ";pairs=1000;protocol=1;numeric=1";
+        CHECK_MSG(strlen(k) > strlen(tail) && strcmp(k + strlen(k) - strlen(tail), tail) == 0,
+                  "key does not end in '%s': %s", tail, k);
+        CHECK_MSG(strstr(k, ";lr_gamma=0.123456789;") && strstr(k, ";epochs=1;"), "%s", k);
+        for (size_t i = 0; i < 6; i++) {
+            char want[64];
+            snprintf(want, sizeof want, "model=%s;", models[i]);
+            if (strncmp(k, want, strlen(want)) == 0)
+                found |= (size_t)1 << i;
+        }
     }
-    const char *tail = ";rounds=1;seed=7;pairs=1000;eval=epoch";
-    CHECK_MSG(strlen(j) > strlen(tail) && strcmp(j + strlen(j) - strlen(tail), tail) == 0,
-              "header does not end in '%s': %s", tail, j);
-    size_t gammas = 0;
-    for (const char *p = j; (p = strstr(p, "gamma=0.123457,")); p++)
-        gammas++;
-    CHECK_MSG(gammas == 6, "%zu of 6 models carry --lr-gamma in the header: %s", gammas, j);
+    CHECK_MSG(found == 63 && records == 6, "want one round of each model under its own key "
+              "(mask %zx, %zu records):\n%s", found, records, j);
 }
 
-static void bench_refuses_other_configuration(void)
+/* Other configurations share the folder: each table shows only the one
+ * asked for, and asking for the first again computes nothing. */
+static void bench_configurations_share_a_folder(void)
 {
     if (!t_data_dir())
         return;
-    char cmd[2048];
-    const char *b = getenv("PAIRNET_BIN");
-    snprintf(cmd, sizeof cmd,
-             "%s bench --models mlp,cnn_ws_al --rounds 3 --epochs 3 --seed 5 --data '%s' "
-             "--out '%s/jobs1' >/dev/null 2>&1", b && *b ? b : "./pairnet", t_data_dir(),
-             t_tmp_dir());
-    CHECK(sh(cmd) == 2);
+    CHECK(bench("jobs1", "--jobs 1") == 0);
+    const char *t = t_tmp_dir();
+    char cmd[2048], path[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/mixed' && cp -r '%s/jobs1' '%s/mixed'", t, t, t);
+    CHECK(sh(cmd) == 0);
+    CHECK(bench("mixed", "--epochs 3 --rounds 1") == 0);
+    static char csv[65536], md[65536];
+    snprintf(path, sizeof path, "%s/mixed/table2.csv", t);
+    t_read_file(path, csv, sizeof csv);
+    CHECK_MSG(strstr(csv, "\nmlp,") && strstr(csv, "\ncnn_ws_al,"), "%s", csv);
+    CHECK_MSG(strstr(csv, ",100,3,1,0,") && !strstr(csv, ",100,2,"), "rows of the other "
+              "configuration in the table:\n%s", csv);
+    snprintf(path, sizeof path, "%s/mixed/runs.csv", t);
+    CHECK_MSG(lines_in(path) == 1 + 2 * 3, "runs.csv has %zu lines, want 7 (2 models x 1 round "
+              "x 3 epochs)", lines_in(path));
+    CHECK(bench("mixed", "") == 0); /* the first configuration again: all stored */
+    check_same_table("jobs1", "mixed");
+    snprintf(path, sizeof path, "%s/mixed/table2.md", t);
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(strstr(md, "- rounds computed in this run: 0 of 6\n"), "%s", md);
+    snprintf(path, sizeof path, "%s/mixed/rounds.pnr", t);
+    CHECK(lines_in(path) == 1 + 6 + 2);
+}
+
+/* More rounds, or another model, than an earlier bench: only the missing
+ * rounds are trained, and the table is a fresh run's byte for byte. */
+static void bench_grows_to_a_fresh_runs_table(void)
+{
+    if (!t_data_dir())
+        return;
+    CHECK(bench("jobs1", "--jobs 1") == 0); /* the fresh run: 3 rounds of both models */
+    const char *t = t_tmp_dir();
+    char cmd[1024], path[1024], store[1024];
+    static char md[65536];
+    snprintf(path, sizeof path, "%s/grow/table2.md", t);
+    snprintf(store, sizeof store, "%s/grow/rounds.pnr", t);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/grow'", t);
+    CHECK(sh(cmd) == 0);
+    CHECK(bench("grow", "--rounds 2") == 0);
+    CHECK(bench("grow", "") == 0); /* 2 then 3 rounds */
+    check_same_table("jobs1", "grow");
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(strstr(md, "- rounds computed in this run: 2 of 6\n"), "%s", md);
+    CHECK_MSG(strstr(md, "the summed times of the 4 rounds computed earlier\n"), "%s", md);
+    CHECK_MSG(lines_in(store) == 1 + 6, "the store holds %zu lines, want a header and 6 rounds",
+              lines_in(store));
+    /* a model added: only its rounds */
+    CHECK(sh(cmd) == 0);
+    CHECK(bench("grow", "--models mlp --rounds 2") == 0);
+    CHECK(bench("grow", "") == 0);
+    check_same_table("jobs1", "grow");
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(strstr(md, "- rounds computed in this run: 4 of 6\n"), "%s", md);
+    CHECK_MSG(lines_in(store) == 1 + 6, "the store holds %zu lines, want a header and 6 rounds",
+              lines_in(store));
+}
+
+/* A damaged record is refused with exit 3, naming file:line, and the store
+ * is left as it was; an empty store file is a new store; an --out that
+ * cannot be made is one line naming it. */
+static void bench_refuses_a_damaged_store(void)
+{
+    if (!t_data_dir())
+        return;
+    CHECK(bench("jobs1", "--jobs 1") == 0);
+    const char *t = t_tmp_dir();
+    char cmd[2048], path[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/dmg' && cp -r '%s/jobs1' '%s/dmg' && "
+             "sed -i '2s/;bs=/;bS=/' '%s/dmg/rounds.pnr' && cp '%s/dmg/rounds.pnr' '%s/dmg.pnr'",
+             t, t, t, t, t, t);
+    CHECK(sh(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s bench --models mlp,cnn_ws_al --rounds 3 --epochs 2 --seed 5 "
+             "--data '%s' --out '%s/dmg' >/dev/null 2>'%s/dmg.err'", pairnet_bin(),
+             t_data_dir(), t, t);
+    CHECK_MSG(sh(cmd) == 3, "a damaged store was not refused with exit 3");
+    static char err[4096];
+    snprintf(path, sizeof path, "%s/dmg.err", t);
+    t_read_file(path, err, sizeof err);
+    CHECK_MSG(strstr(err, "dmg/rounds.pnr:2: damaged round record") &&
+                  strchr(err, '\n') == err + strlen(err) - 1, "stderr: %s", err);
+    snprintf(cmd, sizeof cmd, "cmp -s '%s/dmg/rounds.pnr' '%s/dmg.pnr'", t, t);
+    CHECK_MSG(sh(cmd) == 0, "the refused store was changed");
+    /* --list refuses it the same way */
+    snprintf(cmd, sizeof cmd, "%s bench --list --out '%s/dmg' >/dev/null 2>&1", pairnet_bin(), t);
+    CHECK(sh(cmd) == 3);
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/emptystore' && mkdir '%s/emptystore' && "
+             ": > '%s/emptystore/rounds.pnr'", t, t, t);
+    CHECK(sh(cmd) == 0);
+    CHECK(bench("emptystore", "--models mlp --rounds 1 --epochs 1") == 0);
+
+    snprintf(cmd, sizeof cmd, "%s bench --models mlp --rounds 1 --epochs 1 --data '%s' "
+             "--out /proc/pairnet-no/out >/dev/null 2>'%s/unwritable.err'", pairnet_bin(),
+             t_data_dir(), t);
+    const int st = sh(cmd);
+    snprintf(path, sizeof path, "%s/unwritable.err", t);
+    t_read_file(path, err, sizeof err);
+    CHECK_MSG(st != 0 && strstr(err, "/proc/pairnet-no") && strstr(err, "--out") &&
+                  strchr(err, '\n') == err + strlen(err) - 1,
+              "exit %d, stderr: %s", st, err);
+}
+
+/* --list: one line per configuration, its options and seeds; no data. */
+static void bench_list_shows_the_store(void)
+{
+    if (!t_data_dir())
+        return;
+    CHECK(bench("jobs1", "--jobs 1") == 0);
+    const char *t = t_tmp_dir();
+    char cmd[2048], path[1024];
+    snprintf(cmd, sizeof cmd, "env -u PAIRNET_DATA %s bench --list --out '%s/jobs1' "
+             "--data /nonexistent-pairnet-dir >'%s/list.out' 2>&1", pairnet_bin(), t, t);
+    CHECK(sh(cmd) == 0);
+    static char out[8192];
+    snprintf(path, sizeof path, "%s/list.out", t);
+    t_read_file(path, out, sizeof out);
+    CHECK_MSG(lines_in(path) == 2, "want one line per model:\n%s", out);
+    static const char *models[] = {"mlp ", "cnn_ws_al "};
+    for (size_t i = 0; i < 2; i++) {
+        const char *line = strstr(out, models[i]);
+        CHECK_MSG(line && (line == out || line[-1] == '\n'), "no line for %s:\n%s", models[i],
+                  out);
+        if (!line)
+            continue;
+        char l[2048];
+        snprintf(l, sizeof l, "%.*s", (int)strcspn(line, "\n"), line);
+        CHECK_MSG(strstr(l, " epochs=2 ") && strstr(l, " lr=") && strstr(l, " eval=epoch ") &&
+                      strstr(l, "  3 rounds, seeds 5-7"), "%s", l);
+    }
+}
+
+/* Two benches on one folder at once: the second waits for the first (and
+ * says which pid it waits for), then finds the rounds done. Each round is
+ * stored once. */
+static void bench_two_processes_share_the_work(void)
+{
+    if (!t_data_dir())
+        return;
+    CHECK(bench("jobs1", "--jobs 1") == 0);
+    const char *t = t_tmp_dir();
+    char cmd[4096], path[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/two'; for i in 1 2; do %s bench --models mlp,cnn_ws_al "
+             "--rounds 3 --epochs 2 --seed 5 --data '%s' --out '%s/two' >'%s/two.'$i'.out' "
+             "2>'%s/two.'$i'.err' & done; wait %%1 && wait %%2",
+             t, pairnet_bin(), t_data_dir(), t, t, t);
+    snprintf(path, sizeof path, "%s/two.sh", t);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "%s\n", cmd);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "bash '%s'", path);
+    CHECK(sh(cmd) == 0);
+    static char e1[8192], e2[8192];
+    snprintf(path, sizeof path, "%s/two.1.err", t);
+    t_read_file(path, e1, sizeof e1);
+    snprintf(path, sizeof path, "%s/two.2.err", t);
+    t_read_file(path, e2, sizeof e2);
+    CHECK_MSG(strstr(e1, "by another pairnet (pid ") || strstr(e2, "by another pairnet (pid "),
+              "neither bench said it waited:\n%s\n---\n%s", e1, e2);
+    snprintf(path, sizeof path, "%s/two/rounds.pnr", t);
+    CHECK_MSG(lines_in(path) == 1 + 6, "the store holds %zu lines, want a header and 6 rounds",
+              lines_in(path));
+    static char o1[8192], o2[8192];
+    snprintf(path, sizeof path, "%s/two.1.out", t);
+    t_read_file(path, o1, sizeof o1);
+    snprintf(path, sizeof path, "%s/two.2.out", t);
+    t_read_file(path, o2, sizeof o2);
+    CHECK_MSG((strstr(o1, "computed in this run: 6 of 6") && strstr(o2, "computed in this run: 0 of 6")) ||
+                  (strstr(o2, "computed in this run: 6 of 6") && strstr(o1, "computed in this run: 0 of 6")),
+              "the work was not done once:\n%s\n---\n%s", o1, o2);
+    check_same_table("jobs1", "two");
 }
 
 /* Table I on a 2 x 2 grid of one round of one epoch: four cells, each its
@@ -633,9 +830,13 @@ void suite_train(void)
     RUN(train_same_bits_for_any_threads);
     RUN(train_reports_divergence);
     RUN(bench_same_table_for_any_jobs);
-    RUN(bench_resumes_from_torn_journal);
+    RUN(bench_resumes_from_torn_store);
     RUN(bench_interrupt_then_resume);
-    RUN(bench_refuses_other_configuration);
+    RUN(bench_configurations_share_a_folder);
+    RUN(bench_grows_to_a_fresh_runs_table);
+    RUN(bench_refuses_a_damaged_store);
+    RUN(bench_list_shows_the_store);
+    RUN(bench_two_processes_share_the_work);
     RUN(grid_scripts_tiny_grid);
     RUN(train_best_same_bits_for_1_and_2_threads);
     RUN(train_best_each_option_takes_effect);
@@ -644,7 +845,7 @@ void suite_train(void)
     RUN(round_stops_on_flag);
     RUN(checkpoint_save_is_encode);
     RUN(bench_stops_on_signal);
-    RUN(bench_journal_holds_whole_configuration);
+    RUN(bench_store_keys_hold_whole_configuration);
     if (state == 1)
         pn_mnist_free(&m);
     state = 0;
@@ -763,7 +964,61 @@ static void ablation_script_tiny(void)
               "message: %s", md);
 }
 
+/* Quick looks never write into the repository: in a fresh clone, a bench
+ * without --out and a quick ablation write under runs/ (git-ignored), each
+ * in a fresh folder they name, and leave `git status` empty. */
+static void runner_clean_clone_stays_clean(void)
+{
+    if (!t_data_dir())
+        return;
+    if (sh("command -v git >/dev/null 2>&1 && git rev-parse --show-toplevel >/dev/null 2>&1")) {
+        t_skip("no git, or not in a git checkout");
+        return;
+    }
+    const char *t = t_tmp_dir(), *b = getenv("PAIRNET_BIN");
+    char bin[4096], root[4096], cmd[16384], path[8192];
+    if (!realpath(b && *b ? b : "./pairnet", bin) || !getcwd(root, sizeof root)) {
+        CHECK_MSG(0, "cannot resolve the binary or the working directory");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/clone' && git clone -q '%s' '%s/clone'", t, root, t);
+    CHECK_MSG(sh(cmd) == 0, "git clone of %s failed", root);
+    snprintf(cmd, sizeof cmd, "cd '%s/clone' && '%s' bench --models mlp --rounds 1 --epochs 1 "
+             "--data '%s' >'%s/clone.out' 2>'%s/clone.err'", t, bin, t_data_dir(), t, t);
+    int st = sh(cmd);
+    static char out[65536];
+    snprintf(path, sizeof path, "%s/clone.err", t);
+    t_read_file(path, out, sizeof out);
+    CHECK_MSG(st == 0, "bench in the clone exited %d: %s", st, out);
+    snprintf(path, sizeof path, "%s/clone.out", t);
+    t_read_file(path, out, sizeof out);
+    const char *at = strstr(out, "results in runs/");
+    CHECK_MSG(at == out, "bench does not say where its results are:\n%s", out);
+    if (at == out) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%.*s", (int)strcspn(at + 11, "\n"), at + 11);
+        CHECK_MSG(strlen(dir) > 20 && strcmp(dir + strlen(dir) - 4, "-mlp") == 0, "%s", dir);
+        snprintf(path, sizeof path, "%s/clone/%s/table2.csv", t, dir);
+        CHECK_MSG(access(path, R_OK) == 0, "no %s", path);
+    }
+    snprintf(cmd, sizeof cmd, "cd '%s/clone' && test -z \"$(git status --porcelain)\"", t);
+    CHECK_MSG(sh(cmd) == 0, "the clone is not clean after a bench without --out");
+
+    snprintf(cmd, sizeof cmd, "cd '%s/clone' && bash '%s/scripts/ablation.sh' --bin '%s' "
+             "--rounds 1 --epochs 1 --variants full --data '%s' >'%s/clone-abl.log' 2>&1 && "
+             "ls runs/ablation-*/ablation.md runs/ablation-*/ablation/full/table2.csv >/dev/null",
+             t, root, bin, t_data_dir(), t);
+    st = sh(cmd);
+    snprintf(path, sizeof path, "%s/clone-abl.log", t);
+    t_read_file(path, out, sizeof out);
+    CHECK_MSG(st == 0, "quick ablation in the clone: exit %d, or no runs/ablation-*:\n%s", st,
+              out);
+    snprintf(cmd, sizeof cmd, "cd '%s/clone' && test -z \"$(git status --porcelain)\"", t);
+    CHECK_MSG(sh(cmd) == 0, "the clone is not clean after a quick ablation");
+}
+
 void suite_ablation(void)
 {
     RUN(ablation_script_tiny);
+    RUN(runner_clean_clone_stays_clean);
 }

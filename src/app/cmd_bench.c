@@ -1,7 +1,16 @@
 /* `pairnet bench`: R rounds of every model, the rounds spread over --jobs
  * threads (rounds are independent and each is a pure function of its seed,
- * so the tables do not depend on the thread count), each finished round
- * journaled at once, and the tables and figures written at the end. */
+ * so the tables do not depend on the thread count), and the tables and
+ * figures written at the end.
+ *
+ * Every finished round goes at once into the round store of --out
+ * (report/store.h) under the key of its configuration, and every round
+ * already there is taken from it instead of being trained again: a bench
+ * that was interrupted, or asked for more rounds or another model than an
+ * earlier one, trains only what is missing; other configurations share the
+ * folder, and the tables show only the one asked for. The store's lock
+ * makes a second bench on the same folder wait and then find the rounds
+ * done. Without --out, a fresh folder runs/<UTC date-time>-<models>. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <pthread.h>
@@ -10,14 +19,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pairnet/app/cli.h"
 #include "pairnet/base/clock.h"
 #include "pairnet/base/file.h"
 #include "pairnet/report/buf.h"
-#include "pairnet/report/journal.h"
 #include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"
+#include "pairnet/report/store.h"
 #include "pairnet/train/train.h"
 
 typedef struct bench {
@@ -25,12 +35,13 @@ typedef struct bench {
     pn_mnist data;
     size_t n_models, rounds;
     pn_train_cfg cfg[PN_MAX_MODELS];
+    char *key[PN_MAX_MODELS]; /* the store key of each model's rounds */
     pn_round_rec *recs; /* [n_models * rounds], model-major */
-    int *have;          /* [n_models * rounds] */
+    int *have;          /* [n_models * rounds]: 1 from the store, 2 computed now */
     size_t next;        /* next slot to consider, in the order below */
     size_t order[PN_MAX_MODELS]; /* models, costliest first */
     pthread_mutex_t mu;
-    FILE *journal;
+    pn_store *store;
     pn_progress prog;
     int rc;     /* first failure other than divergence */
     pn_err err;
@@ -87,15 +98,15 @@ static void run_slot(bench *b, size_t slot)
     }
     pthread_mutex_lock(&b->mu);
     if (rc == PN_OK || rc == PN_ERR_DIVERGED) {
-        int jr = pn_journal_append(b->journal, &rec, &err);
-        if (jr != PN_OK && b->rc == PN_OK) {
-            b->rc = jr;
-            b->err = err;
-        }
         if (rc == PN_ERR_DIVERGED)
             fprintf(stderr, "pairnet bench: %s\n", err.msg);
+        int sr = pn_store_add(b->store, b->key[m], &rec, &err);
+        if (sr != PN_OK && b->rc == PN_OK) {
+            b->rc = sr;
+            b->err = err;
+        }
         b->recs[slot] = rec;
-        b->have[slot] = 1;
+        b->have[slot] = 2;
         pn_progress_round(&b->prog, m, &rec);
     } else {
         if (rc != PN_ERR_INTERRUPTED && b->rc == PN_OK) {
@@ -126,8 +137,8 @@ static int mkdir_p(const char *path, pn_err *err)
             char c = *p;
             *p = 0;
             if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return pn_fail(err, PN_ERR_RUNTIME, "cannot create directory %s: %s", buf,
-                               strerror(errno));
+                return pn_fail(err, PN_ERR_RUNTIME, "cannot create directory %s: %s (choose "
+                               "another --out)", buf, strerror(errno));
             *p = c;
             if (!c)
                 break;
@@ -135,38 +146,33 @@ static int mkdir_p(const char *path, pn_err *err)
     }
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return pn_fail(err, PN_ERR_RUNTIME, "--out %s is not a directory", path);
+        return pn_fail(err, PN_ERR_USAGE, "--out %s is not a directory (choose another --out)",
+                       path);
     return PN_OK;
 }
 
-/* Everything that changes a result goes into the journal's configuration,
- * built whole (a truncated one could match another benchmark's journal) in
- * *out (malloc'ed). */
-static int config_string(const bench *b, char **out, pn_err *err)
+/* The store key of every model's rounds (store.h: everything that changes
+ * their numbers, the seed apart). */
+static int make_keys(bench *b, pn_err *err)
 {
-    pn_buf buf = {0};
-    for (size_t i = 0; i < b->n_models; i++) {
-        const pn_train_cfg *c = &b->cfg[i];
-        pn_buf_printf(&buf, "%s%s(lr=%g,bs=%zu,aux=%g,mom=%g,wd=%g,step=%zu,gamma=%g,"
-                            "epochs=%zu,opt=%s,drop=%g,aug=%d%d%zu)",
-                      i ? "," : "", c->model->name, c->lr, c->bs, (double)c->mopts.aux_weight,
-                      c->momentum, c->weight_decay, c->lr_step, c->lr_gamma, c->epochs,
-                      pn_optimizer_name(c->optimizer), (double)c->mopts.dropout, c->aug_swap,
-                      c->aug_repair, c->aug_shift);
+    for (size_t m = 0; m < b->n_models; m++) {
+        int rc = pn_store_key_of(&b->cfg[m], &b->key[m], err);
+        if (rc != PN_OK)
+            return rc;
     }
-    pn_buf_printf(&buf, ";rounds=%zu;seed=%llu;pairs=%zu;eval=%s", b->rounds,
-                  (unsigned long long)b->o->seed, b->cfg[0].n_pairs,
-                  b->cfg[0].eval_epochs ? "epoch" : "final");
-    if (buf.failed) {
-        pn_buf_free(&buf);
-        return pn_fail(err, PN_ERR_RUNTIME, "out of memory building the bench configuration");
-    }
-    *out = buf.data;
     return PN_OK;
 }
 
 static int write_results(bench *b, const char *dir, double wall, pn_err *err)
 {
+    const size_t n = b->n_models * b->rounds;
+    size_t now = 0;
+    double earlier = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        now += b->have[i] == 2;
+        if (b->have[i] == 1)
+            earlier += b->recs[i].seconds;
+    }
     pn_model_summary sum[PN_MAX_MODELS];
     for (size_t m = 0; m < b->n_models; m++) {
         pn_summarize(b->recs + m * b->rounds, b->rounds, &sum[m]);
@@ -184,7 +190,9 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     pn_run_info_fill(&info);
     snprintf(info.command, sizeof info.command, "%s", b->o->command);
     info.wall_seconds = wall;
-    const size_t n = b->n_models * b->rounds;
+    info.rounds_total = n;
+    info.rounds_now = now;
+    info.earlier_seconds = earlier;
     int rc = pn_write_table2(dir, sum, b->n_models, &info, err);
     if (rc == PN_OK)
         rc = pn_write_runs_csv(dir, b->recs, n, err);
@@ -205,6 +213,9 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
                sum[m].params, sum[m].lr, sum[m].bs, 100 * sum[m].train_mean,
                100 * sum[m].train_std, 100 * sum[m].test_mean, 100 * sum[m].test_std,
                sum[m].sec_per_round, sum[m].diverged ? "  (some rounds diverged)" : "");
+    printf("\nrounds computed in this run: %zu of %zu", now, n);
+    if (now < n)
+        printf(" (the others from %s)", pn_store_path(b->store));
     printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, digits.svg, "
            "index.html (%.0f s)\n", dir, wall);
     return PN_OK;
@@ -218,33 +229,121 @@ static void bench_free(bench *b)
                 pn_round_rec_free(&b->recs[i]);
     free(b->recs);
     free(b->have);
-    if (b->journal)
-        fclose(b->journal);
+    for (size_t m = 0; m < b->n_models; m++)
+        free(b->key[m]);
+    pn_store_close(b->store); /* releases the folder's lock */
     pn_mnist_free(&b->data);
     pn_progress_free(&b->prog);
     pthread_mutex_destroy(&b->mu);
 }
 
-/* Puts the journal's rounds into their slots; rounds of models or seeds
- * outside this configuration cannot be there (the config string matched). */
-static void adopt(bench *b, pn_round_rec *old, size_t n_old)
+/* Puts the stored rounds of this configuration into their slots (a deep
+ * copy: the store keeps its own). */
+static int adopt(bench *b, pn_err *err)
 {
-    for (size_t i = 0; i < n_old; i++) {
-        size_t m = 0;
-        while (m < b->n_models && strcmp(b->cfg[m].model->name, old[i].model) != 0)
-            m++;
-        const size_t slot = m * b->rounds + old[i].round;
-        if (m < b->n_models && old[i].round < b->rounds && !b->have[slot]) {
-            b->recs[slot] = old[i];
-            b->have[slot] = 1;
-            old[i].epochs = NULL; /* moved */
+    for (size_t m = 0; m < b->n_models; m++)
+        for (size_t r = 0; r < b->rounds; r++) {
+            const uint64_t seed = b->o->seed + r;
+            const pn_round_rec *st = pn_store_find(b->store, b->key[m], seed);
+            if (!st)
+                continue;
+            if (strcmp(st->model, b->cfg[m].model->name) != 0)
+                return pn_fail(err, PN_ERR_DATA, "%s: the round of seed %llu under the key of "
+                               "%s names model %s: the store was edited; delete that line to "
+                               "recompute the round", pn_store_path(b->store),
+                               (unsigned long long)seed, b->cfg[m].model->name, st->model);
+            pn_round_rec *dst = &b->recs[m * b->rounds + r];
+            *dst = *st;
+            dst->round = r;
+            dst->epochs = malloc((st->n_epochs + 1) * sizeof *dst->epochs);
+            if (!dst->epochs)
+                return pn_fail(err, PN_ERR_RUNTIME, "out of memory for the stored rounds");
+            memcpy(dst->epochs, st->epochs, st->n_epochs * sizeof *st->epochs);
+            b->have[m * b->rounds + r] = 1;
+        }
+    return PN_OK;
+}
+
+static int interrupted(void) { return atomic_load(&pn_interrupted); }
+
+/* bench --list: what the store in --out holds; no data, no lock. */
+static int list_store(const pn_cli_opts *o, pn_err *err)
+{
+    if (!o->out)
+        return pn_fail(err, PN_ERR_USAGE, "bench --list needs --out DIR, the folder whose "
+                       "round store to list");
+    struct stat st;
+    if (stat(o->out, &st) != 0)
+        return pn_fail(err, PN_ERR_USAGE, "--out %s: %s (bench --list lists an existing "
+                       "folder's rounds)", o->out, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return pn_fail(err, PN_ERR_USAGE, "--out %s is not a directory", o->out);
+    pn_store *s;
+    int rc = pn_store_read(o->out, &s, err);
+    if (rc != PN_OK)
+        return rc;
+    pn_buf b = {0};
+    if (pn_store_describe(s, &b) != PN_OK) {
+        pn_buf_free(&b);
+        pn_store_close(s);
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory listing %s", o->out);
+    }
+    if (pn_store_count(s) == 0)
+        printf("%s holds no rounds\n", pn_store_path(s));
+    else
+        fputs(b.data, stdout);
+    pn_buf_free(&b);
+    pn_store_close(s);
+    return PN_OK;
+}
+
+/* A fresh folder runs/<UTC date-time>-<models> (-2, -3... if a bench of
+ * the same second took the name), into dir. */
+static int fresh_run_dir(const bench *b, const char *const *names, char *dir, size_t cap,
+                         pn_err *err)
+{
+    int rc = mkdir_p(PN_RUNS_DIR, err);
+    if (rc != PN_OK)
+        return rc;
+    char stamp[32] = "unknown";
+    const time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    pn_buf base = {0};
+    pn_buf_printf(&base, "%s/%s-", PN_RUNS_DIR, stamp);
+    for (size_t m = 0; m < b->n_models; m++)
+        pn_buf_printf(&base, "%s%s", m ? "," : "", names[m]);
+    if (base.failed) {
+        pn_buf_free(&base);
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory");
+    }
+    for (unsigned k = 1; k < 1000; k++) {
+        int len = k == 1 ? snprintf(dir, cap, "%s", base.data)
+                         : snprintf(dir, cap, "%s-%u", base.data, k);
+        if (len < 0 || (size_t)len >= cap)
+            break;
+        if (mkdir(dir, 0777) == 0) {
+            pn_buf_free(&base);
+            return PN_OK;
+        }
+        if (errno != EEXIST) {
+            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot create directory %s: %s (pass --out DIR)",
+                         dir, strerror(errno));
+            pn_buf_free(&base);
+            return rc;
         }
     }
-    pn_journal_free(old, n_old);
+    rc = pn_fail(err, PN_ERR_RUNTIME, "cannot find a fresh folder name for %s (pass --out DIR)",
+                 base.data);
+    pn_buf_free(&base);
+    return rc;
 }
 
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
 {
+    if (o->list)
+        return list_store(o, err);
     bench b;
     memset(&b, 0, sizeof b);
     pthread_mutex_init(&b.mu, NULL);
@@ -263,36 +362,55 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
             return rc;
         }
     }
-    const char *dir = o->out ? o->out : PN_DEFAULT_OUT;
-    char path[4096];
-    int rc = mkdir_p(dir, err);
     const size_t n = b.n_models * b.rounds;
     b.recs = calloc(n, sizeof *b.recs);
     b.have = calloc(n, sizeof *b.have);
-    if (rc == PN_OK && (!b.recs || !b.have))
-        rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", n);
+    int rc = b.recs && b.have ? PN_OK
+                              : pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", n);
     if (rc == PN_OK)
+        rc = make_keys(&b, err);
+    /* Ctrl-C also ends the wait for another bench's lock */
+    if (rc == PN_OK)
+        rc = pn_install_sigint(err);
+    char fresh[4096];
+    const char *dir = o->out;
+    int have_data = 0;
+    if (rc == PN_OK && !dir) {
+        /* a fresh folder needs every round: load the data before making it,
+         * so that a bench without data leaves no empty folder behind */
         rc = pn_mnist_load(pn_mnist_dir(o->data), &b.data, err);
-    if (rc == PN_OK) {
-        pn_round_rec *old;
-        size_t n_old;
-        char *config = NULL;
-        rc = config_string(&b, &config, err);
+        have_data = rc == PN_OK;
         if (rc == PN_OK)
-            rc = pn_path_join(path, sizeof path, dir, "journal.csv", err);
-        if (rc == PN_OK)
-            rc = pn_journal_open(path, config, &old, &n_old, &b.journal, err);
-        if (rc == PN_OK)
-            adopt(&b, old, n_old);
-        free(config);
+            rc = fresh_run_dir(&b, names, fresh, sizeof fresh, err);
+        if (rc == PN_OK) {
+            dir = fresh;
+            printf("results in %s\n", dir);
+            fflush(stdout);
+        }
+    } else if (rc == PN_OK) {
+        rc = mkdir_p(dir, err);
     }
+    if (rc == PN_OK)
+        rc = pn_store_open(dir, interrupted, &b.store, err);
+    if (rc == PN_OK)
+        rc = adopt(&b, err);
+    char old[4096];
+    if (rc == PN_OK && pn_store_count(b.store) == 0 &&
+        pn_path_join(old, sizeof old, dir, "journal.csv", NULL) == PN_OK && access(old, F_OK) == 0)
+        fprintf(stderr, "pairnet bench: note: %s is the journal of an older pairnet and is not "
+                        "read; its rounds are computed again into %s\n", old,
+                pn_store_path(b.store));
+    size_t done[PN_MAX_MODELS] = {0}, missing = 0;
+    for (size_t i = 0; rc == PN_OK && i < n; i++) {
+        done[i / b.rounds] += b.have[i] != 0;
+        missing += !b.have[i];
+    }
+    if (rc == PN_OK && missing && !have_data)
+        rc = pn_mnist_load(pn_mnist_dir(o->data), &b.data, err);
     if (rc != PN_OK) {
         bench_free(&b);
         return rc;
     }
-    size_t done[PN_MAX_MODELS] = {0};
-    for (size_t i = 0; i < n; i++)
-        done[i / b.rounds] += (size_t)b.have[i];
     double cost[PN_MAX_MODELS];
     for (size_t m = 0; m < b.n_models; m++) {
         pn_model_size size;
@@ -324,8 +442,6 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     if (rc == PN_OK)
         rc = pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, epochs, done,
                               err);
-    if (rc == PN_OK)
-        rc = pn_install_sigint(err);
     if (rc != PN_OK) {
         free(th);
         bench_free(&b);
@@ -333,10 +449,12 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     }
     const double t0 = pn_now();
     size_t started = 0;
-    for (; started + 1 < jobs; started++)
-        if (pthread_create(&th[started], NULL, worker, &b) != 0)
-            break;
-    worker(&b);
+    if (missing) {
+        for (; started + 1 < jobs && started + 1 < missing; started++)
+            if (pthread_create(&th[started], NULL, worker, &b) != 0)
+                break;
+        worker(&b);
+    }
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     free(th);
@@ -344,7 +462,7 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     const double wall = pn_now() - t0;
     size_t finished = 0, diverged = 0;
     for (size_t i = 0; i < n; i++) {
-        finished += (size_t)b.have[i];
+        finished += b.have[i] != 0;
         diverged += b.have[i] && b.recs[i].diverged;
     }
     if (b.rc != PN_OK) {
@@ -352,7 +470,8 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         rc = b.rc;
     } else if (finished < n) {
         rc = pn_fail(err, PN_ERR_INTERRUPTED, "interrupted: %zu of %zu rounds are finished and "
-                     "saved in %s; run the same command again to continue", finished, n, path);
+                     "saved in %s; run the same command%s%s again to continue", finished, n,
+                     pn_store_path(b.store), o->out ? "" : " with --out ", o->out ? "" : dir);
     } else {
         rc = write_results(&b, dir, wall, err);
         if (rc == PN_OK && diverged)

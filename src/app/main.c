@@ -12,6 +12,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
+#include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
 
 #define PAIRNET_VERSION "0.1.0"
@@ -65,7 +66,8 @@ static const optdef opts[] = {
     {"--jobs", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, 0, C_BENCH, "rounds run in parallel", D_THREADS},
     {"--eval-final", NULL, K_FLAG, OFF(eval_final), 0, 0, 0, TB, "evaluate the test pairs only after the last epoch, not after every one (default: off)", D_TEXT},
     {"--data", "DIR", K_STR, OFF(data), 0, 0, 0, C_TRAIN | C_BENCH | C_EVAL, "MNIST directory (default: $PAIRNET_DATA, else data/mnist)", D_TEXT},
-    {"--out", "DIR", K_STR, OFF(out), 0, 0, 0, C_BENCH, "results directory", D_OUT},
+    {"--out", "DIR", K_STR, OFF(out), 0, 0, 0, C_BENCH, "results directory and round store", D_OUT},
+    {"--list", NULL, K_FLAG, OFF(list), 0, 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
     {"--save", "FILE", K_STR, OFF(save), 0, 0, 0, C_TRAIN, "write the trained model of the last round to FILE (default: none)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
 };
@@ -77,18 +79,11 @@ static const struct {
     const char *synopsis, *about;
 } commands[] = {
     {"train", C_TRAIN, "train --model NAME [options]", "train R rounds of one model"},
-    {"bench", C_BENCH, "bench [options]", "the study's Table II into results/"},
+    {"bench", C_BENCH, "bench [options]", "rounds of several models: tables and figures into --out"},
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
     {"models", 0, "models", "list the models and their presets"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
-
-/* The revision the binary was built from: pn_revision() (issue 12 part A)
- * will provide it; until then the one marked line below stands in for it. */
-static const char *revision(void)
-{
-    return "revision unknown"; /* REVISION: return pn_revision(); */
-}
 
 /* ---- help ------------------------------------------------------------------ */
 
@@ -596,7 +591,7 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
-        printf("pairnet %s (%s)\n", PAIRNET_VERSION, revision());
+        printf("pairnet %s (%s)\n", PAIRNET_VERSION, pn_revision());
         return 0;
     }
     size_t ci = 0;

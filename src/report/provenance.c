@@ -50,35 +50,13 @@ static void read_cpu_model(char *out, size_t cap)
     fclose(f);
 }
 
-/* First line of a shell command's output, trimmed; 1 if it printed anything. */
-static int capture_line(const char *cmd, char *out, size_t cap)
-{
-    out[0] = '\0';
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return 0;
-    int any = fgets(out, (int)cap, p) != NULL;
-    char drain[256];
-    while (fgets(drain, sizeof drain, p))
-        any = 1;
-    pclose(p);
-    squeeze_spaces(out);
-    return any;
-}
+/* The revision this binary was built from: $(BUILD)/version.h, which the
+ * Makefile writes from `git describe --always --dirty` (or a tarball's
+ * VERSION file) and rewrites only when it changes. Asking git at run time
+ * would name the revision of whatever directory the run starts in. */
+#include "version.h"
 
-static void read_git_revision(char *out, size_t cap)
-{
-    char rev[48], status[256]; /* rev + "-dirty" fits the 64 of pn_run_info */
-    if (!capture_line("git rev-parse --short HEAD 2>/dev/null", rev, sizeof rev) || !rev[0]) {
-        snprintf(out, cap, "unknown");
-        return;
-    }
-    /* Tracked files that differ from HEAD make the revision unreproducible;
-     * untracked ones (results/, build/) do not. */
-    int dirty = capture_line("git status --porcelain --untracked-files=no 2>/dev/null", status,
-                             sizeof status);
-    snprintf(out, cap, "%s%s", rev, dirty ? "-dirty" : "");
-}
+const char *pn_revision(void) { return PN_REVISION; }
 
 void pn_run_info_fill(pn_run_info *info)
 {
@@ -91,14 +69,15 @@ void pn_run_info_fill(pn_run_info *info)
     read_cpu_model(info->cpu, sizeof info->cpu);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     info->cores = cores > 0 ? (size_t)cores : 0; /* 0: unknown */
-    read_git_revision(info->revision, sizeof info->revision);
+    snprintf(info->revision, sizeof info->revision, "%s", pn_revision());
 }
 
 /* Provenance as label/value pairs, shared by the Markdown and the HTML
  * (the command is printed apart, as code). */
-enum { PROV_N = 4 };
-typedef char prov_value[256];
-static const char *const prov_label[PROV_N] = {"date", "machine", "revision", "total wall time"};
+enum { PROV_N = 5 };
+typedef char prov_value[512];
+static const char *const prov_label[PROV_N] = {"date", "machine", "revision", "total wall time",
+                                               "rounds computed in this run"};
 
 static void format_duration(char *out, size_t cap, double s)
 {
@@ -124,15 +103,31 @@ static void prov_values(const pn_run_info *info, prov_value v[PROV_N])
     else
         snprintf(v[1], sizeof v[1], "%s", info->cpu);
     snprintf(v[2], sizeof v[2], "%s", info->revision);
-    format_duration(v[3], sizeof v[3], info->wall_seconds);
+    /* A run that reused stored rounds adds their time: the table's time is
+     * that of all its rounds, not of the last part. */
+    const size_t earlier = info->rounds_total - info->rounds_now;
+    if (info->rounds_total && earlier) {
+        char total[96], now[96], before[96];
+        format_duration(total, sizeof total, info->wall_seconds + info->earlier_seconds);
+        format_duration(now, sizeof now, info->wall_seconds);
+        format_duration(before, sizeof before, info->earlier_seconds);
+        snprintf(v[3], sizeof v[3], "%s: %s in this run + %s, the summed times of the %zu "
+                 "round%s computed earlier", total, now, before, earlier, earlier == 1 ? "" : "s");
+    } else {
+        format_duration(v[3], sizeof v[3], info->wall_seconds);
+    }
+    snprintf(v[4], sizeof v[4], "%zu of %zu", info->rounds_now, info->rounds_total);
 }
+
+/* The rounds line only when the caller counted them. */
+static size_t prov_shown(const pn_run_info *info) { return info->rounds_total ? PROV_N : PROV_N - 1; }
 
 void pn_provenance_md(pn_buf *b, const pn_run_info *info)
 {
     prov_value v[PROV_N];
     prov_values(info, v);
     pn_buf_printf(b, "## Provenance\n\nCommand:\n\n```sh\n%s\n```\n\n", info->command);
-    for (size_t i = 0; i < PROV_N; i++)
+    for (size_t i = 0; i < prov_shown(info); i++)
         pn_buf_printf(b, "- %s: %s\n", prov_label[i], v[i]);
 }
 
@@ -143,7 +138,7 @@ void pn_provenance_html(pn_buf *b, const pn_run_info *info)
     pn_buf_printf(b, "<h2>Provenance</h2>\n<dl>\n<dt>command</dt><dd><pre><code>");
     pn_buf_escape_xml(b, info->command);
     pn_buf_printf(b, "</code></pre></dd>\n");
-    for (size_t i = 0; i < PROV_N; i++) {
+    for (size_t i = 0; i < prov_shown(info); i++) {
         pn_buf_printf(b, "<dt>%s</dt><dd>", prov_label[i]);
         pn_buf_escape_xml(b, v[i]);
         pn_buf_printf(b, "</dd>\n");

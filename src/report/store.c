@@ -18,6 +18,7 @@
 #include "pairnet/report/store.h"
 
 #include "pairnet/base/crc32.h"
+#include "pairnet/train/train.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,8 @@ struct pn_store {
     char path[4096], lock_path[4096];
     int lock_fd;
     FILE *out; /* appends */
+    int broken; /* an append failed: the file may end in a partial line, and
+                   another append after it would make that line look damaged */
     entry *e;
     size_t n, cap;
 };
@@ -52,7 +55,8 @@ static int take_lock(pn_store *s, int (*stop)(void), pn_err *err)
 {
     s->lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (s->lock_fd < 0)
-        return pn_fail(err, PN_ERR_RUNTIME, "cannot open %s: %s", s->lock_path, strerror(errno));
+        return pn_fail(err, PN_ERR_RUNTIME, "cannot open %s: %s (is the folder writable? "
+                       "choose another --out)", s->lock_path, strerror(errno));
     int noted = 0;
     while (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR)
@@ -127,6 +131,16 @@ static int num(const char *s, double *v)
     errno = 0;
     *v = strtod(s, &end);
     return end != s && *end == '\0' && errno == 0 && isfinite(*v);
+}
+
+/* A loss may also be infinite: the loss of the epoch a round diverged in. */
+static int loss_num(const char *s, double *v)
+{
+    if (strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0) {
+        *v = s[0] == '-' ? -INFINITY : INFINITY;
+        return 1;
+    }
+    return num(s, v);
 }
 
 static int whole(const char *s, unsigned long long max, unsigned long long *v)
@@ -218,7 +232,7 @@ static const char *parse_record(char *line, entry *out)
         char *g[6];
         pn_epoch_rec *e = &r->epochs[i];
         e->epoch = i + 1;
-        if (split(ep, ',', g, 5) != 5 || !num(g[0], &e->lr) || !num(g[1], &e->loss) ||
+        if (split(ep, ',', g, 5) != 5 || !num(g[0], &e->lr) || !loss_num(g[1], &e->loss) ||
             !num(g[2], &e->train_acc) || !num(g[3], &e->test_acc) || !num(g[4], &e->seconds) ||
             !accuracy_ok(e->train_acc, 1) || !accuracy_ok(e->test_acc, 1) || isnan(e->lr))
             goto bad_epochs;
@@ -324,8 +338,10 @@ static char *slurp(const char *path, size_t *len, int *missing, pn_err *err)
     return buf;
 }
 
-/* Loads every record; cuts a torn last line; refuses damage elsewhere. */
-static int load(pn_store *s, pn_err *err)
+/* Loads every record; cuts a torn last line (in the file too when repair
+ * is set: a reader without the lock only skips it, since it may be an
+ * append in progress); refuses damage elsewhere. */
+static int load(pn_store *s, int repair, pn_err *err)
 {
     size_t len = 0;
     int missing;
@@ -336,7 +352,7 @@ static int load(pn_store *s, pn_err *err)
     /* nothing, or a header cut short by a crash or a full disk: a new store */
     if (len < hl && strncmp(buf, HEADER, len) == 0) {
         free(buf);
-        return truncate(s->path, 0) == 0 ? PN_OK
+        return !repair || truncate(s->path, 0) == 0 ? PN_OK
                                            : pn_fail(err, PN_ERR_RUNTIME, "cannot repair %s: %s",
                                                      s->path, strerror(errno));
     }
@@ -393,7 +409,7 @@ static int load(pn_store *s, pn_err *err)
     /* a complete last record that lost only its newline is kept, the newline mended */
     const int mend_newline = rc == PN_OK && good_end > len;
     free(buf);
-    if (rc != PN_OK)
+    if (rc != PN_OK || !repair)
         return rc;
     if (mend_newline) {
         FILE *f = fopen(s->path, "a");
@@ -405,7 +421,7 @@ static int load(pn_store *s, pn_err *err)
     return PN_OK;
 }
 
-int pn_store_open(const char *dir, int (*stop)(void), pn_store **out, pn_err *err)
+static int store_new(const char *dir, pn_store **out, pn_err *err)
 {
     *out = NULL;
     pn_store *s = calloc(1, sizeof *s);
@@ -418,17 +434,46 @@ int pn_store_open(const char *dir, int (*stop)(void), pn_store **out, pn_err *er
         free(s);
         return pn_fail(err, PN_ERR_USAGE, "--out: the path is too long (%zu bytes)", strlen(dir));
     }
-    int rc = take_lock(s, stop, err);
+    *out = s;
+    return PN_OK;
+}
+
+int pn_store_read(const char *dir, pn_store **out, pn_err *err)
+{
+    *out = NULL;
+    pn_store *s;
+    int rc = store_new(dir, &s, err);
+    if (rc != PN_OK)
+        return rc;
+    rc = load(s, 0, err);
+    if (rc != PN_OK) {
+        pn_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return PN_OK;
+}
+
+int pn_store_open(const char *dir, int (*stop)(void), pn_store **out, pn_err *err)
+{
+    *out = NULL;
+    pn_store *s;
+    int rc = store_new(dir, &s, err);
+    if (rc != PN_OK)
+        return rc;
+    rc = take_lock(s, stop, err);
     if (rc == PN_OK)
-        rc = load(s, err);
+        rc = load(s, 1, err);
     if (rc == PN_OK) {
         s->out = fopen(s->path, "a");
         if (!s->out)
-            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s", s->path, strerror(errno));
+            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s (is the folder writable, the "
+                         "disk full? choose another --out)", s->path, strerror(errno));
     }
     if (rc == PN_OK && ftell(s->out) == 0 &&
         (fputs(HEADER, s->out) == EOF || fflush(s->out) != 0 || fsync(fileno(s->out)) != 0))
-        rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s", s->path, strerror(errno));
+        rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s (is the folder writable, the "
+                         "disk full? choose another --out)", s->path, strerror(errno));
     if (rc != PN_OK) {
         pn_store_close(s);
         return rc;
@@ -457,6 +502,11 @@ const pn_round_rec *pn_store_find(const pn_store *s, const char *key, uint64_t s
 
 int pn_store_add(pn_store *s, const char *key, const pn_round_rec *r, pn_err *err)
 {
+    if (!s->out)
+        return pn_fail(err, PN_ERR_RUNTIME, "%s was opened to read only (a bug)", s->path);
+    if (s->broken)
+        return pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: an earlier write to it failed "
+                       "(disk full?); free space and run again", s->path);
     if (strpbrk(key, "\t\n") || !*key)
         return pn_fail(err, PN_ERR_RUNTIME, "round store key with a tab or newline (a bug)");
     pn_buf b = {0};
@@ -468,9 +518,12 @@ int pn_store_add(pn_store *s, const char *key, const pn_round_rec *r, pn_err *er
     if (rc == PN_OK) {
         const uint32_t crc = pn_crc32(0, b.data, b.len);
         if (fprintf(s->out, "%08x\t%s\n", (unsigned)crc, b.data) < 0 || fflush(s->out) != 0 ||
-            fsync(fileno(s->out)) != 0)
-            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s (disk full?)", s->path,
+            fsync(fileno(s->out)) != 0) {
+            s->broken = 1;
+            rc = pn_fail(err, PN_ERR_RUNTIME, "cannot write %s: %s (disk full? free space and "
+                         "run again: the rounds stored so far are kept)", s->path,
                          strerror(errno));
+        }
     }
     if (rc == PN_OK) { /* keep the round in memory too, as a reader would get it */
         e.key = strdup(key);
@@ -497,3 +550,126 @@ size_t pn_store_count(const pn_store *s) { return s->n; }
 const char *pn_store_key(const pn_store *s, size_t i) { return s->e[i].key; }
 const pn_round_rec *pn_store_round(const pn_store *s, size_t i) { return &s->e[i].rec; }
 const char *pn_store_path(const pn_store *s) { return s->path; }
+
+/* ---- keys ---- */
+
+/* ";name=v" with the fewest digits that read back to v exactly: the key
+ * tells 0.1 from 0.1000000001 and still reads 0.05 as "0.05". */
+static void key_double(pn_buf *b, const char *name, double v)
+{
+    char s[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(s, sizeof s, "%.*g", p, v);
+        if (strtod(s, NULL) == v)
+            break;
+    }
+    pn_buf_printf(b, ";%s=%s", name, s);
+}
+
+static void key_float(pn_buf *b, const char *name, float v)
+{
+    char s[40];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(s, sizeof s, "%.*g", p, (double)v);
+        if ((float)strtod(s, NULL) == v)
+            break;
+    }
+    pn_buf_printf(b, ";%s=%s", name, s);
+}
+
+int pn_store_key_of(const pn_train_cfg *c, char **key, pn_err *err)
+{
+    *key = NULL;
+    pn_buf b = {0};
+    pn_buf_printf(&b, "model=%s;epochs=%zu", c->model->name, c->epochs);
+    key_double(&b, "lr", c->lr);
+    pn_buf_printf(&b, ";bs=%zu;opt=%s", c->bs, pn_optimizer_name(c->optimizer));
+    key_double(&b, "momentum", c->momentum);
+    key_double(&b, "weight_decay", c->weight_decay);
+    pn_buf_printf(&b, ";lr_step=%zu", c->lr_step);
+    key_double(&b, "lr_gamma", c->lr_gamma);
+    key_float(&b, "aux_weight", c->mopts.aux_weight);
+    key_float(&b, "dropout", c->mopts.dropout);
+    pn_buf_printf(&b, ";aug_swap=%d;aug_repair=%d;aug_shift=%zu;eval=%s;pairs=%zu",
+                  c->aug_swap, c->aug_repair, c->aug_shift, c->eval_epochs ? "epoch" : "final",
+                  c->n_pairs);
+    pn_buf_printf(&b, "%s", PN_STORE_KEY_VERSIONS);
+    if (b.failed || !b.data) {
+        pn_buf_free(&b);
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory building a round store key");
+    }
+    *key = b.data;
+    return PN_OK;
+}
+
+/* ---- listing ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* "0-14", "0-2,5,7-9": sorted seeds, runs of consecutive ones as ranges. */
+static void put_seed_ranges(pn_buf *b, uint64_t *seed, size_t n)
+{
+    qsort(seed, n, sizeof *seed, cmp_u64);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && seed[j + 1] == seed[j] + 1)
+            j++;
+        pn_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)seed[i]);
+        if (j > i)
+            pn_buf_printf(b, "-%llu", (unsigned long long)seed[j]);
+        i = j + 1;
+    }
+}
+
+int pn_store_describe(const pn_store *s, pn_buf *out)
+{
+    uint64_t *seed = malloc((s->n + 1) * sizeof *seed);
+    char *seen = calloc(s->n + 1, 1);
+    if (!seed || !seen) {
+        free(seed);
+        free(seen);
+        return PN_ERR_RUNTIME;
+    }
+    const char *current = PN_STORE_KEY_VERSIONS;
+    for (size_t i = 0; i < s->n; i++) {
+        if (seen[i])
+            continue;
+        const char *key = s->e[i].key;
+        size_t n = 0, diverged = 0;
+        for (size_t j = i; j < s->n; j++)
+            if (!seen[j] && strcmp(s->e[j].key, key) == 0) {
+                seen[j] = 1;
+                seed[n++] = s->e[j].rec.seed;
+                diverged += (size_t)s->e[j].rec.diverged;
+            }
+        /* the model, then the other fields of the key, space-separated */
+        const char *rest = key;
+        if (strncmp(key, "model=", 6) == 0) {
+            const size_t len = strcspn(key + 6, ";");
+            pn_buf_printf(out, "%-10.*s", (int)len, key + 6);
+            rest = key + 6 + len + (key[6 + len] == ';');
+        } else {
+            pn_buf_printf(out, "%-10s", s->e[i].rec.model);
+        }
+        pn_buf_printf(out, " ");
+        for (const char *p = rest; *p; p++)
+            pn_buf_printf(out, "%c", *p == ';' ? ' ' : *p);
+        pn_buf_printf(out, "  %zu round%s", n, n == 1 ? "" : "s");
+        if (diverged)
+            pn_buf_printf(out, " (%zu diverged)", diverged);
+        pn_buf_printf(out, ", seed%s ", n == 1 ? "" : "s");
+        put_seed_ranges(out, seed, n);
+        const size_t kl = strlen(key), cl = strlen(current);
+        if (kl < cl || strcmp(key + kl - cl, current) != 0)
+            pn_buf_printf(out, "  (another protocol or numeric version than this pairnet's: "
+                               "not reused)");
+        pn_buf_printf(out, "\n");
+    }
+    free(seed);
+    free(seen);
+    return out->failed ? PN_ERR_RUNTIME : PN_OK;
+}

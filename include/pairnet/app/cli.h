@@ -14,7 +14,10 @@
 #define PN_MAX_THREADS 256  /* --threads, --jobs; their default (online CPUs) is clamped to it */
 #define PN_TRAIN_ROUNDS 1   /* default --rounds of train */
 #define PN_BENCH_ROUNDS 15  /* default --rounds of bench (the study's) */
-#define PN_DEFAULT_OUT "results" /* default --out of bench */
+/* bench without --out writes a fresh folder PN_RUNS_DIR/<UTC date-time>-<models>
+ * (git-ignored); only the full make targets pass --out results. */
+#define PN_RUNS_DIR "runs"
+#define PN_DEFAULT_OUT PN_RUNS_DIR "/<UTC date-time>-<models>, a fresh folder" /* for --help */
 #define PN_UNSET ((size_t)-1)
 
 typedef enum pn_command { PN_CMD_TRAIN = 1, PN_CMD_BENCH = 2, PN_CMD_EVAL = 4 } pn_command;
@@ -37,6 +40,7 @@ typedef struct pn_cli_opts {
     const char *optimizer;
     size_t threads; /* train: GEMM threads; bench: parallel rounds (jobs) */
     int eval_final; /* --eval-final: evaluate only after the last epoch (0 or 1) */
+    int list;       /* bench: print what the round store in --out holds, and exit */
     const char *data;
     const char *out;  /* bench: results directory */
     const char *save; /* train: checkpoint file */

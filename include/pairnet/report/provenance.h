@@ -12,9 +12,18 @@ typedef struct pn_run_info {
     char date[64];      /* ISO 8601, UTC */
     char cpu[128];      /* CPU model name */
     size_t cores;
-    char revision[64];  /* git revision (+ "-dirty"), or "unknown" */
-    double wall_seconds; /* whole benchmark */
+    char revision[64];  /* the binary's revision (pn_revision) */
+    double wall_seconds; /* this run */
+    /* The rounds in the tables and how many this run computed (0, 0: not
+     * counted, the line is left out); earlier_seconds sums the round times
+     * of the others, computed by earlier runs and taken from the store. */
+    size_t rounds_total, rounds_now;
+    double earlier_seconds;
 } pn_run_info;
+
+/* The revision the binary was built from (`git describe --always --dirty`
+ * when it was built, baked in by the Makefile), or "unknown". */
+const char *pn_revision(void);
 
 /* Fills date, cpu, cores and revision (command is left to the caller). */
 void pn_run_info_fill(pn_run_info *info);

@@ -18,6 +18,14 @@ struct pn_pool;
 
 /* The protocol's pair count: this many train and as many test pairs. */
 #define PN_PAIRS 1000
+/* Versions of what makes a round's numbers besides its configuration and
+ * seed (the round store keys rounds by them, so a stored round is reused
+ * only by a pairnet that would compute the same bits): the data protocol
+ * (how a seed draws, standardizes and augments its pairs) and the numeric
+ * version (kernels, summation orders, initialization). Bump the one whose
+ * change alters any round's results. */
+#define PN_PROTOCOL_VERSION 1
+#define PN_NUMERIC_VERSION 1
 /* The largest batch size (the whole train set). */
 #define PN_MAX_BATCH PN_PAIRS
 
