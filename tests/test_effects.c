@@ -120,8 +120,53 @@ static void fig4_marks_the_study(void)
     CHECK(strstr(svg, "<svg") && !strstr(svg, "(its Table II)"));
 }
 
+static pn_model_summary summary(const char *model, size_t rounds, size_t diverged)
+{
+    pn_model_summary m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.model, sizeof m.model, "%s", model);
+    m.rounds = rounds;
+    m.diverged = diverged;
+    m.train_mean = m.test_mean = rounds ? 0.8123 : NAN;
+    m.train_std = m.test_std = rounds > 1 ? 0.01 : rounds ? 0.0 : NAN;
+    m.digit_mean = m.digit_std = m.argmax_mean = m.argmax_std = NAN;
+    return m;
+}
+
+/* One round has no spread (a dash, not 0.00); a model whose rounds all
+ * diverged says so; the effects stand under Table II and in index.html. */
+static void table2_one_round_diverged_and_effects(void)
+{
+    pn_model_summary s[3] = {summary("cnn", 1, 0), summary("cnn_ws", 0, 3), summary("mlp", 4, 1)};
+    pn_round_rec r[4] = {rec("cnn", 0, 0.80, 0), rec("cnn", 1, 0.82, 0), rec("cnn_ws", 0, 0.83, 0),
+                         rec("cnn_ws", 1, 0.86, 0)};
+    pn_effect e[PN_MAX_EFFECTS];
+    const size_t ne = pn_effects(r, 4, e);
+    pn_run_info info;
+    memset(&info, 0, sizeof info);
+    pn_err err = {0};
+    char dir[600], path[700];
+    static char md[65536], html[262144];
+    snprintf(dir, sizeof dir, "%s", t_tmp_dir());
+    CHECK(pn_write_table2(dir, s, 3, e, ne, &info, &err) == 0);
+    snprintf(path, sizeof path, "%s/table2.md", dir);
+    t_read_file(path, md, sizeof md);
+    CHECK_MSG(strstr(md, "| 81.23 \xc2\xb1 \xe2\x80\x94 |"), "one round shows a spread:\n%s", md);
+    CHECK_MSG(!strstr(md, "\xc2\xb1 0.00"), "a std of 0.00 for one round:\n%s", md);
+    CHECK_MSG(strstr(md, "diverged (3 of 3 rounds)"), "no 'diverged (3 of 3 rounds)':\n%s", md);
+    CHECK_MSG(!strstr(md, "| nan") && !strstr(md, "nan \xc2\xb1"), "a nan in:\n%s", md);
+    CHECK_MSG(strstr(md, "## Paired effects") && strstr(md, "| weight sharing | cnn_ws − cnn | 2 |"),
+              "no effects under Table II:\n%s", md);
+    CHECK(pn_write_effects_svg(dir, e, ne, &err) == 0);
+    CHECK(pn_write_index_html(dir, s, 3, e, ne, &info, &err) == 0);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    t_read_file(path, html, sizeof html);
+    CHECK(strstr(html, "Paired effects") && strstr(html, "Paired effects on test accuracy"));
+}
+
 void suite_effects(void)
 {
+    RUN(table2_one_round_diverged_and_effects);
     RUN(fig4_marks_the_study);
     RUN(effects_pair_by_seed);
     RUN(effects_of_the_study_in_order);

@@ -316,7 +316,7 @@ static void results_table2_csv_parses_back(void)
     fake_summaries(&f, 3, s);
     pn_run_info info = fake_info();
     pn_err err = {0};
-    CHECK(pn_write_table2(dir, s, 3, &info, &err) == 0);
+    CHECK(pn_write_table2(dir, s, 3, NULL, 0, &info, &err) == 0);
 
     char *csv = read_in(dir, "table2.csv");
     CHECK(csv != NULL);
@@ -500,7 +500,7 @@ static void results_index_html(void)
     fake_summaries(&f, 5, s);
     pn_run_info info = fake_info();
     pn_err err = {0};
-    CHECK(pn_write_table2(dir, s, 5, &info, &err) == 0);
+    CHECK(pn_write_table2(dir, s, 5, NULL, 0, &info, &err) == 0);
     CHECK(pn_write_fig4_svg(dir, f.r, f.n, &err) == 0);
     CHECK(pn_write_curves_svg(dir, f.r, f.n, &err) == 0);
     char t1[600];
@@ -508,7 +508,7 @@ static void results_index_html(void)
     const char *table1 = "# Table I: grid search\n\nBest cell in **bold**.\n\n"
                          "| model | best lr |\n|:---|---:|\n| cnn_ws | **0.01** |\n";
     CHECK(pn_write_atomic(t1, table1, strlen(table1), &err) == 0);
-    CHECK(pn_write_index_html(dir, s, 5, &info, &err) == 0);
+    CHECK(pn_write_index_html(dir, s, 5, NULL, 0, &info, &err) == 0);
 
     char *html = read_in(dir, "index.html");
     CHECK(html != NULL);
@@ -536,7 +536,7 @@ static void results_index_html(void)
 
     /* Without table1.md the section is left out. */
     CHECK(remove(t1) == 0);
-    CHECK(pn_write_index_html(dir, s, 5, &info, &err) == 0);
+    CHECK(pn_write_index_html(dir, s, 5, NULL, 0, &info, &err) == 0);
     html = read_in(dir, "index.html");
     CHECK(html && !strstr(html, "Table I:") && strstr(html, "<svg"));
     free(html);
@@ -609,16 +609,17 @@ static void results_table2_digit_columns(void)
     CHECK_NEAR(s[2].digit_std, 0.004 * sqrt(2.5), 1e-12);
     pn_run_info info = fake_info();
     pn_err err = {0};
-    CHECK(pn_write_table2(dir, s, 3, &info, &err) == 0);
+    CHECK(pn_write_table2(dir, s, 3, NULL, 0, &info, &err) == 0);
     char *md = read_in(dir, "table2.md");
     CHECK(md != NULL);
     if (md) {
-        CHECK(strstr(md, "| test acc (%) mean \xc2\xb1 std | test digit acc (%) mean \xc2\xb1 std "
-                         "| test acc, digits compared (%) mean \xc2\xb1 std | rounds |") != NULL);
+        CHECK(strstr(md, "| test acc (%) mean \xc2\xb1 std | the study's test acc (%) | test digit "
+                         "acc (%) mean \xc2\xb1 std | test acc, digits compared (%) mean \xc2\xb1 std "
+                         "| rounds |") != NULL);
         CHECK_MSG(strstr(md, "| cnn_ws | 3007 | 0.005 | 100 | 94.80 \xc2\xb1 0.63 | 84.80 \xc2\xb1 "
-                             "0.63 | 94.80 \xc2\xb1 0.63 | 89.80 \xc2\xb1 0.63 | 5 |") != NULL,
+                             "0.63 | 84.16 | 94.80 \xc2\xb1 0.63 | 89.80 \xc2\xb1 0.63 | 5 |") != NULL,
                   "%s", md);
-        CHECK(strstr(md, "| 80.80 \xc2\xb1 0.63 | \xe2\x80\x94 | \xe2\x80\x94 | 5 |") != NULL);
+        CHECK(strstr(md, "| 80.80 \xc2\xb1 0.63 | 76.50 | \xe2\x80\x94 | \xe2\x80\x94 | 5 |") != NULL);
         CHECK(strstr(md, "digits compared: the pair accuracy") != NULL);
     }
     free(md);
@@ -628,9 +629,10 @@ static void results_table2_digit_columns(void)
     free(csv);
 
     /* mlp alone: no digit columns at all, and the note is left out. */
-    CHECK(pn_write_table2(dir, s, 1, &info, &err) == 0);
+    CHECK(pn_write_table2(dir, s, 1, NULL, 0, &info, &err) == 0);
     md = read_in(dir, "table2.md");
-    CHECK(md && !strstr(md, "digit") && strstr(md, "| test acc (%) mean \xc2\xb1 std | rounds |"));
+    CHECK(md && !strstr(md, "digit") &&
+          strstr(md, "| test acc (%) mean \xc2\xb1 std | the study's test acc (%) | rounds |"));
     free(md);
     fake_free(&f);
 }
@@ -705,13 +707,13 @@ static void results_index_html_digits(void)
     pn_run_info info = fake_info();
     pn_err err = {0};
     CHECK(pn_write_digits_svg(dir, f.r, f.n, &err) == 0);
-    CHECK(pn_write_index_html(dir, s, 3, &info, &err) == 0);
+    CHECK(pn_write_index_html(dir, s, 3, NULL, 0, &info, &err) == 0);
     char *html = read_in(dir, "index.html");
     CHECK(html && strstr(html, "The digit tower and the head on the test set</title>"));
     CHECK(html && strstr(html, "<th>test digit acc (%) mean \xc2\xb1 std</th>"));
     CHECK(html && strstr(html, "first \xe2\x89\xa4 second"));
     free(html);
-    CHECK(pn_write_index_html(dir, s, 2, &info, &err) == 0); /* mlp and cnn */
+    CHECK(pn_write_index_html(dir, s, 2, NULL, 0, &info, &err) == 0); /* mlp and cnn */
     html = read_in(dir, "index.html");
     CHECK(html && !strstr(html, "digit acc") && !strstr(html, "digit tower"));
     free(html);
@@ -845,7 +847,7 @@ static void results_markdown_to_html(void)
     pn_buf b = {0};
     pn_md_to_html(&b, "# Title\n\nsome *text* with **bold**, `a<b` and \\*\n"
                       "second line\n\n```\nx < y && z\n```\n"
-                      "| a | b\\|c |\n|---|:-:|\n| 1 | 2 |\n");
+                      "| a | b\\|c |\n|---|:-:|\n| 1 | 2 |\n![a figure](f.svg)\n", NULL, NULL);
     CHECK(!b.failed && b.data != NULL);
     const char *h = b.data ? b.data : "";
     CHECK_MSG(strstr(h, "<h2>Title</h2>\n") != NULL, "%s", h); /* demoted */
@@ -855,6 +857,7 @@ static void results_markdown_to_html(void)
     CHECK_MSG(strstr(h, "<table><tbody>\n<tr><th>a</th><th>b|c</th></tr>\n"
                         "<tr><td>1</td><td>2</td></tr>\n</tbody></table>\n") != NULL, "%s", h);
     CHECK(strstr(h, "---") == NULL);
+    CHECK_MSG(strstr(h, "<p><img src=\"f.svg\" alt=\"\"></p>\n") != NULL, "%s", h);
     pn_buf_free(&b);
 }
 

@@ -65,22 +65,44 @@ static void html_figure(pn_buf *b, const char *dir, const char *name, const char
     free(svg);
 }
 
+typedef struct figure_dir {
+    const char *dir;
+} figure_dir;
+
+/* An image line of a Markdown file: its SVG inlined from the file's folder. */
+static void inline_image(pn_buf *b, const char *src, void *ctx)
+{
+    const figure_dir *fd = ctx;
+    html_figure(b, fd->dir, src, "");
+}
+
+/* Table I: dir/table1/table1.md (make table1) or dir/table1.md (a grid of
+ * scripts/grid.sh), with the figures it names inlined; left out if neither. */
 static void html_table1(pn_buf *b, const char *dir)
 {
-    char path[4096];
-    if (pn_path_join(path, sizeof path, dir, "table1.md", NULL))
-        return;
-    char *md = slurp(path);
+    char sub[4096], path[4096];
+    char *md = NULL;
+    figure_dir fd = {sub};
+    if (!pn_path_join(sub, sizeof sub, dir, "table1", NULL) &&
+        !pn_path_join(path, sizeof path, sub, "table1.md", NULL))
+        md = slurp(path);
+    if (!md) {
+        snprintf(sub, sizeof sub, "%s", dir);
+        if (pn_path_join(path, sizeof path, dir, "table1.md", NULL))
+            return;
+        md = slurp(path);
+    }
     if (!md)
         return; /* no grid search was run: the section is left out */
-    if (md[0] != '#') /* table1.sh writes its own title */
+    if (md[0] != '#') /* the scripts write their own title */
         pn_buf_printf(b, "<h2>Table I: grid search</h2>\n");
-    pn_md_to_html(b, md);
+    pn_md_to_html(b, md, inline_image, &fd);
     free(md);
 }
 
 int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_models,
-                        const pn_run_info *info, pn_err *err)
+                        const pn_effect *e, size_t n_effects, const pn_run_info *info,
+                        pn_err *err)
 {
     pn_buf b = {0};
     pn_buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -93,6 +115,15 @@ int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_mod
     pn_buf_escape_xml(&b, info->revision);
     pn_buf_printf(&b, "</p>\n<h2>Table II: accuracy of each model</h2>\n");
     pn_table2_html(&b, s, n_models);
+    if (n_effects) {
+        pn_buf md = {0};
+        pn_effects_markdown(&md, e, n_effects);
+        pn_md_to_html(&b, md.failed ? "" : md.data, NULL, NULL);
+        pn_buf_free(&md);
+        html_figure(&b, dir, "effects.svg",
+                    "Paired effects: the mean per-seed difference of test accuracy, with its "
+                    "95% confidence interval; the dashed line is no effect.");
+    }
     const int digits = pn_summaries_have_digits(s, n_models);
     pn_buf_printf(&b, "<h2>Figures</h2>\n");
     html_figure(&b, dir, "fig4.svg",

@@ -1,8 +1,10 @@
-/* A small Markdown to HTML converter, enough for the table1.md that
- * scripts/table1.sh writes: headings, pipe tables, fenced code, paragraphs
- * and inline **bold**, `code` and backslash escapes. */
+/* A small Markdown to HTML converter, enough for the table1.md files the
+ * scripts write and the effects section: headings, pipe tables, fenced code,
+ * paragraphs, lines that are an image, and inline **bold**, `code` and
+ * backslash escapes. */
 #include "pairnet/report/markdown.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +76,19 @@ static void md_close(pn_buf *b, enum md_block *blk)
     *blk = MD_NONE;
 }
 
-void pn_md_to_html(pn_buf *b, const char *md)
+/* A line that is only an image, ![alt](src): the span of src, or 0. */
+static size_t md_image(const char *line, size_t n, const char **src)
+{
+    if (n < 5 || line[0] != '!' || line[1] != '[' || line[n - 1] != ')')
+        return 0;
+    const char *mid = memchr(line, ']', n);
+    if (!mid || mid + 1 >= line + n || mid[1] != '(')
+        return 0;
+    *src = mid + 2;
+    return (size_t)(line + n - 1 - *src);
+}
+
+void pn_md_to_html(pn_buf *b, const char *md, pn_md_image_fn image, void *ctx)
 {
     enum md_block blk = MD_NONE;
     size_t table_rows = 0;
@@ -102,6 +116,19 @@ void pn_md_to_html(pn_buf *b, const char *md)
             pn_buf_printf(b, "\n");
         } else if (n == 0) {
             md_close(b, &blk);
+        } else if (md_image(line, n, &(const char *){NULL})) {
+            const char *src;
+            const size_t len = md_image(line, n, &src);
+            char name[512];
+            snprintf(name, sizeof name, "%.*s", (int)len, src);
+            md_close(b, &blk);
+            if (image)
+                image(b, name, ctx);
+            else {
+                pn_buf_printf(b, "<p><img src=\"");
+                pn_buf_escape_xml(b, name);
+                pn_buf_printf(b, "\" alt=\"\"></p>\n");
+            }
         } else if (line[0] == '#') {
             md_close(b, &blk);
             size_t level = strspn(line, "#");

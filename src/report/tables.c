@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pairnet/models/models.h"
 #include "pairnet/report/buf.h"
 #include "pairnet/report/provenance.h"
 
@@ -20,11 +21,11 @@
 /* The columns of Table II, shared by the Markdown and the HTML versions.
  * The two digit columns (T2_DIGIT, T2_ARGMAX) stand next to the head's test
  * accuracy and are shown only when some model has digit logits. */
-enum { T2_COLS = 10, T2_DIGIT = 6, T2_ARGMAX = 7 };
+enum { T2_COLS = 11, T2_STUDY = 6, T2_DIGIT = 7, T2_ARGMAX = 8 };
 typedef char t2_cell[96];
 static const char *const t2_head[T2_COLS] = {
     "model", "parameters", "lr", "batch size", "train acc (%) mean" PM "std",
-    "test acc (%) mean" PM "std", "test digit acc (%) mean" PM "std",
+    "test acc (%) mean" PM "std", "the study's test acc (%)", "test digit acc (%) mean" PM "std",
     "test acc, digits compared (%) mean" PM "std", "rounds", "s/round"};
 
 int pn_summaries_have_digits(const pn_model_summary *s, size_t n_models)
@@ -40,12 +41,28 @@ static int t2_shown(size_t c, int digits)
     return digits || (c != T2_DIGIT && c != T2_ARGMAX);
 }
 
-static void format_pct(char *out, size_t cap, double mean, double std)
+/* mean ± std in percent; one round has no spread ("—"), and a model whose
+ * rounds all diverged has no mean. */
+static void format_pct(char *out, size_t cap, double mean, double std, const pn_model_summary *s)
 {
-    if (isnan(mean))
+    if (s->rounds == 0 && s->diverged)
+        snprintf(out, cap, "diverged (%zu of %zu rounds)", s->diverged, s->diverged);
+    else if (isnan(mean))
         snprintf(out, cap, EMDASH);
+    else if (s->rounds == 1)
+        snprintf(out, cap, "%.2f" PM EMDASH, 100.0 * mean);
     else
         snprintf(out, cap, "%.2f" PM "%.2f", 100.0 * mean, 100.0 * std);
+}
+
+/* The study's Table II figure of a model, or a dash. */
+static void format_study(char *out, size_t cap, const char *model)
+{
+    const pn_model_info *m = pn_model_find(model);
+    if (m && isfinite(m->study_test))
+        snprintf(out, cap, "%.2f", m->study_test);
+    else
+        snprintf(out, cap, EMDASH);
 }
 
 static void t2_cells(const pn_model_summary *s, t2_cell c[T2_COLS])
@@ -54,18 +71,19 @@ static void t2_cells(const pn_model_summary *s, t2_cell c[T2_COLS])
     snprintf(c[1], sizeof c[1], "%zu", s->params);
     snprintf(c[2], sizeof c[2], "%g", s->lr);
     snprintf(c[3], sizeof c[3], "%zu", s->bs);
-    format_pct(c[4], sizeof c[4], s->train_mean, s->train_std);
-    format_pct(c[5], sizeof c[5], s->test_mean, s->test_std);
-    format_pct(c[T2_DIGIT], sizeof c[T2_DIGIT], s->digit_mean, s->digit_std);
-    format_pct(c[T2_ARGMAX], sizeof c[T2_ARGMAX], s->argmax_mean, s->argmax_std);
+    format_pct(c[4], sizeof c[4], s->train_mean, s->train_std, s);
+    format_pct(c[5], sizeof c[5], s->test_mean, s->test_std, s);
+    format_study(c[T2_STUDY], sizeof c[T2_STUDY], s->model);
+    format_pct(c[T2_DIGIT], sizeof c[T2_DIGIT], s->digit_mean, s->digit_std, s);
+    format_pct(c[T2_ARGMAX], sizeof c[T2_ARGMAX], s->argmax_mean, s->argmax_std, s);
     if (s->diverged)
-        snprintf(c[8], sizeof c[8], "%zu (+%zu diverged)", s->rounds, s->diverged);
+        snprintf(c[9], sizeof c[9], "%zu (+%zu diverged)", s->rounds, s->diverged);
     else
-        snprintf(c[8], sizeof c[8], "%zu", s->rounds);
+        snprintf(c[9], sizeof c[9], "%zu", s->rounds);
     if (isnan(s->sec_per_round))
-        snprintf(c[9], sizeof c[9], EMDASH);
+        snprintf(c[10], sizeof c[10], EMDASH);
     else
-        snprintf(c[9], sizeof c[9], "%.2f", s->sec_per_round);
+        snprintf(c[10], sizeof c[10], "%.2f", s->sec_per_round);
 }
 
 static size_t total_diverged(const pn_model_summary *s, size_t n)
@@ -131,7 +149,8 @@ static void md_table2(pn_buf *b, const pn_model_summary *s, size_t n)
 }
 
 static int write_table2_md(const char *dir, const pn_model_summary *s, size_t n,
-                           const pn_run_info *info, pn_err *err)
+                           const pn_effect *e, size_t n_effects, const pn_run_info *info,
+                           pn_err *err)
 {
     pn_buf b = {0};
     pn_buf_printf(&b, "# Table II: accuracy of each model\n\n");
@@ -142,6 +161,7 @@ static int write_table2_md(const char *dir, const pn_model_summary *s, size_t n,
         pn_buf_printf(&b, "\n%s\n", digits_note);
     if (total_diverged(s, n))
         pn_buf_printf(&b, "\n%s\n", diverged_note);
+    pn_effects_markdown(&b, e, n_effects);
     pn_buf_printf(&b, "\n");
     pn_provenance_md(&b, info);
     return pn_buf_save(dir, "table2.md", &b, err);
@@ -195,9 +215,9 @@ static int write_table2_csv(const char *dir, const pn_model_summary *s, size_t n
 }
 
 int pn_write_table2(const char *dir, const pn_model_summary *s, size_t n_models,
-                    const pn_run_info *info, pn_err *err)
+                    const pn_effect *e, size_t n_effects, const pn_run_info *info, pn_err *err)
 {
-    int rc = write_table2_md(dir, s, n_models, info, err);
+    int rc = write_table2_md(dir, s, n_models, e, n_effects, info, err);
     return rc ? rc : write_table2_csv(dir, s, n_models, err);
 }
 

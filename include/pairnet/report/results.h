@@ -10,6 +10,7 @@
 
 #include "pairnet/base/error.h"
 #include "pairnet/report/buf.h"
+#include "pairnet/report/effects.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/report/stats.h"
 #include "pairnet/train/record.h"
@@ -23,12 +24,15 @@
  * predicted digits, a dash for the other models); table2.csv always ends with
  * digit_mean,digit_std,argmax_mean,argmax_std (fractions, empty when NaN).
  * table2.csv holds nothing that varies between identical runs (no timing).
+ * table2.md also has the study's test accuracy beside each model it reports,
+ * and the paired effects e[0..n_effects) under the table.
  *
  * runs.csv: one row per epoch of every round; the round-level digit_acc and
  * argmax_acc are the last two columns, filled on the round's last epoch (when
  * they were measured) and empty elsewhere, as for mlp and cnn. */
 int pn_write_table2(const char *dir, const pn_model_summary *s, size_t n_models,
-                    const pn_run_info *info, pn_err *err); /* table2.md + table2.csv */
+                    const pn_effect *e, size_t n_effects, const pn_run_info *info,
+                    pn_err *err); /* table2.md + table2.csv */
 int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 int pn_write_fig4_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 int pn_write_curves_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
@@ -42,9 +46,11 @@ int pn_summaries_have_digits(const pn_model_summary *s, size_t n_models);
 /* Table II as index.html shows it: the sentence on how it was measured, the
  * table and its notes. */
 void pn_table2_html(pn_buf *b, const pn_model_summary *s, size_t n_models);
-/* index.html: Table II, Table I if dir/table1.md exists, the figures
+/* index.html: Table II, the paired effects and effects.svg (when n_effects),
+ * Table I if dir/table1/table1.md or dir/table1.md exists, the figures
  * inlined (digits.svg when some model has digit logits), provenance. */
 int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_models,
-                        const pn_run_info *info, pn_err *err);
+                        const pn_effect *e, size_t n_effects, const pn_run_info *info,
+                        pn_err *err);
 
 #endif
