@@ -140,6 +140,7 @@ int main(int argc, char **argv)
     suite_paired();
     suite_store();
     suite_effects();
+    suite_grid();
     suite_messages();
     rm_rf(tmp_dir);
     printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);

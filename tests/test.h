@@ -71,6 +71,7 @@ void suite_layers(void);
 void suite_paired(void);
 void suite_store(void);
 void suite_effects(void);
+void suite_grid(void);
 void suite_messages(void);
 
 #endif
