@@ -91,7 +91,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                    (unsigned long long)seed, rec.train_acc, rec.test_acc, rec.seconds);
             if (!isnan(rec.digit_acc))
                 printf("  test digits: tower accuracy %.4f; comparing the predicted digits "
-                       "%.4f (the head: %.4f)\n", rec.digit_acc, rec.argmax_acc, rec.test_acc);
+                       "%.4f (the head: %.4f); P(d1 <= d2) %.4f\n", rec.digit_acc,
+                       rec.argmax_acc, rec.head_acc, rec.prob_acc);
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;

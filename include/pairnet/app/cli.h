@@ -33,6 +33,11 @@ typedef struct pn_cli_opts {
     double aux_weight, momentum, weight_decay, lr_gamma, dropout;
     size_t lr_step, aug_swap, aug_repair, aug_shift;
     const char *optimizer;
+    /* beyond the study (best's recipe): NAN / PN_UNSET / NULL: the preset's */
+    double aug_rotate, aug_scale, aug_shear, aug_translate, aug_elastic, aug_elastic_sigma;
+    double ema;
+    size_t tta, ensemble, width, lr_cosine;
+    const char *decide, *head;
     size_t threads; /* train: GEMM threads; bench: parallel rounds (jobs) */
     int eval_final; /* evaluate only after the last epoch */
     const char *data;
