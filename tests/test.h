@@ -71,5 +71,6 @@ void suite_layers(void);
 void suite_paired(void);
 void suite_store(void);
 void suite_effects(void);
+void suite_best(void);
 
 #endif
