@@ -40,6 +40,10 @@ G4-aff-elastic  | --aug-rotate 12 --aug-scale 0.1 --aug-shear 10 --aug-elastic 8
 G5-G4-ema-tta   | --aug-rotate 12 --aug-scale 0.1 --aug-shear 10 --aug-elastic 8 --ema 0.999 --tta 5
 G6-G4-ema-e200  | --aug-rotate 12 --aug-scale 0.1 --aug-shear 10 --aug-elastic 8 --ema 0.999 --epochs 200 --lr-step 50
 G7-G4-probhead  | --aug-rotate 12 --aug-scale 0.1 --aug-shear 10 --aug-elastic 8 --head prob
+H1-ens3-ema     | --ensemble 3 --ema 0.999
+H2-ens3-ema-tta | --ensemble 3 --ema 0.999 --tta 5
+H3-ens3-ema-aff | --ensemble 3 --ema 0.999 --aug-rotate 12 --aug-scale 0.1 --aug-shear 10
+H4-ema-tta      | --ema 0.999 --tta 5
 '
 
 mkdir -p "$OUT"
