@@ -44,6 +44,9 @@ H1-ens3-ema     | --ensemble 3 --ema 0.999
 H2-ens3-ema-tta | --ensemble 3 --ema 0.999 --tta 5
 H3-ens3-ema-aff | --ensemble 3 --ema 0.999 --aug-rotate 12 --aug-scale 0.1 --aug-shear 10
 H4-ema-tta      | --ema 0.999 --tta 5
+H5-ens3-ema-tta9 | --ensemble 3 --ema 0.999 --tta 9
+H6-ens4-e75-ema-tta | --ensemble 4 --epochs 75 --lr-step 19 --ema 0.999 --tta 5
+H7-ens3-ema-aff-tta | --ensemble 3 --ema 0.999 --aug-rotate 12 --aug-scale 0.1 --aug-shear 10 --tta 5
 '
 
 mkdir -p "$OUT"
