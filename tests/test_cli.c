@@ -510,7 +510,10 @@ static void cli_best_save_eval(void)
         return;
     char ck[512];
     snprintf(ck, sizeof ck, "%s/cli-best.ckpt", t_tmp_dir());
-    if (run("train --model best --epochs 1 --save '%s' --data '%s'", ck, data))
+    /* one network answered by its head: what a checkpoint holds (best's
+     * preset averages an ensemble over shifted views) */
+    if (run("train --model best --epochs 1 --ensemble 1 --tta 1 --decide head --save '%s' "
+            "--data '%s'", ck, data))
         return;
     CHECK_MSG(res.status == 0, "train: exit %d: %s", res.status, res.err);
     if (res.status != 0)

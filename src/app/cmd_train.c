@@ -81,6 +81,10 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                    m->name, size.params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
                    cfg.epochs, cfg.lr_gamma, cfg.lr_step, cfg.momentum, cfg.weight_decay, aux,
                    drop, aug, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
+            char extras[512];
+            pn_train_cfg_extras(&cfg, extras, sizeof extras);
+            if (extras[0])
+                printf("  beyond the study: %s\n", extras);
         }
         printf("round %zu/%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r + 1, o->rounds,
                (unsigned long long)seed, d.mean, d.std);

@@ -293,6 +293,45 @@ void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, doubl
     *argmax_acc = a.argmax;
 }
 
+void pn_train_cfg_extras(const pn_train_cfg *c, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+#define ADD(...)                                                                      \
+    do {                                                                              \
+        if (n < cap) {                                                                \
+            int k_ = snprintf(out + n, cap - n, "%s", n ? ", " : "");                \
+            n += k_ > 0 ? (size_t)k_ : 0;                                             \
+        }                                                                             \
+        if (n < cap) {                                                                \
+            int k_ = snprintf(out + n, cap - n, __VA_ARGS__);                         \
+            n += k_ > 0 ? (size_t)k_ : 0;                                             \
+        }                                                                             \
+    } while (0)
+    const pn_warp_cfg *w = &c->warp;
+    if (w->rotate > 0.0f || w->scale > 0.0f || w->shear > 0.0f || w->translate > 0.0f)
+        ADD("affine warp (rotate %g deg, scale %g, shear %g deg, translate %g px)",
+            (double)w->rotate, (double)w->scale, (double)w->shear, (double)w->translate);
+    if (w->elastic > 0.0f)
+        ADD("elastic alpha %g sigma %g", (double)w->elastic,
+            w->elastic_sigma > 0.0f ? (double)w->elastic_sigma : 2.0);
+    if (c->ensemble > 1)
+        ADD("ensemble of %zu", c->ensemble);
+    if (c->ema > 0.0)
+        ADD("weights averaged (ema %g)", c->ema);
+    if (c->tta > 1)
+        ADD("tta %zu views", c->tta);
+    if (c->mopts.width > 1)
+        ADD("width x%zu", c->mopts.width);
+    if (c->mopts.prob_head)
+        ADD("head P(d1 <= d2)");
+    if (c->lr_cosine)
+        ADD("cosine lr");
+    if (c->decide != PN_DECIDE_HEAD)
+        ADD("decide %s", pn_decide_name(c->decide));
+#undef ADD
+}
+
 double pn_train_lr(const pn_train_cfg *cfg, size_t e)
 {
     if (cfg->lr_cosine)

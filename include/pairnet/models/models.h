@@ -24,6 +24,13 @@ typedef struct pn_model_opts {
                          learned 20 -> 100 -> 2 comparison */
 } pn_model_opts;
 
+/* How a pair is answered from the network's outputs. */
+typedef enum pn_decide {
+    PN_DECIDE_HEAD = 0, /* the head's two outputs */
+    PN_DECIDE_ARGMAX,   /* compare the two predicted digits (argmax) */
+    PN_DECIDE_PROB      /* P(d1 <= d2) = sum_{i <= j} p1(i) p2(j) >= 1/2 from the
+                           two digit softmaxes */
+} pn_decide;
 /* The training defaults of a model (besides its lr and batch size): the
  * specification's for the study's five, a preset of its own for `best`. */
 typedef struct pn_preset {
@@ -37,7 +44,8 @@ typedef struct pn_preset {
     pn_warp_cfg warp;
     double ema;
     size_t tta, ensemble, width;
-    int decide, prob_head, lr_cosine;
+    int decide; /* pn_decide */
+    int prob_head, lr_cosine;
 } pn_preset;
 
 typedef struct pn_model_info {

@@ -56,16 +56,14 @@ typedef struct pn_train_cfg {
                          step decay */
 } pn_train_cfg;
 
-/* How a pair is answered from the network's outputs. */
-typedef enum pn_decide {
-    PN_DECIDE_HEAD = 0, /* the head's two outputs */
-    PN_DECIDE_ARGMAX,   /* compare the two predicted digits (argmax) */
-    PN_DECIDE_PROB      /* P(d1 <= d2) = sum_{i <= j} p1(i) p2(j) >= 1/2 from the
-                           two digit softmaxes */
-} pn_decide;
+/* pn_decide (how a pair is answered) is in models.h, beside the presets. */
 /* "head", "argmax", "prob"; parse: 0, or -1 for an unknown name. */
 const char *pn_decide_name(int d);
 int pn_decide_parse(const char *s, int *d);
+
+/* The settings beyond the study that cfg turns on, as text ("ensemble 3,
+ * ema 0.999, ..."; "" if none) for run headers and `pairnet models`. */
+void pn_train_cfg_extras(const pn_train_cfg *cfg, char *out, size_t cap);
 
 /* The max views of --tta. */
 #define PN_MAX_TTA 9
