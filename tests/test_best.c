@@ -358,6 +358,7 @@ static void all_on(pn_train_cfg *c)
     c->tta = 5;
     c->ensemble = 2;
     c->lr_cosine = 1;
+    c->decide = PN_DECIDE_HEAD;
 }
 
 static int round_of(void (*edit)(pn_train_cfg *), void (*edit2)(pn_train_cfg *), pn_pool *pool,
