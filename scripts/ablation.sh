@@ -17,14 +17,20 @@ set -euo pipefail
 # (they override best's preset); REFERENCE is the variant the others are
 # compared with (the "difference to full" column).
 VARIANTS='
-full       |                            | the preset as it is
-no-dropout | --dropout 0                | no dropout
-no-shift   | --aug-shift 0              | no random shifts of the images
-no-repair  | --no-aug-repair            | the training digits are not paired anew each epoch
-no-swap    | --no-aug-swap              | the two images of a pair are never swapped
-no-aux     | --aux-weight 0             | no auxiliary digit losses
-sgd        | --optimizer sgd --lr 0.05  | SGD without momentum, as in the study, instead of Adam
-short      | --epochs 45 --lr-step 15   | 45 epochs with lr halved every 15, as in the study, instead of 100
+full        |                                            | the preset as it is
+no-ensemble | --ensemble 1                               | one network instead of an ensemble of three (the single-model figure)
+no-ema      | --ema 0                                    | the last weights instead of their moving average
+no-tta      | --tta 1                                    | no test-time shifts: each test image seen once
+no-affine   | --aug-rotate 0 --aug-scale 0 --aug-shear 0 | no random rotation, scale and shear of the training digits
+head        | --decide head                              | the learned head answers instead of P(d1 <= d2) of the digit softmaxes
+argmax      | --decide argmax                            | comparing the two predicted digits answers instead of P(d1 <= d2)
+no-dropout  | --dropout 0                                | no dropout
+no-shift    | --aug-shift 0                              | no random shifts of the images
+no-repair   | --no-aug-repair                             | the training digits are not paired anew each epoch
+no-swap     | --no-aug-swap                               | the two images of a pair are never swapped
+no-aux      | --aux-weight 0                             | no auxiliary digit losses
+sgd         | --optimizer sgd --lr 0.05                  | SGD without momentum, as in the study, instead of Adam
+short       | --epochs 45 --lr-step 15                   | 45 epochs with lr halved every 15, as in the study, instead of 100
 '
 REFERENCE=full
 

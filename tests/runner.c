@@ -142,6 +142,7 @@ int main(int argc, char **argv)
     suite_effects();
     suite_grid();
     suite_messages();
+    suite_best();
     rm_rf(tmp_dir);
     printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
     return n_failed ? 1 : 0;

@@ -73,5 +73,6 @@ void suite_store(void);
 void suite_effects(void);
 void suite_grid(void);
 void suite_messages(void);
+void suite_best(void);
 
 #endif

@@ -291,9 +291,16 @@ static void bench_store_keys_hold_whole_configuration(void)
         records++;
         char k[2048];
         snprintf(k, sizeof k, "%.*s", (int)strcspn(key, "\t"), key);
-        const char *tail = ";pairs=1000;protocol=1;numeric=1";
+        const char *tail = ";protocol=1;numeric=1";
         CHECK_MSG(strlen(k) > strlen(tail) && strcmp(k + strlen(k) - strlen(tail), tail) == 0,
                   "key does not end in '%s': %s", tail, k);
+        CHECK_MSG(strstr(k, ";pairs=1000;") != NULL, "no pair count in the key: %s", k);
+        /* best's preset goes beyond the study: its key says how */
+        if (strncmp(k, "model=best;", 11) == 0)
+            CHECK_MSG(strstr(k, ";ensemble=3;") && strstr(k, ";decide=prob;") &&
+                          strstr(k, ";shear=10;"), "best's key lacks its recipe: %s", k);
+        else
+            CHECK_MSG(!strstr(k, "ensemble="), "a study model's key names best's options: %s", k);
         CHECK_MSG(strstr(k, ";lr_gamma=0.123456789;") && strstr(k, ";epochs=1;"), "%s", k);
         for (size_t i = 0; i < 6; i++) {
             char want[64];

@@ -2,6 +2,7 @@
 
 #include "pairnet/models/models.h"
 #include "pairnet/app/cli.h"
+#include "pairnet/train/train.h"
 
 int pn_cmd_models(void)
 {
@@ -33,6 +34,12 @@ int pn_cmd_models(void)
                m[i].preset ? m[i].name : "the study's models", pn_optimizer_name(p->optimizer),
                p->epochs, p->lr_gamma, p->lr_step, p->weight_decay, (double)p->dropout,
                (double)p->aux_weight, aug);
+        pn_train_cfg c;
+        char extras[512];
+        pn_train_cfg_default(&c, &m[i]);
+        pn_train_cfg_extras(&c, extras, sizeof extras);
+        if (extras[0])
+            printf("  and: %s\n", extras);
     }
     return 0;
 }

@@ -84,6 +84,10 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                    m->name, size.params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
                    cfg.epochs, cfg.lr_gamma, cfg.lr_step, cfg.momentum, cfg.weight_decay, aux,
                    drop, aug, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
+            char extras[512];
+            pn_train_cfg_extras(&cfg, extras, sizeof extras);
+            if (extras[0])
+                printf("  beyond the study: %s\n", extras);
         }
         printf("round %zu/%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r + 1, o->rounds,
                (unsigned long long)seed, d.mean, d.std);
@@ -94,7 +98,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                    (unsigned long long)seed, rec.train_acc, rec.test_acc, rec.seconds);
             if (!isnan(rec.digit_acc))
                 printf("  test digits: tower accuracy %.4f; comparing the predicted digits "
-                       "%.4f (the head: %.4f)\n", rec.digit_acc, rec.argmax_acc, rec.test_acc);
+                       "%.4f (the head: %.4f); P(d1 <= d2) %.4f\n", rec.digit_acc,
+                       rec.argmax_acc, rec.head_acc, rec.prob_acc);
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;

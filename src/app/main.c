@@ -26,7 +26,9 @@ enum kind { K_DOUBLE, K_SIZE, K_U64, K_STR, K_FLAG, K_MODEL, K_MODELS };
 enum dflt {
     D_TEXT, D_EPOCHS, D_LR_STEP, D_LR_GAMMA, D_WEIGHT_DECAY, D_MOMENTUM, D_AUX_WEIGHT,
     D_DROPOUT, D_AUG_SWAP, D_AUG_REPAIR, D_AUG_SHIFT, D_OPTIMIZER, D_MODEL, D_MODELS,
-    D_ROUNDS, D_THREADS, D_OUT, D_BS, D_LR
+    D_ROUNDS, D_THREADS, D_OUT, D_BS, D_LR, D_AUG_ROTATE, D_AUG_SCALE, D_AUG_SHEAR,
+    D_AUG_TRANSLATE, D_AUG_ELASTIC, D_AUG_ELASTIC_SIGMA, D_EMA, D_TTA, D_ENSEMBLE, D_WIDTH,
+    D_DECIDE, D_LR_COSINE
 };
 
 typedef struct optdef {
@@ -60,6 +62,19 @@ static const optdef opts[] = {
     {"--aug-swap", NULL, K_FLAG, OFF(aug_swap), 0, 0, 0, TB, "swap the two images of a pair at random each epoch", D_AUG_SWAP},
     {"--aug-repair", NULL, K_FLAG, OFF(aug_repair), 0, 0, 0, TB, "pair the training digits anew each epoch", D_AUG_REPAIR},
     {"--aug-shift", "PIXELS", K_SIZE, OFF(aug_shift), 0, 4, 0, TB, "shift each image by up to PIXELS, 0..4", D_AUG_SHIFT},
+    {"--aug-rotate", "DEG", K_DOUBLE, OFF(aug_rotate), 0, 90, 0, TB, "warp: rotate each training image by up to DEG degrees", D_AUG_ROTATE},
+    {"--aug-scale", "F", K_DOUBLE, OFF(aug_scale), 0, 0.5, 0, TB, "warp: scale each training image by 1 +- up to F", D_AUG_SCALE},
+    {"--aug-shear", "DEG", K_DOUBLE, OFF(aug_shear), 0, 45, 0, TB, "warp: shear each training image by up to DEG degrees", D_AUG_SHEAR},
+    {"--aug-translate", "PX", K_DOUBLE, OFF(aug_translate), 0, 4, 0, TB, "warp: move each training image by up to PX pixels, sub-pixel", D_AUG_TRANSLATE},
+    {"--aug-elastic", "ALPHA", K_DOUBLE, OFF(aug_elastic), 0, 100, 0, TB, "warp: elastic distortion of strength ALPHA px, 0 = none (8 at 14 px ~ Simard's 34 at 28 px)", D_AUG_ELASTIC},
+    {"--aug-elastic-sigma", "PX", K_DOUBLE, OFF(aug_elastic_sigma), 0, 14, 1, TB, "warp: smoothing sigma of the elastic field in pixels", D_AUG_ELASTIC_SIGMA},
+    {"--ema", "DECAY", K_DOUBLE, OFF(ema), 0, 1, 2, TB, "evaluate a moving average of the weights with this decay in [0, 1), 0 = off", D_EMA},
+    {"--tta", "VIEWS", K_SIZE, OFF(tta), 1, PN_MAX_TTA, 0, TB, "test-time augmentation: average 1, 5 or 9 shifted views (as many evaluations)", D_TTA},
+    {"--ensemble", "K", K_SIZE, OFF(ensemble), 1, 16, 0, TB, "train K networks per round and average them (K times the cost)", D_ENSEMBLE},
+    {"--width", "N", K_SIZE, OFF(width), 1, 8, 0, TB, "digit towers with N times the channels and hidden units", D_WIDTH},
+    {"--decide", "RULE", K_STR, OFF(decide), 0, 0, 0, TB, "answer a pair by: head, argmax (compare the digits) or prob (P(d1<=d2) >= 1/2)", D_DECIDE},
+    {"--head", "KIND", K_STR, OFF(head), 0, 0, 0, TB, "best's head: learned, or prob (P(d1<=d2) of the digit softmaxes, no weights) (default: learned)", D_TEXT},
+    {"--lr-cosine", NULL, K_FLAG, OFF(lr_cosine), 0, 0, 0, TB, "cosine learning-rate schedule instead of the step decay", D_LR_COSINE},
     {"--lr-step", "N", K_SIZE, OFF(lr_step), 0, 100000, 0, TB, "epochs between lr decays, 0 = none", D_LR_STEP},
     {"--lr-gamma", "G", K_DOUBLE, OFF(lr_gamma), 0, 1, 1, TB, "lr decay factor in (0, 1]", D_LR_GAMMA},
     {"--threads", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, 0, C_TRAIN, "threads for one training run", D_THREADS},
@@ -102,6 +117,20 @@ static void preset_value(const pn_preset *p, enum dflt d, char *out, size_t cap)
     case D_AUG_REPAIR: snprintf(out, cap, "%s", p->aug_repair ? "on" : "off"); break;
     case D_AUG_SHIFT: snprintf(out, cap, "%zu", p->aug_shift); break;
     case D_OPTIMIZER: snprintf(out, cap, "%s", pn_optimizer_name(p->optimizer)); break;
+    case D_AUG_ROTATE: snprintf(out, cap, "%g", (double)p->warp.rotate); break;
+    case D_AUG_SCALE: snprintf(out, cap, "%g", (double)p->warp.scale); break;
+    case D_AUG_SHEAR: snprintf(out, cap, "%g", (double)p->warp.shear); break;
+    case D_AUG_TRANSLATE: snprintf(out, cap, "%g", (double)p->warp.translate); break;
+    case D_AUG_ELASTIC: snprintf(out, cap, "%g", (double)p->warp.elastic); break;
+    case D_AUG_ELASTIC_SIGMA:
+        snprintf(out, cap, "%g", p->warp.elastic_sigma > 0 ? (double)p->warp.elastic_sigma : 2.0);
+        break;
+    case D_EMA: snprintf(out, cap, "%g", p->ema); break;
+    case D_TTA: snprintf(out, cap, "%zu", p->tta ? p->tta : 1); break;
+    case D_ENSEMBLE: snprintf(out, cap, "%zu", p->ensemble ? p->ensemble : 1); break;
+    case D_WIDTH: snprintf(out, cap, "%zu", p->width ? p->width : 1); break;
+    case D_DECIDE: snprintf(out, cap, "%s", pn_decide_name(p->decide)); break;
+    case D_LR_COSINE: snprintf(out, cap, "%s", p->lr_cosine ? "on" : "off"); break;
     default: snprintf(out, cap, "?"); break;
     }
 }

@@ -15,6 +15,10 @@ void pn_cli_defaults(pn_cli_opts *o, pn_command cmd)
     o->aux_weight = o->momentum = o->weight_decay = o->lr_gamma = o->dropout = NAN;
     o->epochs = o->lr_step = o->aug_shift = PN_UNSET;
     o->aug_swap = o->aug_repair = -1;
+    o->aug_rotate = o->aug_scale = o->aug_shear = o->aug_translate = o->aug_elastic = NAN;
+    o->aug_elastic_sigma = o->ema = NAN;
+    o->tta = o->ensemble = o->width = PN_UNSET;
+    o->lr_cosine = -1;
     const size_t cpus = pn_cpu_count();
     o->threads = cmd == PN_CMD_EVAL ? 1 : cpus < PN_MAX_THREADS ? cpus : PN_MAX_THREADS;
 }
@@ -43,7 +47,37 @@ int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model
     SET_IF(c->aug_swap, o->aug_swap != 0, o->aug_swap < 0);
     SET_IF(c->aug_repair, o->aug_repair != 0, o->aug_repair < 0);
     SET_IF(c->aug_shift, o->aug_shift, o->aug_shift == PN_UNSET);
+    SET_IF(c->warp.rotate, (float)o->aug_rotate, isnan(o->aug_rotate));
+    SET_IF(c->warp.scale, (float)o->aug_scale, isnan(o->aug_scale));
+    SET_IF(c->warp.shear, (float)o->aug_shear, isnan(o->aug_shear));
+    SET_IF(c->warp.translate, (float)o->aug_translate, isnan(o->aug_translate));
+    SET_IF(c->warp.elastic, (float)o->aug_elastic, isnan(o->aug_elastic));
+    SET_IF(c->warp.elastic_sigma, (float)o->aug_elastic_sigma, isnan(o->aug_elastic_sigma));
+    SET_IF(c->ema, o->ema, isnan(o->ema));
+    SET_IF(c->tta, o->tta, o->tta == PN_UNSET);
+    SET_IF(c->ensemble, o->ensemble, o->ensemble == PN_UNSET);
+    SET_IF(c->mopts.width, o->width, o->width == PN_UNSET);
+    SET_IF(c->lr_cosine, o->lr_cosine != 0, o->lr_cosine < 0);
 #undef SET_IF
+    if (o->decide && pn_decide_parse(o->decide, &c->decide) != 0)
+        return pn_fail(err, PN_ERR_USAGE, "--decide: unknown '%s' (head, argmax, prob)",
+                       o->decide);
+    if (o->head) {
+        if (strcmp(o->head, "learned") != 0 && strcmp(o->head, "prob") != 0)
+            return pn_fail(err, PN_ERR_USAGE, "--head: unknown '%s' (learned, prob)", o->head);
+        if (strcmp(m->name, "best") != 0)
+            return pn_fail(err, PN_ERR_USAGE, "--head is for model best (its softmax outputs)");
+        c->mopts.prob_head = strcmp(o->head, "prob") == 0;
+    }
+    /* a checkpoint holds one network of the standard architecture, which
+     * `pairnet eval` answers with its head */
+    if (o->save && (c->ensemble > 1 || c->tta > 1 || c->decide != PN_DECIDE_HEAD ||
+                    c->mopts.width > 1 || c->mopts.prob_head))
+        return pn_fail(err, PN_ERR_USAGE, "--save keeps one network answered by its head: "
+                       "add --ensemble 1 --tta 1 --decide head (and no --width, --head prob)");
+    if (c->tta > 1 && c->tta != 5 && c->tta != 9)
+        return pn_fail(err, PN_ERR_USAGE, "--tta %zu: 1 (none), 5 (centre and 1-pixel "
+                       "shifts) or 9 (all 3x3 shifts)", c->tta);
     c->eval_epochs = !o->eval_final;
     /* BatchNorm cannot normalize a single sample (PyTorch refuses it too):
      * its output would be beta whatever the input. */

@@ -132,6 +132,11 @@ size_t pn_softmax(pn_graph *g, size_t x)
     return add1(g, PN_OP_SOFTMAX, x, no_attr);
 }
 
+size_t pn_prob_le(pn_graph *g, size_t x)
+{
+    return add1(g, PN_OP_PROB_LE, x, no_attr);
+}
+
 size_t pn_maxpool2(pn_graph *g, size_t x)
 {
     return add1(g, PN_OP_MAXPOOL2, x, no_attr);

@@ -5,12 +5,18 @@
  * the pair gets its own tower on its own B images. */
 #include "pairnet/models/models.h"
 
+size_t pn_digit_tower_w(pn_graph *g, size_t x, float dropout, size_t width)
+{
+    const size_t w = width ? width : 1;
+    x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 32 * w, 3))));  /* 32x6x6 */
+    x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 64 * w, 3))));  /* 64x2x2 */
+    x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 200 * w)));
+    return pn_linear(g, pn_dropout(g, x, dropout), 10);
+}
+
 size_t pn_digit_tower(pn_graph *g, size_t x, float dropout)
 {
-    x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 32, 3))));  /* 32x6x6 */
-    x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 64, 3))));  /* 64x2x2 */
-    x = pn_relu(g, pn_batchnorm(g, pn_linear(g, x, 200)));
-    return pn_linear(g, pn_dropout(g, x, dropout), 10);
+    return pn_digit_tower_w(g, x, dropout, 1);
 }
 
 size_t pn_compare_head(pn_graph *g, size_t x)
@@ -23,25 +29,29 @@ size_t pn_compare_head(pn_graph *g, size_t x)
  * (best): bounded, near one-hot inputs make "is class a <= class b" easy to
  * learn and stay right when a test digit's logits are less confident than
  * training's. */
-static size_t shared(pn_graph *g, float dropout, int softmax_head)
+static size_t shared(pn_graph *g, const pn_model_opts *o, int softmax_head)
 {
     size_t x = pn_input(g, 2, 14, 14);
-    size_t digits = pn_digit_tower(g, pn_unstack(g, x), dropout);
+    size_t digits = pn_digit_tower_w(g, pn_unstack(g, x), o->dropout, o->width);
     g->digits = digits;
-    g->output = pn_compare_head(g, pn_restack(g, softmax_head ? pn_softmax(g, digits) : digits));
+    if (softmax_head && o->prob_head) /* P(d1 <= d2) of the two softmaxes */
+        g->output = pn_prob_le(g, pn_restack(g, pn_softmax(g, digits)));
+    else
+        g->output =
+            pn_compare_head(g, pn_restack(g, softmax_head ? pn_softmax(g, digits) : digits));
     return digits;
 }
 
 void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o)
 {
-    shared(g, o->dropout, 0);
+    shared(g, o, 0);
     g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
 }
 
 /* The shared tower with the auxiliary digit loss on its 2B images. */
 static void shared_al(pn_graph *g, const pn_model_opts *o, int softmax_head)
 {
-    size_t digits = shared(g, o->dropout, softmax_head);
+    size_t digits = shared(g, o, softmax_head);
     size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
                    pn_cross_entropy(g, digits, PN_LABEL_DIGITS)};
     /* CE over the 2B images is the mean of CE(T(img1)) and CE(T(img2)), so
@@ -62,8 +72,8 @@ void pn_build_best(pn_graph *g, const pn_model_opts *o) { shared_al(g, o, 1); }
 void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o)
 {
     size_t x = pn_input(g, 2, 14, 14);
-    size_t ta = pn_digit_tower(g, pn_select(g, x, 0), o->dropout);
-    size_t tb = pn_digit_tower(g, pn_select(g, x, 1), o->dropout);
+    size_t ta = pn_digit_tower_w(g, pn_select(g, x, 0), o->dropout, o->width);
+    size_t tb = pn_digit_tower_w(g, pn_select(g, x, 1), o->dropout, o->width);
     g->digits = pn_concat(g, ta, tb);
     g->output = pn_compare_head(g, g->digits);
     size_t l[3] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),

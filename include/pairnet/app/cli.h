@@ -38,6 +38,12 @@ typedef struct pn_cli_opts {
     /* The flags --aug-swap/--no-aug-swap, ...: 1 on, 0 off, -1 the preset's. */
     int aug_swap, aug_repair;
     const char *optimizer;
+    /* beyond the study (best's recipe): NAN / PN_UNSET / NULL: the preset's */
+    double aug_rotate, aug_scale, aug_shear, aug_translate, aug_elastic, aug_elastic_sigma;
+    double ema;
+    size_t tta, ensemble, width;
+    int lr_cosine; /* flag: 1 on, 0 off, -1 the preset's */
+    const char *decide, *head;
     size_t threads; /* train: GEMM threads; bench: parallel rounds (jobs) */
     int eval_final; /* --eval-final: evaluate only after the last epoch (0 or 1) */
     int list;       /* bench: print what the round store in --out holds, and exit */

@@ -92,6 +92,9 @@ size_t pn_cross_entropy(pn_graph *g, size_t logits, pn_label_set labels);
 /* Inverted dropout with drop probability p in [0, 1); p == 0 returns x. */
 size_t pn_dropout(pn_graph *g, size_t x, float p);
 size_t pn_softmax(pn_graph *g, size_t x);
+/* [B,20] two digit distributions per pair -> [B,2] (log(1-P), log P),
+ * P = P(d1 <= d2) (src/ops/prob_le.c). */
+size_t pn_prob_le(pn_graph *g, size_t x);
 size_t pn_loss_sum(pn_graph *g, size_t n, const size_t *losses, const float *weights);
 
 /* Appends a node of op with inputs in[0..n_in) and attributes a (the

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "pairnet/base/error.h"
+#include "pairnet/data/warp.h"
 #include "pairnet/graph/graph.h"
 #include "pairnet/graph/optim.h"
 
@@ -16,8 +17,20 @@ typedef struct pn_model_opts {
     float aux_weight; /* w of the auxiliary digit losses (default 1.0) */
     float dropout;    /* drop probability after each hidden fully connected
                          layer of a digit tower or of mlp/cnn (default 0) */
+    size_t width;     /* digit towers: channels and hidden units times this
+                         (32w, 64w, 200w); 0 or 1: the specification's */
+    int prob_head;    /* best: the head is P(d1 <= d2) = sum_{i <= j} p1(i) p2(j)
+                         of the two digit softmaxes (no parameters), not the
+                         learned 20 -> 100 -> 2 comparison */
 } pn_model_opts;
 
+/* How a pair is answered from the network's outputs. */
+typedef enum pn_decide {
+    PN_DECIDE_HEAD = 0, /* the head's two outputs */
+    PN_DECIDE_ARGMAX,   /* compare the two predicted digits (argmax) */
+    PN_DECIDE_PROB      /* P(d1 <= d2) = sum_{i <= j} p1(i) p2(j) >= 1/2 from the
+                           two digit softmaxes */
+} pn_decide;
 /* The training defaults of a model (besides its lr and batch size): the
  * specification's for the study's five, a preset of its own for `best`. */
 typedef struct pn_preset {
@@ -27,6 +40,12 @@ typedef struct pn_preset {
     float aux_weight, dropout;
     int aug_swap, aug_repair;
     size_t aug_shift;
+    /* beyond the study (all zero: off); see pn_train_cfg */
+    pn_warp_cfg warp;
+    double ema;
+    size_t tta, ensemble, width;
+    int decide; /* pn_decide */
+    int prob_head, lr_cosine;
 } pn_preset;
 
 typedef struct pn_model_info {
@@ -78,6 +97,8 @@ void pn_build_best(pn_graph *g, const pn_model_opts *o);
  * builds cnn_ws, cnn_ws_al, cnn_al and best). */
 /* [R,1,14,14] -> [R,10]; dropout p after its hidden fully connected layer */
 size_t pn_digit_tower(pn_graph *g, size_t image, float dropout);
+/* The same with channels and hidden units times width (0 or 1: as above). */
+size_t pn_digit_tower_w(pn_graph *g, size_t image, float dropout, size_t width);
 size_t pn_compare_head(pn_graph *g, size_t features); /* [B,20] -> [B,2] */
 
 #endif

@@ -39,6 +39,7 @@ struct pn_pool;
     X(LOSS_SUM, loss_sum)                                                                    \
     X(DROPOUT, dropout)                                                                      \
     X(SOFTMAX, softmax)                   /* over each row */                                \
+    X(PROB_LE, prob_le)                   /* [B,20] probabilities -> log(1-P), log P */      \
     X(BATCHNORM2D, batchnorm2d)           /* pattern: part of BN_RELU_POOL */                \
     X(CONV2D_BATCH_INNER, conv2d_batch_inner) /* conv writing [F, OH, OW, B], no bias */    \
     X(BN_RELU_POOL, bn_relu_pool)         /* BatchNorm2d -> ReLU -> 2x2 max-pool */          \

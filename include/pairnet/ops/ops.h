@@ -103,6 +103,16 @@ void pn_relu_backward(float *din, const float *dout, const float *out, size_t n)
 void pn_softmax_forward(float *out, const float *in, size_t R, size_t K);
 void pn_softmax_backward(float *din, const float *dout, const float *out, size_t R, size_t K);
 
+/* ---- probabilistic comparison (src/ops/prob_le.c) ----
+ * in [R, 20]: two 10-class distributions p1, p2 per row; out [R, 2] =
+ * (log(1 - P), log P) with P = sum_{i <= j} p1(i) p2(j), clamped to
+ * [PN_PROB_EPS, 1 - PN_PROB_EPS], so that cross-entropy on out is the
+ * negative log-likelihood of P. Backward accumulates into din. */
+#define PN_PROB_EPS 1e-6f
+float pn_prob_le_of(const float *p1, const float *p2);
+void pn_prob_le_forward(float *out, const float *in, size_t R);
+void pn_prob_le_backward(float *din, const float *dout, const float *in, size_t R);
+
 /* ---- inverted dropout (src/ops/dropout.c) ---- n elements, 0 <= p < 1.
  * Training: mask[i] = 0 with probability p, else 1/(1-p); out = in * mask.
  * The mask is a pure function of (key, i): same key, same mask. */

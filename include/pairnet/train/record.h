@@ -28,6 +28,10 @@ typedef struct pn_round_rec {
      * the 2n test images the tower classifies right, and the pair accuracy
      * of comparing the two predicted classes instead of using the head. */
     double digit_acc, argmax_acc;
+    /* The same test pairs answered by P(d1 <= d2) >= 1/2 from the two digit
+     * softmaxes (NaN without digit logits), and by the learned head (the
+     * round's test_acc unless another decision rule was asked). */
+    double prob_acc, head_acc;
     double seconds;             /* wall time of the round */
 } pn_round_rec;
 
