@@ -1,19 +1,28 @@
 # pairnet: `make` builds ./pairnet; `make test` runs the test suite and
 # `make bench` the study's Table II into results/ (both fetch MNIST into
 # data/mnist first when it is missing: scripts/need-mnist.sh).
-# NATIVE=0 builds portable code (scalar kernels); CC=clang works too.
+# One binary runs on every CPU of its target: the kernels are built once
+# per ISA and chosen at start-up (PAIRNET_KERNEL=avx512|avx2|scalar forces
+# one). NATIVE=1 adds -march=native for the rest; CC=clang works too.
 CC      ?= cc
-NATIVE  ?= 1
+NATIVE  ?= 0
 OPT     ?= -O3
 BUILD   ?= build
 SAN     ?=
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            $(if $(filter 1,$(WERROR)),-Werror)
 ARCH    := $(if $(filter 1,$(NATIVE)),-march=native,)
+# Per-ISA kernel sets (src/ops/kern_*.c): each gets its own flags, x86-64
+# only (the aarch64 set, NEON, is base ISA there); ISA_FLAGS is empty for
+# every other file.
+ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/src/ops/kern_avx512.o: ISA_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
+$(BUILD)/src/ops/kern_avx2.o: ISA_FLAGS := -mavx2 -mfma
+endif
 CFLAGS  ?= $(OPT) -g
 # No compiler may fuse a*b+c on its own (clang does by default): results are
 # bit-identical across compilers only if every FMA is written in the code.
-ALL_CFLAGS := -std=c11 -ffp-contract=off $(WARN) $(ARCH) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
+ALL_CFLAGS = -std=c11 -ffp-contract=off $(WARN) $(ARCH) $(ISA_FLAGS) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
 LDLIBS  := -lm -lpthread
 
 # The library, bottom-up (docs/ and scripts/check-layers.sh say which layer
