@@ -139,6 +139,7 @@ int main(int argc, char **argv)
     suite_layers();
     suite_paired();
     suite_store();
+    suite_dispatch();
     rm_rf(tmp_dir);
     printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
     return n_failed ? 1 : 0;

@@ -70,5 +70,6 @@ void suite_ablation(void);
 void suite_layers(void);
 void suite_paired(void);
 void suite_store(void);
+void suite_dispatch(void);
 
 #endif
