@@ -19,6 +19,12 @@ ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
 $(BUILD)/src/ops/kern_avx512.o: ISA_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
 $(BUILD)/src/ops/kern_avx2.o: ISA_FLAGS := -mavx2 -mfma
 endif
+# aarch64 GCC 12.2 dies with an internal compiler error vectorizing an fmax
+# reduction (vect_transform_reduction; tests/test_optim.c): test code is
+# not vectorized on that target (the library is).
+ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/tests/%.o: ISA_FLAGS := -fno-tree-vectorize
+endif
 CFLAGS  ?= $(OPT) -g
 # No compiler may fuse a*b+c on its own (clang does by default): results are
 # bit-identical across compilers only if every FMA is written in the code.
