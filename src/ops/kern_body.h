@@ -17,6 +17,7 @@
 #include "kern.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(KB_AVX512) || defined(KB_AVX2)
@@ -773,6 +774,20 @@ KB_NOINLINE static void window_sums(const float *restrict x0, const float *restr
     }
 }
 
+/* c ? w : +0.0f by bit mask: the same value as the ternary, but the
+ * multiply that makes w is then used unconditionally, which lets the
+ * AVX2 and SSE vectorizers if-convert the loop (with a conditional use
+ * they keep a branch, not allowed to speculate a multiply that might
+ * trap; AVX-512 masks it). */
+KB_INLINE float pick(int c, float w)
+{
+    uint32_t u;
+    memcpy(&u, &w, sizeof u);
+    u &= 0u - (uint32_t)c;
+    memcpy(&w, &u, sizeof w);
+    return w;
+}
+
 /* dx over one window's four positions: base + (x - mean) slope, plus k dy
  * at the winner */
 KB_NOINLINE static void window_dx(const float *restrict x0, const float *restrict x1,
@@ -784,10 +799,10 @@ KB_NOINLINE static void window_dx(const float *restrict x0, const float *restric
 {
     for (size_t b = 0; b < n; b++) {
         const float w = kc * gw[b], ab = a[b];
-        d0[b] = base + (x0[b] - mean) * slope + (ab == 0.0f ? w : 0.0f);
-        d1[b] = base + (x1[b] - mean) * slope + (ab == 1.0f ? w : 0.0f);
-        d2[b] = base + (x2[b] - mean) * slope + (ab == 2.0f ? w : 0.0f);
-        d3[b] = base + (x3[b] - mean) * slope + (ab == 3.0f ? w : 0.0f);
+        d0[b] = base + (x0[b] - mean) * slope + pick(ab == 0.0f, w);
+        d1[b] = base + (x1[b] - mean) * slope + pick(ab == 1.0f, w);
+        d2[b] = base + (x2[b] - mean) * slope + pick(ab == 2.0f, w);
+        d3[b] = base + (x3[b] - mean) * slope + pick(ab == 3.0f, w);
     }
 }
 
