@@ -87,9 +87,9 @@ test: $(BUILD)/tests/run $(BIN_OUT)
 test-asan:
 	$(MAKE) test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
-# valgrind 3.19 cannot decode AVX-512: memcheck runs an AVX2 + FMA build.
+# valgrind 3.19 cannot decode AVX-512: memcheck runs the AVX2 + FMA kernels.
 test-valgrind:
-	$(MAKE) valgrind-run BUILD=build-valgrind NATIVE=0 OPT="-O2 -mavx2 -mfma"
+	PAIRNET_KERNEL=avx2 $(MAKE) valgrind-run BUILD=build-valgrind OPT=-O2
 
 valgrind-run: $(BUILD)/tests/run $(BIN_OUT)
 	@$(NEED_DATA) PAIRNET_DATA=$$d PAIRNET_REQUIRE_DATA=1 PAIRNET_BIN=./$(BIN_OUT) valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(BUILD)/tests/run $(T)
