@@ -1,19 +1,34 @@
 # pairnet: `make` builds ./pairnet; `make test` runs the test suite and
 # `make bench` the study's Table II into results/ (both fetch MNIST into
 # data/mnist first when it is missing: scripts/need-mnist.sh).
-# NATIVE=0 builds portable code (scalar kernels); CC=clang works too.
+# One binary runs on every CPU of its target: the kernels are built once
+# per ISA and chosen at start-up (PAIRNET_KERNEL=avx512|avx2|scalar forces
+# one). NATIVE=1 adds -march=native for the rest; CC=clang works too.
 CC      ?= cc
-NATIVE  ?= 1
+NATIVE  ?= 0
 OPT     ?= -O3
 BUILD   ?= build
 SAN     ?=
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            $(if $(filter 1,$(WERROR)),-Werror)
 ARCH    := $(if $(filter 1,$(NATIVE)),-march=native,)
+# Per-ISA kernel sets (src/ops/kern_*.c): each gets its own flags, x86-64
+# only (the aarch64 set, NEON, is base ISA there); ISA_FLAGS is empty for
+# every other file.
+ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/src/ops/kern_avx512.o: ISA_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
+$(BUILD)/src/ops/kern_avx2.o: ISA_FLAGS := -mavx2 -mfma
+endif
+# aarch64 GCC 12.2 dies with an internal compiler error vectorizing an fmax
+# reduction (vect_transform_reduction; tests/test_optim.c): test code is
+# not vectorized on that target (the library is).
+ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/tests/%.o: ISA_FLAGS := -fno-tree-vectorize
+endif
 CFLAGS  ?= $(OPT) -g
 # No compiler may fuse a*b+c on its own (clang does by default): results are
 # bit-identical across compilers only if every FMA is written in the code.
-ALL_CFLAGS := -std=c11 -ffp-contract=off $(WARN) $(ARCH) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
+ALL_CFLAGS = -std=c11 -ffp-contract=off $(WARN) $(ARCH) $(ISA_FLAGS) $(CFLAGS) $(SAN) -Iinclude -MMD -MP
 LDLIBS  := -lm -lpthread
 
 # The library, bottom-up (docs/ and scripts/check-layers.sh say which layer
@@ -94,9 +109,9 @@ test-slurm: $(BIN_OUT)
 test-asan:
 	$(MAKE) test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
-# valgrind 3.19 cannot decode AVX-512: memcheck runs an AVX2 + FMA build.
+# valgrind 3.19 cannot decode AVX-512: memcheck runs the AVX2 + FMA kernels.
 test-valgrind:
-	$(MAKE) valgrind-run BUILD=build-valgrind NATIVE=0 OPT="-O2 -mavx2 -mfma"
+	PAIRNET_KERNEL=avx2 $(MAKE) valgrind-run BUILD=build-valgrind OPT=-O2
 
 valgrind-run: $(BUILD)/tests/run $(BIN_OUT)
 	@$(NEED_DATA) PAIRNET_DATA=$$d PAIRNET_REQUIRE_DATA=1 PAIRNET_BIN=./$(BIN_OUT) valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(BUILD)/tests/run $(T)

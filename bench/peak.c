@@ -6,9 +6,16 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include "pairnet/ops/kernel.h"
+
+/* The burst runs in the vector width of the kernel set in use (the binary
+ * is built for the baseline ISA: the wider bursts carry their own target
+ * attributes and only run where that set was chosen, i.e. is supported). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PEAK_X86 1
 #include <immintrin.h>
 #endif
 
@@ -32,8 +39,8 @@ static double now_s(void)
  * can neither drop the loop nor fold a chain that starts at the fixed
  * point of x = m x + a (clang does: it then times 11 chains as 12). */
 static volatile float peak_m = 0.9999999f, peak_a = 1e-7f, peak_x0 = 0.25f;
-#if defined(__AVX512F__)
-static double fma_burst(uint64_t iters)
+#if defined(PEAK_X86)
+__attribute__((target("avx512f"))) static double fma_burst_avx512(uint64_t iters)
 {
     __m512 acc[PEAK_CHAINS];
     const __m512 m = _mm512_set1_ps(peak_m), a = _mm512_set1_ps(peak_a);
@@ -50,8 +57,7 @@ static double fma_burst(uint64_t iters)
     (void)keep;
     return (double)iters * PEAK_CHAINS * 16 * 2;
 }
-#elif defined(__AVX2__) && defined(__FMA__)
-static double fma_burst(uint64_t iters)
+__attribute__((target("avx2,fma"))) static double fma_burst_avx2(uint64_t iters)
 {
     __m256 acc[PEAK_CHAINS];
     const __m256 m = _mm256_set1_ps(peak_m), a = _mm256_set1_ps(peak_a);
@@ -73,11 +79,12 @@ static double fma_burst(uint64_t iters)
     (void)keep;
     return (double)iters * PEAK_CHAINS * 8 * 2;
 }
-#else
-/* Portable build: a multiply and an add per element (no FMA in the baseline
+#endif
+
+/* Scalar set: a multiply and an add per element (no FMA in the baseline
  * ISA), written so the compiler can vectorize across the chains: 32 floats
  * are 8 SSE registers, which clang can keep in registers (48 spill). */
-static double fma_burst(uint64_t iters)
+static double fma_burst_portable(uint64_t iters)
 {
     enum { W = 32 };
     float acc[W];
@@ -94,7 +101,20 @@ static double fma_burst(uint64_t iters)
     (void)keep;
     return (double)iters * W * 2;
 }
+
+static double (*fma_burst)(uint64_t iters) = fma_burst_portable;
+
+static void pick_burst(void)
+{
+#if defined(PEAK_X86)
+    if (!strcmp(pn_kernel_name(), "avx512"))
+        fma_burst = fma_burst_avx512;
+    else if (!strcmp(pn_kernel_name(), "avx2"))
+        fma_burst = fma_burst_avx2;
+    else
 #endif
+        fma_burst = fma_burst_portable;
+}
 
 /* The measurement is split into rounds and the best round counts: the
  * peak is what the hardware can do, and a round that shared a core with
@@ -181,6 +201,7 @@ double pn_fma_peak_gflops(size_t threads)
         threads = 1;
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;
+    pick_burst();
     peak_shared g = { .go = 0, .iters = calibrate(PEAK_SECONDS / PEAK_ROUNDS) };
     pthread_t tid[MAX_THREADS];
     if (pthread_barrier_init(&g.round, NULL, (unsigned)threads) != 0)

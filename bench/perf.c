@@ -3,7 +3,9 @@
  * it prints figures and judges nothing. Inputs are random (speed does not
  * depend on pixel values), so it runs without MNIST.
  *
- *   build/perf [threads] [epochs] [model]   (defaults: online CPUs, 7, all) */
+ *   build/perf [threads] [epochs] [model]   (defaults: online CPUs, 7, all)
+ *
+ * PAIRNET_KERNEL=avx512|avx2|scalar times another kernel set. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "pairnet/base/pool.h"
 #include "pairnet/train/train.h"
 #include "pairnet/base/clock.h"
+#include "pairnet/ops/kernel.h"
 
 #define PAIRS 1000
 
@@ -76,6 +79,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const double peak1 = pn_fma_peak_gflops(1), peakT = pn_fma_peak_gflops(threads);
+    printf("kernel: %s\n", pn_kernel_name());
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
            threads);
     printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "

@@ -1,6 +1,6 @@
-/* The one test runner: `build/tests/run [substring]` runs every test whose
- * name contains substring, one line each (ok, FAIL or skip), and ends with
- * "N passed, N failed, N skipped". Exit status 1 if anything failed. A test
+/* The one test runner: `build/tests/run [substring...]` runs every test
+ * whose name contains one of the substrings (every test without any), one
+ * line each (ok, FAIL or skip), and ends with "N passed, N failed, N skipped". Exit status 1 if anything failed. A test
  * that cannot run (t_skip) counts as skipped only, never as passed. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
@@ -17,7 +17,8 @@ static size_t n_passed, n_failed, n_skipped;
 static int current_failed;
 static char current_skip[160]; /* why the current test cannot run, or "" */
 static const char *current_name = "";
-static const char *filter;
+static char **filters; /* run only tests whose name contains one of these */
+static int n_filters;
 static char tmp_dir[256];
 
 void t_fail(const char *file, int line, const char *fmt, ...)
@@ -36,8 +37,13 @@ void t_fail(const char *file, int line, const char *fmt, ...)
 void t_run(const char *name, void (*fn)(void))
 {
     struct timespec t0, t1;
-    if (filter && !strstr(name, filter))
-        return;
+    if (n_filters) {
+        int hit = 0;
+        for (int i = 0; i < n_filters && !hit; i++)
+            hit = strstr(name, filters[i]) != NULL;
+        if (!hit)
+            return;
+    }
     current_name = name;
     current_failed = 0;
     current_skip[0] = '\0';
@@ -109,7 +115,8 @@ static void rm_rf(const char *dir)
 
 int main(int argc, char **argv)
 {
-    filter = argc > 1 ? argv[1] : NULL;
+    filters = argv + 1;
+    n_filters = argc - 1;
     snprintf(tmp_dir, sizeof tmp_dir, "/tmp/pairnet-test-XXXXXX");
     if (!mkdtemp(tmp_dir)) {
         perror("mkdtemp");
@@ -143,6 +150,7 @@ int main(int argc, char **argv)
     suite_grid();
     suite_messages();
     suite_best();
+    suite_dispatch();
     rm_rf(tmp_dir);
     printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
     return n_failed ? 1 : 0;

@@ -74,5 +74,6 @@ void suite_effects(void);
 void suite_grid(void);
 void suite_messages(void);
 void suite_best(void);
+void suite_dispatch(void);
 
 #endif

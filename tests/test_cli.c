@@ -290,9 +290,9 @@ static void cli_help_version(void)
         CHECK(res.status == 0);
         const char *open = strchr(res.out, '(');
         CHECK_MSG(strncmp(res.out, "pairnet ", 8) == 0 && strpbrk(res.out, "0123456789") &&
-                      open && strstr(open, ")\n") && count_lines(res.out) == 1,
-                  "`pairnet %s`: '%s', want 'pairnet <version> (<revision>)'", versions[i],
-                  res.out);
+                      open && strstr(open, "), kernel ") && count_lines(res.out) == 1,
+                  "`pairnet %s`: '%s', want 'pairnet <version> (<revision>), kernel <set>'",
+                  versions[i], res.out);
     }
 }
 

@@ -12,6 +12,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
+#include "pairnet/ops/kernel.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
 
@@ -620,7 +621,7 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
-        printf("pairnet %s (%s)\n", PAIRNET_VERSION, pn_revision());
+        printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kernel_name());
         return 0;
     }
     size_t ci = 0;

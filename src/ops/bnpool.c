@@ -25,21 +25,15 @@
  * same bits. */
 #include <math.h>
 
+#include "kern.h"
 #include "op_impl.h"
 #include "pairnet/ops/ops.h"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+/* The per-ISA loops (row sums, the windows) are in the kernel sets
+ * (kern_body.h); this file walks the channels and windows. */
+#define LANES PN_LANES
+#define CHUNK PN_CHUNK
 
-#define LANES 16
-#define CHUNK 2048
-
-/* Sums of a row in 16 float lanes over chunks of CHUNK, each chunk's lanes
- * then added in order into a double. The AVX-512 and the portable code
- * perform the same float operations in the same order (same bits); the
- * compiler does not turn the portable lane arrays into one register on its
- * own, so AVX-512 builds spell it out. */
 static double lanes_to_double(const float *acc)
 {
     double s = 0.0;
@@ -48,108 +42,16 @@ static double lanes_to_double(const float *acc)
     return s;
 }
 
-static double row_sum(const float *x, size_t n)
-{
-    double s = 0.0;
-    size_t i = 0;
-    float acc[LANES];
-    while (i + LANES <= n) {
-        const size_t end = n - i < CHUNK ? i + (n - i) / LANES * LANES : i + CHUNK;
-#if defined(__AVX512F__)
-        __m512 v = _mm512_setzero_ps();
-        for (; i < end; i += LANES)
-            v = _mm512_add_ps(v, _mm512_loadu_ps(x + i));
-        _mm512_storeu_ps(acc, v);
-#else
-        for (size_t k = 0; k < LANES; k++)
-            acc[k] = 0.0f;
-        for (; i < end; i += LANES)
-            for (size_t k = 0; k < LANES; k++)
-                acc[k] += x[i + k];
-#endif
-        s += lanes_to_double(acc);
-    }
-    for (; i < n; i++)
-        s += x[i];
-    return s;
-}
-
-static double row_sq_dev(const float *x, size_t n, float mean)
-{
-    double s = 0.0;
-    size_t i = 0;
-    float acc[LANES];
-    while (i + LANES <= n) {
-        const size_t end = n - i < CHUNK ? i + (n - i) / LANES * LANES : i + CHUNK;
-#if defined(__AVX512F__)
-        __m512 v = _mm512_setzero_ps();
-        const __m512 m = _mm512_set1_ps(mean);
-        for (; i < end; i += LANES) {
-            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), m);
-            v = _mm512_add_ps(v, _mm512_mul_ps(d, d));
-        }
-        _mm512_storeu_ps(acc, v);
-#else
-        for (size_t k = 0; k < LANES; k++)
-            acc[k] = 0.0f;
-        for (; i < end; i += LANES)
-            for (size_t k = 0; k < LANES; k++)
-                acc[k] += (x[i + k] - mean) * (x[i + k] - mean);
-#endif
-        s += lanes_to_double(acc);
-    }
-    for (; i < n; i++)
-        s += (double)(x[i] - mean) * (x[i] - mean);
-    return s;
-}
-
 /* Batch runs are handled in blocks of BLK so that a strided (NCHW) pooled
- * tensor can go through a small contiguous buffer: every inner loop below
- * is unit-stride and branch-free, which the compiler vectorizes. */
+ * tensor can go through a small contiguous buffer: every inner loop is
+ * unit-stride and branch-free, which the compiler vectorizes. */
 #define BLK 64
-
-/* Kept out of line so that their restrict qualifiers survive: inlined, the
- * compiler gives up on the many alias checks and leaves the loops scalar. */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
-
-/* One pooling window over n batch entries: x0..x3 are the window's four
- * positions in reading order. o = relu(max of x*s + t); a = the winner, the
- * first maximum in reading order as max-pool has it. */
-NOINLINE static void window_arg(const float *restrict x0, const float *restrict x1,
-                       const float *restrict x2, const float *restrict x3, float s, float t,
-                       float *restrict o, float *restrict a, size_t n)
-{
-    for (size_t b = 0; b < n; b++) {
-        const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
-        const float v2 = x2[b] * s + t, v3 = x3[b] * s + t;
-        const float m0 = v1 > v0 ? v1 : v0, m1 = v3 > v2 ? v3 : v2;
-        const float m = m1 > m0 ? m1 : m0;
-        o[b] = m > 0.0f ? m : 0.0f;
-        a[b] = v0 == m ? 0.0f : v1 == m ? 1.0f : v2 == m ? 2.0f : 3.0f;
-    }
-}
-
-NOINLINE static void window_eval(const float *restrict x0, const float *restrict x1,
-                        const float *restrict x2, const float *restrict x3, float s, float t,
-                        float *restrict o, size_t n)
-{
-    for (size_t b = 0; b < n; b++) {
-        const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
-        const float v2 = x2[b] * s + t, v3 = x3[b] * s + t;
-        const float m0 = v1 > v0 ? v1 : v0, m1 = v3 > v2 ? v3 : v2;
-        const float m = m1 > m0 ? m1 : m0;
-        o[b] = m > 0.0f ? m : 0.0f;
-    }
-}
 
 static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int train)
 {
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW;
     const float *xc = p->x + c * p->H * W * B;
+    const pn_kern *ks = pn_kern_cur;
     float tmp[BLK];
     const size_t blk = p->out_batch_inner ? B : BLK; /* batch-inner: no gathering, one run */
     for (size_t j = 0; j < OP; j++) {
@@ -160,9 +62,9 @@ static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int tra
             const float *y0 = x0 + b0, *y1 = x0 + B + b0, *y2 = x2 + b0, *y3 = x2 + B + b0;
             float *o = p->out_batch_inner ? p->out + (c * OP + j) * B + b0 : tmp;
             if (train)
-                window_arg(y0, y1, y2, y3, s, t, o, p->arg + (c * OP + j) * B + b0, n);
+                ks->window_arg(y0, y1, y2, y3, s, t, o, p->arg + (c * OP + j) * B + b0, n);
             else
-                window_eval(y0, y1, y2, y3, s, t, o, n);
+                ks->window_eval(y0, y1, y2, y3, s, t, o, n);
             if (!p->out_batch_inner)
                 for (size_t b = 0; b < n; b++)
                     p->out[((b0 + b) * p->C + c) * OP + j] = tmp[b];
@@ -175,8 +77,8 @@ void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
     const size_t n = p->B * p->H * p->W;
     for (size_t c = c0; c < c1; c++) {
         const float *x = p->x + c * n;
-        const float mean = (float)(row_sum(x, n) / (double)n);
-        const double var = row_sq_dev(x, n, mean) / (double)n;
+        const float mean = (float)(pn_kern_cur->row_sum(x, n) / (double)n);
+        const double var = pn_kern_cur->row_sq_dev(x, n, mean) / (double)n;
         const float is = (float)(1.0 / sqrt(var + p->cfg.eps));
         p->stat[c] = mean;
         p->stat[p->C + c] = is;
@@ -216,71 +118,10 @@ static void winner_grads(const pn_bnpool *p, size_t c0, size_t c1)
     }
 }
 
-/* Adds to the lanes as, ax the sums over n entries of one window: the
- * gradient reaching the winner (zero unless the pooled value passed ReLU),
- * and that times the winner's xhat. Entries past the last whole group of
- * LANES go straight into the doubles. */
-NOINLINE static void window_sums(const float *restrict x0, const float *restrict x1,
-                                 const float *restrict x2, const float *restrict x3,
-                                 const float *restrict a, const float *restrict gw,
-                                 float mean, float is, size_t n,
-                                 float *restrict as, float *restrict ax, double *sd, double *sdx)
-{
-    size_t b = 0;
-#if defined(__AVX512F__)
-    __m512 vs = _mm512_loadu_ps(as), vx = _mm512_loadu_ps(ax);
-    const __m512 vm = _mm512_set1_ps(mean), vi = _mm512_set1_ps(is), zero = _mm512_setzero_ps();
-    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
-    for (; b + LANES <= n; b += LANES) {
-        const __m512 ai = _mm512_loadu_ps(a + b);
-        const __m512 gm = _mm512_loadu_ps(gw + b);
-        __m512 y = _mm512_loadu_ps(x3 + b);
-        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(ai, two, _CMP_EQ_OQ), _mm512_loadu_ps(x2 + b));
-        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(ai, one, _CMP_EQ_OQ), _mm512_loadu_ps(x1 + b));
-        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(ai, zero, _CMP_EQ_OQ), _mm512_loadu_ps(x0 + b));
-        vs = _mm512_add_ps(vs, gm);
-        vx = _mm512_add_ps(vx, _mm512_mul_ps(gm, _mm512_mul_ps(_mm512_sub_ps(y, vm), vi)));
-    }
-    _mm512_storeu_ps(as, vs);
-    _mm512_storeu_ps(ax, vx);
-#else
-    for (; b + LANES <= n; b += LANES)
-        for (size_t k = 0; k < LANES; k++) {
-            const size_t i = b + k;
-            const float gm = gw[i], ai = a[i];
-            const float y = ai == 0.0f ? x0[i] : ai == 1.0f ? x1[i] : ai == 2.0f ? x2[i] : x3[i];
-            as[k] += gm;
-            ax[k] += gm * ((y - mean) * is);
-        }
-#endif
-    for (; b < n; b++) {
-        const float gm = gw[b], ai = a[b];
-        const float y = ai == 0.0f ? x0[b] : ai == 1.0f ? x1[b] : ai == 2.0f ? x2[b] : x3[b];
-        *sd += gm;
-        *sdx += (double)gm * ((y - mean) * is);
-    }
-}
-
-/* dx over one window's four positions: base + (x - mean) slope, plus k dy
- * at the winner */
-NOINLINE static void window_dx(const float *restrict x0, const float *restrict x1,
-                      const float *restrict x2, const float *restrict x3, float *restrict d0,
-                      float *restrict d1, float *restrict d2, float *restrict d3,
-                      const float *restrict a, const float *restrict gw, float mean, float base,
-                      float slope, float kc, size_t n)
-{
-    for (size_t b = 0; b < n; b++) {
-        const float w = kc * gw[b], ab = a[b];
-        d0[b] = base + (x0[b] - mean) * slope + (ab == 0.0f ? w : 0.0f);
-        d1[b] = base + (x1[b] - mean) * slope + (ab == 1.0f ? w : 0.0f);
-        d2[b] = base + (x2[b] - mean) * slope + (ab == 2.0f ? w : 0.0f);
-        d3[b] = base + (x3[b] - mean) * slope + (ab == 3.0f ? w : 0.0f);
-    }
-}
-
 void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
 {
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW, n = B * p->H * W;
+    const pn_kern *ks = pn_kern_cur;
     winner_grads(p, c0, c1);
     for (size_t c = c0; c < c1; c++) {
         const float *xc = p->x + c * n;
@@ -293,7 +134,7 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
         for (size_t j = 0; j < OP; j++) {
             const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B;
             const float *x0 = xc + off, *x2 = x0 + W * B, *a = p->arg + (c * OP + j) * B;
-            window_sums(x0, x0 + B, x2, x2 + B, a, p->gw + (c * OP + j) * B, mean, is, B, as, ax,
+            ks->window_sums(x0, x0 + B, x2, x2 + B, a, p->gw + (c * OP + j) * B, mean, is, B, as, ax,
                         &sd, &sdx);
             in_lanes += B;
             if (in_lanes >= CHUNK || j + 1 == OP) { /* lanes into the doubles */
@@ -317,7 +158,7 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
             const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B;
             const float *x0 = xc + off, *x2 = x0 + W * B, *a = p->arg + (c * OP + j) * B;
             float *d0 = dx + off, *d2 = d0 + W * B;
-            window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, a,
+            ks->window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, a,
                       p->gw + (c * OP + j) * B, mean, base, slope, kc, B);
         }
     }

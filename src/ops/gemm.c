@@ -25,7 +25,8 @@
  * in a tile, so results are bit-identical for any tiling of C, and C is
  * never read when beta is 0 (it may hold NaN).
  */
-#include "gemm_impl.h"
+#include "kern.h"
+#include "pairnet/ops/kernel.h"
 #include "pairnet/ops/gemm.h"
 #include "pairnet/base/pool.h"
 
@@ -33,36 +34,42 @@
 
 /* ---- planning and dispatch ------------------------------------------- */
 
-#if defined(PN_SIMD)
+static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static inline size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
 /* Fraction of a padded n that is real work when tiles are t wide. */
 static double pad_eff(size_t n, size_t t) { return (double)n / (double)(ceil_div(n, t) * t); }
-#endif
 
-static plan make_plan(const gemm_args *g)
+/* The path decides the summation order, so it is chosen alike for every
+ * kernel set: by the AVX-512 set's 8 x 32 micro-tile, whatever tile the
+ * running set has (PLAN_MR x PLAN_NR). */
+#define PLAN_MR 8
+#define PLAN_NR 32
+
+static plan make_plan(const gemm_args *g, const pn_kern *k)
 {
-    plan p = { PATH_PACKED, 0, 0, MR, NR, 0 };
+    plan p = { PATH_PACKED, 0, k->mr, k->nr, 0 };
     size_t M = g->M, N = g->N, K = g->K;
     /* Equal K blocks no longer than KC_MAX: fewer passes over C than
      * KC_MAX-sized blocks with a short tail. Depends on K only. */
     size_t nkb = ceil_div(K, KC_MAX);
     p.kc = ceil_div(K, nkb ? nkb : 1);
-    p.nc = PACK_B_FLOATS / p.kc / NR * NR;
     /* B is read in place when it needs no transpose and either K is small
      * or its rows are not spaced by a multiple of 2 KiB: then the KC_MAX
      * rows of a sliver spread over at least 128 of L2's 2048 sets and stay
      * cached across the A slivers, where a power-of-two stride would make
      * them evict each other. */
     p.direct_b = !g->tb && (K <= 32 || g->ldb % 512 != 0);
-#if defined(PN_SIMD)
     /* A * B^T: the dot path needs no transposing pack, and pads thin M or
-     * N to DR x DC instead of MR x NR; masked loads make any K work. */
-    if (!g->ta && g->tb && (M * N * K <= SMALL_MNK || pad_eff(M, MR) * pad_eff(N, NR) < 0.6)) {
+     * N to a small register block instead of the micro-tile; masked loads
+     * make any K work. */
+    if (!g->ta && g->tb &&
+        (M * N * K <= SMALL_MNK || pad_eff(M, PLAN_MR) * pad_eff(N, PLAN_NR) < 0.6)) {
         p.path = PATH_DOT;
-        p.am = DR;
-        p.an = DC;
+        p.am = k->dr;
+        p.an = k->dc;
         return p;
     }
-#endif
     if (M * N * K <= SMALL_MNK) {
         p.path = PATH_SMALL;
         p.am = p.an = 1;
@@ -70,19 +77,18 @@ static plan make_plan(const gemm_args *g)
     return p;
 }
 
-static void run_block(const gemm_args *g, const plan *p, size_t i0, size_t i1, size_t j0, size_t j1)
+static void run_block(const gemm_args *g, const plan *p, const pn_kern *k, size_t i0, size_t i1,
+                      size_t j0, size_t j1)
 {
     switch (p->path) {
     case PATH_SMALL:
-        pn_gemm_small_block(g, i0, i1, j0, j1);
+        k->gemm_small(g, i0, i1, j0, j1);
         break;
-#if defined(PN_SIMD)
     case PATH_DOT:
-        pn_gemm_dot_block(g, i0, i1, j0, j1);
+        k->gemm_dot(g, i0, i1, j0, j1);
         break;
-#endif
     default:
-        pn_gemm_packed_block(g, p, i0, i1, j0, j1);
+        k->gemm_packed(g, p, i0, i1, j0, j1);
         break;
     }
 }
@@ -118,8 +124,9 @@ void pn_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_
     if (K == 0)
         return;
     gemm_args g = make_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-    plan p = make_plan(&g);
-    run_block(&g, &p, 0, M, 0, N);
+    const pn_kern *k = pn_kern_cur;
+    plan p = make_plan(&g, k);
+    run_block(&g, &p, k, 0, M, 0, N);
 }
 
 /* ---- threading -------------------------------------------------------- */
@@ -132,6 +139,7 @@ void pn_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_
 typedef struct {
     const gemm_args *g;
     const plan *p;
+    const pn_kern *k;
     size_t gm, gn; /* tile grid */
     size_t um, un; /* C size in alignment units */
 } par_job;
@@ -143,7 +151,7 @@ static void par_task(void *ctx, size_t t)
     /* Tile boundaries in alignment units, spread evenly. */
     size_t i0 = tm * j->um / j->gm * j->p->am, i1 = (tm + 1) * j->um / j->gm * j->p->am;
     size_t j0 = tn * j->un / j->gn * j->p->an, j1 = (tn + 1) * j->un / j->gn * j->p->an;
-    run_block(j->g, j->p, i0, min_sz(i1, j->g->M), j0, min_sz(j1, j->g->N));
+    run_block(j->g, j->p, j->k, i0, min_sz(i1, j->g->M), j0, min_sz(j1, j->g->N));
 }
 
 /* Estimated finishing time of a gm x gn grid: rounds of tiles per thread
@@ -190,11 +198,12 @@ void pn_gemm_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_
     if (K == 0)
         return;
     gemm_args g = make_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-    plan p = make_plan(&g);
-    par_job j = { &g, &p, 1, 1, ceil_div(M, p.am), ceil_div(N, p.an) };
+    const pn_kern *k = pn_kern_cur;
+    plan p = make_plan(&g, k);
+    par_job j = { &g, &p, k, 1, 1, ceil_div(M, p.am), ceil_div(N, p.an) };
     choose_grid(&j, threads);
     if (j.gm * j.gn <= 1) {
-        run_block(&g, &p, 0, M, 0, N);
+        run_block(&g, &p, k, 0, M, 0, N);
         return;
     }
     pn_pool_run(pool, j.gm * j.gn, par_task, &j);
@@ -218,13 +227,4 @@ void pn_gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, const float *A, s
         }
 }
 
-const char *pn_gemm_kernel_name(void)
-{
-#if defined(PN_AVX512)
-    return "avx512";
-#elif defined(PN_AVX2)
-    return "avx2+fma";
-#else
-    return "scalar";
-#endif
-}
+const char *pn_gemm_kernel_name(void) { return pn_kernel_name(); }

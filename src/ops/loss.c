@@ -1,5 +1,5 @@
 /* Cross-entropy of logits against labels, mean over rows. */
-#include <math.h>
+#include "pairnet/base/mathf.h"
 
 #include "op_impl.h"
 #include "pairnet/ops/ops.h"
@@ -16,14 +16,14 @@ float pn_cross_entropy_forward(float *prob, const float *logits, const uint8_t *
             mx = z[j] > mx ? z[j] : mx;
         double se = 0.0;
         for (size_t j = 0; j < K; j++) {
-            p[j] = expf(z[j] - mx);
+            p[j] = pn_expf(z[j] - mx);
             se += p[j];
         }
         const float inv = (float)(1.0 / se);
         for (size_t j = 0; j < K; j++)
             p[j] *= inv;
         /* -log softmax(z)[y] = log(sum exp(z - mx)) - (z[y] - mx) */
-        total += log(se) - (double)(z[labels[r]] - mx);
+        total += pn_log(se) - (double)(z[labels[r]] - mx);
     }
     return (float)(total / (double)R);
 }

@@ -1,5 +1,5 @@
 /* Softmax over each row (max-shifted, so exp never overflows). */
-#include <math.h>
+#include "pairnet/base/mathf.h"
 
 #include "op_impl.h"
 #include "pairnet/ops/ops.h"
@@ -14,7 +14,7 @@ void pn_softmax_forward(float *out, const float *in, size_t R, size_t K)
             mx = z[j] > mx ? z[j] : mx;
         float s = 0.0f;
         for (size_t j = 0; j < K; j++) {
-            y[j] = expf(z[j] - mx);
+            y[j] = pn_expf(z[j] - mx);
             s += y[j];
         }
         const float inv = 1.0f / s;

@@ -1,0 +1,26 @@
+/* The kernel set that runs the loops whose speed depends on the vector
+ * ISA (the GEMM, the fused BatchNorm -> ReLU -> pool block): "avx512",
+ * "avx2" (AVX2 + FMA) or "scalar" on x86-64, "neon" or "scalar" on aarch64.
+ * It is chosen once, before main runs: the best the CPU and OS support, or
+ * the one PAIRNET_KERNEL names (empty or "auto": the best). A name this
+ * build does not know, or a set this machine cannot run, is refused with
+ * one line on stderr and exit status 2. Every set gives the same bits
+ * (docs/numerics.md), so the choice changes speed only. */
+#ifndef PAIRNET_KERNEL_H
+#define PAIRNET_KERNEL_H
+
+#include <stddef.h>
+
+/* The set in use, e.g. "avx512" (for --version and benchmarks). */
+const char *pn_kernel_name(void);
+
+/* The sets this machine can run, best first: fills names[0 .. min(n, cap))
+ * and returns n (at most 4). */
+size_t pn_kernel_list(const char **names, size_t cap);
+
+/* Switches to the named set (tests, benchmarks; never while kernels run
+ * on other threads). Returns 0, or -1 if the name is unknown or the set
+ * cannot run here (nothing changes then). */
+int pn_kernel_use(const char *name);
+
+#endif

@@ -1,0 +1,826 @@
+/* One kernel set (kern.h), written once and compiled once per ISA:
+ * kern_<isa>.c defines exactly one of KB_AVX512, KB_AVX2, KB_NEON or
+ * KB_SCALAR plus KB_TABLE (the set's name) and includes this file; the
+ * Makefile gives each of those files its ISA's flags.
+ *
+ * Every set computes the same bits (docs/numerics.md):
+ *  - each GEMM element is the same chain of fused multiply-adds in the same
+ *    order whatever the micro-tile: for the packed and small paths one fma
+ *    per k in order, per K block; for the dot path the 16-lane partial sums
+ *    of the AVX-512 kernel (lane l takes k = l mod 16), reduced by its fixed
+ *    tree. v16 below is that 16-lane vector: one zmm register, two ymm, four
+ *    NEON q registers or 16 floats, with the same operations lane by lane.
+ *  - the BatchNorm sums of the fused conv block are 16-lane float sums
+ *    (v16 again) whose lanes go into a double in lane order;
+ *  - everything else here is elementwise, so the vector width cannot
+ *    change a bit (-ffp-contract=off: no compiler-made FMAs). */
+#include "kern.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(KB_AVX512) || defined(KB_AVX2)
+#include <immintrin.h>
+#elif defined(KB_NEON)
+#include <arm_neon.h>
+#endif
+
+#if defined(__GNUC__)
+#define KB_INLINE static inline __attribute__((always_inline))
+/* Out of line so that the restrict qualifiers survive: inlined, the
+ * compiler gives up on the many alias checks and leaves the loops scalar. */
+#define KB_NOINLINE __attribute__((noinline))
+#else
+#define KB_INLINE static inline
+#define KB_NOINLINE
+#endif
+
+static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+#if defined(KB_AVX512) || defined(KB_AVX2)
+#define kb_prefetch(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#elif defined(__GNUC__)
+#define kb_prefetch(p) __builtin_prefetch(p)
+#else
+#define kb_prefetch(p) ((void)(p))
+#endif
+
+/* ==== the 16-lane vector ================================================ */
+
+#if defined(KB_AVX512)
+typedef __m512 v16;
+KB_INLINE v16 z16(void) { return _mm512_setzero_ps(); }
+KB_INLINE v16 set16(float x) { return _mm512_set1_ps(x); }
+KB_INLINE v16 ld16(const float *p) { return _mm512_loadu_ps(p); }
+/* min(n, 16) lanes from p, zeros in the rest; never reads past them. */
+KB_INLINE v16 ldn16(const float *p, size_t n)
+{
+    const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    return _mm512_maskz_loadu_ps(m, p);
+}
+KB_INLINE void st16(float *p, v16 v) { _mm512_storeu_ps(p, v); }
+KB_INLINE v16 add16(v16 a, v16 b) { return _mm512_add_ps(a, b); }
+KB_INLINE v16 sub16(v16 a, v16 b) { return _mm512_sub_ps(a, b); }
+KB_INLINE v16 mul16(v16 a, v16 b) { return _mm512_mul_ps(a, b); }
+KB_INLINE v16 fma16(v16 a, v16 b, v16 c) { return _mm512_fmadd_ps(a, b, c); }
+/* lanes where a == w take x, the others y */
+KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+{
+    return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(a, _mm512_set1_ps(w), _CMP_EQ_OQ), x);
+}
+/* The reduction tree: halves, quarters, then pairs, then the last two. */
+KB_INLINE float hsum16(v16 v)
+{
+    __m256 lo = _mm512_castps512_ps256(v);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    __m256 s = _mm256_add_ps(lo, hi);
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_add_ss(q, _mm_movehdup_ps(q));
+    return _mm_cvtss_f32(q);
+}
+#elif defined(KB_AVX2)
+typedef struct { __m256 h[2]; } v16; /* lanes 0-7, 8-15 */
+KB_INLINE v16 z16(void) { return (v16){{_mm256_setzero_ps(), _mm256_setzero_ps()}}; }
+KB_INLINE v16 set16(float x) { return (v16){{_mm256_set1_ps(x), _mm256_set1_ps(x)}}; }
+KB_INLINE v16 ld16(const float *p) { return (v16){{_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}}; }
+KB_INLINE __m256i mask8(size_t n)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), lane);
+}
+KB_INLINE v16 ldn16(const float *p, size_t n)
+{
+    if (n >= 16)
+        return ld16(p);
+    return (v16){{_mm256_maskload_ps(p, mask8(n)), _mm256_maskload_ps(p + 8, mask8(n < 8 ? 0 : n - 8))}};
+}
+KB_INLINE void st16(float *p, v16 v)
+{
+    _mm256_storeu_ps(p, v.h[0]);
+    _mm256_storeu_ps(p + 8, v.h[1]);
+}
+KB_INLINE v16 add16(v16 a, v16 b) { return (v16){{_mm256_add_ps(a.h[0], b.h[0]), _mm256_add_ps(a.h[1], b.h[1])}}; }
+KB_INLINE v16 sub16(v16 a, v16 b) { return (v16){{_mm256_sub_ps(a.h[0], b.h[0]), _mm256_sub_ps(a.h[1], b.h[1])}}; }
+KB_INLINE v16 mul16(v16 a, v16 b) { return (v16){{_mm256_mul_ps(a.h[0], b.h[0]), _mm256_mul_ps(a.h[1], b.h[1])}}; }
+KB_INLINE v16 fma16(v16 a, v16 b, v16 c)
+{
+    return (v16){{_mm256_fmadd_ps(a.h[0], b.h[0], c.h[0]), _mm256_fmadd_ps(a.h[1], b.h[1], c.h[1])}};
+}
+KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+{
+    const __m256 wv = _mm256_set1_ps(w);
+    return (v16){{_mm256_blendv_ps(y.h[0], x.h[0], _mm256_cmp_ps(a.h[0], wv, _CMP_EQ_OQ)),
+                  _mm256_blendv_ps(y.h[1], x.h[1], _mm256_cmp_ps(a.h[1], wv, _CMP_EQ_OQ))}};
+}
+KB_INLINE float hsum16(v16 v)
+{
+    __m256 s = _mm256_add_ps(v.h[0], v.h[1]);
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_add_ss(q, _mm_movehdup_ps(q));
+    return _mm_cvtss_f32(q);
+}
+#elif defined(KB_NEON)
+typedef struct { float32x4_t q[4]; } v16; /* lanes 0-3, 4-7, 8-11, 12-15 */
+KB_INLINE v16 z16(void) { const float32x4_t z = vdupq_n_f32(0.0f); return (v16){{z, z, z, z}}; }
+KB_INLINE v16 set16(float x) { const float32x4_t v = vdupq_n_f32(x); return (v16){{v, v, v, v}}; }
+KB_INLINE v16 ld16(const float *p)
+{
+    return (v16){{vld1q_f32(p), vld1q_f32(p + 4), vld1q_f32(p + 8), vld1q_f32(p + 12)}};
+}
+KB_INLINE v16 ldn16(const float *p, size_t n)
+{
+    if (n >= 16)
+        return ld16(p);
+    float t[16] = {0};
+    memcpy(t, p, n * sizeof *p);
+    return ld16(t);
+}
+KB_INLINE void st16(float *p, v16 v)
+{
+    for (int i = 0; i < 4; i++)
+        vst1q_f32(p + 4 * i, v.q[i]);
+}
+#define V16_BIN(name, op)                                                  \
+    KB_INLINE v16 name(v16 a, v16 b)                                       \
+    {                                                                      \
+        return (v16){{op(a.q[0], b.q[0]), op(a.q[1], b.q[1]), op(a.q[2], b.q[2]), \
+                      op(a.q[3], b.q[3])}};                                \
+    }
+V16_BIN(add16, vaddq_f32)
+V16_BIN(sub16, vsubq_f32)
+V16_BIN(mul16, vmulq_f32)
+/* vfmaq_f32(c, a, b) = c + a * b, one rounding */
+KB_INLINE v16 fma16(v16 a, v16 b, v16 c)
+{
+    return (v16){{vfmaq_f32(c.q[0], a.q[0], b.q[0]), vfmaq_f32(c.q[1], a.q[1], b.q[1]),
+                  vfmaq_f32(c.q[2], a.q[2], b.q[2]), vfmaq_f32(c.q[3], a.q[3], b.q[3])}};
+}
+KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+{
+    const float32x4_t wv = vdupq_n_f32(w);
+    v16 r;
+    for (int i = 0; i < 4; i++)
+        r.q[i] = vbslq_f32(vceqq_f32(a.q[i], wv), x.q[i], y.q[i]);
+    return r;
+}
+KB_INLINE float hsum16(v16 v)
+{
+    const float32x4_t s0 = vaddq_f32(v.q[0], v.q[2]), s1 = vaddq_f32(v.q[1], v.q[3]);
+    const float32x4_t t = vaddq_f32(s0, s1);
+    const float r0 = vgetq_lane_f32(t, 0) + vgetq_lane_f32(t, 2);
+    const float r1 = vgetq_lane_f32(t, 1) + vgetq_lane_f32(t, 3);
+    return r0 + r1;
+}
+#else
+typedef struct { float f[16]; } v16;
+KB_INLINE v16 z16(void) { return (v16){{0}}; }
+KB_INLINE v16 set16(float x)
+{
+    v16 r;
+    for (int i = 0; i < 16; i++)
+        r.f[i] = x;
+    return r;
+}
+KB_INLINE v16 ld16(const float *p)
+{
+    v16 r;
+    memcpy(r.f, p, sizeof r.f);
+    return r;
+}
+KB_INLINE v16 ldn16(const float *p, size_t n)
+{
+    v16 r = {{0}};
+    memcpy(r.f, p, (n < 16 ? n : 16) * sizeof *p);
+    return r;
+}
+KB_INLINE void st16(float *p, v16 v) { memcpy(p, v.f, sizeof v.f); }
+#define V16_BIN(name, expr)                                                \
+    KB_INLINE v16 name(v16 a, v16 b)                                       \
+    {                                                                      \
+        v16 r;                                                             \
+        for (int i = 0; i < 16; i++)                                       \
+            r.f[i] = expr;                                                 \
+        return r;                                                          \
+    }
+V16_BIN(add16, a.f[i] + b.f[i])
+V16_BIN(sub16, a.f[i] - b.f[i])
+V16_BIN(mul16, a.f[i] * b.f[i])
+KB_INLINE v16 fma16(v16 a, v16 b, v16 c)
+{
+    v16 r;
+    for (int i = 0; i < 16; i++)
+        r.f[i] = fmaf(a.f[i], b.f[i], c.f[i]);
+    return r;
+}
+KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+{
+    v16 r;
+    for (int i = 0; i < 16; i++)
+        r.f[i] = a.f[i] == w ? x.f[i] : y.f[i];
+    return r;
+}
+KB_INLINE float hsum16(v16 v)
+{
+    float s[8], q[4];
+    for (int i = 0; i < 8; i++)
+        s[i] = v.f[i] + v.f[i + 8];
+    for (int i = 0; i < 4; i++)
+        q[i] = s[i] + s[i + 4];
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+#endif
+
+/* ==== GEMM: tiles ======================================================= */
+
+/* Micro-tile MR x NR of the packed path, and the dot path's DR x DC. */
+#if defined(KB_AVX512)
+/* 8 x 32: 16 zmm accumulators, 2 B loads and 8 broadcasts per 16 FMAs.
+ * M = 32, 64, 200, 288 of the layers are multiples of 8 (other tiles:
+ * docs/performance.md). */
+typedef __m512 vec;
+#define VW 16
+#define MR 8
+#define NR 32
+#define DR 8
+#define DC 3
+KB_INLINE vec v_zero(void) { return _mm512_setzero_ps(); }
+KB_INLINE vec v_loadu(const float *p) { return _mm512_loadu_ps(p); }
+KB_INLINE void v_storeu(float *p, vec v) { _mm512_storeu_ps(p, v); }
+KB_INLINE vec v_bcast(const float *p) { return _mm512_set1_ps(*p); }
+KB_INLINE vec v_fma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
+KB_INLINE vec v_add(vec a, vec b) { return _mm512_add_ps(a, b); }
+#elif defined(KB_AVX2)
+/* 6 x 16: 12 ymm accumulators + 2 B vectors + 1 broadcast of the 16
+ * registers. (Not 4 x 24: GCC then folds the three B loads into the FMAs,
+ * 16 loads per 12 FMAs, and the load ports saturate.) The dot block is 2 x
+ * 3: each of its 16-lane accumulators is two ymm registers. */
+typedef __m256 vec;
+#define VW 8
+#define MR 6
+#define NR 16
+#define DR 2
+#define DC 3
+KB_INLINE vec v_zero(void) { return _mm256_setzero_ps(); }
+KB_INLINE vec v_loadu(const float *p) { return _mm256_loadu_ps(p); }
+KB_INLINE void v_storeu(float *p, vec v) { _mm256_storeu_ps(p, v); }
+KB_INLINE vec v_bcast(const float *p) { return _mm256_broadcast_ss(p); }
+KB_INLINE vec v_fma(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
+KB_INLINE vec v_add(vec a, vec b) { return _mm256_add_ps(a, b); }
+#elif defined(KB_NEON)
+/* 8 x 12: 24 of the 32 q registers accumulate, 3 hold B, A is broadcast
+ * lane by lane. */
+typedef float32x4_t vec;
+#define VW 4
+#define MR 8
+#define NR 12
+#define DR 2
+#define DC 2
+KB_INLINE vec v_zero(void) { return vdupq_n_f32(0.0f); }
+KB_INLINE vec v_loadu(const float *p) { return vld1q_f32(p); }
+KB_INLINE void v_storeu(float *p, vec v) { vst1q_f32(p, v); }
+KB_INLINE vec v_bcast(const float *p) { return vld1q_dup_f32(p); }
+KB_INLINE vec v_fma(vec a, vec b, vec c) { return vfmaq_f32(c, a, b); }
+KB_INLINE vec v_add(vec a, vec b) { return vaddq_f32(a, b); }
+#else
+#define MR 4
+#define NR 8
+#define DR 1
+#define DC 2
+#endif
+
+#if defined(VW)
+#define KB_VEC 1
+#define NV (NR / VW)
+#endif
+
+/* ==== GEMM: small path ================================================== */
+
+static inline float a_at(const gemm_args *g, size_t i, size_t k)
+{
+    return g->ta ? g->A[k * g->lda + i] : g->A[i * g->lda + k];
+}
+
+/* Row by row, k by k, sweeping j innermost: contiguous in B for the
+ * untransposed layouts, so the compiler vectorizes it, and still summing
+ * each element over k in order from zero, one fma per k. */
+#define SMALL_NB 64
+static void small_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    float acc[SMALL_NB];
+    for (size_t i = i0; i < i1; i++)
+        for (size_t jb = j0; jb < j1; jb += SMALL_NB) {
+            size_t nb = min_sz(SMALL_NB, j1 - jb);
+            for (size_t j = 0; j < nb; j++)
+                acc[j] = 0;
+            for (size_t k = 0; k < g->K; k++) {
+                float a = a_at(g, i, k);
+                if (g->tb) {
+                    const float *b = g->B + jb * g->ldb + k;
+                    for (size_t j = 0; j < nb; j++)
+                        acc[j] = fmaf(a, b[j * g->ldb], acc[j]);
+                } else {
+                    const float *b = g->B + k * g->ldb + jb;
+                    for (size_t j = 0; j < nb; j++)
+                        acc[j] = fmaf(a, b[j], acc[j]);
+                }
+            }
+            float *c = g->C + i * g->ldc + jb;
+            for (size_t j = 0; j < nb; j++)
+                c[j] = g->accumulate ? c[j] + acc[j] : acc[j];
+        }
+}
+
+/* ==== GEMM: packing ===================================================== */
+
+/* Both packed operands use the same sliver layout: dst[k * R + r] for
+ * r < R, with rows r >= valid zero-filled so the micro-kernel can always run
+ * full tiles. The source is either "row per k" (element (r, k) at
+ * src[k * ld + r]: a plain copy) or "row per r" (at src[r * ld + k]: a
+ * transpose). */
+
+/* Copy pack. Full slivers copy a compile-time R floats per k (a few
+ * vector moves); a call to memcpy per k would cost as much as the copy. */
+static void pack_copy_full(float *dst, size_t R, const float *src, size_t ld, size_t kc)
+{
+    if (R == MR && MR != NR) {
+        for (size_t k = 0; k < kc; k++)
+            for (size_t r = 0; r < MR; r++)
+                dst[k * MR + r] = src[k * ld + r];
+        return;
+    }
+    for (size_t k = 0; k < kc; k++)
+        for (size_t r = 0; r < NR; r++)
+            dst[k * NR + r] = src[k * ld + r];
+}
+
+static void pack_copy(float *dst, size_t R, const float *src, size_t ld, size_t valid, size_t kc)
+{
+    if (valid == R && (R == MR || R == NR)) {
+        pack_copy_full(dst, R, src, ld, kc);
+        return;
+    }
+    for (size_t k = 0; k < kc; k++) {
+        const float *s = src + k * ld;
+        float *d = dst + k * R;
+        for (size_t r = 0; r < valid; r++)
+            d[r] = s[r];
+        for (size_t r = valid; r < R; r++)
+            d[r] = 0;
+    }
+}
+
+#if defined(KB_AVX512) || defined(KB_AVX2)
+#define KB_TRANSPOSE 1
+/* 8 rows x 8 k of the source into 8 k x 8 rows of dst (stride R). */
+static void transpose8x8(float *dst, size_t R, const float *src, size_t ld)
+{
+    __m256 r0 = _mm256_loadu_ps(src + 0 * ld), r1 = _mm256_loadu_ps(src + 1 * ld);
+    __m256 r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
+    __m256 r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld);
+    __m256 r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst + 0 * R, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * R, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * R, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * R, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * R, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * R, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * R, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * R, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* 4 rows x 4 k, for slivers whose height is not a multiple of 8. */
+static void transpose4x4(float *dst, size_t R, const float *src, size_t ld)
+{
+    __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + ld);
+    __m128 r2 = _mm_loadu_ps(src + 2 * ld), r3 = _mm_loadu_ps(src + 3 * ld);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(dst, r0);
+    _mm_storeu_ps(dst + R, r1);
+    _mm_storeu_ps(dst + 2 * R, r2);
+    _mm_storeu_ps(dst + 3 * R, r3);
+}
+#endif
+
+/* Scalar transpose of rows [r0, r1) for k in [k0, kc). */
+static void transpose_rows(float *dst, size_t R, const float *src, size_t ld, size_t r0, size_t r1,
+                           size_t k0, size_t kc)
+{
+    for (size_t k = k0; k < kc; k++)
+        for (size_t r = r0; r < r1; r++)
+            dst[k * R + r] = src[r * ld + k];
+}
+
+/* Transposing pack: SIMD 8x8 (then 4x4) blocks where rows and k allow, the
+ * scalar loop for the ragged rest, zeros for the padding rows. */
+static void pack_transpose(float *dst, size_t R, const float *src, size_t ld, size_t valid,
+                           size_t kc)
+{
+    size_t r = 0;
+#if defined(KB_TRANSPOSE)
+    size_t k8 = kc & ~(size_t)7, k4 = kc & ~(size_t)3;
+    for (; r + 8 <= valid; r += 8) {
+        for (size_t k = 0; k < k8; k += 8)
+            transpose8x8(dst + k * R + r, R, src + r * ld + k, ld);
+        transpose_rows(dst, R, src, ld, r, r + 8, k8, kc);
+    }
+    for (; r + 4 <= valid; r += 4) {
+        for (size_t k = 0; k < k4; k += 4)
+            transpose4x4(dst + k * R + r, R, src + r * ld + k, ld);
+        transpose_rows(dst, R, src, ld, r, r + 4, k4, kc);
+    }
+#endif
+    transpose_rows(dst, R, src, ld, r, valid, 0, kc);
+    if (valid < R)
+        for (size_t k = 0; k < kc; k++)
+            memset(dst + k * R + valid, 0, (R - valid) * sizeof *dst);
+}
+
+/* op(A)[i0 .. i0+mr, p0 .. p0+kc] (mr <= MR) into one MR-high sliver. */
+static void pack_a_sliver(const gemm_args *g, size_t i0, size_t mr, size_t p0, size_t kc, float *dst)
+{
+    if (g->ta)
+        pack_copy(dst, MR, g->A + p0 * g->lda + i0, g->lda, mr, kc);
+    else
+        pack_transpose(dst, MR, g->A + i0 * g->lda + p0, g->lda, mr, kc);
+}
+
+/* op(B)[p0 .. p0+kc, j0 .. j0+nc] into NR-wide slivers. */
+static void pack_b_block(const gemm_args *g, size_t j0, size_t nc, size_t p0, size_t kc, float *dst)
+{
+    for (size_t s = 0; s < nc; s += NR) {
+        size_t valid = min_sz(NR, nc - s);
+        float *d = dst + s * kc;
+        if (g->tb)
+            pack_transpose(d, NR, g->B + (j0 + s) * g->ldb + p0, g->ldb, valid, kc);
+        else
+            pack_copy(d, NR, g->B + p0 * g->ldb + j0 + s, g->ldb, valid, kc);
+    }
+}
+
+/* ==== GEMM: micro-kernel ================================================ */
+
+#if defined(KB_VEC)
+/* C[MR x NR] (+)= packed A sliver * B sliver over kc, where row k of the
+ * B sliver is at b + k * ldb (ldb = NR when packed). Accumulators start at
+ * zero and C is added once at the end, so C is never read when
+ * overwriting (it may hold NaN). */
+static void kernel(size_t kc, const float *restrict a, const float *restrict b, size_t ldb,
+                   float *restrict c, size_t ldc, int accumulate)
+{
+    vec acc[MR][NV];
+    for (int i = 0; i < MR; i++) {
+        kb_prefetch(c + (size_t)i * ldc);
+        kb_prefetch(c + (size_t)i * ldc + NR - 1);
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = v_zero();
+    }
+    /* B read in place (ldb != NR) comes as one short row segment per k,
+     * too short for the hardware prefetcher: fetch row k of the next
+     * sliver while this one is in use. A packed sliver is one contiguous
+     * stream and needs no help (pb then just touches the row being
+     * loaded). Prefetches never fault, so running past the end of B is
+     * harmless. */
+    const float *pb = b + (ldb == NR ? 0 : NR);
+    /* kc >= 1 always; a do-while spares GCC a kc == 0 path, which made it
+     * keep the accumulators in memory around the loop. */
+    do {
+        vec bv[NV];
+        kb_prefetch(pb);
+        kb_prefetch(pb + NR - 1);
+        pb += ldb;
+        for (int v = 0; v < NV; v++)
+            bv[v] = v_loadu(b + v * VW);
+        for (int i = 0; i < MR; i++) {
+            vec av = v_bcast(a + i);
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = v_fma(av, bv[v], acc[i][v]);
+        }
+        a += MR;
+        b += ldb;
+    } while (--kc);
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) {
+            float *p = c + (size_t)i * ldc + v * VW;
+            v_storeu(p, accumulate ? v_add(v_loadu(p), acc[i][v]) : acc[i][v]);
+        }
+}
+#else
+/* Portable micro-kernel: constant trip counts the compiler can unroll. */
+static void kernel(size_t kc, const float *restrict a, const float *restrict b, size_t ldb,
+                   float *restrict c, size_t ldc, int accumulate)
+{
+    float acc[MR][NR] = {{0}};
+    for (size_t k = 0; k < kc; k++) {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+        a += MR;
+        b += ldb;
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) {
+            float *p = c + (size_t)i * ldc + j;
+            *p = accumulate ? *p + acc[i][j] : acc[i][j];
+        }
+}
+#endif
+
+/* A possibly partial tile: full tiles go straight to C, edge tiles through
+ * a local buffer so the kernel never writes outside C. */
+static void tile(size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
+                 size_t mr, size_t nr, int accumulate)
+{
+    if (mr == MR && nr == NR) {
+        kernel(kc, a, b, ldb, c, ldc, accumulate);
+        return;
+    }
+    _Alignas(64) float t[MR * NR];
+    kernel(kc, a, b, ldb, t, NR, 0);
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++) {
+            float *p = c + i * ldc + j;
+            *p = accumulate ? *p + t[i * NR + j] : t[i * NR + j];
+        }
+}
+
+/* ==== GEMM: packed path ================================================= */
+
+/* N block: as many NR-wide slivers of kc rows as fit the B buffer. */
+static size_t n_block(size_t kc) { return PACK_B_FLOATS / kc / NR * NR; }
+
+/* Makes op(B)[pc.., jc..] ready for the micro-kernel. With direct_b
+ * (B not transposed) full slivers are read in place and only a ragged last
+ * sliver is packed: B is then streamed once from L3 while the FMAs run,
+ * instead of in a separate copy pass. */
+static void prepare_b(const gemm_args *g, int direct_b, size_t jc, size_t nc, size_t pc, size_t kc)
+{
+    if (!direct_b) {
+        pack_b_block(g, jc, nc, pc, kc, pn_pack_b);
+        return;
+    }
+    size_t full = nc / NR * NR;
+    if (full < nc)
+        pack_b_block(g, jc + full, nc - full, pc, kc, pn_pack_b + full * kc);
+}
+
+static void packed_block(const gemm_args *g, const plan *p, size_t i0, size_t i1, size_t j0,
+                         size_t j1)
+{
+    const size_t ncb = n_block(p->kc);
+    for (size_t jc = j0; jc < j1; jc += ncb) {
+        size_t nc = min_sz(ncb, j1 - jc), full = nc / NR * NR;
+        for (size_t pc = 0; pc < g->K; pc += p->kc) {
+            size_t kc = min_sz(p->kc, g->K - pc);
+            int accumulate = g->accumulate || pc > 0;
+            prepare_b(g, p->direct_b, jc, nc, pc, kc);
+            for (size_t ir = i0; ir < i1; ir += MR) {
+                size_t mr = min_sz(MR, i1 - ir);
+                pack_a_sliver(g, ir, mr, pc, kc, pn_pack_a);
+                for (size_t jr = 0; jr < nc; jr += NR) {
+                    int in_place = p->direct_b && jr < full;
+                    const float *b = in_place ? g->B + pc * g->ldb + jc + jr : pn_pack_b + jr * kc;
+                    tile(kc, pn_pack_a, b, in_place ? g->ldb : NR, g->C + ir * g->ldc + jc + jr,
+                         g->ldc, mr, min_sz(NR, nc - jr), accumulate);
+                }
+            }
+        }
+    }
+}
+
+/* ==== GEMM: dot path (A * B^T) ========================================== */
+
+/* C[rm x rn] (+)= A rows . B rows over kc, in 16-lane partial sums along
+ * K, for rm <= DR, rn <= DC. The register block is always DR x DC: rows
+ * past rm (columns past rn) re-read the last valid one and their sums are
+ * dropped, which keeps the loops constant so the accumulators stay in
+ * registers. The last step loads only the lanes left (zeros in the rest,
+ * whose fma then adds 0 to those lanes, as on every set). */
+static void dot_tile(size_t rm, size_t rn, size_t kc, const float *a, size_t lda, const float *b,
+                     size_t ldb, float *c, size_t ldc, int accumulate)
+{
+    const float *ap[DR], *bp[DC];
+    for (size_t i = 0; i < DR; i++)
+        ap[i] = a + (i < rm ? i : rm - 1) * lda;
+    for (size_t j = 0; j < DC; j++)
+        bp[j] = b + (j < rn ? j : rn - 1) * ldb;
+    v16 acc[DR][DC];
+    for (int i = 0; i < DR; i++)
+        for (int j = 0; j < DC; j++)
+            acc[i][j] = z16();
+    for (size_t k = 0; k < kc; k += 16) {
+        /* AVX-512 loads every step masked: a masked load cannot be folded
+         * into an FMA operand, which keeps the compiler from reloading B
+         * once per row of A. */
+        const size_t n = kc - k;
+        v16 av[DR], bv[DC];
+        for (int i = 0; i < DR; i++)
+            av[i] = ldn16(ap[i] + k, n);
+        for (int j = 0; j < DC; j++)
+            bv[j] = ldn16(bp[j] + k, n);
+        for (int i = 0; i < DR; i++)
+            for (int j = 0; j < DC; j++)
+                acc[i][j] = fma16(av[i], bv[j], acc[i][j]);
+    }
+    /* Reduce with constant indices first: indexing acc by rm/rn would force
+     * the whole accumulator array into memory on every iteration. */
+    float sum[DR][DC];
+    for (int i = 0; i < DR; i++)
+        for (int j = 0; j < DC; j++)
+            sum[i][j] = hsum16(acc[i][j]);
+    for (size_t i = 0; i < rm; i++)
+        for (size_t j = 0; j < rn; j++) {
+            float *p = c + i * ldc + j;
+            *p = accumulate ? *p + sum[i][j] : sum[i][j];
+        }
+}
+
+static void dot_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    for (size_t pc = 0; pc < g->K; pc += DK) {
+        size_t kc = min_sz(DK, g->K - pc);
+        int accumulate = g->accumulate || pc > 0;
+        for (size_t i = i0; i < i1; i += DR)
+            for (size_t j = j0; j < j1; j += DC)
+                dot_tile(min_sz(DR, i1 - i), min_sz(DC, j1 - j), kc, g->A + i * g->lda + pc,
+                         g->lda, g->B + j * g->ldb + pc, g->ldb, g->C + i * g->ldc + j, g->ldc,
+                         accumulate);
+    }
+}
+
+/* ==== BatchNorm sums and pooling windows of the fused conv block ======== */
+
+/* The 16 lanes of a partial sum into a double, in lane order. */
+static double lanes_to_double(const float *acc)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < PN_LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+/* Sum of a row: 16 float lanes over chunks of PN_CHUNK values, each
+ * chunk's lanes then added in order into a double; the values past the
+ * last whole group of 16 go straight into the double. */
+static double row_sum(const float *x, size_t n)
+{
+    double s = 0.0;
+    size_t i = 0;
+    float acc[PN_LANES];
+    while (i + PN_LANES <= n) {
+        const size_t end = n - i < PN_CHUNK ? i + (n - i) / PN_LANES * PN_LANES : i + PN_CHUNK;
+        v16 v = z16();
+        for (; i < end; i += PN_LANES)
+            v = add16(v, ld16(x + i));
+        st16(acc, v);
+        s += lanes_to_double(acc);
+    }
+    for (; i < n; i++)
+        s += x[i];
+    return s;
+}
+
+/* Sum of (x - mean)^2 over a row, in the same order as row_sum. */
+static double row_sq_dev(const float *x, size_t n, float mean)
+{
+    double s = 0.0;
+    size_t i = 0;
+    float acc[PN_LANES];
+    const v16 m = set16(mean);
+    while (i + PN_LANES <= n) {
+        const size_t end = n - i < PN_CHUNK ? i + (n - i) / PN_LANES * PN_LANES : i + PN_CHUNK;
+        v16 v = z16();
+        for (; i < end; i += PN_LANES) {
+            const v16 d = sub16(ld16(x + i), m);
+            v = add16(v, mul16(d, d));
+        }
+        st16(acc, v);
+        s += lanes_to_double(acc);
+    }
+    for (; i < n; i++)
+        s += (double)(x[i] - mean) * (x[i] - mean);
+    return s;
+}
+
+/* One pooling window over n batch entries: x0..x3 are the window's four
+ * positions in reading order. o = relu(max of x*s + t); a = the winner, the
+ * first maximum in reading order as max-pool has it. */
+KB_NOINLINE static void window_arg(const float *restrict x0, const float *restrict x1,
+                                   const float *restrict x2, const float *restrict x3, float s,
+                                   float t, float *restrict o, float *restrict a, size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
+        const float v2 = x2[b] * s + t, v3 = x3[b] * s + t;
+        const float m0 = v1 > v0 ? v1 : v0, m1 = v3 > v2 ? v3 : v2;
+        const float m = m1 > m0 ? m1 : m0;
+        o[b] = m > 0.0f ? m : 0.0f;
+        a[b] = v0 == m ? 0.0f : v1 == m ? 1.0f : v2 == m ? 2.0f : 3.0f;
+    }
+}
+
+KB_NOINLINE static void window_eval(const float *restrict x0, const float *restrict x1,
+                                    const float *restrict x2, const float *restrict x3, float s,
+                                    float t, float *restrict o, size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
+        const float v2 = x2[b] * s + t, v3 = x3[b] * s + t;
+        const float m0 = v1 > v0 ? v1 : v0, m1 = v3 > v2 ? v3 : v2;
+        const float m = m1 > m0 ? m1 : m0;
+        o[b] = m > 0.0f ? m : 0.0f;
+    }
+}
+
+/* Adds to the lanes as, ax the sums over n entries of one window: the
+ * gradient reaching the winner (zero unless the pooled value passed ReLU),
+ * and that times the winner's xhat. Entries past the last whole group of
+ * 16 go straight into the doubles. */
+KB_NOINLINE static void window_sums(const float *restrict x0, const float *restrict x1,
+                                    const float *restrict x2, const float *restrict x3,
+                                    const float *restrict a, const float *restrict gw,
+                                    float mean, float is, size_t n, float *restrict as,
+                                    float *restrict ax, double *sd, double *sdx)
+{
+    size_t b = 0;
+    v16 vs = ld16(as), vx = ld16(ax);
+    const v16 vm = set16(mean), vi = set16(is);
+    for (; b + PN_LANES <= n; b += PN_LANES) {
+        const v16 ai = ld16(a + b), gm = ld16(gw + b);
+        v16 y = ld16(x3 + b);
+        y = sel16(ai, 2.0f, ld16(x2 + b), y);
+        y = sel16(ai, 1.0f, ld16(x1 + b), y);
+        y = sel16(ai, 0.0f, ld16(x0 + b), y);
+        vs = add16(vs, gm);
+        vx = add16(vx, mul16(gm, mul16(sub16(y, vm), vi)));
+    }
+    st16(as, vs);
+    st16(ax, vx);
+    for (; b < n; b++) {
+        const float gm = gw[b], ai = a[b];
+        const float y = ai == 0.0f ? x0[b] : ai == 1.0f ? x1[b] : ai == 2.0f ? x2[b] : x3[b];
+        *sd += gm;
+        *sdx += (double)gm * ((y - mean) * is);
+    }
+}
+
+/* c ? w : +0.0f by bit mask: the same value as the ternary, but the
+ * multiply that makes w is then used unconditionally, which lets the
+ * AVX2 and SSE vectorizers if-convert the loop (with a conditional use
+ * they keep a branch, not allowed to speculate a multiply that might
+ * trap; AVX-512 masks it). */
+KB_INLINE float pick(int c, float w)
+{
+    uint32_t u;
+    memcpy(&u, &w, sizeof u);
+    u &= 0u - (uint32_t)c;
+    memcpy(&w, &u, sizeof w);
+    return w;
+}
+
+/* dx over one window's four positions: base + (x - mean) slope, plus k dy
+ * at the winner */
+KB_NOINLINE static void window_dx(const float *restrict x0, const float *restrict x1,
+                                  const float *restrict x2, const float *restrict x3,
+                                  float *restrict d0, float *restrict d1, float *restrict d2,
+                                  float *restrict d3, const float *restrict a,
+                                  const float *restrict gw, float mean, float base, float slope,
+                                  float kc, size_t n)
+{
+    for (size_t b = 0; b < n; b++) {
+        const float w = kc * gw[b], ab = a[b];
+        d0[b] = base + (x0[b] - mean) * slope + pick(ab == 0.0f, w);
+        d1[b] = base + (x1[b] - mean) * slope + pick(ab == 1.0f, w);
+        d2[b] = base + (x2[b] - mean) * slope + pick(ab == 2.0f, w);
+        d3[b] = base + (x3[b] - mean) * slope + pick(ab == 3.0f, w);
+    }
+}
+
+/* ==== the set =========================================================== */
+
+const pn_kern KB_TABLE = {
+    .name = KB_NAME,
+    .mr = MR,
+    .nr = NR,
+    .dr = DR,
+    .dc = DC,
+    .gemm_small = small_block,
+    .gemm_packed = packed_block,
+    .gemm_dot = dot_block,
+    .row_sum = row_sum,
+    .row_sq_dev = row_sq_dev,
+    .window_arg = window_arg,
+    .window_eval = window_eval,
+    .window_sums = window_sums,
+    .window_dx = window_dx,
+};

@@ -1,0 +1,100 @@
+/* Choosing the kernel set (pairnet/ops/kernel.h): cpuid + xgetbv say what
+ * the CPU and OS support (base/cpu.c); PAIRNET_KERNEL may force a set. */
+#include "kern.h"
+#include "pairnet/base/cpu.h"
+#include "pairnet/ops/kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Alignas(64) _Thread_local float pn_pack_a[PACK_A_FLOATS];
+_Alignas(64) _Thread_local float pn_pack_b[PACK_B_FLOATS];
+
+/* The sets of this target, best first, with the CPU feature each needs. */
+static const struct {
+    const pn_kern *k;
+    unsigned needs;
+} sets[] = {
+#if defined(__x86_64__)
+    {&pn_kern_avx512, PN_CPU_AVX512},
+    {&pn_kern_avx2, PN_CPU_AVX2_FMA},
+#elif defined(__aarch64__)
+    {&pn_kern_neon, PN_CPU_NEON},
+#endif
+    {&pn_kern_scalar, 0},
+};
+#define N_SETS (sizeof sets / sizeof sets[0])
+
+/* Until the constructor runs (or without one): the set every CPU runs. */
+const pn_kern *pn_kern_cur = &pn_kern_scalar;
+
+static int runnable(size_t i) { return (pn_cpu_features() & sets[i].needs) == sets[i].needs; }
+
+static int find(const char *name)
+{
+    for (size_t i = 0; i < N_SETS; i++)
+        if (!strcmp(sets[i].k->name, name))
+            return (int)i;
+    return -1;
+}
+
+const char *pn_kernel_name(void) { return pn_kern_cur->name; }
+
+size_t pn_kernel_list(const char **names, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_SETS; i++)
+        if (runnable(i)) {
+            if (n < cap)
+                names[n] = sets[i].k->name;
+            n++;
+        }
+    return n;
+}
+
+int pn_kernel_use(const char *name)
+{
+    const int i = find(name);
+    if (i < 0 || !runnable((size_t)i))
+        return -1;
+    pn_kern_cur = sets[i].k;
+    return 0;
+}
+
+/* "a, b, c": the runnable sets (all = 0) or every set of this build. */
+static void names_of(char *buf, size_t cap, int all)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_SETS; i++)
+        if (all || runnable(i)) {
+            if (buf[0])
+                strncat(buf, ", ", cap - strlen(buf) - 1);
+            strncat(buf, sets[i].k->name, cap - strlen(buf) - 1);
+        }
+}
+
+#if defined(__GNUC__)
+__attribute__((constructor))
+#endif
+static void choose(void)
+{
+    const char *want = getenv("PAIRNET_KERNEL");
+    if (!want || !*want || !strcmp(want, "auto")) {
+        for (size_t i = 0; i < N_SETS; i++)
+            if (runnable(i)) {
+                pn_kern_cur = sets[i].k;
+                return;
+            }
+        return;
+    }
+    if (pn_kernel_use(want) == 0)
+        return;
+    char list[64];
+    const int known = find(want) >= 0;
+    names_of(list, sizeof list, !known);
+    fprintf(stderr, "pairnet: PAIRNET_KERNEL=%s: %s (%s: %s)\n", want,
+            known ? "this CPU cannot run it" : "no such kernel", known ? "it runs" : "known",
+            list);
+    exit(2);
+}
