@@ -1,6 +1,5 @@
-/* Command-line parsing only: every option is declared once in the table
- * below, which drives parsing, --help (whose defaults come from where they
- * are kept: the models' presets in the registry, cli.h) and the "did you
+/* Command-line parsing only: every option is declared once in the table of
+ * options_table.c, which drives parsing, --help (help.c) and the "did you
  * mean" of an unknown option; the work is in the cmd_*.c files beside it.
  * GNU habits: `--opt value` and `--opt=value`, flags `--x` / `--no-x`,
  * `pairnet CMD --help` for one command's options, --version / -V. */
@@ -9,299 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opttable.h"
+
 #include "pairnet/app/cli.h"
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
 #include "pairnet/ops/kernel.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
-
-#define PAIRNET_VERSION "0.1.0"
-#define NBSP "\001" /* a space --help does not wrap at */
-
-enum { C_TRAIN = PN_CMD_TRAIN, C_BENCH = PN_CMD_BENCH, C_EVAL = PN_CMD_EVAL };
-/* K_FLAG: an int field, 1 for --name and 0 for --no-name. */
-enum kind { K_DOUBLE, K_SIZE, K_U64, K_STR, K_FLAG, K_MODEL, K_MODELS };
-/* Where the default that --help shows comes from: the help text itself, a
- * field of the models' presets (the registry), or the application's own. */
-enum dflt {
-    D_TEXT, D_EPOCHS, D_LR_STEP, D_LR_GAMMA, D_WEIGHT_DECAY, D_MOMENTUM, D_AUX_WEIGHT,
-    D_DROPOUT, D_AUG_SWAP, D_AUG_REPAIR, D_AUG_SHIFT, D_OPTIMIZER, D_MODEL, D_MODELS,
-    D_ROUNDS, D_THREADS, D_OUT, D_BS, D_LR, D_AUG_ROTATE, D_AUG_SCALE, D_AUG_SHEAR,
-    D_AUG_TRANSLATE, D_AUG_ELASTIC, D_AUG_ELASTIC_SIGMA, D_EMA, D_TTA, D_ENSEMBLE, D_WIDTH,
-    D_DECIDE, D_LR_COSINE
-};
-
-typedef struct optdef {
-    const char *name;
-    const char *metavar; /* the value's name in --help; NULL for a flag */
-    enum kind kind;
-    size_t off; /* into pn_cli_opts */
-    double min, max;
-    int open; /* 1: min excluded, 2: max excluded */
-    unsigned cmds;
-    const char *help;
-    enum dflt dflt;
-} optdef;
-
-#define OFF(f) offsetof(pn_cli_opts, f)
-#define TB (C_TRAIN | C_BENCH)
-static const optdef opts[] = {
-    {"--model", "NAME", K_MODEL, OFF(models), 0, 0, 0, C_TRAIN, "the model to train (required), one of:", D_MODEL},
-    {"--models", "LIST", K_MODELS, OFF(models), 0, 0, 0, C_BENCH, "comma-separated models", D_MODELS},
-    {"--lr", "RATE", K_DOUBLE, OFF(lr), 0, 1000, 1, TB, "learning rate in (0, 1000]", D_LR},
-    {"--bs", "N", K_SIZE, OFF(bs), 1, PN_MAX_BATCH, 0, TB, "batch size", D_BS},
-    {"--epochs", "N", K_SIZE, OFF(epochs), 1, 100000, 0, TB, "epochs per round", D_EPOCHS},
-    {"--rounds", "N", K_SIZE, OFF(rounds), 1, 100000, 0, TB, "rounds, with seeds SEED..SEED+N-1", D_ROUNDS},
-    {"--seed", "SEED", K_U64, OFF(seed), 0, 0, 0, TB, "seed of the first round (default: 0)", D_TEXT},
-    {"--seed", "SEED", K_U64, OFF(seed), 0, 0, 0, C_EVAL, "seed of the pairs to evaluate on (default: the checkpoint's)", D_TEXT},
-    {"--aux-weight", "W", K_DOUBLE, OFF(aux_weight), 0, 1000, 0, TB, "weight of the auxiliary digit losses, 0..1000", D_AUX_WEIGHT},
-    {"--optimizer", "NAME", K_STR, OFF(optimizer), 0, 0, 0, TB, "sgd, adam or adamw", D_OPTIMIZER},
-    {"--momentum", "M", K_DOUBLE, OFF(momentum), 0, 1, 2, TB, "SGD momentum in [0, 1)", D_MOMENTUM},
-    {"--weight-decay", "WD", K_DOUBLE, OFF(weight_decay), 0, 1, 0, TB, "weight decay in [0, 1]: L2 for sgd and adam, decoupled for adamw", D_WEIGHT_DECAY},
-    {"--dropout", "P", K_DOUBLE, OFF(dropout), 0, 1, 2, TB, "drop probability in [0, 1) after the hidden FC layers", D_DROPOUT},
-    {"--aug-swap", NULL, K_FLAG, OFF(aug_swap), 0, 0, 0, TB, "swap the two images of a pair at random each epoch", D_AUG_SWAP},
-    {"--aug-repair", NULL, K_FLAG, OFF(aug_repair), 0, 0, 0, TB, "pair the training digits anew each epoch", D_AUG_REPAIR},
-    {"--aug-shift", "PIXELS", K_SIZE, OFF(aug_shift), 0, 4, 0, TB, "shift each image by up to PIXELS, 0..4", D_AUG_SHIFT},
-    {"--aug-rotate", "DEG", K_DOUBLE, OFF(aug_rotate), 0, 90, 0, TB, "warp: rotate each training image by up to DEG degrees", D_AUG_ROTATE},
-    {"--aug-scale", "F", K_DOUBLE, OFF(aug_scale), 0, 0.5, 0, TB, "warp: scale each training image by 1 +- up to F", D_AUG_SCALE},
-    {"--aug-shear", "DEG", K_DOUBLE, OFF(aug_shear), 0, 45, 0, TB, "warp: shear each training image by up to DEG degrees", D_AUG_SHEAR},
-    {"--aug-translate", "PX", K_DOUBLE, OFF(aug_translate), 0, 4, 0, TB, "warp: move each training image by up to PX pixels, sub-pixel", D_AUG_TRANSLATE},
-    {"--aug-elastic", "ALPHA", K_DOUBLE, OFF(aug_elastic), 0, 100, 0, TB, "warp: elastic distortion of strength ALPHA px, 0 = none (8 at 14 px ~ Simard's 34 at 28 px)", D_AUG_ELASTIC},
-    {"--aug-elastic-sigma", "PX", K_DOUBLE, OFF(aug_elastic_sigma), 0, 14, 1, TB, "warp: smoothing sigma of the elastic field in pixels", D_AUG_ELASTIC_SIGMA},
-    {"--ema", "DECAY", K_DOUBLE, OFF(ema), 0, 1, 2, TB, "evaluate a moving average of the weights with this decay in [0, 1), 0 = off", D_EMA},
-    {"--tta", "VIEWS", K_SIZE, OFF(tta), 1, PN_MAX_TTA, 0, TB, "test-time augmentation: average 1, 5 or 9 shifted views (as many evaluations)", D_TTA},
-    {"--ensemble", "K", K_SIZE, OFF(ensemble), 1, 16, 0, TB, "train K networks per round and average them (K times the cost)", D_ENSEMBLE},
-    {"--width", "N", K_SIZE, OFF(width), 1, 8, 0, TB, "digit towers with N times the channels and hidden units", D_WIDTH},
-    {"--decide", "RULE", K_STR, OFF(decide), 0, 0, 0, TB, "answer a pair by: head, argmax (compare the digits) or prob (P(d1<=d2) >= 1/2)", D_DECIDE},
-    {"--head", "KIND", K_STR, OFF(head), 0, 0, 0, TB, "best's head: learned, or prob (P(d1<=d2) of the digit softmaxes, no weights) (default: learned)", D_TEXT},
-    {"--lr-cosine", NULL, K_FLAG, OFF(lr_cosine), 0, 0, 0, TB, "cosine learning-rate schedule instead of the step decay", D_LR_COSINE},
-    {"--lr-step", "N", K_SIZE, OFF(lr_step), 0, 100000, 0, TB, "epochs between lr decays, 0 = none", D_LR_STEP},
-    {"--lr-gamma", "G", K_DOUBLE, OFF(lr_gamma), 0, 1, 1, TB, "lr decay factor in (0, 1]", D_LR_GAMMA},
-    {"--threads", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, 0, C_TRAIN, "threads for one training run", D_THREADS},
-    {"--jobs", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, 0, C_BENCH, "rounds run in parallel", D_THREADS},
-    {"--eval-final", NULL, K_FLAG, OFF(eval_final), 0, 0, 0, TB, "evaluate the test pairs only after the last epoch, not after every one (default: off)", D_TEXT},
-    {"--data", "DIR", K_STR, OFF(data), 0, 0, 0, C_TRAIN | C_BENCH | C_EVAL, "MNIST directory (default: $PAIRNET_DATA, else data/mnist)", D_TEXT},
-    {"--out", "DIR", K_STR, OFF(out), 0, 0, 0, C_BENCH, "results directory and round store", D_OUT},
-    {"--list", NULL, K_FLAG, OFF(list), 0, 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
-    {"--save", "FILE", K_STR, OFF(save), 0, 0, 0, C_TRAIN, "write the trained model of the last round to FILE (default: none)", D_TEXT},
-    {"--load", "FILE", K_STR, OFF(load), 0, 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
-};
-#define N_OPTS (sizeof opts / sizeof opts[0])
-
-static const struct {
-    const char *name;
-    unsigned cmd;
-    const char *synopsis, *about;
-} commands[] = {
-    {"train", C_TRAIN, "train --model NAME [options]", "train R rounds of one model"},
-    {"bench", C_BENCH, "bench [options]", "rounds of several models: tables and figures into --out"},
-    {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
-    {"models", 0, "models", "list the models and their presets"},
-};
-#define N_COMMANDS (sizeof commands / sizeof commands[0])
-
-/* ---- help ------------------------------------------------------------------ */
-
-/* One preset field as text. */
-static void preset_value(const pn_preset *p, enum dflt d, char *out, size_t cap)
-{
-    switch (d) {
-    case D_EPOCHS: snprintf(out, cap, "%zu", p->epochs); break;
-    case D_LR_STEP: snprintf(out, cap, "%zu", p->lr_step); break;
-    case D_LR_GAMMA: snprintf(out, cap, "%g", p->lr_gamma); break;
-    case D_WEIGHT_DECAY: snprintf(out, cap, "%g", p->weight_decay); break;
-    case D_MOMENTUM: snprintf(out, cap, "%g", p->momentum); break;
-    case D_AUX_WEIGHT: snprintf(out, cap, "%g", (double)p->aux_weight); break;
-    case D_DROPOUT: snprintf(out, cap, "%g", (double)p->dropout); break;
-    case D_AUG_SWAP: snprintf(out, cap, "%s", p->aug_swap ? "on" : "off"); break;
-    case D_AUG_REPAIR: snprintf(out, cap, "%s", p->aug_repair ? "on" : "off"); break;
-    case D_AUG_SHIFT: snprintf(out, cap, "%zu", p->aug_shift); break;
-    case D_OPTIMIZER: snprintf(out, cap, "%s", pn_optimizer_name(p->optimizer)); break;
-    case D_AUG_ROTATE: snprintf(out, cap, "%g", (double)p->warp.rotate); break;
-    case D_AUG_SCALE: snprintf(out, cap, "%g", (double)p->warp.scale); break;
-    case D_AUG_SHEAR: snprintf(out, cap, "%g", (double)p->warp.shear); break;
-    case D_AUG_TRANSLATE: snprintf(out, cap, "%g", (double)p->warp.translate); break;
-    case D_AUG_ELASTIC: snprintf(out, cap, "%g", (double)p->warp.elastic); break;
-    case D_AUG_ELASTIC_SIGMA:
-        snprintf(out, cap, "%g", p->warp.elastic_sigma > 0 ? (double)p->warp.elastic_sigma : 2.0);
-        break;
-    case D_EMA: snprintf(out, cap, "%g", p->ema); break;
-    case D_TTA: snprintf(out, cap, "%zu", p->tta ? p->tta : 1); break;
-    case D_ENSEMBLE: snprintf(out, cap, "%zu", p->ensemble ? p->ensemble : 1); break;
-    case D_WIDTH: snprintf(out, cap, "%zu", p->width ? p->width : 1); break;
-    case D_DECIDE: snprintf(out, cap, "%s", pn_decide_name(p->decide)); break;
-    case D_LR_COSINE: snprintf(out, cap, "%s", p->lr_cosine ? "on" : "off"); break;
-    default: snprintf(out, cap, "?"); break;
-    }
-}
-
-/* The names of models [from, to) of the registry, sep between them. */
-static void model_names(char *out, size_t cap, size_t from, size_t to, const char *sep)
-{
-    size_t n, len = 0;
-    const pn_model_info *m = pn_model_list(&n);
-    out[0] = '\0';
-    for (size_t i = from; i < to && i < n && len < cap; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%s", i > from ? sep : "", m[i].name);
-}
-
-/* The default of option d for command cmd as --help shows it (with its
- * leading space), from where it is kept. */
-static void default_text(const optdef *d, unsigned cmd, char *out, size_t cap)
-{
-    size_t n;
-    const pn_model_info *m = pn_model_list(&n);
-    char names[256];
-    size_t len = 0;
-    out[0] = '\0';
-    switch (d->dflt) {
-    case D_TEXT: return;
-    case D_MODEL:
-        model_names(names, sizeof names, 0, n, ", ");
-        snprintf(out, cap, " %s", names);
-        return;
-    case D_MODELS:
-        model_names(names, sizeof names, 0, pn_study_model_count(), ",");
-        snprintf(out, cap, " (default: the study's, %s)", names);
-        return;
-    case D_ROUNDS:
-        snprintf(out, cap, " (default:" NBSP "%d)", cmd == C_BENCH ? PN_BENCH_ROUNDS : PN_TRAIN_ROUNDS);
-        return;
-    case D_THREADS: snprintf(out, cap, " (default: the online CPUs, at most %d)", PN_MAX_THREADS); return;
-    case D_OUT: snprintf(out, cap, " (default: %s)", PN_DEFAULT_OUT); return;
-    case D_LR:
-    case D_BS:
-        /* every model has its own */
-        if (d->dflt == D_BS)
-            len = (size_t)snprintf(out, cap, ", 2..%d", PN_MAX_BATCH);
-        len += (size_t)snprintf(out + len, cap - len, " (default: the model's:");
-        for (size_t i = 0; i < n && len < cap; i++)
-            if (d->dflt == D_LR)
-                len += (size_t)snprintf(out + len, cap - len, "%s %s" NBSP "%g", i ? "," : "", m[i].name, m[i].lr);
-            else
-                len += (size_t)snprintf(out + len, cap - len, "%s %s" NBSP "%zu", i ? "," : "", m[i].name, m[i].bs);
-        if (len < cap)
-            snprintf(out + len, cap - len, ")");
-        return;
-    default: break;
-    }
-    /* A preset field: the value of the models without a preset of their own
-     * (the specification's), then every model whose preset differs. */
-    char base[64] = "", v[64];
-    for (size_t i = 0; i < n; i++)
-        if (!m[i].preset) {
-            preset_value(pn_model_preset(&m[i]), d->dflt, base, sizeof base);
-            break;
-        }
-    len = (size_t)snprintf(out, cap, " (default:" NBSP "%s", base);
-    for (size_t i = 0; i < n && len < cap; i++) {
-        if (!m[i].preset)
-            continue;
-        preset_value(m[i].preset, d->dflt, v, sizeof v);
-        if (strcmp(v, base) != 0)
-            len += (size_t)snprintf(out + len, cap - len, "; %s:" NBSP "%s", m[i].name, v);
-    }
-    if (len < cap)
-        snprintf(out + len, cap - len, ")");
-}
-
-/* The option's left column: "--lr RATE", "--[no-]aug-swap". */
-static void left_column(const optdef *d, char *out, size_t cap)
-{
-    if (d->kind == K_FLAG)
-        snprintf(out, cap, "--[no-]%s", d->name + 2);
-    else
-        snprintf(out, cap, "%s %s", d->name, d->metavar);
-}
-
-/* "  left  text", text wrapped at 79 columns under itself; NBSP is a space
- * where the text must not break ("best: 100"). */
-static void help_entry(FILE *f, const char *left, int col, const char *text)
-{
-    const int width = 79;
-    fprintf(f, "  %-*s  ", col, left);
-    int at = col + 4;
-    const char *s = text;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        const size_t w = strcspn(s, " ");
-        if (!w)
-            break;
-        if (at > col + 4 && at + 1 + (int)w > width) {
-            fprintf(f, "\n%*s", col + 4, "");
-            at = col + 4;
-        } else if (at > col + 4) {
-            fputc(' ', f);
-            at++;
-        }
-        for (size_t k = 0; k < w; k++)
-            fputc(s[k] == NBSP[0] ? ' ' : s[k], f);
-        at += (int)w;
-        s += w;
-    }
-    fputc('\n', f);
-}
-
-static const char *command_name(unsigned cmd)
-{
-    for (size_t c = 0; c < N_COMMANDS; c++)
-        if (commands[c].cmd == cmd)
-            return commands[c].name;
-    return "?";
-}
-
-/* The few lines of `pairnet` without arguments (and of --help's top). */
-static void short_usage(FILE *f)
-{
-    for (size_t c = 0; c < N_COMMANDS; c++)
-        fprintf(f, "%s pairnet %-29s %s\n", c ? "      " : "usage:", commands[c].synopsis,
-                commands[c].about);
-    fprintf(f, "       pairnet --help | --version\n"
-               "Run 'pairnet COMMAND --help' for the options of a command.\n");
-}
-
-static void general_help(FILE *f)
-{
-    fprintf(f, "pairnet %s: is the first of two MNIST digits <= the second?\n\n",
-            PAIRNET_VERSION);
-    short_usage(f);
-    fprintf(f, "\nexit status: 0 ok, 1 runtime failure or write error, 2 usage error,\n"
-               "3 bad data or checkpoint, 4 a round diverged, 130 interrupted\n");
-}
-
-/* `pairnet CMD --help`: that command's options only. */
-static void command_help(FILE *f, unsigned cmd)
-{
-    for (size_t c = 0; c < N_COMMANDS; c++)
-        if (commands[c].cmd == cmd)
-            fprintf(f, "usage: pairnet %s\n%c%s.\n", commands[c].synopsis,
-                    commands[c].about[0] - 'a' + 'A', commands[c].about + 1);
-    if (!cmd) {
-        fprintf(f, "\noptions:\n");
-        help_entry(f, "-h, --help", 10, "show this help and exit");
-        return;
-    }
-    int col = 10;
-    for (size_t i = 0; i < N_OPTS; i++)
-        if (opts[i].cmds & cmd) {
-            char left[64];
-            left_column(&opts[i], left, sizeof left);
-            if ((int)strlen(left) > col)
-                col = (int)strlen(left);
-        }
-    fprintf(f, "\noptions (--opt VALUE or --opt=VALUE):\n");
-    for (size_t i = 0; i < N_OPTS; i++)
-        if (opts[i].cmds & cmd) {
-            char left[64], dflt[512], text[1024];
-            left_column(&opts[i], left, sizeof left);
-            default_text(&opts[i], cmd, dflt, sizeof dflt);
-            snprintf(text, sizeof text, "%s%s", opts[i].help, dflt);
-            help_entry(f, left, col, text);
-        }
-    help_entry(f, "-h, --help", col, "show this help and exit");
-}
 
 /* ---- parsing --------------------------------------------------------------- */
 
@@ -362,7 +76,7 @@ static void nearest_option(const char *a, unsigned cmd, char *out, size_t cap)
  * the commands the option belongs to, or where the list is. */
 static int unknown_option(const char *a, unsigned cmd, pn_err *err)
 {
-    const char *name = command_name(cmd);
+    const char *name = pn_command_name(cmd);
     char guess[64];
     size_t alen = strcspn(a, "=");
     char bare[128];
@@ -508,7 +222,7 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
         if (!strcmp(a, "--")) {
             if (i + 1 < argc)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' after --: pairnet "
-                               "%s takes options only", argv[i + 1], command_name(cmd));
+                               "%s takes options only", argv[i + 1], pn_command_name(cmd));
             break;
         }
         if (a[0] != '-' || !a[1]) {
@@ -518,7 +232,7 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
                                prev_flag + 2);
             return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' (options are --name "
                            "VALUE or --name=VALUE; see pairnet %s --help)", a,
-                           command_name(cmd));
+                           pn_command_name(cmd));
         }
         int neg;
         const optdef *d = find_option(a, cmd, &neg);
@@ -612,12 +326,12 @@ static int unknown_command(const char *c)
 static int run(int argc, char **argv)
 {
     if (argc < 2) {
-        short_usage(stderr);
+        pn_short_usage(stderr);
         return PN_ERR_USAGE;
     }
     const char *c = argv[1];
     if (is_help(c)) {
-        general_help(stdout);
+        pn_general_help(stdout);
         return 0;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
@@ -629,21 +343,21 @@ static int run(int argc, char **argv)
         ci++;
     if (!strcmp(c, "help")) { /* pairnet help [COMMAND] */
         if (argc == 2) {
-            general_help(stdout);
+            pn_general_help(stdout);
             return 0;
         }
         for (ci = 0; ci < N_COMMANDS && strcmp(commands[ci].name, argv[2]) != 0;)
             ci++;
         if (ci == N_COMMANDS)
             return unknown_command(argv[2]);
-        command_help(stdout, commands[ci].cmd);
+        pn_command_help(stdout, commands[ci].cmd);
         return 0;
     }
     if (ci == N_COMMANDS)
         return unknown_command(c);
     const unsigned cmd = commands[ci].cmd;
     if (wants_help(cmd, 2, argc, argv)) {
-        command_help(stdout, cmd);
+        pn_command_help(stdout, cmd);
         return 0;
     }
     pn_err err = {0, ""};
