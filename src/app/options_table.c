@@ -52,7 +52,7 @@ const size_t pn_n_opts = sizeof pn_opts / sizeof pn_opts[0];
 
 const pn_cmd_def pn_commands[] = {
     {"train", C_TRAIN, "train --model NAME [options]", "train R rounds of one model"},
-    {"bench", C_BENCH, "bench [options]", "several models: Table II, effects, figures"},
+    {"bench", C_BENCH, "bench [options]", "the study's tables and figures"},
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
     {"models", 0, "models", "list the models and their presets"},
 };
