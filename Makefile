@@ -71,11 +71,16 @@ $(BUILD)/%.o: %.c
 # `git describe --always --dirty` of this tree, else the first line of a
 # VERSION file (a tarball without .git), else "unknown". The header is
 # rewritten only when that changes, so a new commit recompiles one file.
+# The revision baked into the binary: `git describe`, "-dirty" when code
+# differs from it (results/ does not count: a make target that writes
+# results must not mark the next one's binary dirty); a tarball's VERSION.
 VERSION_H := $(BUILD)/version.h
 $(VERSION_H): FORCE
 	@mkdir -p $(dir $@)
 	@r=$$(if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ]; then \
-	        git describe --always --dirty 2>/dev/null; \
+	        git describe --always 2>/dev/null | tr -d '\n'; \
+	        [ -z "$$(git status --porcelain --untracked-files=no -- . ':(exclude)results' 2>/dev/null)" ] || \
+	            printf -- '-dirty'; \
 	      elif [ -f VERSION ]; then head -n 1 VERSION; fi | tr -cd 'A-Za-z0-9._+-'); \
 	    printf '#define PN_REVISION "%s"\n' "$${r:-unknown}" > $@.tmp; \
 	    if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
