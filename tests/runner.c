@@ -1,6 +1,7 @@
 /* The one test runner: `build/tests/run [substring...]` runs every test
- * whose name contains one of the substrings (every test without any), one
- * line each (ok, FAIL or skip), and ends with "N passed, N failed, N skipped". Exit status 1 if anything failed. A test
+ * whose name contains one of the substrings (every test without any; a
+ * "-substring" leaves out the tests that contain it), one line each (ok,
+ * FAIL or skip), and ends with "N passed, N failed, N skipped". Exit status 1 if anything failed. A test
  * that cannot run (t_skip) counts as skipped only, never as passed. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
@@ -37,11 +38,18 @@ void t_fail(const char *file, int line, const char *fmt, ...)
 void t_run(const char *name, void (*fn)(void))
 {
     struct timespec t0, t1;
-    if (n_filters) {
-        int hit = 0;
-        for (int i = 0; i < n_filters && !hit; i++)
-            hit = strstr(name, filters[i]) != NULL;
-        if (!hit)
+    if (n_filters) { /* any substring selects; "-substring" leaves out */
+        int hit = 0, want = 0;
+        for (int i = 0; i < n_filters; i++) {
+            if (filters[i][0] == '-') {
+                if (strstr(name, filters[i] + 1))
+                    return;
+            } else {
+                want = 1;
+                hit |= strstr(name, filters[i]) != NULL;
+            }
+        }
+        if (want && !hit)
             return;
     }
     current_name = name;
