@@ -235,8 +235,8 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     printf("\nrounds computed in this run: %zu of %zu", now, n);
     if (now < n)
         printf(" (the others from %s)", pn_store_path(b->store));
-    printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, digits.svg, "
-           "index.html (%.0f s)\n", dir, wall);
+    printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, digits.svg, %s"
+           "index.html (%.0f s)\n", dir, n_effects ? "effects.svg, " : "", wall);
     return PN_OK;
 }
 
