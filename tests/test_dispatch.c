@@ -181,7 +181,7 @@ static void bnpool_run(size_t B, size_t C, size_t H, size_t W, int obi, const fl
                        const float *par, const float *dout, bnpool_res *o)
 {
     const size_t no = C * (H / 2) * (W / 2) * B;
-    float *gw = falloc(no);
+    float *win = falloc(no), *bi = falloc(2 * no);
     for (size_t c = 0; c < C; c++) {
         o->rm[c] = 0.0f;
         o->rv[c] = 1.0f;
@@ -190,14 +190,15 @@ static void bnpool_run(size_t B, size_t C, size_t H, size_t W, int obi, const fl
     pn_bnpool p = {
         .B = B, .C = C, .H = H, .W = W, .out_batch_inner = obi, .x = x, .bias = par,
         .gamma = par + C, .beta = par + 2 * C, .run_mean = o->rm, .run_var = o->rv,
-        .stat = o->stat, .out = o->out, .arg = o->arg, .dout = dout, .dx = o->dx, .gw = gw,
+        .stat = o->stat, .out = o->out, .arg = o->arg, .win = win, .dout = dout, .dx = o->dx, .bi = bi,
         .dgamma = o->dg, .dbeta = o->db, .cfg = {.eps = 1e-5f, .momentum = 0.1f},
     };
     pn_bnpool_forward_train(&p, 0, C);
     pn_bnpool_backward(&p, 0, C);
     p.out = o->eval;
     pn_bnpool_forward_eval(&p, 0, C);
-    free(gw);
+    free(win);
+    free(bi);
 }
 
 static void bnpool_same_bits_on_every_kernel(void)
@@ -258,13 +259,12 @@ static void bn_sums_same_bits_on_every_kernel(void)
     pn_rng r;
     pn_rng_seed(&r, 17, 0);
     const size_t max = 7200;
-    float *x[4], *a = falloc(max), *g = falloc(max);
+    float *x[4], *g = falloc(max); /* x[0] the winners' x, x[1] the pooled values */
     for (int i = 0; i < 4; i++) {
         x[i] = falloc(max);
         fill(x[i], max, &r, 3.0f);
     }
     for (size_t i = 0; i < max; i++) {
-        a[i] = (float)pn_rng_below(&r, 4);
         g[i] = pn_rng_below(&r, 3) ? pn_rng_sym(&r, 1.0f) : 0.0f;
     }
     for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
@@ -278,8 +278,8 @@ static void bn_sums_same_bits_on_every_kernel(void)
             float lanes[2 * PN_LANES];
             for (int i = 0; i < 2 * PN_LANES; i++)
                 lanes[i] = (float)i / 8.0f;
-            ks->window_sums(x[0], x[1], x[2], x[3], a, g, 0.125f, 1.5f, n, lanes,
-                            lanes + PN_LANES, &got[2], &got[3]);
+            ks->window_sums(x[0], x[1], g, 0.125f, 1.5f, n, lanes, lanes + PN_LANES, &got[2],
+                            &got[3]);
             if (k == 0) {
                 memcpy(want, got, sizeof want);
                 memcpy(want_lanes, lanes, sizeof lanes);
@@ -294,7 +294,6 @@ static void bn_sums_same_bits_on_every_kernel(void)
     }
     for (int i = 0; i < 4; i++)
         free(x[i]);
-    free(a);
     free(g);
     pn_kernel_use(was);
 }

@@ -8,13 +8,15 @@
  *  forward (per channel): the batch mean and variance of the channel's row
  *    (two passes, the second from cache), then one pass over the pooling
  *    windows that normalizes, applies ReLU, takes the maximum and writes
- *    the pooled value and the winner's position. Neither the BN output nor
- *    the ReLU output nor xhat is stored: backward recomputes xhat from x,
- *    the mean and istd.
+ *    the pooled value, the winner's position and the winner's x. Neither
+ *    the BN output nor the ReLU output nor xhat is stored: backward
+ *    recomputes xhat from x, the mean and istd.
  *  backward: the gradient reaches only pool winners whose value is > 0
- *    (ReLU), so the two BatchNorm sums run over the pooled grid; then one
- *    pass writes dx = k (dy - mean(dy) - xhat mean(dy xhat)) over every
- *    window (overwriting: the conv output has no other reader).
+ *    (ReLU), so the two BatchNorm sums run over the pooled grid, reading
+ *    the winners' x, the pooled values and their gradient (a quarter of
+ *    the conv output each); then one pass writes
+ *    dx = k (dy - mean(dy) - xhat mean(dy xhat)) over every window
+ *    (overwriting: the conv output has no other reader).
  *
  * The conv bias is not added to x: BatchNorm subtracts the batch mean, so
  * the bias only enters the running mean and evaluation; its training
@@ -61,8 +63,9 @@ static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int tra
             const size_t n = B - b0 < blk ? B - b0 : blk;
             const float *y0 = x0 + b0, *y1 = x0 + B + b0, *y2 = x2 + b0, *y3 = x2 + B + b0;
             float *o = p->out_batch_inner ? p->out + (c * OP + j) * B + b0 : tmp;
+            const size_t at = (c * OP + j) * B + b0;
             if (train)
-                ks->window_arg(y0, y1, y2, y3, s, t, o, p->arg + (c * OP + j) * B + b0, n);
+                ks->window_arg(y0, y1, y2, y3, s, t, o, p->arg + at, p->win + at, n);
             else
                 ks->window_eval(y0, y1, y2, y3, s, t, o, n);
             if (!p->out_batch_inner)
@@ -99,30 +102,36 @@ void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1)
     }
 }
 
-/* gw [C, OP, B] (channels [c0, c1)) = the gradient that reaches each
- * window's winner: the pooled value's, if it passed ReLU. */
-static void winner_grads(const pn_bnpool *p, size_t c0, size_t c1)
+/* The pooled values and their gradient of channels [c0, c1), batch-inner
+ * [C, OP, B]: out and dout themselves, or their copies in p->bi when they
+ * are NCHW. */
+static void pooled_batch_inner(const pn_bnpool *p, size_t c0, size_t c1, const float **o,
+                               const float **g)
 {
-    const size_t B = p->B, OP = p->H / 2 * (p->W / 2);
     if (p->out_batch_inner) {
-        const float *restrict o = p->out, *restrict g = p->dout;
-        float *restrict gw = p->gw;
-        for (size_t i = c0 * OP * B; i < c1 * OP * B; i++)
-            gw[i] = o[i] > 0.0f ? g[i] : 0.0f;
+        *o = p->out;
+        *g = p->dout;
         return;
     }
-    for (size_t b = 0; b < B; b++) { /* NCHW: contiguous reads, strided writes */
-        const float *o = p->out + b * p->C * OP, *g = p->dout + b * p->C * OP;
-        for (size_t i = c0 * OP; i < c1 * OP; i++)
-            p->gw[i * B + b] = o[i] > 0.0f ? g[i] : 0.0f;
+    const size_t B = p->B, OP = p->H / 2 * (p->W / 2), n = p->C * OP * B;
+    float *bo = p->bi, *bg = p->bi + n;
+    for (size_t b = 0; b < B; b++) { /* contiguous reads, strided writes */
+        const float *ob = p->out + b * p->C * OP, *gb = p->dout + b * p->C * OP;
+        for (size_t i = c0 * OP; i < c1 * OP; i++) {
+            bo[i * B + b] = ob[i];
+            bg[i * B + b] = gb[i];
+        }
     }
+    *o = bo;
+    *g = bg;
 }
 
 void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
 {
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW, n = B * p->H * W;
     const pn_kern *ks = pn_kern_cur;
-    winner_grads(p, c0, c1);
+    const float *o, *g;
+    pooled_batch_inner(p, c0, c1, &o, &g);
     for (size_t c = c0; c < c1; c++) {
         const float *xc = p->x + c * n;
         float *dx = p->dx + c * n;
@@ -132,10 +141,8 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
         float as[LANES] = {0}, ax[LANES] = {0};
         size_t in_lanes = 0;
         for (size_t j = 0; j < OP; j++) {
-            const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B;
-            const float *x0 = xc + off, *x2 = x0 + W * B, *a = p->arg + (c * OP + j) * B;
-            ks->window_sums(x0, x0 + B, x2, x2 + B, a, p->gw + (c * OP + j) * B, mean, is, B, as, ax,
-                        &sd, &sdx);
+            const size_t at = (c * OP + j) * B;
+            ks->window_sums(p->win + at, o + at, g + at, mean, is, B, as, ax, &sd, &sdx);
             in_lanes += B;
             if (in_lanes >= CHUNK || j + 1 == OP) { /* lanes into the doubles */
                 sd += lanes_to_double(as);
@@ -155,11 +162,11 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
             for (size_t i = 0; i < n; i++)
                 dx[i] = base + (xc[i] - mean) * slope;
         for (size_t j = 0; j < OP; j++) {
-            const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B;
-            const float *x0 = xc + off, *x2 = x0 + W * B, *a = p->arg + (c * OP + j) * B;
+            const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B, at = (c * OP + j) * B;
+            const float *x0 = xc + off, *x2 = x0 + W * B;
             float *d0 = dx + off, *d2 = d0 + W * B;
-            ks->window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, a,
-                      p->gw + (c * OP + j) * B, mean, base, slope, kc, B);
+            ks->window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, p->arg + at, o + at,
+                          g + at, mean, base, slope, kc, B);
         }
     }
 }
@@ -176,15 +183,17 @@ static pn_bnpool bnpool_of(const pn_op_call *c)
         .out_batch_inner = c->a->bn_relu_pool.out_batch_inner,
         .x = x->val, .bias = c->in_bias, .gamma = c->w, .beta = c->b,
         .run_mean = c->state, .run_var = c->state + x->c, .stat = c->buf[0],
-        .out = c->out.val, .arg = c->buf[1], .dout = c->out.grad, .dx = x->grad,
-        .gw = c->buf[2], .dgamma = c->dw, .dbeta = c->db, .cfg = c->bn,
+        .out = c->out.val, .arg = c->buf[1], .win = c->buf[2], .dout = c->out.grad,
+        .dx = x->grad, .bi = c->buf[3], .dgamma = c->dw, .dbeta = c->db, .cfg = c->bn,
     };
 }
 
 static void bnpool_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
 {
+    const size_t pooled = c->out.rows * pn_row_size(&c->out);
     len[0] = 2 * c->out.c;
-    len[1] = len[2] = c->out.rows * pn_row_size(&c->out);
+    len[1] = len[2] = pooled;
+    len[3] = c->a->bn_relu_pool.out_batch_inner ? 0 : 2 * pooled;
 }
 
 static void train_part(void *arg, size_t c0, size_t c1) { pn_bnpool_forward_train(arg, c0, c1); }
@@ -216,7 +225,8 @@ const pn_op_desc pn_op_bn_relu_pool = {
     .buffers = bnpool_buffers,
     .bufs = {"batch mean of x [C], then inverse std [C], for backward",
              "winner 0..3 of each pooling window, batch-inner, for backward",
-             "backward scratch: the gradient reaching each winner, batch-inner"},
+             "the winner's x of each pooling window, batch-inner, for backward",
+             "backward scratch when the output is NCHW: it and its gradient, batch-inner"},
     .forward = bnpool_forward,
     .backward = bnpool_backward,
     .init = bnpool_init,

@@ -65,16 +65,15 @@ typedef struct pn_kern {
     double (*row_sq_dev)(const float *x, size_t n, float mean);
     /* the fused BN -> ReLU -> pool windows (bnpool.c says what they do) */
     void (*window_arg)(const float *x0, const float *x1, const float *x2, const float *x3,
-                       float s, float t, float *o, float *a, size_t n);
+                       float s, float t, float *o, float *a, float *win, size_t n);
     void (*window_eval)(const float *x0, const float *x1, const float *x2, const float *x3,
                         float s, float t, float *o, size_t n);
-    void (*window_sums)(const float *x0, const float *x1, const float *x2, const float *x3,
-                        const float *a, const float *gw, float mean, float is, size_t n,
-                        float *as, float *ax, double *sd, double *sdx);
+    void (*window_sums)(const float *win, const float *o, const float *g, float mean, float is,
+                        size_t n, float *as, float *ax, double *sd, double *sdx);
     void (*window_dx)(const float *x0, const float *x1, const float *x2, const float *x3,
                       float *d0, float *d1, float *d2, float *d3, const float *a,
-                      const float *gw, float mean, float base, float slope, float kc,
-                      size_t n);
+                      const float *o, const float *g, float mean, float base, float slope,
+                      float kc, size_t n);
 } pn_kern;
 
 /* The sets (kernel.c uses those its target builds: the x86-64 ones or

@@ -64,10 +64,10 @@ KB_INLINE v16 add16(v16 a, v16 b) { return _mm512_add_ps(a, b); }
 KB_INLINE v16 sub16(v16 a, v16 b) { return _mm512_sub_ps(a, b); }
 KB_INLINE v16 mul16(v16 a, v16 b) { return _mm512_mul_ps(a, b); }
 KB_INLINE v16 fma16(v16 a, v16 b, v16 c) { return _mm512_fmadd_ps(a, b, c); }
-/* lanes where a == w take x, the others y */
-KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+/* lanes where o > 0 take g, the others +0 */
+KB_INLINE v16 keep_pos16(v16 o, v16 g)
 {
-    return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(a, _mm512_set1_ps(w), _CMP_EQ_OQ), x);
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(o, _mm512_setzero_ps(), _CMP_GT_OQ), g);
 }
 /* The reduction tree: halves, quarters, then pairs, then the last two. */
 KB_INLINE float hsum16(v16 v)
@@ -108,11 +108,11 @@ KB_INLINE v16 fma16(v16 a, v16 b, v16 c)
 {
     return (v16){{_mm256_fmadd_ps(a.h[0], b.h[0], c.h[0]), _mm256_fmadd_ps(a.h[1], b.h[1], c.h[1])}};
 }
-KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+KB_INLINE v16 keep_pos16(v16 o, v16 g)
 {
-    const __m256 wv = _mm256_set1_ps(w);
-    return (v16){{_mm256_blendv_ps(y.h[0], x.h[0], _mm256_cmp_ps(a.h[0], wv, _CMP_EQ_OQ)),
-                  _mm256_blendv_ps(y.h[1], x.h[1], _mm256_cmp_ps(a.h[1], wv, _CMP_EQ_OQ))}};
+    const __m256 z = _mm256_setzero_ps();
+    return (v16){{_mm256_and_ps(_mm256_cmp_ps(o.h[0], z, _CMP_GT_OQ), g.h[0]),
+                  _mm256_and_ps(_mm256_cmp_ps(o.h[1], z, _CMP_GT_OQ), g.h[1])}};
 }
 KB_INLINE float hsum16(v16 v)
 {
@@ -158,12 +158,12 @@ KB_INLINE v16 fma16(v16 a, v16 b, v16 c)
     return (v16){{vfmaq_f32(c.q[0], a.q[0], b.q[0]), vfmaq_f32(c.q[1], a.q[1], b.q[1]),
                   vfmaq_f32(c.q[2], a.q[2], b.q[2]), vfmaq_f32(c.q[3], a.q[3], b.q[3])}};
 }
-KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+KB_INLINE v16 keep_pos16(v16 o, v16 g)
 {
-    const float32x4_t wv = vdupq_n_f32(w);
+    const float32x4_t z = vdupq_n_f32(0.0f);
     v16 r;
     for (int i = 0; i < 4; i++)
-        r.q[i] = vbslq_f32(vceqq_f32(a.q[i], wv), x.q[i], y.q[i]);
+        r.q[i] = vbslq_f32(vcgtq_f32(o.q[i], z), g.q[i], z);
     return r;
 }
 KB_INLINE float hsum16(v16 v)
@@ -215,11 +215,11 @@ KB_INLINE v16 fma16(v16 a, v16 b, v16 c)
         r.f[i] = fmaf(a.f[i], b.f[i], c.f[i]);
     return r;
 }
-KB_INLINE v16 sel16(v16 a, float w, v16 x, v16 y)
+KB_INLINE v16 keep_pos16(v16 o, v16 g)
 {
     v16 r;
     for (int i = 0; i < 16; i++)
-        r.f[i] = a.f[i] == w ? x.f[i] : y.f[i];
+        r.f[i] = o.f[i] > 0.0f ? g.f[i] : 0.0f;
     return r;
 }
 KB_INLINE float hsum16(v16 v)

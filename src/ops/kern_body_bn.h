@@ -58,10 +58,12 @@ static double row_sq_dev(const float *x, size_t n, float mean)
 
 /* One pooling window over n batch entries: x0..x3 are the window's four
  * positions in reading order. o = relu(max of x*s + t); a = the winner, the
- * first maximum in reading order as max-pool has it. */
+ * first maximum in reading order as max-pool has it; win = the winner's x,
+ * so that backward's sums read one position instead of four. */
 KB_NOINLINE static void window_arg(const float *restrict x0, const float *restrict x1,
                                    const float *restrict x2, const float *restrict x3, float s,
-                                   float t, float *restrict o, float *restrict a, size_t n)
+                                   float t, float *restrict o, float *restrict a,
+                                   float *restrict win, size_t n)
 {
     for (size_t b = 0; b < n; b++) {
         const float v0 = x0[b] * s + t, v1 = x1[b] * s + t;
@@ -70,6 +72,7 @@ KB_NOINLINE static void window_arg(const float *restrict x0, const float *restri
         const float m = m1 > m0 ? m1 : m0;
         o[b] = m > 0.0f ? m : 0.0f;
         a[b] = v0 == m ? 0.0f : v1 == m ? 1.0f : v2 == m ? 2.0f : 3.0f;
+        win[b] = v0 == m ? x0[b] : v1 == m ? x1[b] : v2 == m ? x2[b] : x3[b];
     }
 }
 
@@ -87,34 +90,28 @@ KB_NOINLINE static void window_eval(const float *restrict x0, const float *restr
 }
 
 /* Adds to the lanes as, ax the sums over n entries of one window: the
- * gradient reaching the winner (zero unless the pooled value passed ReLU),
- * and that times the winner's xhat. Entries past the last whole group of
- * 16 go straight into the doubles. */
-KB_NOINLINE static void window_sums(const float *restrict x0, const float *restrict x1,
-                                    const float *restrict x2, const float *restrict x3,
-                                    const float *restrict a, const float *restrict gw,
-                                    float mean, float is, size_t n, float *restrict as,
-                                    float *restrict ax, double *sd, double *sdx)
+ * gradient reaching the winner (g where the pooled value o passed ReLU,
+ * else zero), and that times the winner's xhat. Entries past the last whole
+ * group of 16 go straight into the doubles. */
+KB_NOINLINE static void window_sums(const float *restrict win, const float *restrict o,
+                                    const float *restrict g, float mean, float is, size_t n,
+                                    float *restrict as, float *restrict ax, double *sd,
+                                    double *sdx)
 {
     size_t b = 0;
     v16 vs = ld16(as), vx = ld16(ax);
     const v16 vm = set16(mean), vi = set16(is);
     for (; b + PN_LANES <= n; b += PN_LANES) {
-        const v16 ai = ld16(a + b), gm = ld16(gw + b);
-        v16 y = ld16(x3 + b);
-        y = sel16(ai, 2.0f, ld16(x2 + b), y);
-        y = sel16(ai, 1.0f, ld16(x1 + b), y);
-        y = sel16(ai, 0.0f, ld16(x0 + b), y);
+        const v16 gm = keep_pos16(ld16(o + b), ld16(g + b));
         vs = add16(vs, gm);
-        vx = add16(vx, mul16(gm, mul16(sub16(y, vm), vi)));
+        vx = add16(vx, mul16(gm, mul16(sub16(ld16(win + b), vm), vi)));
     }
     st16(as, vs);
     st16(ax, vx);
     for (; b < n; b++) {
-        const float gm = gw[b], ai = a[b];
-        const float y = ai == 0.0f ? x0[b] : ai == 1.0f ? x1[b] : ai == 2.0f ? x2[b] : x3[b];
+        const float gm = o[b] > 0.0f ? g[b] : 0.0f;
         *sd += gm;
-        *sdx += (double)gm * ((y - mean) * is);
+        *sdx += (double)gm * ((win[b] - mean) * is);
     }
 }
 
@@ -138,11 +135,11 @@ KB_NOINLINE static void window_dx(const float *restrict x0, const float *restric
                                   const float *restrict x2, const float *restrict x3,
                                   float *restrict d0, float *restrict d1, float *restrict d2,
                                   float *restrict d3, const float *restrict a,
-                                  const float *restrict gw, float mean, float base, float slope,
-                                  float kc, size_t n)
+                                  const float *restrict o, const float *restrict g, float mean,
+                                  float base, float slope, float kc, size_t n)
 {
     for (size_t b = 0; b < n; b++) {
-        const float w = kc * gw[b], ab = a[b];
+        const float w = kc * pick(o[b] > 0.0f, g[b]), ab = a[b];
         d0[b] = base + (x0[b] - mean) * slope + pick(ab == 0.0f, w);
         d1[b] = base + (x1[b] - mean) * slope + pick(ab == 1.0f, w);
         d2[b] = base + (x2[b] - mean) * slope + pick(ab == 2.0f, w);

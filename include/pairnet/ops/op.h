@@ -53,7 +53,7 @@ typedef enum pn_op {
 } pn_op;
 
 #define PN_MAX_IN 3   /* inputs of a node */
-#define PN_MAX_BUFS 3 /* saved and scratch buffers of a node */
+#define PN_MAX_BUFS 4 /* saved and scratch buffers of a node */
 
 /* The attributes of one node; which member is set depends on the op. */
 typedef union pn_op_attr {

@@ -83,9 +83,11 @@ typedef struct pn_bnpool {
     float *stat;                 /* [2C] batch mean of x, inverse std: kept for backward */
     float *out;                  /* pooled output */
     float *arg;                  /* [C, H/2, W/2, B] winner 0..3, row-major in the window */
+    float *win;                  /* [C, H/2, W/2, B] the winner's x (x at arg) */
     const float *dout;           /* backward: gradient of out */
     float *dx;                   /* backward: [C, H, W, B], OVERWRITTEN */
-    float *gw;                   /* backward scratch: [C, H/2, W/2, B] */
+    float *bi;                   /* backward scratch when out is NCHW: out, then dout, as
+                                  * [C, H/2, W/2, B] (2 C H/2 W/2 B floats); unused otherwise */
     float *dgamma, *dbeta;       /* backward: accumulated */
     pn_bn_cfg cfg;
 } pn_bnpool;
