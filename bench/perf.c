@@ -20,6 +20,7 @@
 #include "pairnet/train/train.h"
 #include "pairnet/base/clock.h"
 #include "pairnet/ops/kernel.h"
+#include "pairnet/report/provenance.h"
 
 #define PAIRS 1000
 
@@ -49,11 +50,29 @@ static double epoch(pn_graph *g, pn_sgd *sgd, const float *x, size_t bs)
     return pn_now() - t0;
 }
 
-static void profile(pn_graph *g, size_t epochs)
+/* Evaluating EVAL_PAIRS pairs, as a round does after each epoch (the
+ * 1000 training and the 1000 test pairs): forward passes in evaluation
+ * mode at the graph's batch size. */
+#define EVAL_PAIRS 2000
+static double evaluation(pn_graph *g, const float *x, size_t bs)
 {
-    double total = 0.0;
-    for (size_t i = 0; i < 2 * g->n_nodes; i++)
+    const size_t S = 2 * 196;
+    const double t0 = pn_now();
+    for (size_t at = 0; at < EVAL_PAIRS; at += bs) {
+        const size_t n = EVAL_PAIRS - at < bs ? EVAL_PAIRS - at : bs;
+        memcpy(pn_graph_input(g), x + at % PAIRS * S, n * S * sizeof *x);
+        pn_graph_forward(g, n, 0);
+    }
+    return pn_now() - t0;
+}
+
+static void profile(pn_graph *g, size_t epochs, double wall)
+{
+    double total = 0.0, fwd = 0.0;
+    for (size_t i = 0; i < 2 * g->n_nodes; i++) {
         total += g->prof[i];
+        fwd += i % 2 ? 0.0 : g->prof[i];
+    }
     printf("    %-4s %-18s %-16s %9s %9s %6s\n", "node", "op", "rows x shape", "fwd ms",
            "bwd ms", "share");
     for (size_t i = 0; i < g->n_nodes; i++) {
@@ -67,6 +86,10 @@ static void profile(pn_graph *g, size_t epochs)
         printf("    %-4zu %-18s %-16s %9.2f %9.2f %5.1f%%\n", i, op, shape,
                1e3 * f / (double)epochs, 1e3 * b / (double)epochs, 100 * (f + b) / total);
     }
+    const double e = (double)epochs;
+    printf("    nodes: %.2f ms forward + %.2f ms backward; outside them (input copy, optimizer, "
+           "waiting on the pool): %.2f ms; epoch %.2f ms\n", 1e3 * fwd / e,
+           1e3 * (total - fwd) / e, 1e3 * (wall - total) / e, 1e3 * wall / e);
 }
 
 int main(int argc, char **argv)
@@ -79,13 +102,18 @@ int main(int argc, char **argv)
         return 2;
     }
     const double peak1 = pn_fma_peak_gflops(1), peakT = pn_fma_peak_gflops(threads);
+    pn_run_info info;
+    pn_run_info_fill(&info);
+    printf("machine: %s, %zu CPUs online\n", info.cpu, info.cores);
     printf("kernel: %s\n", pn_kernel_name());
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
            threads);
     printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "
-           "warm-up, %zu thread%s\n\n", PAIRS, epochs, threads, threads > 1 ? "s" : "");
-    printf("%-10s %4s %10s %10s %9s %8s\n", "model", "bs", "s/epoch", "pairs/s", "GFLOP/s",
-           "% peak");
+           "warm-up, %zu thread%s\n", PAIRS, epochs, threads, threads > 1 ? "s" : "");
+    printf("s/eval = evaluating %d pairs (a round's after each epoch: its training and test "
+           "pairs) at the same batch; eval/ep = s/eval / s/epoch\n\n", EVAL_PAIRS);
+    printf("%-10s %4s %10s %10s %9s %8s %10s %8s\n", "model", "bs", "s/epoch", "pairs/s", "GFLOP/s",
+           "% peak", "s/eval", "eval/ep");
     pn_pool *pool = threads > 1 ? pn_pool_new(threads) : NULL;
     float *x = malloc(PAIRS * 2 * 196 * sizeof *x);
     pn_rng r;
@@ -112,11 +140,16 @@ int main(int argc, char **argv)
             t[e] = epoch(g, &sgd, x, models[m].bs);
         qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
         const double med = t[(epochs < 64 ? epochs : 64) / 2];
+        for (size_t e = 0; e < epochs && e < 64; e++)
+            t[e] = evaluation(g, x, models[m].bs);
+        qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
+        const double ev = t[(epochs < 64 ? epochs : 64) / 2];
         /* training = forward + input gradient + weight gradient: 3x the
          * forward multiply-adds, 2 flops each */
         const double flops = 3.0 * 2.0 * pn_graph_forward_macs(g) * PAIRS;
-        printf("%-10s %4zu %10.4f %10.0f %9.1f %7.1f%%\n", models[m].name, models[m].bs, med,
-               PAIRS / med, flops / med * 1e-9, 100 * flops / med * 1e-9 / peakT);
+        printf("%-10s %4zu %10.4f %10.0f %9.1f %7.1f%% %10.4f %8.2f\n", models[m].name,
+               models[m].bs, med, PAIRS / med, flops / med * 1e-9, 100 * flops / med * 1e-9 / peakT,
+               ev, ev / med);
         pn_graph_free(g);
         pn_sgd_free(&sgd);
     }
@@ -136,10 +169,11 @@ int main(int argc, char **argv)
         pn_graph_init_params(g, &r);
         epoch(g, &sgd, x, models[m].bs);
         memset(g->prof, 0, 2 * g->n_nodes * sizeof *g->prof);
+        double wall = 0.0;
         for (size_t e = 0; e < epochs; e++)
-            epoch(g, &sgd, x, models[m].bs);
+            wall += epoch(g, &sgd, x, models[m].bs);
         printf("\n  %s (batch %zu)\n", models[m].name, models[m].bs);
-        profile(g, epochs);
+        profile(g, epochs, wall);
         free(g->prof);
         g->prof = NULL;
         pn_graph_free(g);

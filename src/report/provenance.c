@@ -31,23 +31,35 @@ static void squeeze_spaces(char *s)
     *w = '\0';
 }
 
+/* The CPU's model name, with its family and model numbers where
+ * /proc/cpuinfo gives them: "AMD EPYC" alone does not tell Zen 4 (family
+ * 25) from Zen 5 (family 26), which differ in how they run AVX-512. */
 static void read_cpu_model(char *out, size_t cap)
 {
     snprintf(out, cap, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
         return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
+    char line[512], name[256] = "", family[32] = "", model[32] = "";
+    while (fgets(line, sizeof line, f) && line[0] != '\n') { /* the first CPU only */
         char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) != 0 || !colon)
+        if (!colon)
             continue;
         squeeze_spaces(colon + 1);
-        if (colon[1])
-            snprintf(out, cap, "%s", colon + 1);
-        break;
+        if (!strncmp(line, "model name", 10))
+            snprintf(name, sizeof name, "%s", colon + 1);
+        else if (!strncmp(line, "cpu family", 10))
+            snprintf(family, sizeof family, "%s", colon + 1);
+        else if (!strncmp(line, "model", 5) && (line[5] == '\t' || line[5] == ' '))
+            snprintf(model, sizeof model, "%s", colon + 1);
     }
     fclose(f);
+    if (!name[0])
+        return;
+    if (family[0] && model[0])
+        snprintf(out, cap, "%s (family %s, model %s)", name, family, model);
+    else
+        snprintf(out, cap, "%s", name);
 }
 
 /* The revision this binary was built from: $(BUILD)/version.h, which the
