@@ -58,9 +58,12 @@ static double evaluation(pn_graph *g, const float *x, size_t bs)
 {
     const size_t S = 2 * 196;
     const double t0 = pn_now();
-    for (size_t at = 0; at < EVAL_PAIRS; at += bs) {
-        const size_t n = EVAL_PAIRS - at < bs ? EVAL_PAIRS - at : bs;
-        memcpy(pn_graph_input(g), x + at % PAIRS * S, n * S * sizeof *x);
+    /* the PAIRS random pairs over again; a batch never runs past their end */
+    for (size_t done = 0, n; done < EVAL_PAIRS; done += n) {
+        const size_t from = done % PAIRS;
+        n = bs < PAIRS - from ? bs : PAIRS - from;
+        n = n < EVAL_PAIRS - done ? n : EVAL_PAIRS - done;
+        memcpy(pn_graph_input(g), x + from * S, n * S * sizeof *x);
         pn_graph_forward(g, n, 0);
     }
     return pn_now() - t0;
