@@ -36,14 +36,6 @@
 #define LANES PN_LANES
 #define CHUNK PN_CHUNK
 
-static double lanes_to_double(const float *acc)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < LANES; k++)
-        s += acc[k];
-    return s;
-}
-
 /* Batch runs are handled in blocks of BLK so that a strided (NCHW) pooled
  * tensor can go through a small contiguous buffer: every inner loop is
  * unit-stride and branch-free, which the compiler vectorizes. */
@@ -145,8 +137,8 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
             ks->window_sums(p->win + at, o + at, g + at, mean, is, B, as, ax, &sd, &sdx);
             in_lanes += B;
             if (in_lanes >= CHUNK || j + 1 == OP) { /* lanes into the doubles */
-                sd += lanes_to_double(as);
-                sdx += lanes_to_double(ax);
+                sd += pn_lanes_to_double(as);
+                sdx += pn_lanes_to_double(ax);
                 for (size_t k = 0; k < LANES; k++)
                     as[k] = ax[k] = 0.0f;
                 in_lanes = 0;

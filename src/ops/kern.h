@@ -88,4 +88,14 @@ extern const pn_kern *pn_kern_cur;
 #define PN_LANES 16
 #define PN_CHUNK 2048
 
+/* The PN_LANES float lanes of a partial sum into a double, in lane order:
+ * the one way every BatchNorm sum leaves its lanes (docs/numerics.md). */
+static inline double pn_lanes_to_double(const float *acc)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < PN_LANES; k++)
+        s += acc[k];
+    return s;
+}
+
 #endif

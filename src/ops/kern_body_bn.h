@@ -4,14 +4,6 @@
  * definitions (VW, the vector types, min_sz). */
 /* ==== BatchNorm sums and pooling windows of the fused conv block ======== */
 
-/* The 16 lanes of a partial sum into a double, in lane order. */
-static double lanes_to_double(const float *acc)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < PN_LANES; k++)
-        s += acc[k];
-    return s;
-}
 
 /* Sum of a row: 16 float lanes over chunks of PN_CHUNK values, each
  * chunk's lanes then added in order into a double; the values past the
@@ -27,7 +19,7 @@ static double row_sum(const float *x, size_t n)
         for (; i < end; i += PN_LANES)
             v = add16(v, ld16(x + i));
         st16(acc, v);
-        s += lanes_to_double(acc);
+        s += pn_lanes_to_double(acc);
     }
     for (; i < n; i++)
         s += x[i];
@@ -49,7 +41,7 @@ static double row_sq_dev(const float *x, size_t n, float mean)
             v = add16(v, mul16(d, d));
         }
         st16(acc, v);
-        s += lanes_to_double(acc);
+        s += pn_lanes_to_double(acc);
     }
     for (; i < n; i++)
         s += (double)(x[i] - mean) * (x[i] - mean);
