@@ -69,6 +69,11 @@ die_usage() {
     echo "grid.sh: see scripts/grid.sh --help" >&2
     exit 2
 }
+# a refusal whose one line already says the fix
+die_line() {
+    echo "grid.sh: $*" >&2
+    exit 2
+}
 
 cpus() { nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1; }
 
@@ -138,7 +143,7 @@ for a in "${extra[@]+"${extra[@]}"}"; do
     case ${a%%=*} in
     --models | --lr | --bs | --rounds | --epochs | --seed | --data | --out | --jobs | \
         --eval-final | --no-eval-final | --list | --no-list | -h | --help)
-        die_usage "${a%%=*} after -- would override what the grid sets in every cell;" \
+        die_line "${a%%=*} after -- would override what the grid sets in every cell;" \
             "give it to grid.sh itself, before --"
         ;;
     esac
@@ -148,7 +153,7 @@ done
 # (the form before repeating) would reach sbatch as one word.
 for a in "${sbatch_args[@]+"${sbatch_args[@]}"}"; do
     if [[ $a == -* && $a =~ [[:space:]]- ]]; then
-        die_usage "--sbatch '$a' holds several options; give one per --sbatch:" \
+        die_line "--sbatch '$a' holds several options; give one per --sbatch:" \
             "--sbatch ${a%%[[:space:]]*} --sbatch ..."
     fi
 done
