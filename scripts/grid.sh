@@ -364,9 +364,8 @@ if [[ $slurm -eq 1 ]]; then
     fi
     # No path in an #SBATCH line: sbatch reads those unquoted, so a space
     # is an "Invalid directive". The job finds its grid through a quoted
-    # assignment; the logs go where --chdir and --output on sbatch's
-    # command line say (relative to the grid folder: no % or \ of a path
-    # is taken for one of Slurm's filename patterns).
+    # assignment and writes its own log there: Slurm reads an --output
+    # path as a pattern, so a % or \ in a folder name would move it.
     {
         cat <<'EOF'
 #!/usr/bin/env bash
@@ -378,6 +377,7 @@ set -euo pipefail
 EOF
         printf 'grid=%s\n' "$(quote "$out")"
         cat <<'EOF'
+exec >"$grid/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1
 n=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$grid/todo.txt")
 [[ -n $n ]] || { echo "no cell for task $SLURM_ARRAY_TASK_ID in $grid/todo.txt" >&2; exit 2; }
 exec "$grid/run-cell.sh" "$n"
@@ -388,7 +388,7 @@ EOF
     [[ $wait -eq 1 ]] && wait_opt=(--wait)
     echo "grid: $total cells, $((total - todo)) already done, submitting $todo as a Slurm job array" >&2
     set +e
-    job=$(sbatch --parsable --array="0-$((todo - 1))" --chdir="$out" --output='slurm-%A_%a.out' \
+    job=$(sbatch --parsable --array="0-$((todo - 1))" --chdir="$out" --output=/dev/null \
         "${sbatch_args[@]+"${sbatch_args[@]}"}" "${wait_opt[@]+"${wait_opt[@]}"}" \
         "$out/slurm-job.sh")
     status=$?
