@@ -150,8 +150,8 @@ ablation: $(BIN_OUT)
 T1 := results/table1
 table1: $(BIN_OUT)
 	@$(NEED_DATA) \
-	scripts/grid.sh --data $$d --seed 1000 --out $(T1)/cells/validation --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
-	scripts/grid.sh --data $$d --seed 0 --out $(T1)/cells/test --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
+	scripts/grid.sh --data "$$d" --seed 1000 --out $(T1)/cells/validation --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
+	scripts/grid.sh --data "$$d" --seed 0 --out $(T1)/cells/test --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
 	scripts/table1-study.sh --validation $(T1)/cells/validation --test $(T1)/cells/test \
 	    --out $(T1) --command 'make table1$(if $(TABLE1_ARGS), TABLE1_ARGS="$(TABLE1_ARGS)")'
 

@@ -10,6 +10,9 @@
 # resumes with the same --out: every bench takes the rounds its round store
 # already holds. Needs bash, coreutils and awk.
 set -euo pipefail
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, md_text, md_code
 
 # ---- the variants: edit here --------------------------------------------------
 # One variant a line: name | pairnet bench options | what it tests.
@@ -63,6 +66,10 @@ from --data or $PAIRNET_DATA, as for pairnet itself. Running it again with
 the same --out after an interruption continues where it stopped (and with
 more rounds, computes only the rounds the variants lack).
 
+Paths and values may hold any character but a newline, a tab or another
+control character (refused): spaces, quotes, $, |, * and a leading - work;
+the commands shown are shell-quoted, ablation.md escapes every cell.
+
 Exit status: 0 ok (also when some rounds diverged: they are counted apart),
 1 a bench failed, 2 usage error, 130 interrupted.
 EOF
@@ -100,6 +107,11 @@ done <<<"$VARIANTS"
 
 invocation=$(printf '%s' "$0")
 orig_args=("$@")
+for a in "$@"; do
+    refuse_control ablation.sh "an argument" "$a"
+done
+refuse_control ablation.sh "ABLATION_VARIANTS" "${ABLATION_VARIANTS:-}"
+refuse_control ablation.sh "PAIRNET_DATA" "${PAIRNET_DATA:-}"
 out=
 out_given=0
 selection=${ABLATION_VARIANTS:-}
@@ -164,22 +176,8 @@ fi
 [[ -n $out ]] || die_usage "--out is empty"
 out=${out%/}
 [[ -n $out ]] || out=/
-
-# Shell quoting that any POSIX shell reads back (printf %q is bash-only).
-quote() {
-    if [[ $1 =~ ^[A-Za-z0-9_./:=+,@%-]+$ ]]; then
-        printf '%s' "$1"
-    else
-        printf "'%s'" "${1//\'/\'\\\'\'}"
-    fi
-}
-quote_all() {
-    local a s=""
-    for a in "$@"; do
-        s+="${s:+ }$(quote "$a")"
-    done
-    printf '%s' "$s"
-}
+# mkdir, mktemp and bench never take a leading - of it for an option
+out=$(not_option "$out")
 
 run_dir() { printf '%s/ablation/%s' "$out" "$1"; }
 
@@ -202,8 +200,10 @@ fi
 
 # ---- run --------------------------------------------------------------------------
 
-if [[ $bin != */* ]] && command -v "$bin" >/dev/null 2>&1; then
-    bin=$(command -v "$bin")
+if [[ $bin != */* && $bin != -* ]] && command -v -- "$bin" >/dev/null 2>&1; then
+    bin=$(command -v -- "$bin")
+elif [[ $bin != */* ]]; then
+    bin=./$bin
 fi
 if [[ ! -f $bin || ! -x $bin ]]; then
     echo "ablation.sh: '$bin' is not an executable file; build it with 'make' or pass --bin PATH" >&2
@@ -276,7 +276,7 @@ csv_get() {
     awk -F, -v m="$2" -v k="$3" '
         NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; if (!(k in c)) exit 2; next }
         $1 == m { print $c[k]; found = 1; exit }
-        END { if (!found) exit 1 }' "$1" || {
+        END { if (!found) exit 1 }' <"$1" || {
         echo "ablation.sh: $1 has no column '$3' for model '$2' (pairnet older than this script?)" >&2
         exit 1
     }
@@ -288,14 +288,32 @@ md_get() {
         function strip(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
         /^\| model \|/ { for (i = 2; i < NF; i++) c[strip($i)] = i; next }
         (k in c) && strip($2) == m { print strip($c[k]); found = 1; exit }
-        END { if (!found) exit 1 }' "$1" || {
+        END { if (!found) exit 1 }' <"$1" || {
         echo "ablation.sh: $1 has no '$3' for model '$2'" >&2
         exit 1
     }
 }
 
 # Percent "mean ± std" of two fractions; a dash when there is no mean.
-pm() { LC_ALL=C awk -v m="$1" -v s="$2" 'BEGIN { if (m == "") print "—"; else printf "%.2f ± %.2f\n", 100 * m, 100 * s }'; }
+pm() { awk -v m="$1" -v s="$2" 'BEGIN { if (m == "") print "—"; else printf "%.2f ± %.2f\n", 100 * m, 100 * s }'; }
+
+# A count read from a table2.csv: digits, or the run is refused (bash
+# would evaluate anything else in $(( )) or -gt, a[$(cmd)] included).
+count() {
+    [[ $2 =~ ^[0-9]+$ ]] || {
+        echo "ablation.sh: $1: '$2' is not a count; the file is damaged: rerun that variant" >&2
+        exit 1
+    }
+    printf '%s' "$2"
+}
+# A number read from a table2.csv (a fraction or seconds), or empty.
+number() {
+    [[ -z $2 || $2 =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || {
+        echo "ablation.sh: $1: '$2' is not a number; the file is damaged: rerun that variant" >&2
+        exit 1
+    }
+    printf '%s' "$2"
+}
 
 duration() {
     local s=$1
@@ -327,7 +345,7 @@ fi
 ref_mean=""
 for v in "${selected[@]}"; do
     if [[ $v == "$REFERENCE" ]]; then
-        ref_mean=$(csv_get "$(run_dir "$v")/table2.csv" best test_mean)
+        ref_mean=$(number "$(run_dir "$v")/table2.csv" "$(csv_get "$(run_dir "$v")/table2.csv" best test_mean)")
     fi
 done
 
@@ -337,8 +355,8 @@ trap 'rm -f "$tmp"' EXIT
 {
     echo "# Ablation of \`best\`"
     echo
-    echo "- command: \`$command_line\`"
-    echo "- machine: ${cpu:-unknown CPU}, $cores cores (nproc)"
+    echo "- command: $(md_code "$command_line")"
+    echo "- machine: $(md_text "${cpu:-unknown CPU}, $cores cores (nproc)")"
     echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     if [[ ${#resumed[@]} -gt 0 ]]; then
         joined=$(printf ', %s' "${resumed[@]}")
@@ -346,9 +364,9 @@ trap 'rm -f "$tmp"' EXIT
     else
         echo "- wall time: $(duration "$wall")"
     fi
-    echo "- pairnet revision: ${revisions:-unknown}"
+    echo "- pairnet revision: $(md_text "${revisions:-unknown}")"
     if [[ -n ${PAIRNET_DATA:-} ]]; then
-        echo "- data: PAIRNET_DATA=$PAIRNET_DATA"
+        echo "- data: $(md_code "PAIRNET_DATA=$PAIRNET_DATA")"
     fi
     echo
     echo "Each variant is one \`pairnet bench --models best --eval-final\` with the options shown" \
@@ -356,24 +374,24 @@ trap 'rm -f "$tmp"' EXIT
         "deviation over the rounds (diverged rounds left out and counted apart); Δ: the" \
         "difference of the mean to \`$REFERENCE\`, in points; test digit acc: the digit" \
         "tower's accuracy on the test images; s/round: mean seconds per round. From each" \
-        "run's table2.csv and table2.md in $out/ablation/<variant>/."
+        "run's table2.csv and table2.md in $(md_code "$out/ablation/<variant>/")."
     echo
     echo "| variant | options | what changes | test acc (%) mean ± std | Δ vs $REFERENCE (points) | test digit acc (%) mean ± std | s/round | rounds | command |"
     echo "|:---|:---|:---|---:|---:|---:|---:|---:|:---|"
     for v in "${selected[@]}"; do
         d=$(run_dir "$v")
         csv=$d/table2.csv
-        mean=$(csv_get "$csv" best test_mean)
-        std=$(csv_get "$csv" best test_std)
-        dmean=$(csv_get "$csv" best digit_mean)
-        dstd=$(csv_get "$csv" best digit_std)
-        rounds=$(csv_get "$csv" best rounds)
-        diverged=$(csv_get "$csv" best diverged)
+        mean=$(number "$csv" "$(csv_get "$csv" best test_mean)")
+        std=$(number "$csv" "$(csv_get "$csv" best test_std)")
+        dmean=$(number "$csv" "$(csv_get "$csv" best digit_mean)")
+        dstd=$(number "$csv" "$(csv_get "$csv" best digit_std)")
+        rounds=$(count "$csv" "$(csv_get "$csv" best rounds)")
+        diverged=$(count "$csv" "$(csv_get "$csv" best diverged)")
         spr=$(md_get "$d/table2.md" best s/round)
         if [[ $v == "$REFERENCE" ]]; then
             delta="reference"
         elif [[ -n $ref_mean && -n $mean ]]; then
-            delta=$(LC_ALL=C awk -v a="$mean" -v b="$ref_mean" 'BEGIN { printf "%+.2f\n", 100 * (a - b) }')
+            delta=$(awk -v a="$mean" -v b="$ref_mean" 'BEGIN { printf "%+.2f\n", 100 * (a - b) }')
         else
             delta="—"
         fi
@@ -382,12 +400,14 @@ trap 'rm -f "$tmp"' EXIT
         fi
         opts="(none)"
         if [[ -n ${opts_of[$v]} ]]; then
-            opts="\`${opts_of[$v]}\`"
+            opts=$(md_code "${opts_of[$v]}" cell)
         fi
         make_cmd "$v"
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$v" "$opts" "${desc_of[$v]}" \
-            "$(pm "$mean" "$std")" "$delta" "$(pm "$dmean" "$dstd")" "$spr" "$rounds" \
-            "\`$(quote_all "${cmd[@]}")\`"
+        # every cell escaped: a | in a path or a description must not
+        # split the row
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(md_text "$v")" "$opts" \
+            "$(md_text "${desc_of[$v]}")" "$(pm "$mean" "$std")" "$delta" "$(pm "$dmean" "$dstd")" \
+            "$(md_text "$spr")" "$rounds" "$(md_code "$(quote_all "${cmd[@]}")" cell)"
     done
 } >"$tmp"
 mv -f "$tmp" "$md"

@@ -12,20 +12,26 @@
 # interrupted or corrupt download never leaves a file that looks complete.
 # Files already present with the right md5 are kept.
 set -euo pipefail
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C, refuse_control, not_option
 
 usage() {
-    echo "usage: $0 [DIR]" >&2
+    echo "usage: $0 [--] [DIR]" >&2
     echo "  fetches the 4 MNIST .gz files into DIR (default data/mnist);" >&2
     echo "  set MNIST_SRC=DIR to copy them from a local directory instead" >&2
     exit 2
 }
 
 case "${1:-}" in
+--) shift ;; # a DIR starting with - follows
 -h | --help) usage ;;
 -*) echo "error: unknown option '$1'" >&2; usage ;;
 esac
 [[ $# -le 1 ]] || usage
-dir=${1:-data/mnist}
+refuse_control get-mnist.sh DIR "${1:-}"
+refuse_control get-mnist.sh MNIST_SRC "${MNIST_SRC:-}"
+dir=$(not_option "${1:-data/mnist}")
 
 mirrors=(
     https://ossci-datasets.s3.amazonaws.com/mnist
@@ -41,7 +47,7 @@ files=(
 )
 
 command -v md5sum >/dev/null || { echo "error: md5sum not found (install coreutils)" >&2; exit 1; }
-md5_of() { md5sum "$1" | cut -d' ' -f1; }
+md5_of() { md5sum -- "$1" | cut -d' ' -f1; }
 
 # fetch URL OUT: one download attempt with whichever client exists.
 fetch() {
@@ -55,7 +61,7 @@ fetch() {
     fi
 }
 
-mkdir -p "$dir"
+mkdir -p -- "$dir"
 tmp=""
 cleanup() { [[ -z $tmp ]] || rm -f "$tmp"; }
 trap cleanup EXIT
@@ -80,7 +86,7 @@ for entry in "${files[@]}"; do
             echo "error: $MNIST_SRC/$name not found (MNIST_SRC must hold the 4 .gz files)" >&2
             exit 1
         fi
-        cp "$MNIST_SRC/$name" "$tmp"
+        cp -- "$MNIST_SRC/$name" "$tmp"
     else
         got=0
         for m in "${mirrors[@]}"; do

@@ -9,7 +9,9 @@
 # Needs bash, coreutils and awk.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, absolute
 
 usage() {
     cat <<'EOF'
@@ -36,17 +38,28 @@ size) cell, each in its own folder, and gathers them with scripts/table1.sh.
   --sshloginfile F   with GNU parallel: spread the cells over the hosts in F
                      (they need the same paths, e.g. a shared file system)
   --slurm            submit the cells as one Slurm job array instead of
-                     running them here; --sbatch "OPTS" adds sbatch options,
-                     --wait waits for the array and then gathers Table I
+                     running them here; --wait waits for the array and then
+                     gathers Table I
+  --sbatch ARG       (with --slurm) one more argument for sbatch, passed as
+                     it is; repeat it for more: --sbatch --partition=cpu
+                     --sbatch --job-name='my grid' (a value holding several
+                     options, "--partition=cpu --time=1:00:00", is refused)
   --force            rerun cells that already have their rounds
   -h, --help         this text
 
 Lists may be separated by spaces or commas. Everything after `--` is passed
-to every `pairnet bench` (for example: -- --aux-weight 2).
+to every `pairnet bench` (for example: -- --aux-weight 2), except the
+options the grid sets itself (--models, --lr, --bs, --rounds, --epochs,
+--seed, --data, --out, --jobs, --eval-final, --list): those are refused
+there; use the grid's own options.
+
+Paths may hold any character but a newline, a tab or another control
+character (refused): spaces, quotes, $, * and a leading - all work. The
+commands are written with every word shell-quoted.
 
 Examples:
   scripts/grid.sh --rounds 3 --epochs 10
-  scripts/grid.sh --slurm --sbatch "--partition=cpu --time=2:00:00" --wait
+  scripts/grid.sh --slurm --sbatch --partition=cpu --sbatch --time=2:00:00 --wait
   scripts/grid.sh --print | parallel --sshloginfile hosts.txt
 EOF
 }
@@ -54,6 +67,11 @@ EOF
 die_usage() {
     echo "grid.sh: $*" >&2
     echo "grid.sh: see scripts/grid.sh --help" >&2
+    exit 2
+}
+# a refusal whose one line already says the fix
+die_line() {
+    echo "grid.sh: $*" >&2
     exit 2
 }
 
@@ -74,7 +92,7 @@ print=0
 force=0
 slurm=0
 wait=0
-sbatch_opts=""
+sbatch_args=()
 sshloginfile=""
 extra=()
 
@@ -87,6 +105,7 @@ while [[ $# -gt 0 ]]; do
     --models | --lr | --bs | --rounds | --epochs | --seed | --data | --jobs | --out | --table1 | \
         --bin | --sshloginfile | --sbatch)
         [[ $# -ge 2 ]] || die_usage "$1 needs a value"
+        refuse_control grid.sh "$1" "$2"
         case $1 in
         --models) models=$2 ;;
         --lr) lrs=$2 ;;
@@ -100,7 +119,7 @@ while [[ $# -gt 0 ]]; do
         --table1) table1=$2 ;;
         --bin) bin=$2 ;;
         --sshloginfile) sshloginfile=$2 ;;
-        --sbatch) sbatch_opts=$2 ;;
+        --sbatch) sbatch_args+=("$2") ;;
         esac
         shift 2
         ;;
@@ -115,6 +134,29 @@ while [[ $# -gt 0 ]]; do
 done
 
 # ---- validation: every mistake is reported before anything runs ----------
+
+# The options each cell gets from the grid: given again after `--` they
+# would override the cell's own (every cell the same --lr, one --out for
+# all) and the grid would report what did not run.
+for a in "${extra[@]+"${extra[@]}"}"; do
+    refuse_control grid.sh "an argument after --" "$a"
+    case ${a%%=*} in
+    --models | --lr | --bs | --rounds | --epochs | --seed | --data | --out | --jobs | \
+        --eval-final | --no-eval-final | --list | --no-list | -h | --help)
+        die_line "${a%%=*} after -- would override what the grid sets in every cell;" \
+            "give it to grid.sh itself, before --"
+        ;;
+    esac
+done
+# One sbatch argument per --sbatch: split at spaces, a value such as
+# --job-name='my grid' lost its quoting. Several options in one value
+# (the form before repeating) would reach sbatch as one word.
+for a in "${sbatch_args[@]+"${sbatch_args[@]}"}"; do
+    if [[ $a == -* && $a =~ [[:space:]]- ]]; then
+        die_line "--sbatch '$a' holds several options; give one per --sbatch:" \
+            "--sbatch ${a%%[[:space:]]*} --sbatch ..."
+    fi
+done
 
 split_list() { tr ',' ' ' <<<"$1"; }
 read -r -a model_list <<<"$(split_list "$models")"
@@ -138,7 +180,7 @@ for pair in "--rounds:$rounds" "--epochs:$epochs" "--jobs:$jobs"; do
     [[ ${pair#*:} =~ ^[1-9][0-9]*$ ]] || die_usage "${pair%%:*} must be a positive integer, not '${pair#*:}'"
 done
 [[ $seed =~ ^[0-9]+$ ]] || die_usage "--seed must be a whole number, not '$seed'"
-if [[ -n $sshloginfile && ! -r $sshloginfile ]]; then
+if [[ -n $sshloginfile && ( ! -f $sshloginfile || ! -r $sshloginfile ) ]]; then
     die_usage "--sshloginfile '$sshloginfile' is not a readable file"
 fi
 if [[ -n $sshloginfile && $print -eq 0 ]] && ! command -v parallel >/dev/null 2>&1; then
@@ -147,7 +189,7 @@ fi
 if [[ $slurm -eq 1 && -n $sshloginfile ]]; then
     die_usage "--slurm and --sshloginfile do not go together"
 fi
-if [[ $slurm -eq 0 && ( $wait -eq 1 || -n $sbatch_opts ) ]]; then
+if [[ $slurm -eq 0 && ( $wait -eq 1 || ${#sbatch_args[@]} -gt 0 ) ]]; then
     die_usage "--wait and --sbatch go with --slurm"
 fi
 if [[ $slurm -eq 1 && $print -eq 0 ]] && ! command -v sbatch >/dev/null 2>&1; then
@@ -156,30 +198,25 @@ fi
 
 # Absolute paths: the commands must work from any directory, on other hosts
 # and in jobs that inherit no environment (sbatch --export=NONE, ssh).
-absolute() { if [[ $1 == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$PWD" "${1#./}"; fi; }
 [[ -n $out ]] || out=runs/grid-$(date -u +%Y%m%d-%H%M%S)
-out=$(absolute "${out%/}")
-[[ -n $table1 ]] || table1=$out/table1.md
+[[ $out == / ]] || out=${out%/}
+out=$(absolute "$out")
+if [[ -n $table1 ]]; then table1=$(absolute "$table1"); else table1=$out/table1.md; fi
+[[ -z $sshloginfile ]] || sshloginfile=$(absolute "$sshloginfile")
 if [[ $bin == */* ]]; then
     bin=$(absolute "$bin")
-elif command -v "$bin" >/dev/null 2>&1; then
-    bin=$(command -v "$bin")
+elif [[ $bin != -* ]] && command -v -- "$bin" >/dev/null 2>&1; then
+    bin=$(command -v -- "$bin")
+else
+    bin=$(absolute "$bin")
 fi
 [[ -n $data ]] || data=${PAIRNET_DATA:-data/mnist}
+refuse_control grid.sh "--data (or PAIRNET_DATA)" "$data"
 if [[ ! -d $data ]]; then
     echo "grid.sh: MNIST folder '$data' not found: run 'make data', or pass --data DIR" >&2
     exit 3
 fi
-data=$(cd "$data" && pwd)
-
-# Shell quoting that any POSIX shell reads back (printf %q is bash-only).
-quote() {
-    if [[ $1 =~ ^[A-Za-z0-9_./:=+,@%-]+$ ]]; then
-        printf '%s' "$1"
-    else
-        printf "'%s'" "${1//\'/\'\\\'\'}"
-    fi
-}
+data=$(CDPATH='' cd -- "$(absolute "$data")" && pwd)
 
 extra_q=""
 for a in "${extra[@]+"${extra[@]}"}"; do
@@ -264,7 +301,7 @@ cat >"$out/run-cell.sh" <<'EOF'
 # then says how many cells are done and about how long the rest will take
 # (from the seconds the finished cells of each model took).
 set -uo pipefail
-grid=$(cd "$(dirname "$0")" && pwd)
+grid=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 n=${1:-}
 [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "run-cell.sh: usage: run-cell.sh N" >&2; exit 2; }
 IFS=$'\t' read -r _ model lr bs dir < <(sed -n "${n}p" "$grid/cells.tsv")
@@ -325,26 +362,35 @@ if [[ $slurm -eq 1 ]]; then
         gather
         exit
     fi
-    cat >"$out/slurm-job.sh" <<EOF
+    # No path in an #SBATCH line: sbatch reads those unquoted, so a space
+    # is an "Invalid directive". The job finds its grid through a quoted
+    # assignment and writes its own log there: Slurm reads an --output
+    # path as a pattern, so a % or \ in a folder name would move it.
+    {
+        cat <<'EOF'
 #!/usr/bin/env bash
 #SBATCH --job-name=pairnet-grid
 #SBATCH --cpus-per-task=1
-#SBATCH --output=$out/slurm-%A_%a.out
-# Task i (0-based, --array=0-$((todo - 1))) runs line i+1 of todo.txt. No
-# pipe: the cell's exit status is the task's.
+# Task i (0-based) of the array runs line i+1 of todo.txt. No pipe: the
+# cell's exit status is the task's.
 set -euo pipefail
-n=\$(sed -n "\$((SLURM_ARRAY_TASK_ID + 1))p" $(quote "$out/todo.txt"))
-[[ -n \$n ]] || { echo "no cell for task \$SLURM_ARRAY_TASK_ID in $out/todo.txt" >&2; exit 2; }
-exec $(quote "$out/run-cell.sh") "\$n"
 EOF
+        printf 'grid=%s\n' "$(quote "$out")"
+        cat <<'EOF'
+exec >"$grid/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1
+n=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$grid/todo.txt")
+[[ -n $n ]] || { echo "no cell for task $SLURM_ARRAY_TASK_ID in $grid/todo.txt" >&2; exit 2; }
+exec "$grid/run-cell.sh" "$n"
+EOF
+    } >"$out/slurm-job.sh"
     chmod +x "$out/slurm-job.sh"
-    read -r -a sopts <<<"$sbatch_opts"
     wait_opt=()
     [[ $wait -eq 1 ]] && wait_opt=(--wait)
     echo "grid: $total cells, $((total - todo)) already done, submitting $todo as a Slurm job array" >&2
     set +e
-    job=$(sbatch --parsable --array="0-$((todo - 1))" "${sopts[@]+"${sopts[@]}"}" \
-        "${wait_opt[@]+"${wait_opt[@]}"}" "$out/slurm-job.sh")
+    job=$(sbatch --parsable --array="0-$((todo - 1))" --chdir="$out" --output=/dev/null \
+        "${sbatch_args[@]+"${sbatch_args[@]}"}" "${wait_opt[@]+"${wait_opt[@]}"}" \
+        "$out/slurm-job.sh")
     status=$?
     set -e
     job=${job%%;*}
@@ -378,7 +424,8 @@ if [[ $todo -gt 0 ]]; then
         if [[ -n $sshloginfile ]]; then
             popts+=(--sshloginfile "$sshloginfile")
         fi
-        parallel "${popts[@]}" "$out/run-cell.sh" <"$out/todo.txt" || status=$?
+        # parallel runs its command through a shell: one quoted word
+        parallel "${popts[@]}" "$(quote "$out/run-cell.sh")" <"$out/todo.txt" || status=$?
     else
         xargs -P "$jobs" -n 1 "$out/run-cell.sh" <"$out/todo.txt" || status=$?
     fi

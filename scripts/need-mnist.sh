@@ -7,7 +7,9 @@
 #      $MNIST_SRC), its output kept in data/get-mnist.log.
 # On failure: one line on stderr saying how to provide the data, exit 1.
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
+cd -- "$(dirname -- "$0")/.." || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # LC_ALL=C, refuse_control, absolute
 
 names="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
 # has DIR: all four files there, gzip or already uncompressed (as pairnet reads them)
@@ -21,13 +23,16 @@ has() {
 fix="provide it with 'make data MNIST_SRC=DIR' (a folder holding the 4 .gz files), or point --data DIR / PAIRNET_DATA=DIR at one"
 
 if [[ -n ${PAIRNET_DATA:-} ]]; then
+    # the folder is printed as one line for make: no newline in it
+    refuse_control need-mnist.sh PAIRNET_DATA "$PAIRNET_DATA"
     if has "$PAIRNET_DATA"; then
-        (cd "$PAIRNET_DATA" && pwd)
+        (CDPATH='' cd -- "$(absolute "$PAIRNET_DATA")" && pwd)
         exit 0
     fi
     echo "error: PAIRNET_DATA=$PAIRNET_DATA does not hold the four MNIST files; unset it to use data/mnist, or $fix" >&2
     exit 1
 fi
+refuse_control need-mnist.sh "the clone's path" "$PWD"
 if has data/mnist; then
     echo "$PWD/data/mnist"
     exit 0

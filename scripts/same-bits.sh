@@ -4,9 +4,13 @@
 # byte for byte: the same numbers from another compiler, build or kernel.
 #   scripts/same-bits.sh BIN BIN...     (MNIST from --data / $PAIRNET_DATA)
 set -euo pipefail
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C
 [[ $# -ge 2 ]] || { echo "usage: $0 BIN BIN..." >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# shellcheck disable=SC2054 # the commas are in one argument
 args=(bench --models mlp,cnn,cnn_ws,cnn_al,cnn_ws_al,best --rounds 2 --epochs 3 --jobs 2)
 i=0
 for bin in "$@"; do

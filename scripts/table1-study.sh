@@ -7,6 +7,9 @@
 # OUT/table1.md, OUT/table1.csv and the heatmaps OUT/heatmap-validation.svg
 # and OUT/heatmap-test.svg. bash, coreutils and awk only.
 set -euo pipefail
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C, quote_all, refuse_control, AWK_ESCAPES
 
 usage() {
     cat <<'EOF'
@@ -15,19 +18,31 @@ usage: scripts/table1-study.sh --validation VDIR --test TDIR --out DIR [--comman
 VDIR and TDIR are two grids of scripts/grid.sh over the same cells: the
 validation seeds (e.g. --seed 1000) and the test seeds (--seed 0). Writes
 DIR/table1.md, DIR/table1.csv, DIR/heatmap-validation.svg, DIR/heatmap-test.svg.
---command is the command recorded as the tables' provenance.
+--command is the command recorded as the tables' provenance. Paths may
+hold any character but a newline, a tab or another control character.
 EOF
 }
 
 vdir="" tdir="" out="" command_text=""
+orig_args=("$@")
+# A folder argument without its trailing /, "./" before a relative one:
+# awk takes an operand such as a=b/... for an assignment, and mkdir or
+# mktemp a leading - for an option.
+dir_arg() {
+    local d=$1
+    [[ $d == / ]] || d=${d%/}
+    [[ $d == /* || $d == ./* ]] || d=./$d
+    printf '%s' "$d"
+}
 while [[ $# -gt 0 ]]; do
     case $1 in
     --validation | --test | --out | --command)
         [[ $# -ge 2 ]] || { echo "table1-study.sh: $1 needs a value" >&2; exit 2; }
+        refuse_control table1-study.sh "$1" "$2"
         case $1 in
-        --validation) vdir=${2%/} ;;
-        --test) tdir=${2%/} ;;
-        --out) out=${2%/} ;;
+        --validation) vdir=$(dir_arg "$2") ;;
+        --test) tdir=$(dir_arg "$2") ;;
+        --out) out=$(dir_arg "$2") ;;
         --command) command_text=$2 ;;
         esac
         shift 2 ;;
@@ -46,7 +61,7 @@ for pair in "validation:$vdir:${#vfiles[@]}" "test:$tdir:${#tfiles[@]}"; do
         exit 1
     fi
 done
-mkdir -p "$out"
+mkdir -p -- "$out"
 
 read -r -d '' prog <<'AWK' || true
 function need(name) {
@@ -90,7 +105,7 @@ function heatmap(s, file, title, chosen_label,    i, m, a, b, k, x0, y0, cw, ch,
             k = m SUBSEP lrs[a] SUBSEP bss[b]
             if ((s, k) in mean) { v = mean[s, k] + 0; if (v < lo) lo = v; if (v > hi) hi = v }
         }
-        printf "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", x0, y0 - 22, m > file
+        printf "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", x0, y0 - 22, xml_text(m) > file
         for (b = 1; b <= nbs; b++)
             printf "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">bs %s</text>\n", x0 + (b - 0.5) * cw, y0 - 5, bss[b] > file
         for (a = 1; a <= nlr; a++) {
@@ -120,7 +135,7 @@ BEGIN {
     for (i = 1; i <= ncanon; i++) { study_lr[canon[i]] = slr[i]; study_bs[canon[i]] = sbs[i]; study_acc[canon[i]] = sacc[i] }
 }
 FNR == 1 {
-    set = (index(FILENAME, vdir "/") == 1) ? "v" : "t"
+    set = (index(FILENAME, ENVIRON["T1_VDIR"] "/") == 1) ? "v" : "t"
     for (c in col) delete col[c]
     for (i = 1; i <= NF; i++) col[$i] = i
     cm = need("model"); clr = need("lr"); cbs = need("bs"); ctm = need("test_mean"); cts = need("test_std")
@@ -142,7 +157,7 @@ END {
     for (i = 1; i <= ncanon; i++) if (canon[i] in seen) { models[++nm] = canon[i]; placed[canon[i]] = 1 }
     for (i = 1; i <= no; i++) if (!(order[i] in placed)) models[++nm] = order[i]
     for (i = 1; i <= nm; i++) { chosen["v", models[i]] = best_cell("v", models[i]); chosen["t", models[i]] = best_cell("t", models[i]) }
-    md = outdir "/table1.md"; csv = outdir "/table1.csv"
+    outdir = ENVIRON["T1_OUTDIR"]; md = outdir "/table1.md"; csv = outdir "/table1.csv"
     print "# Table I: learning rate and batch size, chosen on validation rounds" > md
     print "" > md
     printf "Each model's cell is chosen by the highest mean test accuracy over the **validation rounds** (seeds %s: other training and test pairs drawn from the same MNIST sets) and reported over the **test rounds** (seeds %s), the seeds of Table II. Choosing on the test rounds themselves would pick the cell in the column \"chosen on test\", whose figure is optimistic: it is the maximum of %d noisy means. Grid: lr %s x batch size %s; %d validation and %d test cells; accuracies in percent, mean ± sample standard deviation over the rounds of a cell; every round evaluated once, at its end.\n\n", vseeds, tseeds, nlr * nbs, lrlist(), bslist(), nv, nt > md
@@ -152,14 +167,14 @@ END {
     for (i = 1; i <= nm; i++) {
         m = models[i]; kv = chosen["v", m]; kt = chosen["t", m]
         sk = (m in study_lr) ? m SUBSEP (study_lr[m] + 0) SUBSEP (study_bs[m] + 0) : ""
-        printf "| %s | %s | %s | **%s** | %s | %s | %s | %s | %s |\n", m, \
+        printf "| %s | %s | %s | **%s** | %s | %s | %s | %s | %s |\n", md_text(m), \
             kv == "" ? "—" : lr_of(kv) " / " bs_of(kv), kv == "" ? "—" : pm("v", kv), kv == "" ? "—" : pm("t", kv), \
             kt == "" ? "—" : lr_of(kt) " / " bs_of(kt), kt == "" ? "—" : pm("t", kt), \
             sk == "" ? "—" : study_lr[m] " / " study_bs[m], sk == "" ? "—" : study_acc[m], sk == "" ? "—" : pm("t", sk) > md
         for (a = 1; a <= nlr; a++) for (b = 1; b <= nbs; b++) for (si = 1; si <= 2; si++) {
             s = si == 1 ? "v" : "t"; k = m SUBSEP lrs[a] SUBSEP bss[b]
             if (!((s, k) in rounds)) continue
-            printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d\n", m, s == "v" ? "validation" : "test", lrs[a], bss[b], epochs[s, k], rounds[s, k], div[s, k], \
+            printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d\n", csv_field(m), s == "v" ? "validation" : "test", lrs[a], bss[b], epochs[s, k] + 0, rounds[s, k] + 0, div[s, k] + 0, \
                 ((s, k) in mean) ? mean[s, k] : "", ((s, k) in mean) ? sd[s, k] : "", k == kv, k == kt, k == sk > csv
         }
     }
@@ -172,7 +187,7 @@ END {
         printf "\n## The %s grid (seeds %s)\n", s == "v" ? "validation" : "test", s == "v" ? vseeds : tseeds > md
         for (i = 1; i <= nm; i++) {
             m = models[i]
-            printf "\n### %s\n\n| lr \\ batch size |", m > md
+            printf "\n### %s\n\n| lr \\ batch size |", md_text(m) > md
             for (b = 1; b <= nbs; b++) printf " %s |", bss[b] > md
             printf "\n|:---|" > md
             for (b = 1; b <= nbs; b++) printf "---:|" > md
@@ -191,10 +206,18 @@ END {
             }
         }
     }
-    printf "\n## Provenance\n\nCommand:\n\n```sh\n%s\n```\n\n- machine: %s\n- date: %s\n- revision: %s\n- wall time: %s\n", cmdtext, machine, date, revision, wall > md
+    cmdtext = ENVIRON["T1_COMMAND"]; gsub(/[[:cntrl:]]/, " ", cmdtext); fence = md_fence(cmdtext)
+    printf "\n## Provenance\n\nCommand:\n\n%ssh\n%s\n%s\n\n- machine: %s\n- date: %s\n- revision: %s\n- wall time: %s\n", \
+        fence, cmdtext, fence, md_text(ENVIRON["T1_MACHINE"]), date, md_text(ENVIRON["T1_REVISION"]), wall > md
     close(md); close(csv)
     heatmap("v", outdir "/heatmap-validation.svg", "Table I grid, validation rounds", "the cell chosen on validation")
     heatmap("t", outdir "/heatmap-test.svg", "Table I grid, test rounds", "the cell the test rounds would pick")
+}
+# a model name from a file as one CSV field (RFC 4180: quoted when it
+# holds a comma, a quote or a line break)
+function csv_field(s) {
+    if (s ~ /[",\r\n]/) { gsub(/"/, "\"\"", s); s = "\"" s "\"" }
+    return s
 }
 function lrlist(   a, s) { s = ""; for (a = 1; a <= nlr; a++) s = s (a > 1 ? ", " : "{") lrs[a]; return s "}" }
 function bslist(   b, s) { s = ""; for (b = 1; b <= nbs; b++) s = s (b > 1 ? ", " : "{") bss[b]; return s "}" }
@@ -203,8 +226,8 @@ AWK
 # seeds of each grid, from its cells' commands (cells.txt), for the text
 seeds_of() {
     local d=$1 s r
-    s=$(grep -o -- '--seed [0-9]*' "$d/cells.txt" 2>/dev/null | head -n 1 | cut -d' ' -f2)
-    r=$(grep -o -- '--rounds [0-9]*' "$d/cells.txt" 2>/dev/null | head -n 1 | cut -d' ' -f2)
+    s=$(grep -o -- '--seed [0-9][0-9]*' "$d/cells.txt" 2>/dev/null | head -n 1 | cut -d' ' -f2)
+    r=$(grep -o -- '--rounds [0-9][0-9]*' "$d/cells.txt" 2>/dev/null | head -n 1 | cut -d' ' -f2)
     if [[ -n $s && -n $r ]]; then echo "$s..$((s + r - 1))"; else echo "?"; fi
 }
 machine="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //') ($(getconf _NPROCESSORS_ONLN) cores)"
@@ -215,10 +238,13 @@ fi
 revision=$(git -C "$(dirname "$0")/.." describe --always --dirty 2>/dev/null || echo unknown)
 tmp=$(mktemp -d "$out/.table1.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-LC_ALL=C awk -v vdir="$vdir" -v outdir="$tmp" -v vseeds="$(seeds_of "$vdir")" -v tseeds="$(seeds_of "$tdir")" \
-    -v cmdtext="${command_text:-scripts/table1-study.sh --validation $vdir --test $tdir --out $out}" \
-    -v machine="$machine" -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v revision="$revision" -v wall="$wall" \
-    "$prog" "${vfiles[@]}" "${tfiles[@]}"
+# strings through the environment: awk -v would take their backslashes for
+# escapes
+T1_VDIR=$vdir T1_OUTDIR=$tmp T1_MACHINE=$machine T1_REVISION=$revision \
+    T1_COMMAND=${command_text:-$(quote_all "$0" "${orig_args[@]}")} \
+    awk -v vseeds="$(seeds_of "$vdir")" -v tseeds="$(seeds_of "$tdir")" \
+    -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v wall="$wall" \
+    "$AWK_ESCAPES$prog" "${vfiles[@]}" "${tfiles[@]}"
 for f in table1.md table1.csv heatmap-validation.svg heatmap-test.svg; do
     mv -f "$tmp/$f" "$out/$f"
 done

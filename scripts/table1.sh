@@ -5,16 +5,22 @@
 # the best (lr, batch size) per model by mean test accuracy, then the whole
 # grid of each model. Needs bash, coreutils and awk only.
 set -euo pipefail
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C, refuse_control, md_code, AWK_ESCAPES
 
 usage() {
     cat <<'EOF'
-usage: scripts/table1.sh DIR [OUT]
+usage: scripts/table1.sh [--] DIR [OUT]
 
 Gathers every DIR/*/*/table2.csv written by `pairnet bench` (one per grid
 cell, see scripts/grid.sh) into OUT (default results/table1.md):
   - per model, the best (learning rate, batch size) by mean test accuracy;
   - per model, the full grid: rows = learning rate, columns = batch size,
     cells = test accuracy (%) mean ± std over the rounds.
+
+DIR and OUT may be any path without a newline, tab or other control
+character (after --, also one starting with -).
 EOF
 }
 
@@ -22,19 +28,32 @@ if [[ $# -eq 1 && ( $1 == -h || $1 == --help ) ]]; then
     usage
     exit 0
 fi
-if [[ $# -lt 1 || $# -gt 2 || $1 == -* ]]; then
+if [[ ${1:-} == -- ]]; then
+    shift
+elif [[ ${1:-} == -* ]]; then
     usage >&2
     exit 2
 fi
-dir=${1%/}
-out=${2:-results/table1.md}
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+    usage >&2
+    exit 2
+fi
+refuse_control table1.sh DIR "$1"
+refuse_control table1.sh OUT "${2:-}"
+dir=$1
+[[ $dir == / ]] || dir=${dir%/}
+out=$(not_option "${2:-results/table1.md}")
 if [[ ! -d $dir ]]; then
     echo "table1.sh: '$dir' is not a directory (pass the --out of scripts/grid.sh)" >&2
     exit 2
 fi
 
 shopt -s nullglob
-files=("$dir"/*/*/table2.csv)
+# "./" before a relative DIR: awk takes an operand such as a=b/... for an
+# assignment, not a file
+fdir=$dir
+[[ $fdir == /* ]] || fdir=./$fdir
+files=("$fdir"/*/*/table2.csv)
 if [[ ${#files[@]} -eq 0 ]]; then
     echo "table1.sh: no grid cell in '$dir' (expected $dir/<model>/lr<X>_bs<Y>/table2.csv;" \
         "run scripts/grid.sh first)" >&2
@@ -48,7 +67,7 @@ fi
 read -r -d '' prog <<'AWK' || true
 function need(name) {
     if (!(name in col)) {
-        printf "table1.sh: %s: no column '%s' in the header\n", FILENAME, name > "/dev/stderr"
+        printf "table1.sh: %s: no column \047%s\047 in the header\n", FILENAME, name > "/dev/stderr"
         bad = 1
         exit 1
     }
@@ -70,13 +89,13 @@ function pm(mean, std) { return sprintf("%.2f ± %.2f", 100 * mean, 100 * std) }
 function has_mean(k) { return tm[k] != "" && rounds[k] + 0 > 0 }
 function cell(k,    s) {
     if (!(k in tm)) return "—"
-    if (!has_mean(k)) return "all " diverged[k] " diverged"
+    if (!has_mean(k)) return "all " md_text(diverged[k]) " diverged"
     s = pm(tm[k], ts[k])
     if (k == best[km[k]]) s = "**" s "**"
-    if (diverged[k] + 0 > 0) s = s " (" diverged[k] " div.)"
+    if (diverged[k] + 0 > 0) s = s " (" diverged[k] + 0 " div.)"
     return s
 }
-BEGIN { FS = ","; nm = 0; nlr = 0; nbs = 0; ncanon = split("mlp cnn cnn_ws cnn_al cnn_ws_al", canon, " ") }
+BEGIN { FS = ","; nm = 0; nlr = 0; nbs = 0; ncanon = split("mlp cnn cnn_ws cnn_al cnn_ws_al", canon, " "); src = ENVIRON["T1_SRC"] }
 FNR == 1 {
     for (c in col) delete col[c]
     for (i = 1; i <= NF; i++) col[$i] = i
@@ -116,7 +135,7 @@ END {
     print "# Table I: grid search over learning rate and batch size"
     print ""
     how = (nre == 1) ? sprintf("%d rounds of %d epochs per cell", re_r, re_e) : "rounds and epochs differ between cells"
-    printf "Test accuracy (%%), mean ± sample standard deviation over the rounds; %s; %d cells from `%s`. ", how, ncells, src
+    printf "Test accuracy (%%), mean ± sample standard deviation over the rounds; %s; %d cells from %s. ", how, ncells, src
     print "The best cell of each model (highest mean test accuracy) is in bold; rounds that diverged are left out of the means and counted in parentheses."
     print ""
     print "## Best learning rate and batch size per model"
@@ -125,14 +144,14 @@ END {
     print "|:---|---:|---:|---:|---:|---:|"
     for (i = 1; i <= n; i++) {
         m = models[i]
-        if (!(m in best)) { printf "| %s | — | — | every cell diverged | — | — |\n", m; continue }
+        if (!(m in best)) { printf "| %s | — | — | every cell diverged | — | — |\n", md_text(m); continue }
         k = best[m]; split(k, p, SUBSEP)
-        r = rounds[k]; if (diverged[k] + 0 > 0) r = r " (+" diverged[k] " diverged)"
-        printf "| %s | %s | %s | %s | %s | %s |\n", m, p[2], p[3], pm(tm[k], ts[k]), pm(trm[k], trs[k]), r
+        r = rounds[k] + 0; if (diverged[k] + 0 > 0) r = r " (+" diverged[k] + 0 " diverged)"
+        printf "| %s | %s | %s | %s | %s | %s |\n", md_text(m), p[2], p[3], pm(tm[k], ts[k]), pm(trm[k], trs[k]), r
     }
     for (i = 1; i <= n; i++) {
         m = models[i]
-        printf "\n## %s\n\n| lr \\ batch size |", m
+        printf "\n## %s\n\n| lr \\ batch size |", md_text(m)
         for (b = 1; b <= nbs; b++) printf " %s |", bss[b]
         printf "\n|:---|"
         for (b = 1; b <= nbs; b++) printf "---:|"
@@ -146,11 +165,11 @@ END {
 }
 AWK
 
-mkdir -p "$(dirname "$out")"
+mkdir -p -- "$(dirname -- "$out")"
 # Written next to OUT and renamed, so a reader never sees half a table.
 tmp=$(mktemp "$out.tmp.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-LC_ALL=C awk -v src="$dir" "$prog" "${files[@]}" >"$tmp"
+T1_SRC=$(md_code "$dir") awk "$AWK_ESCAPES$prog" "${files[@]}" >"$tmp"
 mv -f "$tmp" "$out"
 trap - EXIT
 echo "table1.sh: wrote $out from ${#files[@]} cells" >&2

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # How best's preset was chosen: each candidate recipe trained on validation
 # rounds (seeds 1000..1005, never the reported seeds 0..14), one log per
 # candidate in OUT, summarized into OUT/summary.md. The logs behind best's
@@ -16,8 +16,15 @@
 # six seeds, as two runs of three seeds side by side (seeds 1000..1002 and
 # 1003..1005, one thread each, under nice -n 19: the machine is shared).
 # Environment: PAIRNET (binary, ./pairnet), PAIRNET_DATA.
-set -eu
+# Numbers are read and written with a decimal point whatever the locale; a
+# log whose accuracy cannot be read stops the summary (exit 1, file:line).
+set -euo pipefail
+here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # LC_ALL=C, refuse_control, not_option, AWK_ESCAPES
 PAIRNET=${PAIRNET:-./pairnet}
+refuse_control validation.sh PAIRNET "$PAIRNET"
+[[ $PAIRNET == */* ]] || PAIRNET=./$PAIRNET
 OUT=${OUT:-}
 summary=0
 only=""
@@ -30,7 +37,7 @@ while [ $# -gt 0 ]; do
         ;;
     --out=*) OUT=${1#--out=}; shift ;;
     --summary) summary=1; shift ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) echo "validation.sh: unknown option '$1' (see scripts/validation.sh --help)" >&2; exit 2 ;;
     *) only="$only $1"; shift ;;
     esac
@@ -42,6 +49,8 @@ if [ -z "$OUT" ]; then
     fi
     OUT=runs/validation-$(date -u +%Y%m%d-%H%M%S)
 fi
+refuse_control validation.sh "--out (or OUT)" "$OUT"
+OUT=$(not_option "$OUT")
 
 # name | options on top of best's preset (the first line of each log
 # records the configuration that ran). E1-base and W48 were run from other
@@ -77,7 +86,7 @@ H6-ens4-e75-ema-tta | --ensemble 4 --epochs 75 --lr-step 19 --ema 0.999 --tta 5
 H7-ens3-ema-aff-tta | --ensemble 3 --ema 0.999 --aug-rotate 12 --aug-scale 0.1 --aug-shear 10 --tta 5
 '
 
-mkdir -p "$OUT"
+mkdir -p -- "$OUT"
 if [ "$summary" -eq 0 ]; then
     echo "$CANDIDATES" | while IFS='|' read -r name opts; do
         name=$(echo "$name" | tr -d ' ')
@@ -89,11 +98,11 @@ if [ "$summary" -eq 0 ]; then
         echo "validation: $name" >&2
         # shellcheck disable=SC2086 # the options are words
         nice -n 19 "$PAIRNET" train --model best --seed 1000 --rounds 3 --threads 1 \
-            --eval-final $opts > "$OUT/$name.log.a" 2>&1 &
+            --eval-final $opts >"$OUT/$name.log.a" 2>&1 &
         a=$!
         # shellcheck disable=SC2086
         nice -n 19 "$PAIRNET" train --model best --seed 1003 --rounds 3 --threads 1 \
-            --eval-final $opts > "$OUT/$name.log.b" 2>&1 &
+            --eval-final $opts >"$OUT/$name.log.b" 2>&1 &
         b=$!
         ok=1
         wait $a || ok=0
@@ -107,6 +116,41 @@ if [ "$summary" -eq 0 ]; then
     done
 fi
 
+# One row of summary.md from one log. Every figure is read as a whole
+# token (up to ", ", ";", " " or ")"): one that is not a number (0,97
+# from a log written under another locale, a garbled line) stops the
+# summary, naming file:line, rather than being taken as 0.
+# shellcheck disable=SC2016 # awk code, not shell
+summarize='
+function num(s, what) {
+    sub(/[;,)]*( .*)?$/, "", s)
+    if (s !~ /^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/) {
+        printf "validation.sh: %s:%d: cannot read the %s from \"%s\"; is this a pairnet train log?\n", \
+            ENVIRON["VAL_FILE"], NR, what, s > "/dev/stderr"
+        bad = 1
+        exit 1
+    }
+    return s + 0
+}
+function after(pat,    t) { t = $0; sub(pat, "", t); return t } # pat: a string, not /re/
+/^round .*test acc/ { t = num(after(".*test acc "), "test accuracy"); s += t; ss += t * t; n++
+                      secs += num(after(".*, "), "seconds") }
+/test digits/ {
+    dsum += num(after(".*tower accuracy "), "tower accuracy")
+    asum += num(after(".*predicted digits "), "digit comparison accuracy"); nd++
+    if ($0 ~ /P\(d1 <= d2\)/) { p = num(after(".*P[(]d1 <= d2[)] "), "P(d1 <= d2) accuracy"); psum += p; pss += p * p; np++ }
+    if ($0 ~ /the head: /) { h = num(after(".*the head: "), "head accuracy"); hs += h; hss += h * h; nh++ } }
+END {
+    if (bad) exit 1
+    if (n < 2) exit
+    if (nh == n) { s = hs; ss = hss }
+    m = s / n; sd = sqrt((ss - n * m * m) / (n - 1))
+    pc = "—"
+    if (np > 1) { pm = psum / np; pc = sprintf("%.2f ± %.2f", 100 * pm, 100 * sqrt((pss - np * pm * pm) / (np - 1))) }
+    printf "| %s | %.2f ± %.2f | %.2f | %.2f | %s | %d | %.1f |\n", md_text(ENVIRON["VAL_NAME"]), 100 * m, 100 * sd,
+           nd ? 100 * dsum / nd : 0, nd ? 100 * asum / nd : 0, pc, n, secs / n }'
+
+trap 'rm -f "$OUT/summary.md.tmp"' EXIT
 {
     echo "# Validation rounds of best's candidate recipes"
     echo
@@ -122,24 +166,12 @@ fi
     echo "| candidate | head (%) mean ± std | digits (%) | argmax (%) | prob (%) mean ± std | rounds | s/round |"
     echo "|:---|---:|---:|---:|---:|---:|---:|"
     for f in "$OUT"/*.log; do
-        awk -v name="$(basename "$f" .log)" '
-            /^round .*test acc/ { t = $0; sub(/.*test acc /, "", t); t += 0; s += t; ss += t * t; n++
-                                  w = $0; sub(/.*, /, "", w); w += 0; secs += w }
-            /test digits/ {
-                d = $0; sub(/.*tower accuracy /, "", d); dsum += d + 0
-                a = $0; sub(/.*predicted digits /, "", a); asum += a + 0; nd++
-                if ($0 ~ /P\(d1 <= d2\)/) {
-                    p = $0; sub(/.*P\(d1 <= d2\) /, "", p); p += 0; psum += p; pss += p * p; np++ }
-                if ($0 ~ /the head: /) {
-                    h = $0; sub(/.*the head: /, "", h); h += 0; hs += h; hss += h * h; nh++ } }
-            END {
-                if (n < 2) exit
-                if (nh == n) { s = hs; ss = hss }
-                m = s / n; sd = sqrt((ss - n * m * m) / (n - 1))
-                pc = "—"
-                if (np > 1) { pm = psum / np; pc = sprintf("%.2f ± %.2f", 100 * pm, 100 * sqrt((pss - np * pm * pm) / (np - 1))) }
-                printf "| %s | %.2f ± %.2f | %.2f | %.2f | %s | %d | %.1f |\n", name, 100 * m, 100 * sd,
-                       nd ? 100 * dsum / nd : 0, nd ? 100 * asum / nd : 0, pc, n, secs / n }' "$f"
+        [[ -e $f ]] || continue
+        # the log on stdin: an operand such as a=b/x.log would be an assignment
+        # shellcheck disable=SC2094 # reads a log, writes summary.md.tmp
+        VAL_NAME=$(basename -- "$f" .log) VAL_FILE=$f awk "$AWK_ESCAPES$summarize" <"$f"
     done
-} > "$OUT/summary.md"
+} >"$OUT/summary.md.tmp"
+mv -f "$OUT/summary.md.tmp" "$OUT/summary.md"
+trap - EXIT
 echo "wrote $OUT/summary.md" >&2

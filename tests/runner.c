@@ -156,6 +156,7 @@ int main(int argc, char **argv)
     suite_store();
     suite_effects();
     suite_grid();
+    suite_scripts();
     suite_messages();
     suite_best();
     suite_dispatch();

@@ -72,6 +72,7 @@ void suite_paired(void);
 void suite_store(void);
 void suite_effects(void);
 void suite_grid(void);
+void suite_scripts(void);
 void suite_messages(void);
 void suite_best(void);
 void suite_dispatch(void);

@@ -507,7 +507,7 @@ static void grid_scripts_tiny_grid(void)
     snprintf(cmd, sizeof cmd, "%s --print --out '%s/grid' --bin '%s' | grep -c 'bench' | "
              "grep -qx 4", grid, t, b && *b ? b : "./pairnet");
     CHECK_MSG(sh(cmd) == 0, "grid.sh --print does not list 4 cells");
-    snprintf(cmd, sizeof cmd, "%s --out '%s/grid' --table1 '%s/table1.md' --bin '%s' -- "
+    snprintf(cmd, sizeof cmd, "%s --out '%s/grid' --table1 '%s/table1.md' --bin '%s' "
              "--data '%s' >/dev/null 2>&1", grid, t, t, b && *b ? b : "./pairnet", t_data_dir());
     CHECK(sh(cmd) == 0);
     snprintf(path, sizeof path, "%s/table1.md", t);

@@ -1,0 +1,137 @@
+# Helpers shared by the bash scripts of scripts/ (sourced, never run): how
+# they take paths and arguments, and how they write them into commands,
+# Markdown and SVG. One copy, so every script quotes and escapes alike.
+# shellcheck shell=bash
+
+# Numbers are read and written with a decimal point whatever the user's
+# locale (awk, printf and sort follow LC_NUMERIC: 0,97 under de_DE).
+export LC_ALL=C
+
+# quote WORD: WORD as one word any POSIX shell reads back unchanged, in
+# single quotes unless it is plainly safe. A word that looks like an
+# assignment (NAME=...) is quoted too: in command position the shell would
+# take it as one. (printf %q is bash-only, and its $'..' is not POSIX.)
+quote() {
+    if [[ $1 =~ ^[A-Za-z0-9_./:=+,@%-]+$ && ! $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
+        printf '%s' "$1"
+    else
+        printf "'%s'" "${1//\'/\'\\\'\'}"
+    fi
+}
+
+# quote_all WORD...: the words quoted and joined by spaces.
+quote_all() {
+    local a s=""
+    for a in "$@"; do
+        s+="${s:+ }$(quote "$a")"
+    done
+    printf '%s' "$s"
+}
+
+# refuse_control SCRIPT OPTION VALUE: exit 2 with one line if VALUE holds a
+# newline, a tab or another control character. The scripts keep one cell
+# or command per line (cells.txt, --print), so such a value would split a
+# line, or inject one; every other character works.
+refuse_control() {
+    if [[ $3 == *[[:cntrl:]]* ]]; then
+        echo "$1: $2 holds a newline, tab or other control character;" \
+            "use a path or value without one (rename the folder, or make a symlink to it)" >&2
+        exit 2
+    fi
+}
+
+# absolute PATH: PATH made absolute against $PWD (not resolved: symlinks
+# stay); the commands the scripts write must work from any directory, on
+# other hosts and in jobs without an environment. A path starting with "-"
+# can then never be read as an option.
+absolute() {
+    if [[ $1 == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$PWD" "${1#./}"; fi
+}
+
+# not_option PATH: PATH with "./" in front if it starts with "-", so that
+# no tool reads it as an option (mkdir, mktemp, nice...); others unchanged.
+not_option() {
+    if [[ $1 == -* ]]; then printf './%s' "$1"; else printf '%s' "$1"; fi
+}
+
+# Markdown and XML escapes, in awk so that the scripts' awk programs use
+# the very same functions on strings they read from files (model names in
+# a table2.csv): prepend "$AWK_ESCAPES" to the program.
+#   md_text(s)       s in Markdown running text or a table cell, shown as it
+#                    is: \ ` * | ~ [ ] escaped, _ unless inside a word (so
+#                    cnn_ws_al stays readable), < before a letter / ! ?
+#                    (raw HTML, autolinks) and & before a letter or # (an
+#                    entity); control characters become spaces, so a cell
+#                    stays on its line
+#   md_code(s, cell) s as a code span: fenced by one backtick more than its
+#                    longest run of them (padded when it starts or ends with
+#                    one); with cell=1 for a table cell, every | escaped and
+#                    the backslashes right before it doubled, so the row
+#                    never splits (such backslashes then show doubled: GFM
+#                    cuts cells before it reads code spans)
+#   md_fence(s)      the backtick fence of a code block holding s: longer
+#                    than any run in s, so s cannot close it
+#   xml_text(s)      s in XML/HTML text or a quoted attribute
+# shellcheck disable=SC2016 # awk code, not shell
+AWK_ESCAPES='
+function md_text(s,    out, i, n, c, p, q) {
+    out = ""; n = length(s)
+    for (i = 1; i <= n; i++) {
+        c = substr(s, i, 1); p = substr(s, i - 1, 1); q = substr(s, i + 1, 1)
+        if (c ~ /[[:cntrl:]]/) c = " "
+        else if (index("\\`*|~[]", c)) c = "\\" c
+        else if (c == "_" && !(p ~ /[A-Za-z0-9]/ && q ~ /[A-Za-z0-9]/)) c = "\\_"
+        else if (c == "<" && q ~ /[A-Za-z\/!?]/) c = "\\<"
+        else if (c == "&" && q ~ /[A-Za-z#]/) c = "\\&"
+        out = out c
+    }
+    return out
+}
+function md_longest_run(s,    i, n, run, best) {
+    best = run = 0; n = length(s)
+    for (i = 1; i <= n; i++) {
+        if (substr(s, i, 1) == "`") { if (++run > best) best = run } else run = 0
+    }
+    return best
+}
+function md_code(s, cell,    fence, best, out, i, n, c, k) {
+    gsub(/[[:cntrl:]]/, " ", s)
+    best = md_longest_run(s); fence = "`"
+    while (length(fence) <= best) fence = fence "`"
+    if (substr(s, 1, 1) == "`" || substr(s, length(s), 1) == "`") s = " " s " "
+    if (!cell) return fence s fence
+    out = ""; k = 0; n = length(s)
+    for (i = 1; i <= n; i++) {
+        c = substr(s, i, 1)
+        if (c == "|") { while (k-- > 0) out = out "\\"; out = out "\\|"; k = 0; continue }
+        k = (c == "\\") ? k + 1 : 0
+        out = out c
+    }
+    return fence out fence
+}
+function md_fence(s,    best, fence) {
+    best = md_longest_run(s); fence = "```"
+    while (length(fence) <= best) fence = fence "`"
+    return fence
+}
+function xml_text(s) {
+    gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
+    gsub(/"/, "\\&quot;", s); gsub(/\047/, "\\&#39;", s)
+    gsub(/[[:cntrl:]]/, " ", s)
+    return s
+}
+'
+
+# The same from the shell: md_text TEXT, md_code TEXT [cell], md_fence TEXT.
+# (The text goes through the environment: awk -v would read backslashes
+# in it as escapes.)
+md_awk() {
+    MD_F=$1 MD_S=$2 MD_CELL=${3:-} awk "$AWK_ESCAPES"'BEGIN {
+        s = ENVIRON["MD_S"]; f = ENVIRON["MD_F"]
+        if (f == "text") printf "%s", md_text(s)
+        else if (f == "code") printf "%s", md_code(s, ENVIRON["MD_CELL"] == "cell")
+        else printf "%s", md_fence(s) }'
+}
+md_text() { md_awk text "$1"; }
+md_code() { md_awk code "$1" "${2:-}"; }
+md_fence() { md_awk fence "$1"; }
