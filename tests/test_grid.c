@@ -24,6 +24,16 @@ static const char *bin(void)
     return b && *b ? b : "./pairnet";
 }
 
+/* Whether the command line gives option an absolute path, bare or quoted:
+ * paths under a clone in a folder with a space come quoted. */
+static int absolute_arg(const char *line, const char *option)
+{
+    char bare[64], quoted[64];
+    snprintf(bare, sizeof bare, " %s /", option);
+    snprintf(quoted, sizeof quoted, " %s '/", option);
+    return strstr(line, bare) || strstr(line, quoted);
+}
+
 static void grid_print_carries_data_and_paths(void)
 {
     const char *data = t_data_dir();
@@ -41,8 +51,8 @@ static void grid_print_carries_data_and_paths(void)
         if (nl)
             *nl = '\0';
         lines++;
-        CHECK_MSG(strstr(l, " --data /") != NULL, "a cell without an absolute --data: %s", l);
-        CHECK_MSG(strstr(l, " --out /") && strstr(l, "/relative/grid/"), "a relative --out: %s", l);
+        CHECK_MSG(absolute_arg(l, "--data"), "a cell without an absolute --data: %s", l);
+        CHECK_MSG(absolute_arg(l, "--out") && strstr(l, "/relative/grid/"), "a relative --out: %s", l);
         CHECK_MSG(strstr(l, " --eval-final") != NULL, "a cell that evaluates every epoch: %s", l);
         if (!nl)
             break;
