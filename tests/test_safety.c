@@ -456,9 +456,12 @@ static void safety_store_times_are_bounded(void)
 static void safety_store_torn_tail_of_any_bytes_keeps_the_good_rounds(void)
 {
     static const struct { const char *bytes; size_t n; } tails[] = {
-        {"\0\0\0\0\0\0\0\0", 8}, {"\x01\xff garbage \x7f", 13}, {"4c1f\tmodel=cnn;lr=0.0", 20},
+#define TAIL(s) {s, sizeof s - 1}
+        TAIL("\0\0\0\0\0\0\0\0"), TAIL("\x01\xff garbage \x7f"), TAIL("\0garbage\0"),
+        TAIL("4c1f\tmodel=cnn;lr=0.0"),
+#undef TAIL
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
         const char *dir = fresh("tail");
         paths(dir);
         make_store(dir, 2);

@@ -38,7 +38,7 @@ static int read_whole(const char *path, uint8_t **buf, size_t *len, pn_err *err)
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block: it is refused below */
     if (fd < 0) {
         const int e = errno;
-        if (pn_fd_exhausted(e)) /* not the data's fault: say so, not "point --data at..." */
+        if (e == EMFILE || e == ENFILE) /* not the data's fault: say so, not "point --data" */
             return pn_fail(err, PN_ERR_RUNTIME, "%s: cannot open: %s", path, PN_TOO_MANY_FILES);
         const char *fix = e == EACCES ? "this user may not read it: fix its permissions (chmod "
                                         "a+r), or copy MNIST to a place you can read"
