@@ -301,6 +301,29 @@ static int finals_agree(const pn_round_rec *r)
     return last->train_acc == r->train_acc && last->test_acc == r->test_acc;
 }
 
+/* The n_epochs groups "lr,loss,train,test,seconds" of ep (modified) into
+ * r->epochs; 0 if malformed. */
+static int parse_epochs(char *ep, pn_round_rec *r)
+{
+    for (size_t i = 0; i < r->n_epochs; i++) {
+        char *next = strchr(ep, ' ');
+        if ((next != NULL) != (i + 1 < r->n_epochs))
+            return 0;
+        if (next)
+            *next++ = '\0';
+        char *g[6];
+        pn_epoch_rec *e = &r->epochs[i];
+        e->epoch = i + 1;
+        if (split(ep, ',', g, 5) != 5 || !num(g[0], &e->lr) || !loss_num(g[1], &e->loss) ||
+            !num(g[2], &e->train_acc) || !num(g[3], &e->test_acc) || !num(g[4], &e->seconds) ||
+            !accuracy_ok(e->train_acc, 1) || !accuracy_ok(e->test_acc, 1) || isnan(e->lr) ||
+            !(e->seconds >= 0 && e->seconds <= MAX_SECONDS))
+            return 0;
+        ep = next;
+    }
+    return r->n_epochs > 0 || !*ep;
+}
+
 /* Parses one record (line without newline, modified); "" or a reason. */
 static const char *parse_record(char *line, entry *out)
 {
@@ -346,41 +369,17 @@ static const char *parse_record(char *line, entry *out)
     r->epochs = calloc(r->n_epochs + 1, sizeof *r->epochs);
     if (!r->epochs)
         return "out of memory";
-    char *ep = f[10];
-    for (size_t i = 0; i < r->n_epochs; i++) {
-        char *next = strchr(ep, ' ');
-        if ((next != NULL) != (i + 1 < r->n_epochs))
-            goto bad_epochs;
-        if (next)
-            *next++ = '\0';
-        char *g[6];
-        pn_epoch_rec *e = &r->epochs[i];
-        e->epoch = i + 1;
-        if (split(ep, ',', g, 5) != 5 || !num(g[0], &e->lr) || !loss_num(g[1], &e->loss) ||
-            !num(g[2], &e->train_acc) || !num(g[3], &e->test_acc) || !num(g[4], &e->seconds) ||
-            !accuracy_ok(e->train_acc, 1) || !accuracy_ok(e->test_acc, 1) || isnan(e->lr) ||
-            !(e->seconds >= 0 && e->seconds <= MAX_SECONDS))
-            goto bad_epochs;
-        ep = next;
-    }
-    if (r->n_epochs == 0 && *ep)
-        goto bad_epochs;
-    if (!finals_agree(r)) {
+    const char *why = !parse_epochs(f[10], r) ? "a malformed epoch (or an epoch time that is "
+                                                "negative, missing or over 1e7 s)"
+                    : !finals_agree(r) ? (r->diverged ? "final accuracies on a round that diverged"
+                                                      : "final accuracies other than its last "
+                                                        "epoch's")
+                    : (out->key = strdup(f[0])) == NULL ? "out of memory" : "";
+    if (*why) {
         free(r->epochs);
         r->epochs = NULL;
-        return r->diverged ? "final accuracies on a round that diverged"
-                           : "final accuracies other than its last epoch's";
     }
-    out->key = strdup(f[0]);
-    if (!out->key) {
-        free(r->epochs);
-        return "out of memory";
-    }
-    return "";
-bad_epochs:
-    free(r->epochs);
-    r->epochs = NULL;
-    return "a malformed epoch";
+    return why;
 }
 
 static int same_round(const pn_round_rec *a, const pn_round_rec *b)
