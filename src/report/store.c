@@ -135,6 +135,9 @@ static int open_own(const char *path, int flags, int *created, pn_err *err)
                     "one; remove it (rm '%s') or choose another --out", path, path);
         else if (pn_fd_exhausted(e))
             pn_fail(err, PN_ERR_RUNTIME, "cannot open %s: %s", path, PN_TOO_MANY_FILES);
+        else if (e == EISDIR)
+            pn_fail(err, PN_ERR_RUNTIME, "%s is a directory, not a file pairnet made: move it "
+                    "away or choose another --out", path);
         else
             pn_fail(err, PN_ERR_RUNTIME, "cannot open %s: %s (is the folder writable? choose "
                     "another --out)", path, strerror(e));
