@@ -94,8 +94,21 @@ struct pn_store {
 static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
 static pn_store *held; /* the stores this process holds locked, linked by next_held */
 
+/* A child of fork holds none of its parent's locks: it starts with an
+ * empty list (and the mutex in a known state). */
+static void forget_held(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    held_mu = fresh;
+    held = NULL;
+}
+
+static void watch_fork(void) { pthread_atfork(NULL, NULL, forget_held); }
+
 static int held_by_us(dev_t dev, ino_t ino)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, watch_fork);
     int found = 0;
     pthread_mutex_lock(&held_mu);
     for (const pn_store *h = held; h && !found; h = h->next_held)
