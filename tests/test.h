@@ -76,5 +76,6 @@ void suite_scripts(void);
 void suite_messages(void);
 void suite_best(void);
 void suite_dispatch(void);
+void suite_safety(void);
 
 #endif

@@ -69,7 +69,8 @@ static size_t count_lines(const char *s)
     return n;
 }
 
-/* Files in dir whose name contains ".tmp.": leftovers of an atomic write. */
+/* Leftovers of an atomic write in dir: names with ".tmp." (older
+ * pairnet) or hidden ones (".NAME.XXXXXXXX", base/file.h). */
 static size_t temp_files_in(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -78,7 +79,8 @@ static size_t temp_files_in(const char *dir)
         return 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        n += strstr(e->d_name, ".tmp.") != NULL;
+        n += strstr(e->d_name, ".tmp.") != NULL ||
+             (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
     closedir(d);
     return n;
 }

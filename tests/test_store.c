@@ -51,7 +51,9 @@ static pn_round_rec round_of(uint64_t seed, int diverged)
         ep[i].seconds = 0.25;
     }
     r.epochs = ep;
-    r.train_acc = diverged ? NAN : 0.999;
+    /* train.c's rule, which the store checks: the final accuracies are the
+     * last epoch's, and a diverged round has none */
+    r.train_acc = diverged ? NAN : ep[2].train_acc;
     r.test_acc = diverged ? NAN : 0.8 + 0.001 * (double)seed;
     r.digit_acc = 0.1 / 3.0;
     r.argmax_acc = NAN;
@@ -319,10 +321,10 @@ static void store_duplicates(void)
     char body[4096];
     get_line(dir, 2, line, sizeof line);
     snprintf(body, sizeof body, "%s", line + 9);
-    char *acc = strstr(body, "\t0.80");
-    CHECK(acc != NULL);
-    if (acc)
-        acc[4] = '5';
+    char *secs = strstr(body, "\t1.5\t"); /* the round's seconds: a different record */
+    CHECK(secs != NULL);
+    if (secs)
+        secs[1] = '2';
     char out[4200];
     line_with_crc(out, sizeof out, body);
     append_raw(dir, out);

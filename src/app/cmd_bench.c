@@ -488,8 +488,8 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         *err = b.err;
         rc = b.rc;
     } else if (finished < n) {
-        rc = pn_fail(err, PN_ERR_INTERRUPTED, "interrupted: %zu of %zu rounds are finished and "
-                     "saved in %s; run the same command%s%s again to continue", finished, n,
+        rc = pn_fail(err, PN_ERR_INTERRUPTED, "%s: %zu of %zu rounds are finished and saved "
+                     "in %s; run the same command%s%s again to continue", pn_stop_word(), finished, n,
                      pn_store_path(b.store), o->out ? "" : " with --out ", o->out ? "" : dir);
     } else {
         rc = write_results(&b, dir, wall, err);

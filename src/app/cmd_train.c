@@ -113,8 +113,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         pn_round_data_free(&d);
     }
     if (rc == PN_ERR_INTERRUPTED)
-        pn_fail(err, rc, "interrupted in round %zu; %zu finished round%s reported above", done + 1,
-                done, done == 1 ? "" : "s");
+        pn_fail(err, rc, "%s in round %zu; %zu finished round%s reported above", pn_stop_word(),
+                done + 1, done, done == 1 ? "" : "s");
     if (done > 1) {
         double mtr, str, mte, ste;
         pn_mean_std(train_acc, done, &mtr, &str);

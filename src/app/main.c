@@ -389,5 +389,6 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     pn_stdio_init();
-    return pn_stdio_finish(run(argc, argv));
+    pn_signals_init();
+    return pn_stdio_finish(pn_interrupt_status(run(argc, argv)));
 }

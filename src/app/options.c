@@ -2,9 +2,12 @@
  * The training defaults themselves are the model's preset (the registry,
  * src/models/registry.c); an option left unset keeps it. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pairnet/app/cli.h"
+#include "pairnet/base/file.h"
 #include "pairnet/base/pool.h"
 #include "pairnet/train/train.h"
 
@@ -23,10 +26,54 @@ void pn_cli_defaults(pn_cli_opts *o, pn_command cmd)
     o->threads = cmd == PN_CMD_EVAL ? 1 : cpus < PN_MAX_THREADS ? cpus : PN_MAX_THREADS;
 }
 
+/* Rounds use the seeds SEED..SEED+R-1: that range must not pass 2^64 - 1
+ * (it would wrap to seed 0 and repeat rounds under other numbers). */
+static int check_seeds(const pn_cli_opts *o, pn_err *err)
+{
+    if (o->rounds > 1 && o->seed > UINT64_MAX - (o->rounds - 1))
+        return pn_fail(err, PN_ERR_USAGE, "--seed %llu --rounds %zu: the seeds of the rounds "
+                       "would pass %llu and wrap around; use --seed %llu or less",
+                       (unsigned long long)o->seed, o->rounds, (unsigned long long)UINT64_MAX,
+                       (unsigned long long)(UINT64_MAX - (o->rounds - 1)));
+    return PN_OK;
+}
+
+/* Every file bench writes into --out; the longest name decides whether
+ * the folder's path leaves room for them (and their temporaries). */
+static const char *const out_files[] = {"table2.md", "table2.csv", "runs.csv", "fig4.svg",
+                                        "curves.svg", "digits.svg", "effects.svg", "index.html",
+                                        "rounds.pnr", "rounds.lock"};
+
+/* --out and --save are checked for length before any training: a run must
+ * never end unable to write what it computed. */
+static int check_paths(const pn_cli_opts *o, pn_err *err)
+{
+    if (o->save) {
+        int rc = pn_write_path_check(o->save, "--save", err);
+        if (rc != PN_OK)
+            return rc;
+    }
+    if (!o->out)
+        return PN_OK;
+    char path[8192]; /* longer than PATH_MAX: a cut path is refused too */
+    for (size_t i = 0; i < sizeof out_files / sizeof out_files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", o->out, out_files[i]);
+        int rc = pn_write_path_check(path, "--out", err);
+        if (rc != PN_OK)
+            return rc;
+    }
+    return PN_OK;
+}
+
 int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m,
                            pn_err *err)
 {
     pn_train_cfg_default(c, m);
+    int rc = check_seeds(o, err);
+    if (rc == PN_OK)
+        rc = check_paths(o, err);
+    if (rc != PN_OK)
+        return rc;
     if (o->lr > 0)
         c->lr = o->lr;
     if (o->bs > 0)

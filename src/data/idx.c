@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/data/idx.h"
 #include "pairnet/data/gzip.h"
+#include "pairnet/base/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,9 +35,11 @@ static int read_whole(const char *path, uint8_t **buf, size_t *len, pn_err *err)
     struct stat st;
     *buf = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block: it is refused below */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block: it is refused below */
     if (fd < 0) {
         const int e = errno;
+        if (e == EMFILE || e == ENFILE) /* not the data's fault: say so, not "point --data" */
+            return pn_fail(err, PN_ERR_RUNTIME, "%s: cannot open: %s", path, PN_TOO_MANY_FILES);
         const char *fix = e == EACCES ? "this user may not read it: fix its permissions (chmod "
                                         "a+r), or copy MNIST to a place you can read"
                         : e == ELOOP  ? "a symbolic link loop: point the link at the real file"

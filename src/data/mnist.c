@@ -7,6 +7,7 @@
 
 #include "pairnet/data/mnist.h"
 #include "pairnet/data/idx.h"
+#include "pairnet/base/file.h"
 
 const char *pn_mnist_dir(const char *opt)
 {
@@ -34,6 +35,8 @@ static const char *path_fix(int e)
                         "MNIST to a place you can read";
     case ENOTDIR: return "a part of the path is a file, not a directory";
     case ENAMETOOLONG: return "use a shorter path";
+    case EMFILE:
+    case ENFILE: return PN_TOO_MANY_FILES;
     default: return "point --data or PAIRNET_DATA at the directory with the four MNIST files";
     }
 }

@@ -93,7 +93,7 @@ static const char *const prov_label[PROV_N] = {"date", "machine", "revision", "t
 
 static void format_duration(char *out, size_t cap, double s)
 {
-    if (!(s >= 0)) {
+    if (!(s >= 0 && s < 1e9)) { /* 30 years: beyond, the cast below could overflow */
         snprintf(out, cap, "unknown");
         return;
     }

@@ -66,11 +66,23 @@ struct pn_model_info;
 int pn_train_cfg_from_opts(struct pn_train_cfg *c, const pn_cli_opts *o,
                            const struct pn_model_info *m, pn_err *err);
 
-/* Set (to 1) by the SIGINT/SIGTERM handler; read by the training threads.
- * Lock-free, so the handler may store to it (src/app/signals.c). */
+/* 0, or the signal (SIGINT, SIGTERM, SIGHUP) that asked to stop, set by the
+ * handler; read by the training threads. Lock-free, so the handler may
+ * store to it (src/app/signals.c). */
 extern atomic_int pn_interrupted;
-/* Installs that handler for SIGINT and SIGTERM. */
+/* Installs that handler for SIGINT, SIGTERM and SIGHUP (SIGHUP stays
+ * ignored under nohup). */
 int pn_install_sigint(pn_err *err);
+/* First thing in main: SIGXFSZ ignored, so that a file size limit is a
+ * write error (EFBIG) reported like any other. */
+void pn_signals_init(void);
+/* The exit status of a command that returned rc: PN_EXIT_HANGUP (129, as
+ * 128 + SIGHUP) instead of PN_ERR_INTERRUPTED when SIGHUP stopped it;
+ * SIGINT and SIGTERM keep 130. */
+#define PN_EXIT_HANGUP 129
+int pn_interrupt_status(int rc);
+/* "interrupted", or what SIGHUP means, to begin a message with. */
+const char *pn_stop_word(void);
 
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);

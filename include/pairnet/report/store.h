@@ -4,11 +4,17 @@
  *
  * One folder holds one store, DIR/rounds.pnr: a header line, then one line
  * per round with its own CRC-32. A second process on the same folder waits
- * for the first (an advisory lock, DIR/rounds.lock, holding the owner's pid).
- * Reading is strict: every field is parsed whole and checked (accuracies
- * finite and in [0, 1], epochs as the key says, seeds whole numbers). A torn
- * last line (a crash in the middle of an append) is cut off silently; a
- * damaged line anywhere else is refused, naming the file and line. */
+ * for the first (an fcntl lock on DIR/rounds.lock, an empty file that is
+ * never written; the holder's pid comes from the lock itself). Neither file
+ * is ever opened through a symbolic link or written when it has other hard
+ * links or is not a regular file. Reading is bounded (256 MiB, lines of 16
+ * MiB), never blocks (a FIFO is refused) and strict: every field is parsed
+ * whole and checked (accuracies in [0, 1], a round's final accuracies those
+ * of its last epoch, times finite and at most 1e7 s, epochs as the key
+ * says, seeds whole numbers). Whatever follows the last newline (a crash in
+ * the middle of an append: a partial line, NUL bytes, garbage) is cut off
+ * silently; a damaged line anywhere else is refused, naming the file and
+ * line. */
 #ifndef PAIRNET_STORE_H
 #define PAIRNET_STORE_H
 
