@@ -14,6 +14,7 @@
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
 #include "pairnet/ops/kernel.h"
+#include "pairnet/report/escape.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
 
@@ -281,21 +282,13 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
     return PN_OK;
 }
 
-/* The command line for the provenance; one too long to keep ends in "..."
- * rather than being cut off silently. */
+/* The command line for the provenance, shell-quoted so that pasting it
+ * reruns exactly this argv (pn_shell_command); one too long to keep says
+ * that it was shortened, never cut inside a word's quoting or a character. */
 static void record_command(pn_cli_opts *o, int argc, char **argv)
 {
-    const size_t cap = sizeof o->command;
-    size_t len = 0;
-    for (int i = 0; i < argc; i++) {
-        int n = snprintf(o->command + len, cap - len, "%s%s", i ? " " : "",
-                         i == 0 ? "pairnet" : argv[i]);
-        if (n < 0 || (size_t)n >= cap - len) {
-            memcpy(o->command + cap - 4, "...", 4);
-            return;
-        }
-        len += (size_t)n;
-    }
+    pn_shell_command(o->command, sizeof o->command, "pairnet", argv + 1,
+                     argc > 1 ? (size_t)argc - 1 : 0);
 }
 
 /* A first argument that is no command. */
