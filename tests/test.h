@@ -75,5 +75,6 @@ void suite_grid(void);
 void suite_messages(void);
 void suite_best(void);
 void suite_dispatch(void);
+void suite_escape(void);
 
 #endif
