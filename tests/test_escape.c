@@ -19,6 +19,7 @@
 #include "pairnet/base/crc32.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/markdown.h"
+#include "pairnet/report/progress.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/report/results.h"
 
@@ -294,6 +295,69 @@ static void escape_shell_command_shortened(void)
     CHECK(hex % 4 == 0 && second[hex] == '\n' && second[hex + 1] == '\0');
     char tiny[8];
     CHECK(pn_shell_command(tiny, sizeof tiny, "pairnet", args, 3) == 1 && strlen(tiny) < 8);
+}
+
+/* ---- progress ---------------------------------------------------------------------- */
+
+/* The progress output of two models named to misbehave, frames of width
+ * cols (0: a line per round), without the display's own sequences (\r,
+ * erase line, cursor up), into out. */
+static void progress_text(int cols, char *out, size_t cap)
+{
+    out[0] = '\0';
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    static char long_name[64];
+    memset(long_name, 0, sizeof long_name);
+    for (size_t i = 0; i < 25; i++) /* 50 bytes of é: cut somewhere inside */
+        memcpy(long_name + 2 * i, "\xc3\xa9", 2);
+    const char *names[] = {"bad\x1b]0;x\x07\x1b[2J", long_name};
+    const double cost[] = {1.0, 1.0};
+    const size_t epochs[] = {2, 2}, done[] = {0, 0};
+    pn_progress p;
+    pn_err err = {0};
+    CHECK(pn_progress_init(&p, f, 2, names, cost, 2, epochs, done, &err) == PN_OK);
+    pn_progress_set_width(&p, cols);
+    pn_round_rec r = {.n_epochs = 2, .train_acc = 0.5, .test_acc = 0.25, .seconds = 1.0};
+    snprintf(r.model, sizeof r.model, "%s", names[0]);
+    pn_progress_epoch(&p, 0, 1);
+    pn_progress_round(&p, 0, &r);
+    pn_progress_end(&p);
+    pn_progress_free(&p);
+    rewind(f);
+    size_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF && n + 1 < cap) {
+        if (c == '\r')
+            continue;
+        if (c == '\033') { /* the display's own: ESC [ K and ESC [ N A */
+            const int open = getc(f);
+            int d;
+            while ((d = getc(f)) != EOF && d >= '0' && d <= '9')
+                ;
+            CHECK_MSG(open == '[' && (d == 'K' || d == 'A'), "a raw escape sequence");
+            continue;
+        }
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    fclose(f);
+}
+
+static void escape_progress_names(void)
+{
+    static char text[16384];
+    progress_text(0, text, sizeof text);
+    CHECK_MSG(strstr(text, "bad\\x1b]0;x\\x07\\x1b[2J round 1") && clean_text(text, strlen(text)),
+              "%s", text);
+    progress_text(100, text, sizeof text);
+    CHECK_MSG(strstr(text, "bad\\x1b]0;x\\x07\\x1b[2J ") && clean_text(text, strlen(text)), "%s",
+              text);
+    CHECK_MSG(strstr(text, "\xc3\xa9..."), "%s", text); /* the long name cut between characters */
+    progress_text(61, text, sizeof text);
+    CHECK_MSG(clean_text(text, strlen(text)), "%s", text);
 }
 
 /* ---- index.html: only the folder's own figures, table1.md as text --------------- */
@@ -612,6 +676,7 @@ void suite_escape(void)
     RUN(escape_terminal_text);
     RUN(escape_shell_words_parse_back);
     RUN(escape_shell_command_shortened);
+    RUN(escape_progress_names);
     RUN(escape_index_inlines_only_own_figures);
     RUN(escape_index_table1_bounded);
     RUN(escape_bench_hostile_out_folder);
