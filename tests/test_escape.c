@@ -198,6 +198,15 @@ static void escape_terminal_text(void)
     CHECK(strcmp(out, "ab\\x1b") == 0);
 }
 
+/* An error message quoting a path never carries a control character to
+ * the terminal, C1 controls (two bytes in UTF-8) included. */
+static void escape_error_messages_one_clean_line(void)
+{
+    pn_err err = {0};
+    pn_fail(&err, PN_ERR_USAGE, "--out '%s' is bad", "a\x1b[2J\n\xc2\x9b" "1m\xc3\xa9");
+    CHECK_MSG(strcmp(err.msg, "--out 'a?[2J???1m\xc3\xa9' is bad") == 0, "%s", err.msg);
+}
+
 /* ---- shell --------------------------------------------------------------------- */
 
 /* Runs script with /bin/sh in dir; its stdout into out[cap]. Returns the
@@ -674,6 +683,7 @@ void suite_escape(void)
     RUN(escape_markdown_references);
     RUN(escape_csv_rfc4180);
     RUN(escape_terminal_text);
+    RUN(escape_error_messages_one_clean_line);
     RUN(escape_shell_words_parse_back);
     RUN(escape_shell_command_shortened);
     RUN(escape_progress_names);
