@@ -53,31 +53,33 @@ static void md_inline(pn_buf *b, const char *s, size_t n)
     int bold = 0, code = 0;
     size_t text = 0; /* start of the text not yet written */
     for (size_t i = 0; i < n;) {
-        size_t ref = 0;
-        const char *tag = NULL;
+        const char *tag = NULL; /* the markup this position opens or closes */
+        size_t span = 0;        /* the bytes it takes; 0: plain text */
         if (s[i] == '\\' && i + 1 < n && md_punct(s[i + 1])) {
-            pn_esc_html_n(b, s + text, i - text);
-            pn_esc_html_n(b, s + i + 1, 1);
-            text = i += 2;
-            continue;
+            span = 2; /* an escaped character, written as text */
+        } else if (!code && s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
+            tag = bold ? "</strong>" : "<strong>";
+            bold = !bold;
+            span = 2;
+        } else if (s[i] == '`') {
+            tag = code ? "</code>" : "<code>";
+            code = !code;
+            span = 1;
+        } else if (s[i] == '&') {
+            span = md_char_ref(s + i, n - i);
         }
-        if (!code && s[i] == '*' && i + 1 < n && s[i + 1] == '*')
-            tag = bold ? "</strong>" : "<strong>", bold = !bold;
-        else if (s[i] == '`')
-            tag = code ? "</code>" : "<code>", code = !code;
-        else if (s[i] == '&')
-            ref = md_char_ref(s + i, n - i);
-        if (!tag && !ref) {
+        if (!span) {
             i++;
             continue;
         }
         pn_esc_html_n(b, s + text, i - text);
         if (tag)
             pn_buf_printf(b, "%s", tag);
+        else if (s[i] == '\\')
+            pn_esc_html_n(b, s + i + 1, 1);
         else
-            pn_buf_put(b, s + i, ref);
-        i += tag ? (s[i] == '`' ? 1 : 2) : ref;
-        text = i;
+            pn_buf_put(b, s + i, span); /* a character reference */
+        text = i += span;
     }
     pn_esc_html_n(b, s + text, n - text);
     if (bold)
