@@ -673,6 +673,32 @@ static void escape_bench_hostile_out_folder(void)
     free(csv);
 }
 
+/* What the program echoes of its arguments on a terminal: a command it does
+ * not know, the checkpoint train saved. */
+static void escape_cli_echoes_escaped(void)
+{
+    const char *bin = getenv("PAIRNET_BIN"), *data = t_data_dir();
+    static char abs_bin[1024], abs_data[1024], save[1024];
+    if (!bin || !*bin || !realpath(bin, abs_bin)) {
+        CHECK_MSG(0, "PAIRNET_BIN is not set: run through `make test`");
+        return;
+    }
+    char *unknown[] = {abs_bin, "bad\x1b]0;x\x07" "cmd", NULL};
+    int st = run_argv(unknown, e2e_out, sizeof e2e_out, e2e_err, sizeof e2e_err);
+    CHECK_MSG(st == 2 && strstr(e2e_err, "'bad\\x1b]0;x\\x07cmd'") &&
+                  clean_text(e2e_err, strlen(e2e_err)),
+              "exit %d: %s", st, e2e_err);
+    if (!data || !realpath(data, abs_data))
+        return; /* t_data_dir has said why */
+    snprintf(save, sizeof save, "%s/m\x1b[2J.pn", scratch("e2e-save"));
+    char *train[] = {abs_bin, "train", "--model", "mlp", "--rounds", "1", "--epochs", "1",
+                     "--save", save, "--data", abs_data, NULL};
+    st = run_argv(train, e2e_out, sizeof e2e_out, e2e_err, sizeof e2e_err);
+    CHECK_MSG(st == 0 && strstr(e2e_out, "/m\\x1b[2J.pn (round 1") &&
+                  clean_text(e2e_out, strlen(e2e_out)),
+              "exit %d: %s%s", st, e2e_out, e2e_err);
+}
+
 void suite_escape(void)
 {
     RUN(escape_utf8_cut_between_characters);
@@ -690,4 +716,5 @@ void suite_escape(void)
     RUN(escape_index_inlines_only_own_figures);
     RUN(escape_index_table1_bounded);
     RUN(escape_bench_hostile_out_folder);
+    RUN(escape_cli_echoes_escaped);
 }

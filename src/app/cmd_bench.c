@@ -426,10 +426,16 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
         rc = adopt(&b, err);
     char old[4096];
     if (rc == PN_OK && pn_store_count(b.store) == 0 &&
-        pn_path_join(old, sizeof old, dir, "journal.csv", NULL) == PN_OK && access(old, F_OK) == 0)
+        pn_path_join(old, sizeof old, dir, "journal.csv", NULL) == PN_OK && access(old, F_OK) == 0) {
+        pn_buf t = {0}, u = {0};
+        pn_esc_term(&t, old);
+        pn_esc_term(&u, pn_store_path(b.store));
         fprintf(stderr, "pairnet bench: note: %s is the journal of an older pairnet and is not "
-                        "read; its rounds are computed again into %s\n", old,
-                pn_store_path(b.store));
+                        "read; its rounds are computed again into %s\n", t.data ? t.data : "",
+                u.data ? u.data : "");
+        pn_buf_free(&t);
+        pn_buf_free(&u);
+    }
     size_t done[PN_MAX_MODELS] = {0}, missing = 0;
     for (size_t i = 0; rc == PN_OK && i < n; i++) {
         done[i / b.rounds] += b.have[i] != 0;

@@ -292,8 +292,10 @@ static void record_command(pn_cli_opts *o, int argc, char **argv)
 }
 
 /* A first argument that is no command. */
-static int unknown_command(const char *c)
+static int unknown_command(const char *arg)
 {
+    char c[256]; /* the user's text, shown escaped (pn_esc_term) */
+    pn_term_str(c, sizeof c, arg);
     if (c[0] == '-') {
         fprintf(stderr, "pairnet: %s is not a command: options go after the command, as in "
                 "'pairnet train %s ...' (see pairnet --help)\n", c, c);
@@ -301,7 +303,7 @@ static int unknown_command(const char *c)
     }
     size_t best = (size_t)-1, at = 0;
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        const size_t d = edit_distance(c, commands[i].name);
+        const size_t d = edit_distance(arg, commands[i].name);
         if (d < best) {
             best = d;
             at = i;
