@@ -122,9 +122,11 @@ static char *read_figure(pn_buf *b, const char *dir, const char *name)
     pn_err err = {0};
     size_t len;
     char *svg = pn_read_file(path, "figure", FIGURE_MAX, &len, NULL, &err);
-    if (!svg)
-        figure_note(b, name, err.msg);
-    else if (strlen(svg) != len || !strstr(svg, "<svg") || !svg_is_plain(strstr(svg, "<svg"))) {
+    if (!svg) {
+        char why[PN_ERR_MSG + 16];
+        snprintf(why, sizeof why, "not shown: %s", err.msg);
+        figure_note(b, name, why);
+    } else if (strlen(svg) != len || !strstr(svg, "<svg") || !svg_is_plain(strstr(svg, "<svg"))) {
         figure_note(b, name, "holds more than pairnet's figures do: not inlined");
         free(svg);
         svg = NULL;
@@ -198,7 +200,9 @@ static void html_table1(pn_buf *b, const char *dir)
     int missing = 1;
     char *md = NULL;
     figure_dir fd = {sub};
-    if (pn_path_join(sub, sizeof sub, dir, "table1", NULL) == PN_OK)
+    struct stat st;
+    if (pn_path_join(sub, sizeof sub, dir, "table1", NULL) == PN_OK && stat(sub, &st) == 0 &&
+        S_ISDIR(st.st_mode))
         md = read_table1(b, sub, &missing);
     if (!md && missing) {
         snprintf(sub, sizeof sub, "%s", dir);
