@@ -161,6 +161,7 @@ int main(int argc, char **argv)
     suite_best();
     suite_dispatch();
     suite_safety();
+    suite_escape();
     rm_rf(tmp_dir);
     printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
     return n_failed ? 1 : 0;

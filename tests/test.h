@@ -77,5 +77,6 @@ void suite_messages(void);
 void suite_best(void);
 void suite_dispatch(void);
 void suite_safety(void);
+void suite_escape(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/pool.h"
 #include "pairnet/data/data.h"
+#include "pairnet/report/escape.h"
 #include "pairnet/report/stats.h"
 #include "pairnet/train/checkpoint.h"
 #include "pairnet/train/train.h"
@@ -104,9 +105,11 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             test_acc[done] = rec.test_acc;
             done++;
             if (o->save && (rc = pn_checkpoint_save(o->save, g, m->name, &cfg, seed, err)) ==
-                               PN_OK)
-                printf("saved %s (round %zu, seed %llu)\n", o->save, r + 1,
-                       (unsigned long long)seed);
+                               PN_OK) {
+                char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
+                printf("saved %s (round %zu, seed %llu)\n",
+                       pn_term_str(shown, sizeof shown, o->save), r + 1, (unsigned long long)seed);
+            }
         }
         pn_graph_free(g);
         pn_round_rec_free(&rec);

@@ -14,6 +14,7 @@
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
 #include "pairnet/ops/kernel.h"
+#include "pairnet/report/escape.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
 
@@ -281,26 +282,20 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
     return PN_OK;
 }
 
-/* The command line for the provenance; one too long to keep ends in "..."
- * rather than being cut off silently. */
+/* The command line for the provenance, shell-quoted so that pasting it
+ * reruns exactly this argv (pn_shell_command); one too long to keep says
+ * that it was shortened, never cut inside a word's quoting or a character. */
 static void record_command(pn_cli_opts *o, int argc, char **argv)
 {
-    const size_t cap = sizeof o->command;
-    size_t len = 0;
-    for (int i = 0; i < argc; i++) {
-        int n = snprintf(o->command + len, cap - len, "%s%s", i ? " " : "",
-                         i == 0 ? "pairnet" : argv[i]);
-        if (n < 0 || (size_t)n >= cap - len) {
-            memcpy(o->command + cap - 4, "...", 4);
-            return;
-        }
-        len += (size_t)n;
-    }
+    pn_shell_command(o->command, sizeof o->command, "pairnet", argv + 1,
+                     argc > 1 ? (size_t)argc - 1 : 0);
 }
 
 /* A first argument that is no command. */
-static int unknown_command(const char *c)
+static int unknown_command(const char *arg)
 {
+    char c[256]; /* the user's text, shown escaped (pn_esc_term) */
+    pn_term_str(c, sizeof c, arg);
     if (c[0] == '-') {
         fprintf(stderr, "pairnet: %s is not a command: options go after the command, as in "
                 "'pairnet train %s ...' (see pairnet --help)\n", c, c);
@@ -308,7 +303,7 @@ static int unknown_command(const char *c)
     }
     size_t best = (size_t)-1, at = 0;
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        const size_t d = edit_distance(c, commands[i].name);
+        const size_t d = edit_distance(arg, commands[i].name);
         if (d < best) {
             best = d;
             at = i;

@@ -264,8 +264,13 @@ int pn_fail(pn_err *e, int code, const char *fmt, ...)
         va_end(ap3);
     }
     va_end(ap2);
-    for (char *c = e->msg; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+    /* one line, and nothing a terminal acts on: C0 controls, DEL and the C1
+     * controls (U+0080-U+009F, two bytes in UTF-8) become '?' */
+    for (unsigned char *c = (unsigned char *)e->msg; *c; c++) {
+        if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+            *c++ = '?', *c = '?';
+        else if (*c < 0x20 || *c == 0x7f)
             *c = '?';
+    }
     return code;
 }

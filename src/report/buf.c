@@ -62,23 +62,13 @@ void pn_buf_free(pn_buf *b)
     b->failed = 0;
 }
 
-void pn_buf_escape_xml(pn_buf *b, const char *s)
+void pn_buf_put(pn_buf *b, const char *s, size_t n)
 {
-    while (*s) {
-        size_t run = strcspn(s, "&<>\"'");
-        if (run)
-            pn_buf_printf(b, "%.*s", (int)run, s);
-        s += run;
-        switch (*s) {
-        case '&': pn_buf_printf(b, "&amp;"); break;
-        case '<': pn_buf_printf(b, "&lt;"); break;
-        case '>': pn_buf_printf(b, "&gt;"); break;
-        case '"': pn_buf_printf(b, "&quot;"); break;
-        case '\'': pn_buf_printf(b, "&#39;"); break;
-        default: return; /* end of string */
-        }
-        s++;
-    }
+    if (b->failed || !buf_reserve(b, b->len + n + 1))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
 int pn_buf_write_atomic(const char *path, const pn_buf *b, pn_err *err)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/report/escape.h"
 #include "pairnet/report/svg.h"
 
 /* The comparisons, in the order the study's argument runs: each design
@@ -109,9 +110,16 @@ void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n)
             snprintf(ci, sizeof ci, "[%+.2f, %+.2f]", r->ci_lo, r->ci_hi);
         fmt_p(pt, sizeof pt, r->p_t);
         fmt_p(pw, sizeof pw, r->p_wilcoxon);
-        pn_buf_printf(b, "| %s | %s − %s | %zu | %+.2f | %s | %s | %s | %zu / %zu / %zu |\n",
-                      e[i].what, e[i].a, e[i].b, r->n, r->mean, ci, pt, pw, r->n_a, r->n_b,
-                      r->n_tie);
+        /* the names are pairnet's own today; escaped all the same, as every
+         * text in a Markdown cell is (pn_esc_md) */
+        pn_buf_printf(b, "| ");
+        pn_esc_md(b, e[i].what);
+        pn_buf_printf(b, " | ");
+        pn_esc_md(b, e[i].a);
+        pn_buf_printf(b, " − ");
+        pn_esc_md(b, e[i].b);
+        pn_buf_printf(b, " | %zu | %+.2f | %s | %s | %s | %zu / %zu / %zu |\n", r->n, r->mean, ci,
+                      pt, pw, r->n_a, r->n_b, r->n_tie);
     }
 }
 

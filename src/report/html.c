@@ -1,37 +1,18 @@
 /* index.html: one self-contained page with Table II, Table I when the
  * grid search wrote it, the figures inlined and the provenance. */
+#define _POSIX_C_SOURCE 200809L
 #include "pairnet/report/results.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pairnet/base/file.h"
 #include "pairnet/report/buf.h"
+#include "pairnet/report/escape.h"
 #include "pairnet/report/markdown.h"
 #include "pairnet/report/provenance.h"
-
-/* Whole file, NUL-terminated, or NULL (errno says why). */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    pn_buf b = {0};
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        pn_buf_printf(&b, "%.*s", (int)got, chunk);
-    int bad = ferror(f) || b.failed;
-    fclose(f);
-    if (bad) {
-        pn_buf_free(&b);
-        return NULL;
-    }
-    if (!b.data) /* empty file */
-        return calloc(1, 1);
-    return b.data;
-}
 
 static const char *const html_css =
     "body{font-family:sans-serif;color:#222;max-width:1000px;margin:2em auto;padding:0 1em;"
@@ -47,20 +28,120 @@ static const char *const html_css =
     "figcaption,.note{color:#555;font-size:.9em}\n"
     "dt{font-weight:bold;float:left;clear:left;width:9em}dd{margin-left:9.5em}\n";
 
+/* Bounds on what the page reads back: pairnet's figures are tens of
+ * kilobytes and a grid's table1.md a few; anything far larger is not theirs. */
+enum { FIGURE_MAX = 4 << 20, TABLE1_MAX = 1 << 20, TABLE1_LINE_MAX = 16 << 10 };
+
+/* A figure name the page may inline: a plain file name in the folder itself
+ * ending in .svg (no '/', no leading dot, so no "..", and nothing to hide
+ * in: no control character or backslash). */
+static int figure_name_ok(const char *name)
+{
+    const size_t n = strlen(name);
+    if (n < 5 || n > 255 || name[0] == '.' || strcmp(name + n - 4, ".svg") != 0)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+            return 0;
+    return 1;
+}
+
+/* Whether w[0..n) is one of the NULL-terminated words. */
+static int word_in(const char *w, size_t n, const char *const *words)
+{
+    for (; *words; words++)
+        if (strlen(*words) == n && strncmp(w, *words, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether svg holds only the elements and attributes pairnet's figures are
+ * made of (src/report/svg.c, fig_*.c, effects.c): no script, event handler,
+ * link, style or foreign content, so inlining it cannot run or load
+ * anything, whoever wrote the file. */
+static int svg_is_plain(const char *svg)
+{
+    static const char *const elems[] = {"svg", "title", "rect", "text", "line", "circle",
+                                        "polyline", "polygon", NULL};
+    static const char *const attrs[] = {
+        "xmlns", "viewBox", "width", "height", "font-family", "font-size", "font-weight", "fill",
+        "fill-opacity", "role", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "points",
+        "stroke", "stroke-width", "stroke-dasharray", "stroke-linejoin", "text-anchor",
+        "transform", NULL};
+    const char *p = svg;
+    while ((p = strchr(p, '<')) != NULL) {
+        p += 1 + (p[1] == '/');
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        if (!word_in(p, n, elems))
+            return 0;
+        for (p += n;;) {
+            p += strspn(p, " \t\n");
+            if (*p == '>' || (p[0] == '/' && p[1] == '>'))
+                break;
+            n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+            if (!n || !word_in(p, n, attrs) || p[n] != '=' || p[n + 1] != '"')
+                return 0;
+            p += n + 2;
+            n = strcspn(p, "\"<");
+            if (p[n] != '"')
+                return 0;
+            p += n + 1;
+        }
+    }
+    return 1;
+}
+
+/* A note in place of a figure, its name and reason escaped. */
+static void figure_note(pn_buf *b, const char *name, const char *why)
+{
+    pn_buf_printf(b, "<p class=\"note\">(");
+    pn_esc_html(b, name);
+    pn_buf_printf(b, " ");
+    pn_esc_html(b, why);
+    pn_buf_printf(b, ")</p>\n");
+}
+
+/* The SVG text of dir/name, or NULL with a note written for the reader. */
+static char *read_figure(pn_buf *b, const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    if (!figure_name_ok(name)) {
+        figure_note(b, name, "is not a figure of this folder: not inlined");
+        return NULL;
+    }
+    if (pn_path_join(path, sizeof path, dir, name, NULL) != PN_OK ||
+        lstat(path, &st) != 0) {
+        figure_note(b, name, "was not written");
+        return NULL;
+    }
+    if (S_ISLNK(st.st_mode)) { /* pairnet writes files, never links */
+        figure_note(b, name, "is a symbolic link, not a figure pairnet wrote: not inlined");
+        return NULL;
+    }
+    pn_err err = {0};
+    size_t len;
+    char *svg = pn_read_file(path, "figure", FIGURE_MAX, &len, NULL, &err);
+    if (!svg) {
+        char why[PN_ERR_MSG + 16];
+        snprintf(why, sizeof why, "not shown: %s", err.msg);
+        figure_note(b, name, why);
+    } else if (strlen(svg) != len || !strstr(svg, "<svg") || !svg_is_plain(strstr(svg, "<svg"))) {
+        figure_note(b, name, "holds more than pairnet's figures do: not inlined");
+        free(svg);
+        svg = NULL;
+    }
+    return svg;
+}
+
 /* An SVG file of dir, inlined (an <img> would need a second file, and a
  * data: URI would hide the text from search). */
 static void html_figure(pn_buf *b, const char *dir, const char *name, const char *caption)
 {
-    char path[4096];
-    char *svg = NULL;
-    if (!pn_path_join(path, sizeof path, dir, name, NULL))
-        svg = slurp(path);
     pn_buf_printf(b, "<figure>\n");
-    const char *start = svg ? strstr(svg, "<svg") : NULL;
-    if (start)
-        pn_buf_printf(b, "%s", start); /* skips an XML declaration, if any */
-    else
-        pn_buf_printf(b, "<p class=\"note\">(%s was not written)</p>\n", name);
+    char *svg = read_figure(b, dir, name);
+    if (svg)
+        pn_buf_printf(b, "%s", strstr(svg, "<svg")); /* skips an XML declaration, if any */
     pn_buf_printf(b, "<figcaption>%s</figcaption>\n</figure>\n", caption);
     free(svg);
 }
@@ -76,24 +157,59 @@ static void inline_image(pn_buf *b, const char *src, void *ctx)
     html_figure(b, fd->dir, src, "");
 }
 
+/* table1.md of folder dir, or NULL: *missing when there is none, else a
+ * note on the page says why it is not shown (too large, not a regular
+ * file, a NUL byte or an over-long line: not a table a script wrote). */
+static char *read_table1(pn_buf *b, const char *dir, int *missing)
+{
+    char path[4096];
+    pn_err err = {0};
+    size_t len;
+    *missing = 1;
+    if (pn_path_join(path, sizeof path, dir, "table1.md", NULL) != PN_OK)
+        return NULL;
+    char *md = pn_read_file(path, "table1", TABLE1_MAX, &len, missing, &err);
+    const char *why = md ? NULL : *missing ? "" : err.msg;
+    for (const char *line = md; md && !why && line < md + len;) {
+        const char *nl = memchr(line, '\n', (size_t)(md + len - line));
+        const size_t n = nl ? (size_t)(nl - line) : (size_t)(md + len - line);
+        if (n > TABLE1_LINE_MAX)
+            why = "table1.md has a line too long for a table a script wrote: not shown";
+        line += n + 1;
+    }
+    if (md && !why && strlen(md) != len)
+        why = "table1.md holds a NUL byte: not shown";
+    if (why && *why) {
+        pn_buf_printf(b, "<h2>Table I: grid search</h2>\n<p class=\"note\">");
+        pn_esc_html(b, why);
+        pn_buf_printf(b, "</p>\n");
+    }
+    if (why) {
+        free(md);
+        md = NULL;
+    }
+    return md;
+}
+
 /* Table I: dir/table1/table1.md (make table1) or dir/table1.md (a grid of
- * scripts/grid.sh), with the figures it names inlined; left out if neither. */
+ * scripts/grid.sh), with the figures it names inlined; left out if neither.
+ * Its text is rendered escaped (pn_md_to_html): nothing in it is markup. */
 static void html_table1(pn_buf *b, const char *dir)
 {
-    char sub[4096], path[4096];
+    char sub[4096];
+    int missing = 1;
     char *md = NULL;
     figure_dir fd = {sub};
-    if (!pn_path_join(sub, sizeof sub, dir, "table1", NULL) &&
-        !pn_path_join(path, sizeof path, sub, "table1.md", NULL))
-        md = slurp(path);
-    if (!md) {
+    struct stat st;
+    if (pn_path_join(sub, sizeof sub, dir, "table1", NULL) == PN_OK && stat(sub, &st) == 0 &&
+        S_ISDIR(st.st_mode))
+        md = read_table1(b, sub, &missing);
+    if (!md && missing) {
         snprintf(sub, sizeof sub, "%s", dir);
-        if (pn_path_join(path, sizeof path, dir, "table1.md", NULL))
-            return;
-        md = slurp(path);
+        md = read_table1(b, dir, &missing);
     }
     if (!md)
-        return; /* no grid search was run: the section is left out */
+        return; /* no grid search was run (or a note says why it is not shown) */
     if (md[0] != '#') /* the scripts write their own title */
         pn_buf_printf(b, "<h2>Table I: grid search</h2>\n");
     pn_md_to_html(b, md, inline_image, &fd);
@@ -110,9 +226,9 @@ int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_mod
                       "<title>pairnet results</title>\n<style>\n%s</style>\n</head>\n<body>\n",
                   html_css);
     pn_buf_printf(&b, "<h1>pairnet: compare two digits</h1>\n<p class=\"note\">");
-    pn_buf_escape_xml(&b, info->date);
+    pn_esc_html(&b, info->date);
     pn_buf_printf(&b, " &middot; revision ");
-    pn_buf_escape_xml(&b, info->revision);
+    pn_esc_html(&b, info->revision);
     pn_buf_printf(&b, "</p>\n<h2>Table II: accuracy of each model</h2>\n");
     pn_table2_html(&b, s, n_models);
     if (n_effects) {

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/report/progress.h"
 #include "pairnet/base/clock.h"
+#include "pairnet/report/escape.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -121,13 +122,17 @@ static int digits(size_t v)
     return d;
 }
 
-/* One line of a frame, cut to cols - 1 columns (the last column would wrap
- * on some terminals). */
+/* One line of a frame, cut to cols - 1 bytes (the last column would wrap
+ * on some terminals), between characters. */
 static void frame_line(pn_progress *p, const char *line, int cols)
 {
-    const size_t n = strlen(line), max = (size_t)cols - 1;
-    fprintf(p->out, "\r\033[K%.*s\n", (int)(n < max ? n : max), line);
+    const size_t n = pn_utf8_cut(line, strlen(line), (size_t)cols - 1);
+    fprintf(p->out, "\r\033[K%.*s\n", (int)n, line);
 }
+
+/* A model's name as the progress shows it: escaped for the terminal (it may
+ * come from a store file) and at most 40 bytes, cut between characters. */
+static const char *shown_name(char out[44], const char *name) { return pn_term_str(out, 44, name); }
 
 static void draw(pn_progress *p, int force)
 {
@@ -150,9 +155,10 @@ static void draw(pn_progress *p, int force)
     hms(et, sizeof et, eta(p, t - p->t0));
     rate(p, t - p->t0, rt, sizeof rt);
     int namew = 6, epochw = 1;
+    char nm[44];
     for (size_t i = 0; i < p->n_models; i++) {
-        if ((int)strlen(p->m[i].name) > namew)
-            namew = (int)strlen(p->m[i].name);
+        if ((int)strlen(shown_name(nm, p->m[i].name)) > namew)
+            namew = (int)strlen(nm);
         if (digits(p->m[i].epochs) > epochw)
             epochw = digits(p->m[i].epochs);
     }
@@ -175,7 +181,8 @@ static void draw(pn_progress *p, int force)
         char ep[64] = ""; /* the widths are digit counts, <= 20 */
         if (m->done < p->rounds && m->running_epoch)
             snprintf(ep, sizeof ep, "  epoch %*zu/%zu", epochw & 31, m->running_epoch, m->epochs);
-        snprintf(line, sizeof line, "%-*.40s [%s] %*zu/%zu rounds%s", namew & 63, m->name, bar,
+        snprintf(line, sizeof line, "%-*s [%s] %*zu/%zu rounds%s", namew & 63,
+                 shown_name(nm, m->name), bar,
                  roundw & 31, m->done, p->rounds, ep);
         frame_line(p, line, cols);
     }
@@ -209,25 +216,26 @@ void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r)
     hms(et, sizeof et, eta(p, t));
     rate(p, t, rt, sizeof rt);
     const int narrow = term_cols(p);
+    char name[44];
+    shown_name(name, r->model);
     if (narrow) { /* a terminal too narrow for bars: a short line that fits */
         char line[256];
         if (r->diverged)
             snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: DIVERGED, eta %s", total_done(p),
-                     p->n_models * p->rounds, r->model, r->round + 1, et);
+                     p->n_models * p->rounds, name, r->round + 1, et);
         else
             snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: test %.4f, eta %s",
-                     total_done(p), p->n_models * p->rounds, r->model, r->round + 1,
+                     total_done(p), p->n_models * p->rounds, name, r->round + 1,
                      r->test_acc, et);
-        const size_t n = strlen(line), max = (size_t)narrow - 1;
-        fprintf(p->out, "%.*s\n", (int)(n < max ? n : max), line);
+        fprintf(p->out, "%.*s\n", (int)pn_utf8_cut(line, strlen(line), (size_t)narrow - 1), line);
     } else if (r->diverged)
         fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: DIVERGED after %zu epochs"
                         "  (elapsed %s, %s, eta %s)\n", total_done(p), p->n_models * p->rounds,
-                r->model, r->round + 1, (unsigned long long)r->seed, r->n_epochs, el, rt, et);
+                name, r->round + 1, (unsigned long long)r->seed, r->n_epochs, el, rt, et);
     else
         fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: train %.4f test %.4f (%.1f s)"
                         "  elapsed %s, %s, eta %s\n", total_done(p), p->n_models * p->rounds,
-                r->model, r->round + 1, (unsigned long long)r->seed, r->train_acc,
+                name, r->round + 1, (unsigned long long)r->seed, r->train_acc,
                 r->test_acc, r->seconds, el, rt, et);
     fflush(p->out);
 }

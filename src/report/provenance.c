@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pairnet/report/escape.h"
+
 /* Strips leading and trailing white space and squeezes inner runs to one
  * space (CPU names come padded: "Intel(R) Xeon(R) CPU   E5-2680"). */
 static void squeeze_spaces(char *s)
@@ -31,6 +33,16 @@ static void squeeze_spaces(char *s)
     *w = '\0';
 }
 
+/* s into out[cap], cut at a character boundary when it does not fit: a
+ * CPU name is text from the machine, and a cut inside a UTF-8 character
+ * would leave a byte no reader can show. */
+static void copy_cut(char *out, size_t cap, const char *s)
+{
+    const size_t n = pn_utf8_cut(s, strlen(s), cap - 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
 /* The CPU's model name, with its family and model numbers where
  * /proc/cpuinfo gives them: "AMD EPYC" alone does not tell Zen 4 (family
  * 25) from Zen 5 (family 26), which differ in how they run AVX-512. */
@@ -42,24 +54,32 @@ static void read_cpu_model(char *out, size_t cap)
         return;
     char line[512], name[256] = "", family[32] = "", model[32] = "";
     while (fgets(line, sizeof line, f) && line[0] != '\n') { /* the first CPU only */
+        if (!strchr(line, '\n') && !feof(f)) { /* an over-long line: skipped whole */
+            int c;
+            while ((c = getc(f)) != EOF && c != '\n')
+                ;
+            continue;
+        }
         char *colon = strchr(line, ':');
         if (!colon)
             continue;
         squeeze_spaces(colon + 1);
         if (!strncmp(line, "model name", 10))
-            snprintf(name, sizeof name, "%s", colon + 1);
+            copy_cut(name, sizeof name, colon + 1);
         else if (!strncmp(line, "cpu family", 10))
-            snprintf(family, sizeof family, "%s", colon + 1);
+            copy_cut(family, sizeof family, colon + 1);
         else if (!strncmp(line, "model", 5) && (line[5] == '\t' || line[5] == ' '))
-            snprintf(model, sizeof model, "%s", colon + 1);
+            copy_cut(model, sizeof model, colon + 1);
     }
     fclose(f);
     if (!name[0])
         return;
+    char whole[512];
     if (family[0] && model[0])
-        snprintf(out, cap, "%s (family %s, model %s)", name, family, model);
+        snprintf(whole, sizeof whole, "%.255s (family %.31s, model %.31s)", name, family, model);
     else
-        snprintf(out, cap, "%s", name);
+        snprintf(whole, sizeof whole, "%s", name);
+    copy_cut(out, cap, whole);
 }
 
 /* The revision this binary was built from: $(BUILD)/version.h, which the
@@ -138,9 +158,16 @@ void pn_provenance_md(pn_buf *b, const pn_run_info *info)
 {
     prov_value v[PROV_N];
     prov_values(info, v);
-    pn_buf_printf(b, "## Provenance\n\nCommand:\n\n```sh\n%s\n```\n\n", info->command);
-    for (size_t i = 0; i < prov_shown(info); i++)
-        pn_buf_printf(b, "- %s: %s\n", prov_label[i], v[i]);
+    /* the command is already shell-quoted (pn_shell_command); the fence
+     * keeps any line of it inside the block */
+    pn_buf_printf(b, "## Provenance\n\nCommand:\n\n");
+    pn_esc_md_code(b, "sh", info->command);
+    pn_buf_printf(b, "\n");
+    for (size_t i = 0; i < prov_shown(info); i++) {
+        pn_buf_printf(b, "- %s: ", prov_label[i]);
+        pn_esc_md(b, v[i]);
+        pn_buf_printf(b, "\n");
+    }
 }
 
 void pn_provenance_html(pn_buf *b, const pn_run_info *info)
@@ -148,11 +175,11 @@ void pn_provenance_html(pn_buf *b, const pn_run_info *info)
     prov_value v[PROV_N];
     prov_values(info, v);
     pn_buf_printf(b, "<h2>Provenance</h2>\n<dl>\n<dt>command</dt><dd><pre><code>");
-    pn_buf_escape_xml(b, info->command);
+    pn_esc_html(b, info->command);
     pn_buf_printf(b, "</code></pre></dd>\n");
     for (size_t i = 0; i < prov_shown(info); i++) {
         pn_buf_printf(b, "<dt>%s</dt><dd>", prov_label[i]);
-        pn_buf_escape_xml(b, v[i]);
+        pn_esc_html(b, v[i]);
         pn_buf_printf(b, "</dd>\n");
     }
     pn_buf_printf(b, "</dl>\n");

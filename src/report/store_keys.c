@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/report/escape.h"
 #include "pairnet/train/train.h"
 
 /* ---- keys ---- */
@@ -110,6 +111,25 @@ static void put_seed_ranges(pn_buf *b, uint64_t *seed, size_t n)
     }
 }
 
+/* s[0..n) with every ';' as a space, for a terminal (pn_esc_term: a key
+ * read from a store file may hold anything), padded to width. */
+static void put_key_part(pn_buf *out, const char *s, size_t n, size_t width)
+{
+    char *t = malloc(n + 1);
+    if (!t) {
+        out->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        t[i] = s[i] == ';' ? ' ' : s[i];
+    t[n] = '\0';
+    const size_t before = out->len;
+    pn_esc_term(out, t);
+    for (size_t w = out->len - before; w < width; w++)
+        pn_buf_printf(out, " ");
+    free(t);
+}
+
 int pn_store_describe(const pn_store *s, pn_buf *out)
 {
     uint64_t *seed = malloc((pn_store_count(s) + 1) * sizeof *seed);
@@ -135,14 +155,14 @@ int pn_store_describe(const pn_store *s, pn_buf *out)
         const char *rest = key;
         if (strncmp(key, "model=", 6) == 0) {
             const size_t len = strcspn(key + 6, ";");
-            pn_buf_printf(out, "%-10.*s", (int)len, key + 6);
+            put_key_part(out, key + 6, len, 10);
             rest = key + 6 + len + (key[6 + len] == ';');
         } else {
-            pn_buf_printf(out, "%-10s", pn_store_round(s, i)->model);
+            const char *model = pn_store_round(s, i)->model;
+            put_key_part(out, model, strlen(model), 10);
         }
         pn_buf_printf(out, " ");
-        for (const char *p = rest; *p; p++)
-            pn_buf_printf(out, "%c", *p == ';' ? ' ' : *p);
+        put_key_part(out, rest, strlen(rest), 0);
         pn_buf_printf(out, "  %zu round%s", n, n == 1 ? "" : "s");
         if (diverged)
             pn_buf_printf(out, " (%zu diverged)", diverged);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pairnet/report/escape.h"
+
 /* Okabe & Ito's palette, distinguishable with every common form of colour
  * blindness; the same model gets the same colour in both figures. The
  * yellow is last because it is faint on white. */
@@ -115,7 +117,7 @@ void pn_svg_text(pn_buf *b, double x, double y, const char *attrs, const char *t
 {
     pn_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", x, y, attrs ? " " : "",
                   attrs ? attrs : "");
-    pn_buf_escape_xml(b, text);
+    pn_esc_html(b, text);
     pn_buf_printf(b, "</text>\n");
 }
 
@@ -134,7 +136,7 @@ void pn_svg_open(pn_buf *b, const char *title, const char *subtitle)
                   "height=\"%d\" font-family=\"sans-serif\" font-size=\"13\" fill=\"#222\" "
                   "role=\"img\">\n<title>",
                   PN_FIG_W, PN_FIG_H, PN_FIG_W, PN_FIG_H);
-    pn_buf_escape_xml(b, title);
+    pn_esc_html(b, title);
     pn_buf_printf(b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", PN_FIG_W,
                   PN_FIG_H);
     pn_svg_text(b, PN_FIG_W / 2.0, 28,

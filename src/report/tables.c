@@ -10,6 +10,7 @@
 
 #include "pairnet/models/models.h"
 #include "pairnet/report/buf.h"
+#include "pairnet/report/escape.h"
 #include "pairnet/report/provenance.h"
 
 #define PM " \xc2\xb1 " /* " ± " in UTF-8, spelled out to keep the source ASCII */
@@ -95,8 +96,10 @@ static size_t total_diverged(const pn_model_summary *s, size_t n)
 }
 
 /* One sentence on how the numbers were obtained; epochs may differ per
- * model when the caller overrides them. */
-static void describe_table2(pn_buf *b, const pn_model_summary *s, size_t n)
+ * model when the caller overrides them. esc writes a model name in the
+ * sentence's format (Markdown or HTML). */
+static void describe_table2(pn_buf *b, const pn_model_summary *s, size_t n,
+                            void (*esc)(pn_buf *, const char *))
 {
     pn_buf_printf(b, "Mean" PM "sample standard deviation over the rounds of each model, "
                      "accuracies in percent");
@@ -107,8 +110,11 @@ static void describe_table2(pn_buf *b, const pn_model_summary *s, size_t n)
         pn_buf_printf(b, "; %zu epochs per round.", s[0].epochs);
     else if (n) {
         pn_buf_printf(b, "; epochs per round:");
-        for (size_t i = 0; i < n; i++)
-            pn_buf_printf(b, "%s %s %zu", i ? "," : "", s[i].model, s[i].epochs);
+        for (size_t i = 0; i < n; i++) {
+            pn_buf_printf(b, "%s ", i ? "," : "");
+            esc(b, s[i].model);
+            pn_buf_printf(b, " %zu", s[i].epochs);
+        }
         pn_buf_printf(b, ".");
     } else
         pn_buf_printf(b, ".");
@@ -142,8 +148,11 @@ static void md_table2(pn_buf *b, const pn_model_summary *s, size_t n)
         t2_cell cell[T2_COLS];
         t2_cells(&s[i], cell);
         for (size_t c = 0; c < T2_COLS; c++)
-            if (t2_shown(c, digits))
-                pn_buf_printf(b, "| %s ", cell[c]);
+            if (t2_shown(c, digits)) {
+                pn_buf_printf(b, "| ");
+                pn_esc_md(b, cell[c]);
+                pn_buf_printf(b, " ");
+            }
         pn_buf_printf(b, "|\n");
     }
 }
@@ -154,7 +163,7 @@ static int write_table2_md(const char *dir, const pn_model_summary *s, size_t n,
 {
     pn_buf b = {0};
     pn_buf_printf(&b, "# Table II: accuracy of each model\n\n");
-    describe_table2(&b, s, n);
+    describe_table2(&b, s, n, pn_esc_md);
     pn_buf_printf(&b, "\n\n");
     md_table2(&b, s, n);
     if (pn_summaries_have_digits(s, n))
@@ -168,24 +177,12 @@ static int write_table2_md(const char *dir, const pn_model_summary *s, size_t n,
 }
 
 /* CSV fields: a NaN is an empty field (what spreadsheets and pandas read
- * as missing); text is quoted only when it has to be. */
+ * as missing); text goes through pn_esc_csv (RFC 4180). */
 static void csv_num(pn_buf *b, const char *fmt, double v)
 {
     pn_buf_printf(b, ",");
     if (!isnan(v))
         pn_buf_printf(b, fmt, v);
-}
-
-static void csv_text(pn_buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        pn_buf_printf(b, "%s", s);
-        return;
-    }
-    pn_buf_printf(b, "\"");
-    for (; *s; s++)
-        pn_buf_printf(b, *s == '"' ? "\"\"" : "%c", *s);
-    pn_buf_printf(b, "\"");
 }
 
 /* Only what a rerun reproduces to the bit: the same seeds give the same
@@ -197,7 +194,7 @@ static int write_table2_csv(const char *dir, const pn_model_summary *s, size_t n
     pn_buf_printf(&b, "model,params,lr,bs,epochs,rounds,diverged,train_mean,train_std,"
                       "test_mean,test_std,digit_mean,digit_std,argmax_mean,argmax_std\n");
     for (size_t i = 0; i < n; i++) {
-        csv_text(&b, s[i].model);
+        pn_esc_csv(&b, s[i].model);
         pn_buf_printf(&b, ",%zu", s[i].params);
         csv_num(&b, "%g", s[i].lr);
         pn_buf_printf(&b, ",%zu,%zu,%zu,%zu", s[i].bs, s[i].epochs, s[i].rounds, s[i].diverged);
@@ -234,7 +231,7 @@ int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, p
     for (size_t i = 0; i < n_rounds; i++) {
         for (size_t e = 0; e < r[i].n_epochs; e++) {
             const pn_epoch_rec *ep = &r[i].epochs[e];
-            csv_text(&b, r[i].model);
+            pn_esc_csv(&b, r[i].model);
             pn_buf_printf(&b, ",%zu,%" PRIu64 ",%zu", r[i].round, r[i].seed, ep->epoch);
             csv_num(&b, "%g", ep->lr);
             csv_num(&b, "%.6g", ep->loss); /* a diverged epoch's inf stays visible */
@@ -260,7 +257,7 @@ static void html_table2_rows(pn_buf *b, const pn_model_summary *s, size_t n)
         if (!t2_shown(c, digits))
             continue;
         pn_buf_printf(b, "<th>");
-        pn_buf_escape_xml(b, t2_head[c]);
+        pn_esc_html(b, t2_head[c]);
         pn_buf_printf(b, "</th>");
     }
     pn_buf_printf(b, "</tr></thead>\n<tbody>\n");
@@ -272,7 +269,7 @@ static void html_table2_rows(pn_buf *b, const pn_model_summary *s, size_t n)
             if (!t2_shown(c, digits))
                 continue;
             pn_buf_printf(b, "<td>");
-            pn_buf_escape_xml(b, cell[c]);
+            pn_esc_html(b, cell[c]);
             pn_buf_printf(b, "</td>");
         }
         pn_buf_printf(b, "</tr>\n");
@@ -283,12 +280,12 @@ static void html_table2_rows(pn_buf *b, const pn_model_summary *s, size_t n)
 void pn_table2_html(pn_buf *b, const pn_model_summary *s, size_t n)
 {
     pn_buf_printf(b, "<p>");
-    describe_table2(b, s, n);
+    describe_table2(b, s, n, pn_esc_html);
     pn_buf_printf(b, "</p>\n");
     html_table2_rows(b, s, n);
     if (pn_summaries_have_digits(s, n)) {
         pn_buf_printf(b, "<p class=\"note\">");
-        pn_buf_escape_xml(b, digits_note);
+        pn_esc_html(b, digits_note);
         pn_buf_printf(b, "</p>\n");
     }
     if (total_diverged(s, n))

@@ -13,9 +13,10 @@ typedef struct pn_buf {
 } pn_buf;
 
 void pn_buf_printf(pn_buf *b, const char *fmt, ...) PN_PRINTF(2, 3);
+/* Appends n bytes of s as they are (they may hold NULs). */
+void pn_buf_put(pn_buf *b, const char *s, size_t n);
 void pn_buf_free(pn_buf *b);
-/* Appends s with the five XML special characters escaped (SVG and HTML text). */
-void pn_buf_escape_xml(pn_buf *b, const char *s);
+/* The escapers of every output format are in pairnet/report/escape.h. */
 
 /* pn_write_atomic of the content; an incomplete buffer is an error. */
 int pn_buf_write_atomic(const char *path, const pn_buf *b, pn_err *err);

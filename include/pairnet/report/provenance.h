@@ -8,7 +8,7 @@
 #include "pairnet/report/buf.h"
 
 typedef struct pn_run_info {
-    char command[1024]; /* the exact command line */
+    char command[1024]; /* the command line, shell-quoted (pn_shell_command) */
     char date[64];      /* ISO 8601, UTC */
     char cpu[128];      /* CPU model name */
     size_t cores;
