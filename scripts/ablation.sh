@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, md_text, md_code
+. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, md_text, md_code, write_new
 
 # ---- the variants: edit here --------------------------------------------------
 # One variant a line: name | pairnet bench options | what it tests.
@@ -238,7 +238,10 @@ for v in "${selected[@]}"; do
     echo "ablation: [$i/$n] $v: $(quote_all "${cmd[@]}")" >&2
     t0=$SECONDS
     st=0
-    "${cmd[@]}" >"$log" 2>&1 || st=$?
+    # a new log for each run (write_new): a link planted at bench.log is
+    # replaced, never written through
+    write_new "$log" </dev/null
+    "${cmd[@]}" >>"$log" 2>&1 || st=$?
     if [[ $st -eq 130 ]]; then
         again="run the same command again"
         if [[ $out_given -eq 0 ]]; then
@@ -350,7 +353,7 @@ for v in "${selected[@]}"; do
 done
 
 md=$out/ablation.md
-tmp=$(mktemp "$md.tmp.XXXXXX")
+tmp=$(new_temp "$md")
 trap 'rm -f "$tmp"' EXIT
 {
     echo "# Ablation of \`best\`"
@@ -410,6 +413,6 @@ trap 'rm -f "$tmp"' EXIT
             "$(md_text "$spr")" "$rounds" "$(md_code "$(quote_all "${cmd[@]}")" cell)"
     done
 } >"$tmp"
-mv -f "$tmp" "$md"
+commit_file "$tmp" "$md"
 trap - EXIT
 echo "ablation: wrote $md (${#selected[@]} variants, $(duration "$wall"))" >&2

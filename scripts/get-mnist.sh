@@ -112,7 +112,7 @@ for entry in "${files[@]}"; do
         exit 1
     fi
     chmod a+r "$tmp" # mktemp made it private; the data is public
-    mv -f "$tmp" "$dest"
+    mv -fT -- "$tmp" "$dest" # -T: never into a folder a planted link names
     tmp=""
     echo "ok    $dest"
 done

@@ -11,7 +11,7 @@ set -euo pipefail
 
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, absolute
+. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, absolute, write_new, append_ok
 
 usage() {
     cat <<'EOF'
@@ -251,8 +251,14 @@ if [[ $print -eq 1 ]]; then
         for lr in "${lr_list[@]}"; do
             for bs in "${bs_list[@]}"; do
                 d=$(cell_dir "$m" "$lr" "$bs")
-                printf 'mkdir -p %s && %s >>%s 2>&1\n' "$(quote "$d")" \
-                    "$(cell_command "$m" "$lr" "$bs")" "$(quote "$d/bench.log")"
+                log=$(quote "$d/bench.log")
+                # the check of append_ok, in sh: a planted link is refused,
+                # never appended to (false, not exit: the line may be pasted)
+                # shellcheck disable=SC2016 # the $(...) is for sh, not here
+                printf 'mkdir -p %s && { test -z "$(find %s -prune \\( ! -type f -o -links +1 \\) 2>/dev/null)" || { echo %s >&2; false; }; } && %s >>%s 2>&1\n' \
+                    "$(quote "$d")" "$log" \
+                    "$(quote "grid: refusing to append to $d/bench.log: it is a symbolic link, not a regular file or has another hard link; move it away")" \
+                    "$(cell_command "$m" "$lr" "$bs")" "$log"
             done
         done
     done
@@ -272,35 +278,47 @@ if [[ ! -f $bin || ! -x $bin ]]; then
     exit 2
 fi
 mkdir -p "$out"
-: >"$out/cells.tsv.tmp"
-: >"$out/cells.txt.tmp"
-: >"$out/todo.txt.tmp"
+tsv="" txt="" todo_list=""
 total=0
 for m in "${model_list[@]}"; do
     for lr in "${lr_list[@]}"; do
         for bs in "${bs_list[@]}"; do
             total=$((total + 1))
             d=$(cell_dir "$m" "$lr" "$bs")
-            printf '%s\t%s\t%s\t%s\t%s\n' "$total" "$m" "$lr" "$bs" "$d" >>"$out/cells.tsv.tmp"
-            cell_command "$m" "$lr" "$bs" >>"$out/cells.txt.tmp"
-            echo >>"$out/cells.txt.tmp"
+            # refused here, before any cell runs, rather than by its task
+            append_ok grid.sh "$d/bench.log" || exit 2
+            tsv+=$(printf '%s\t%s\t%s\t%s\t%s' "$total" "$m" "$lr" "$bs" "$d")$'\n'
+            txt+=$(cell_command "$m" "$lr" "$bs")$'\n'
             if [[ $force -eq 1 ]] || ! cell_done "$d"; then
-                echo "$total" >>"$out/todo.txt.tmp"
+                todo_list+=$total$'\n'
             fi
         done
     done
 done
-for f in cells.tsv cells.txt todo.txt; do mv -f "$out/$f.tmp" "$out/$f"; done
+# new files renamed into place (write_new): a link planted at any of these
+# names is replaced, never written through
+printf '%s' "$tsv" | write_new "$out/cells.tsv"
+printf '%s' "$txt" | write_new "$out/cells.txt"
+printf '%s' "$todo_list" | write_new "$out/todo.txt"
 todo=$(wc -l <"$out/todo.txt")
-# the grid's clock for the estimate of what is left (kept across reruns)
-[[ -s $out/start ]] || date +%s >"$out/start"
+# the grid's clock for the estimate of what is left (kept across reruns;
+# anything but a regular file of ours is replaced)
+[[ -f $out/start && ! -L $out/start && -s $out/start ]] || date +%s | write_new "$out/start"
 
-cat >"$out/run-cell.sh" <<'EOF'
+# run-cell.sh and slurm-job.sh are made anew by every run (write_new -x):
+# one planted in the folder is replaced, never run as it is.
+run_cell_script() {
+    cat <<'EOF'
 #!/usr/bin/env bash
 # Runs cell N of this grid (line N of cells.txt), appending to its bench.log,
 # then says how many cells are done and about how long the rest will take
 # (from the seconds the finished cells of each model took).
 set -uo pipefail
+export LC_ALL=C
+EOF
+    # the file helpers of scripts/lib.sh, so that this script stands alone
+    declare -f not_option new_temp commit_file write_new append_ok
+    cat <<'EOF'
 grid=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 n=${1:-}
 [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "run-cell.sh: usage: run-cell.sh N" >&2; exit 2; }
@@ -308,6 +326,8 @@ IFS=$'\t' read -r _ model lr bs dir < <(sed -n "${n}p" "$grid/cells.tsv")
 cmd=$(sed -n "${n}p" "$grid/cells.txt")
 [[ -n $cmd && -n ${dir:-} ]] || { echo "run-cell.sh: no cell $n in $grid/cells.txt" >&2; exit 2; }
 mkdir -p "$dir"
+# bench.log is kept across reruns, so appended to: a link is refused
+append_ok run-cell.sh "$dir/bench.log" || exit 2
 echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(hostname): $cmd" >>"$dir/bench.log"
 t0=$(date +%s)
 bash -c "$cmd" >>"$dir/bench.log" 2>&1
@@ -320,7 +340,7 @@ elif [[ $rc -ne 0 ]]; then
     echo "grid: FAILED $name (exit $rc; see $dir/bench.log)" >&2
     exit "$rc"
 fi
-echo "$(( $(date +%s) - t0 ))" >"$dir/seconds"
+echo "$(( $(date +%s) - t0 ))" | write_new "$dir/seconds"
 # done cells, and seconds left estimated per model from the finished ones
 awk -F'\t' -v now="$(date +%s)" -v start="$(cat "$grid/start" 2>/dev/null || date +%s)" -v name="$name" '
     FNR == NR { m[$1] = $2; d[$1] = $5; n++; next }
@@ -340,7 +360,8 @@ awk -F'\t' -v now="$(date +%s)" -v start="$(cat "$grid/start" 2>/dev/null || dat
     }' "$grid/cells.tsv" /dev/null
 exit 0
 EOF
-chmod +x "$out/run-cell.sh"
+}
+run_cell_script | write_new -x "$out/run-cell.sh"
 
 gather() {
     "$here/table1.sh" "$out" "$table1"
@@ -374,16 +395,20 @@ if [[ $slurm -eq 1 ]]; then
 # Task i (0-based) of the array runs line i+1 of todo.txt. No pipe: the
 # cell's exit status is the task's.
 set -euo pipefail
+export LC_ALL=C
 EOF
+        # the file helpers of scripts/lib.sh: the task's log is a new file
+        declare -f new_temp commit_file write_new
         printf 'grid=%s\n' "$(quote "$out")"
         cat <<'EOF'
-exec >"$grid/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1
+log=$grid/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out
+write_new "$log" </dev/null
+exec >>"$log" 2>&1
 n=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$grid/todo.txt")
 [[ -n $n ]] || { echo "no cell for task $SLURM_ARRAY_TASK_ID in $grid/todo.txt" >&2; exit 2; }
 exec "$grid/run-cell.sh" "$n"
 EOF
-    } >"$out/slurm-job.sh"
-    chmod +x "$out/slurm-job.sh"
+    } | write_new -x "$out/slurm-job.sh"
     wait_opt=()
     [[ $wait -eq 1 ]] && wait_opt=(--wait)
     echo "grid: $total cells, $((total - todo)) already done, submitting $todo as a Slurm job array" >&2
@@ -420,6 +445,8 @@ if [[ $todo -gt 0 ]]; then
     interrupted=0
     trap 'interrupted=1' INT TERM
     if command -v parallel >/dev/null 2>&1; then
+        # parallel opens its joblog following links: a new file of ours
+        write_new "$out/joblog.txt" </dev/null
         popts=(--jobs "$jobs" --joblog "$out/joblog.txt")
         if [[ -n $sshloginfile ]]; then
             popts+=(--sshloginfile "$sshloginfile")

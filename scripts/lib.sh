@@ -135,3 +135,55 @@ md_awk() {
 md_text() { md_awk text "$1"; }
 md_code() { md_awk code "$1" "${2:-}"; }
 md_fence() { md_awk fence "$1"; }
+
+# ---- writing files: never through a link, never into a file we did not make
+# A colleague who can write a shared results folder (or a stale file from
+# an older run) may have put a symlink or a hard link at any name a script
+# writes; `>` and `>>` would then truncate or append to the file it points
+# to, and a planted job script would be run. So every file is written as
+# a new one: a temporary made by mktemp in the target's folder (O_EXCL,
+# random name: never an existing file), renamed over the target. rename(2)
+# replaces a link planted there, never writes through it; mv -T never moves
+# the file into a directory a planted name points to. (This defends against
+# files planted before a script runs; a folder others can change while it
+# runs is not safe anyway: cells.txt holds the commands the grid runs.)
+
+# new_temp FILE: create an empty private temporary next to FILE and print
+# its name (the caller writes it, then commit_file; its trap removes it).
+new_temp() {
+    mktemp -- "$1.tmp.XXXXXXXX"
+}
+
+# commit_file [-x] TEMP FILE: give TEMP the mode `>` would (rw by the
+# umask; -x: executable as well, for job scripts) and rename it to FILE.
+commit_file() {
+    local mode=0666
+    if [[ $1 == -x ]]; then mode=0777; shift; fi
+    chmod "$(printf '%o' $((mode & ~0$(umask))))" -- "$1" && mv -fT -- "$1" "$2"
+}
+
+# write_new [-x] FILE: stdin into FILE as a new file (new_temp, commit_file);
+# the temporary is removed when something fails. `write_new FILE </dev/null`
+# makes a fresh empty log that a command then appends to by name.
+write_new() {
+    local x=() tmp
+    if [[ $1 == -x ]]; then x=(-x); shift; fi
+    tmp=$(new_temp "$1") || return 1
+    if cat >"$tmp" && commit_file "${x[@]+"${x[@]}"}" "$tmp" "$1"; then return 0; fi
+    rm -f -- "$tmp"
+    return 1
+}
+
+# append_ok WHO FILE: 0 if FILE may be appended to: absent, or a regular
+# file with one link; else one line naming FILE and the fix, and 1. For the
+# logs kept across runs (a grid cell's bench.log), which cannot be renamed
+# over: a symlink, a FIFO or device, or a hard link to some other file is
+# refused rather than opened. (find -P looks at FILE itself, not where a
+# link points; -links +1: more than one name.)
+append_ok() {
+    if [[ -n $(find "$(not_option "$2")" -prune \( ! -type f -o -links +1 \) 2>/dev/null) ]]; then
+        echo "$1: refusing to append to $2: it is a symbolic link, not a regular file or has" \
+            "another hard link; move it away and run again (nothing was written to it)" >&2
+        return 1
+    fi
+}

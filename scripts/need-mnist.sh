@@ -9,7 +9,7 @@
 set -uo pipefail
 cd -- "$(dirname -- "$0")/.." || exit 1
 # shellcheck source=scripts/lib.sh
-. scripts/lib.sh # LC_ALL=C, refuse_control, absolute
+. scripts/lib.sh # LC_ALL=C, refuse_control, absolute, write_new
 
 names="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
 # has DIR: all four files there, gzip or already uncompressed (as pairnet reads them)
@@ -39,7 +39,9 @@ if has data/mnist; then
 fi
 mkdir -p data
 echo "MNIST is not in data/mnist: fetching it (scripts/get-mnist.sh, log in data/get-mnist.log)" >&2
-if scripts/get-mnist.sh data/mnist >data/get-mnist.log 2>&1; then
+# a new log (write_new): a link planted at its name is replaced
+write_new data/get-mnist.log </dev/null || exit 1
+if scripts/get-mnist.sh data/mnist >>data/get-mnist.log 2>&1; then
     echo "$PWD/data/mnist"
     exit 0
 fi

@@ -9,7 +9,7 @@
 set -euo pipefail
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, quote_all, refuse_control, AWK_ESCAPES
+. "$here/lib.sh" # LC_ALL=C, quote_all, refuse_control, AWK_ESCAPES, commit_file
 
 usage() {
     cat <<'EOF'
@@ -245,7 +245,9 @@ T1_VDIR=$vdir T1_OUTDIR=$tmp T1_MACHINE=$machine T1_REVISION=$revision \
     awk -v vseeds="$(seeds_of "$vdir")" -v tseeds="$(seeds_of "$tdir")" \
     -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v wall="$wall" \
     "$AWK_ESCAPES$prog" "${vfiles[@]}" "${tfiles[@]}"
+# written in a private folder of ours, then renamed over the targets:
+# a link planted at one is replaced, never written through (commit_file)
 for f in table1.md table1.csv heatmap-validation.svg heatmap-test.svg; do
-    mv -f "$tmp/$f" "$out/$f"
+    commit_file "$tmp/$f" "$out/$f"
 done
 echo "table1-study.sh: wrote $out/table1.md, table1.csv, heatmap-validation.svg, heatmap-test.svg" >&2

@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, refuse_control, md_code, AWK_ESCAPES
+. "$here/lib.sh" # LC_ALL=C, refuse_control, md_code, AWK_ESCAPES, new_temp
 
 usage() {
     cat <<'EOF'
@@ -167,9 +167,10 @@ AWK
 
 mkdir -p -- "$(dirname -- "$out")"
 # Written next to OUT and renamed, so a reader never sees half a table.
-tmp=$(mktemp "$out.tmp.XXXXXX")
+# (new_temp, commit_file: a link planted at OUT is replaced, not written through)
+tmp=$(new_temp "$out")
 trap 'rm -f "$tmp"' EXIT
 T1_SRC=$(md_code "$dir") awk "$AWK_ESCAPES$prog" "${files[@]}" >"$tmp"
-mv -f "$tmp" "$out"
+commit_file "$tmp" "$out"
 trap - EXIT
 echo "table1.sh: wrote $out from ${#files[@]} cells" >&2

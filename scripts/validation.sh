@@ -21,7 +21,7 @@
 set -euo pipefail
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, refuse_control, not_option, AWK_ESCAPES
+. "$here/lib.sh" # LC_ALL=C, refuse_control, not_option, AWK_ESCAPES, write_new
 PAIRNET=${PAIRNET:-./pairnet}
 refuse_control validation.sh PAIRNET "$PAIRNET"
 [[ $PAIRNET == */* ]] || PAIRNET=./$PAIRNET
@@ -96,13 +96,17 @@ if [ "$summary" -eq 0 ]; then
             case " $only " in *" $name "*) ;; *) continue ;; esac
         fi
         echo "validation: $name" >&2
+        # new logs (write_new): a link planted at their names is replaced,
+        # never written through
+        write_new "$OUT/$name.log.a" </dev/null
+        write_new "$OUT/$name.log.b" </dev/null
         # shellcheck disable=SC2086 # the options are words
         nice -n 19 "$PAIRNET" train --model best --seed 1000 --rounds 3 --threads 1 \
-            --eval-final $opts >"$OUT/$name.log.a" 2>&1 &
+            --eval-final $opts >>"$OUT/$name.log.a" 2>&1 &
         a=$!
         # shellcheck disable=SC2086
         nice -n 19 "$PAIRNET" train --model best --seed 1003 --rounds 3 --threads 1 \
-            --eval-final $opts >"$OUT/$name.log.b" 2>&1 &
+            --eval-final $opts >>"$OUT/$name.log.b" 2>&1 &
         b=$!
         ok=1
         wait $a || ok=0
@@ -111,7 +115,7 @@ if [ "$summary" -eq 0 ]; then
             echo "validation.sh: $name failed; see $OUT/$name.log.a, .b" >&2
             exit 1
         fi
-        cat "$OUT/$name.log.a" "$OUT/$name.log.b" > "$OUT/$name.log"
+        cat "$OUT/$name.log.a" "$OUT/$name.log.b" | write_new "$OUT/$name.log"
         rm -f "$OUT/$name.log.a" "$OUT/$name.log.b"
     done
 fi
@@ -150,7 +154,10 @@ END {
     printf "| %s | %.2f ± %.2f | %.2f | %.2f | %s | %d | %.1f |\n", md_text(ENVIRON["VAL_NAME"]), 100 * m, 100 * sd,
            nd ? 100 * dsum / nd : 0, nd ? 100 * asum / nd : 0, pc, n, secs / n }'
 
-trap 'rm -f "$OUT/summary.md.tmp"' EXIT
+# written as a new file and renamed (new_temp, commit_file): a link
+# planted at summary.md is replaced, never written through
+tmp=$(new_temp "$OUT/summary.md")
+trap 'rm -f "$tmp"' EXIT
 {
     echo "# Validation rounds of best's candidate recipes"
     echo
@@ -168,10 +175,10 @@ trap 'rm -f "$OUT/summary.md.tmp"' EXIT
     for f in "$OUT"/*.log; do
         [[ -e $f ]] || continue
         # the log on stdin: an operand such as a=b/x.log would be an assignment
-        # shellcheck disable=SC2094 # reads a log, writes summary.md.tmp
+                # shellcheck disable=SC2094 # reads a log, writes summary.md's temporary
         VAL_NAME=$(basename -- "$f" .log) VAL_FILE=$f awk "$AWK_ESCAPES$summarize" <"$f"
     done
-} >"$OUT/summary.md.tmp"
-mv -f "$OUT/summary.md.tmp" "$OUT/summary.md"
+} >"$tmp"
+commit_file "$tmp" "$OUT/summary.md"
 trap - EXIT
 echo "wrote $OUT/summary.md" >&2

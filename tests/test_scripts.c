@@ -325,6 +325,153 @@ static void scripts_quote_reads_back(void)
     CHECK_MSG(nothing_ran(), "a quoted word ran");
 }
 
+/* Planted links (issue 20): victims V/<name> hold "precious" (V/dir is a
+ * folder holding it), and V/job.sh would touch PWNED if run. plant(NAME,
+ * VICTIM) makes a symlink at "$T_DIR/$T_OUT/NAME" to "$T_DIR/V/VICTIM". */
+#define VICTIMS                                                                             \
+    "cd \"$T_DIR\" && rm -rf V \"$T_OUT\" && mkdir -p V/dir && printf 'precious\\n' >V/ref && " \
+    "for f in a b c d e f g h i dir/x; do cp V/ref V/$f; done && : >V/empty && "               \
+    "printf '#!/bin/sh\\ntouch PWNED\\n' >V/job.sh && chmod +x V/job.sh && cp V/job.sh V/jobref && " \
+    "plant() { mkdir -p \"$(dirname \"$T_OUT/$1\")\" && ln -s \"$T_DIR/V/$2\" \"$T_OUT/$1\"; } && "
+
+/* 1 if every victim is as it was (names of the changed ones in `bad`). */
+static int victims_intact(char *bad, size_t cap)
+{
+    char path[PATH_MAX + 16];
+    int st = sh("cd \"$T_DIR/V\" && { for f in a b c d e f g h i dir/x; do cmp -s ref $f || echo $f; "
+                "done; test -s empty && echo empty; cmp -s jobref job.sh || echo job.sh; "
+                "test \"$(ls dir)\" = x || echo dir; } >\"$T_DIR/changed.txt\" 2>&1");
+    snprintf(path, sizeof path, "%s/changed.txt", getenv("T_DIR"));
+    t_read_file(path, bad, cap);
+    return st == 0 && !bad[0];
+}
+
+/* grid.sh run here with links planted at every file it writes: its lists
+ * and their old temporaries (one a hard link), start (to an empty file:
+ * it is written only when empty), run-cell.sh (a script that would touch
+ * PWNED), joblog.txt, a cell's seconds and table1.md (to a folder): the
+ * grid runs, every victim is unchanged and nothing planted runs. */
+static void scripts_grid_planted_links(void)
+{
+    char dir[PATH_MAX], path[2 * PATH_MAX], text[8192], bad[1024];
+    if (!scripts_env(dir, sizeof dir))
+        return;
+    setenv("T_OUT", "planted grid", 1);
+    int st = sh(VICTIMS "plant cells.tsv a && plant cells.tsv.tmp b && plant cells.txt.tmp c && "
+                "plant todo.txt d && ln V/e \"$T_OUT/todo.txt.tmp\" && plant start empty && "
+                "plant run-cell.sh job.sh && plant joblog.txt f && "
+                "plant mlp/lr0.01_bs100/seconds g && plant table1.md dir && "
+                "bash \"$T_REPO/scripts/grid.sh\" --models mlp --lr 0.01 --bs 100 --rounds 1 "
+                "--epochs 1 --bin \"$T_BIN\" --data \"$T_DATA\" --out \"$T_OUT\" >pl.out 2>pl.err");
+    snprintf(path, sizeof path, "%s/pl.err", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(st == 0, "grid.sh with planted links exited %d: %s", st, text);
+    CHECK_MSG(victims_intact(bad, sizeof bad), "grid.sh wrote through a planted link into: %s", bad);
+    CHECK_MSG(nothing_ran(), "grid.sh ran a planted run-cell.sh");
+    snprintf(path, sizeof path, "%s/planted grid/table1.md", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(strstr(text, "| mlp | 0.01 | 100 |"), "no Table I of its own: %s", text);
+}
+
+/* A cell's bench.log, kept across runs and appended to, planted as a link
+ * (or a hard link): grid.sh refuses with one line before anything runs,
+ * the --print command refuses too; the victim is unchanged. */
+static void scripts_grid_bench_log_refused(void)
+{
+    char dir[PATH_MAX], path[2 * PATH_MAX], text[8192], bad[1024];
+    if (!scripts_env(dir, sizeof dir))
+        return;
+    setenv("T_OUT", "log grid", 1);
+    static const char *plants[] = {"plant mlp/lr0.01_bs100/bench.log a",
+                                   "mkdir -p \"$T_OUT/mlp/lr0.01_bs100\" && "
+                                   "ln V/b \"$T_OUT/mlp/lr0.01_bs100/bench.log\""};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 VICTIMS "%s && bash \"$T_REPO/scripts/grid.sh\" --models mlp --lr 0.01 --bs 100 "
+                         "--rounds 1 --epochs 1 --bin \"$T_BIN\" --data \"$T_DATA\" --out \"$T_OUT\" "
+                         ">lg.out 2>lg.err",
+                 plants[i]);
+        int st = sh(cmd);
+        snprintf(path, sizeof path, "%s/lg.err", dir);
+        t_read_file(path, text, sizeof text);
+        CHECK_MSG(st == 2 && count_lines(text) == 1 && strstr(text, "bench.log") &&
+                      strstr(text, "move it away"),
+                  "plant %zu: grid.sh exit %d (want 2, one line naming bench.log): %s", i, st,
+                  text);
+        CHECK_MSG(victims_intact(bad, sizeof bad), "plant %zu: bench.log written into: %s", i, bad);
+    }
+    int st = sh(VICTIMS "plant mlp/lr0.01_bs100/bench.log a && bash \"$T_REPO/scripts/grid.sh\" "
+                "--models mlp --lr 0.01 --bs 100 --rounds 1 --epochs 1 --bin \"$T_BIN\" --data "
+                "\"$T_DATA\" --out \"$T_DIR/$T_OUT\" --print >lg.txt && sh -c \"$(cat lg.txt)\" "
+                "2>lg.err");
+    CHECK_MSG(st != 0, "the --print command appended to a planted bench.log (exit %d)", st);
+    CHECK_MSG(victims_intact(bad, sizeof bad), "the --print command wrote into: %s", bad);
+}
+
+/* --slurm (a stand-in sbatch) with slurm-job.sh planted as a link to a
+ * script that would touch PWNED, and the task's log planted as a link:
+ * the job script is made anew, task 0 runs the cell, the victims stay. */
+static void scripts_grid_slurm_planted_links(void)
+{
+    char dir[PATH_MAX], path[2 * PATH_MAX], text[8192], bad[1024];
+    if (!scripts_env(dir, sizeof dir))
+        return;
+    setenv("T_OUT", "slurm planted", 1);
+    int st = sh(VICTIMS "plant slurm-job.sh job.sh && plant slurm-42_0.out a && mkdir -p fakebin && "
+                "printf '#!/bin/sh\\necho 42\\n' >fakebin/sbatch && chmod +x fakebin/sbatch && "
+                "PATH=\"$T_DIR/fakebin:$PATH\" bash \"$T_REPO/scripts/grid.sh\" --models mlp --lr 0.01 "
+                "--bs 100 --rounds 1 --epochs 1 --bin \"$T_BIN\" --data \"$T_DATA\" --out \"$T_OUT\" "
+                "--slurm >sp.out 2>sp.err && cd / && SLURM_ARRAY_JOB_ID=42 SLURM_ARRAY_TASK_ID=0 "
+                "bash \"$T_DIR/$T_OUT/slurm-job.sh\"");
+    snprintf(path, sizeof path, "%s/sp.err", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(st == 0, "grid.sh --slurm and its task 0 exited %d: %s", st, text);
+    CHECK_MSG(victims_intact(bad, sizeof bad), "--slurm wrote through a planted link into: %s", bad);
+    CHECK_MSG(nothing_ran(), "a planted slurm-job.sh ran");
+    snprintf(path, sizeof path, "%s/slurm planted/slurm-42_0.out", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(strstr(text, "grid: done mlp"), "task 0 wrote no log of its own: %s", text);
+}
+
+/* ablation.sh (a variant's bench.log, ablation.md to a folder),
+ * table1.sh (OUT to a folder) and validation.sh --summary (summary.md and
+ * its old temporary) with links planted: each writes its own file. */
+static void scripts_reports_planted_links(void)
+{
+    char dir[PATH_MAX], path[2 * PATH_MAX], text[8192], bad[1024];
+    if (!scripts_env(dir, sizeof dir))
+        return;
+    setenv("T_OUT", "abl planted", 1);
+    int st = sh(VICTIMS "plant ablation/no-dropout/bench.log a && plant ablation.md dir && "
+                "bash \"$T_REPO/scripts/ablation.sh\" --bin \"$T_BIN\" --out \"$T_OUT\" --variants "
+                "no-dropout --rounds 1 --epochs 1 --ensemble 1 --tta 1 --data \"$T_DATA\" >ap.log 2>&1");
+    snprintf(path, sizeof path, "%s/ap.log", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(st == 0, "ablation.sh with planted links exited %d: %s", st, text);
+    CHECK_MSG(victims_intact(bad, sizeof bad), "ablation.sh wrote through a link into: %s", bad);
+    snprintf(path, sizeof path, "%s/abl planted/ablation.md", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(strstr(text, "| no-dropout |"), "no ablation.md of its own: %s", text);
+
+    setenv("T_OUT", "t1 planted", 1);
+    st = sh(VICTIMS "plant table1.md dir && mkdir -p \"$T_OUT/m/lr0.01_bs50\" && printf '%s\\n' "
+            "model,lr,bs,epochs,rounds,diverged,train_mean,train_std,test_mean,test_std "
+            "'mlp,0.01,50,1,1,0,0.5,0,0.5,0' >\"$T_OUT/m/lr0.01_bs50/table2.csv\" && "
+            "bash \"$T_REPO/scripts/table1.sh\" \"$T_OUT\" \"$T_OUT/table1.md\" 2>/dev/null && "
+            "test -f \"$T_OUT/table1.md\" && ! test -L \"$T_OUT/table1.md\"");
+    CHECK_MSG(st == 0, "table1.sh did not replace a planted table1.md (exit %d)", st);
+    CHECK_MSG(victims_intact(bad, sizeof bad), "table1.sh wrote through a link into: %s", bad);
+
+    setenv("T_OUT", "val planted", 1);
+    st = sh(VICTIMS "plant summary.md a && plant summary.md.tmp b && "
+            "cp \"$T_REPO/results/validation/C1-aux2-bs50.log\" \"$T_OUT/\" && "
+            "bash \"$T_REPO/scripts/validation.sh\" --out \"$T_OUT\" --summary 2>vp.err && "
+            "grep -q '^| C1-aux2-bs50 |' \"$T_OUT/summary.md\"");
+    CHECK_MSG(st == 0, "validation.sh did not write its own summary.md (exit %d)", st);
+    CHECK_MSG(victims_intact(bad, sizeof bad), "validation.sh wrote through a link into: %s", bad);
+}
+
 void suite_scripts(void)
 {
     RUN(scripts_grid_print_any_path);
@@ -334,4 +481,8 @@ void suite_scripts(void)
     RUN(scripts_validation_comma_locale);
     RUN(scripts_markdown_cells_escaped);
     RUN(scripts_quote_reads_back);
+    RUN(scripts_grid_planted_links);
+    RUN(scripts_grid_bench_log_refused);
+    RUN(scripts_grid_slurm_planted_links);
+    RUN(scripts_reports_planted_links);
 }
