@@ -82,17 +82,17 @@ static void conv_batch_inner_matches_oracle(void)
         oracle_conv2d_backward(want_din, want_dw, db, dcol, ycn, dout, col, w, B, C, H, W, F, k);
         to_batch_inner(want_din_bi, want_din, B, C * H * W);
         pn_conv2d_batch_inner_forward(NULL, out, col, scratch, in, 0, w, B, C, H, W, F, k);
-        pn_conv2d_batch_inner_backward(NULL, din, 0, dw, dcol, scratch, dout_bi, col, w, B, C, H,
-                                       W, F, k);
+        pn_conv2d_batch_inner_backward(NULL, din, 0, dw, dcol, scratch, dout_bi, col, scratch, w, B,
+                                       C, H, W, F, k);
         CHECK_MSG(count_far(din, want_din, n_in, 1e-5) == 0, "case %zu: din (NCHW)", ci);
         CHECK_MSG(count_far(dw, want_dw, F * K, 1e-5) == 0, "case %zu: dw", ci);
-        pn_conv2d_batch_inner_backward(NULL, din_bi, 1, dw2, dcol, NULL, dout_bi, col, w, B, C, H,
-                                       W, F, k);
+        pn_conv2d_batch_inner_backward(NULL, din_bi, 1, dw2, dcol, NULL, dout_bi, col, in_bi, w, B,
+                                       C, H, W, F, k);
         CHECK_MSG(count_far(din_bi, want_din_bi, n_in, 1e-5) == 0, "case %zu: din (batch-inner)",
                   ci);
         /* only the weights: no input gradient, no scratch touched */
-        pn_conv2d_batch_inner_backward(NULL, NULL, 0, dw2, NULL, NULL, dout_bi, col, w, B, C, H, W,
-                                       F, k);
+        pn_conv2d_batch_inner_backward(NULL, NULL, 0, dw2, NULL, NULL, dout_bi, col, in_bi, w, B, C,
+                                       H, W, F, k);
         free(in), free(in_bi), free(w), free(zero), free(ref), free(ref_bi), free(col);
         free(ycn), free(out), free(out2), free(scratch), free(dcol), free(dout_bi), free(dout);
         free(din), free(din_bi), free(want_din), free(want_din_bi), free(dw), free(dw2);

@@ -90,6 +90,11 @@ void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col,
         pn_pool_for(pool, C * H * W, to_batch_inner_part, &t);
         in = scratch;
     }
+    /* the GEMM packs its B panels straight from the activations; only a
+     * product too small for the packed path needs im2col written out */
+    const pn_im2col x = {.x = in, .C = C, .H = H, .W = W, .B = B, .k = k};
+    if (pn_gemm_im2col_par(pool, 0, 0, F, N, K, w, K, &x, 0.0f, out, N))
+        return;
     conv_job s = {.dst = col, .src = in, .B = B, .C = C, .H = H, .W = W, .k = k};
     pn_pool_for(pool, K, im2col_part, &s);
     pn_gemm_par(pool, 0, 0, F, N, K, w, K, col, N, 0.0f, out, N); /* out[F,N] */
@@ -97,11 +102,16 @@ void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col,
 
 void pn_conv2d_batch_inner_backward(struct pn_pool *pool, float *din, int din_batch_inner,
                                     float *dw, float *dcol, float *scratch, const float *dout,
-                                    const float *col, const float *w, size_t B, size_t C,
-                                    size_t H, size_t W, size_t F, size_t k)
+                                    float *col, const float *in, const float *w, size_t B,
+                                    size_t C, size_t H, size_t W, size_t F, size_t k)
 {
     const size_t N = (H - k + 1) * (W - k + 1) * B, K = C * k * k;
-    pn_gemm_par(pool, 0, 1, F, K, N, dout, N, col, N, 1.0f, dw, K);
+    const pn_im2col x = {.x = in, .C = C, .H = H, .W = W, .B = B, .k = k};
+    if (!pn_gemm_im2col_par(pool, 0, 1, F, K, N, dout, N, &x, 1.0f, dw, K)) {
+        conv_job s = {.dst = col, .src = in, .B = B, .C = C, .H = H, .W = W, .k = k};
+        pn_pool_for(pool, K, im2col_part, &s);
+        pn_gemm_par(pool, 0, 1, F, K, N, dout, N, col, N, 1.0f, dw, K);
+    }
     if (!din)
         return;
     pn_gemm_par(pool, 1, 0, K, N, F, w, K, dout, N, 0.0f, dcol, N);
@@ -156,9 +166,12 @@ static void conv_forward(const pn_op_call *c)
 static void conv_backward(const pn_op_call *c)
 {
     const pn_tensor *x = &c->in[0];
+    /* the batch-inner input: x itself, or forward's copy of it in buf[1] */
+    const float *in = c->a->conv.in_batch_inner ? x->val : c->buf[1];
     pn_conv2d_batch_inner_backward(c->pool, x->grad, c->a->conv.in_batch_inner, c->dw,
                                    x->grad ? c->buf[2] : NULL, c->buf[1], c->out.grad, c->buf[0],
-                                   c->w, c->out.rows, x->c, x->h, x->w, c->out.c, c->a->conv.k);
+                                   in, c->w, c->out.rows, x->c, x->h, x->w, c->out.c,
+                                   c->a->conv.k);
 }
 
 static void conv_init(const pn_op_call *c, pn_rng *rng)
