@@ -18,7 +18,7 @@ for ((r = 0; r < rounds; r++)); do
         [[ $side == new ]] && bin=$new
         # the table rows: model, bs, s/epoch, ...
         "$bin" "$threads" "$epochs" $model | awk -v s="$side" \
-            '/^model /{t=1; next} t && NF==8 {print s, $1, $3} /^$/{if (t) exit}' >>"$tmp/all"
+            '/^model /{t=1; next} t && NF==8 {print s, $1, $3} /^$/{t=0}' >>"$tmp/all"
     done
 done
 echo "$threads thread(s), $rounds interleaved rounds of $epochs epochs; s/epoch best and median"
