@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include "pairnet/ops/gemm.h"
+#include "pairnet/ops/kernel.h"
 #include "pairnet/base/pool.h"
 #include "pairnet/base/rng.h"
 
@@ -253,6 +254,94 @@ out:
         pn_pool_free(pools[t]);
 }
 
+/* ---- the conv GEMMs on an implicit im2col matrix ---- */
+
+/* X = im2col of x [C, H, W, B] (batch-inner), written out: [C k k, OH OW B] */
+static void im2col_bi(float *X, const float *x, size_t C, size_t H, size_t W, size_t B, size_t k)
+{
+    const size_t OH = H - k + 1, OW = W - k + 1, N = OH * OW * B;
+    for (size_t r = 0; r < C * k * k; r++)
+        for (size_t n = 0; n < N; n++) {
+            const size_t c = r / (k * k), ki = r / k % k, kj = r % k;
+            const size_t oy = n / (OW * B), ox = n / B % OW, b = n % B;
+            X[r * N + n] = x[((c * H + oy + ki) * W + ox + kj) * B + b];
+        }
+}
+
+/* One conv shape, both products (forward C = w X, weight gradient C +=
+ * dout X^T) on the implicit X against pn_gemm_par on the written-out X,
+ * bit for bit, beta 0 over NaN and beta 1. Returns how many of the two
+ * products the implicit path computed (it declines non-packed ones). */
+static int im2col_case(pn_pool *pool, const size_t s[6], pn_rng *r)
+{
+    const size_t C = s[0], H = s[1], W = s[2], B = s[3], k = s[4], F = s[5];
+    const size_t K = C * k * k, N = (H - k + 1) * (W - k + 1) * B, nc = F * (N > K ? N : K);
+    float *x = malloc(C * H * W * B * sizeof *x), *X = malloc(K * N * sizeof *X);
+    float *A = malloc(F * (N > K ? N : K) * sizeof *A), *C0 = malloc(nc * sizeof *C0);
+    float *want = malloc(nc * sizeof *want), *got = malloc(nc * sizeof *got);
+    int used = 0;
+    CHECK(x && X && A && C0 && want && got);
+    if (x && X && A && C0 && want && got) {
+        fill(r, x, C * H * W * B);
+        fill(r, A, F * (N > K ? N : K));
+        fill(r, C0, nc);
+        im2col_bi(X, x, C, H, W, B, k);
+        const pn_im2col im = {.x = x, .C = C, .H = H, .W = W, .B = B, .k = k};
+        for (int tb = 0; tb < 2; tb++)
+            for (int beta = 0; beta < 2; beta++) {
+                const size_t n = tb ? K : N, kk = tb ? N : K; /* C [F, n], depth kk */
+                for (size_t i = 0; i < F * n; i++)
+                    want[i] = got[i] = beta ? C0[i] : NAN;
+                pn_gemm_par(pool, 0, tb, F, n, kk, A, kk, X, N, (float)beta, want, n);
+                if (!pn_gemm_im2col_par(pool, 0, tb, F, n, kk, A, kk, &im, (float)beta, got, n))
+                    continue;
+                used += beta;
+                CHECK_MSG(memcmp(want, got, F * n * sizeof *got) == 0,
+                          "%s, %zu threads, C%zu %zux%zu B%zu k%zu F%zu tb %d beta %d: the "
+                          "implicit im2col gives other bits", pn_kernel_name(),
+                          pn_pool_size(pool), C, H, W, B, k, F, tb, beta);
+            }
+    }
+    free(x), free(X), free(A), free(C0), free(want), free(got);
+    return used;
+}
+
+/* The conv GEMMs that pack straight from the activations give the bits of
+ * the GEMM on the written-out im2col, on every kernel set and thread
+ * count: shapes with runs that are and are not a multiple of every tile
+ * width, F off the tile height, K over one K block (C k k = 450), the
+ * weight gradient's depth N over several K blocks, and the real conv2. */
+static void gemm_im2col_same_bits_as_written_out(void)
+{
+    static const size_t shapes[][6] = {
+        {32, 6, 6, 200, 3, 64}, {32, 6, 6, 100, 3, 64}, {3, 7, 6, 5, 3, 13},
+        {50, 5, 5, 7, 3, 9},    {1, 14, 14, 20, 3, 32}, {4, 9, 8, 3, 2, 40},
+        {2, 3, 3, 2, 2, 3},
+    };
+    const char *names[4], *was = pn_kernel_name();
+    const size_t nk = pn_kernel_list(names, 4);
+    pn_pool *pools[2] = {pn_pool_new(1), pn_pool_new(3)};
+    CHECK(pools[0] && pools[1]);
+    pn_rng r;
+    pn_rng_seed(&r, 24, PN_STREAM_AUX);
+    for (size_t ki = 0; ki < nk && pools[0] && pools[1]; ki++) {
+        pn_kernel_use(names[ki]);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int t = 0; t < 2; t++) {
+                /* the scalar set is slow: one real conv2, on 3 threads */
+                if (!strcmp(names[ki], "scalar") && s < 2 && (s == 0 || !t))
+                    continue;
+                const int used = im2col_case(pools[t], shapes[s], &r);
+                /* all but the tiny last shape and the thin weight gradients
+                 * (M x 9 or 12: the dot path) must take the implicit path */
+                CHECK_MSG(used >= (s == 6 ? 0 : 1), "shape %zu: implicit path not taken", s);
+            }
+    }
+    pn_kernel_use(was);
+    pn_pool_free(pools[0]);
+    pn_pool_free(pools[1]);
+}
+
 static void test_gemm_kernel_name(void)
 {
     const char *k = pn_gemm_kernel_name();
@@ -270,4 +359,5 @@ void suite_gemm(void)
     RUN(test_gemm_beta_scale);
     RUN(test_gemm_par_bit_identical);
     RUN(test_gemm_kernel_name);
+    RUN(gemm_im2col_same_bits_as_written_out);
 }

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "oracle.h"
+#include "pairnet/base/pool.h"
 #include "pairnet/base/rng.h"
+#include "pairnet/ops/gemm.h"
+#include "pairnet/ops/kernel.h"
 #include "pairnet/ops/ops.h"
 
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
@@ -82,17 +85,17 @@ static void conv_batch_inner_matches_oracle(void)
         oracle_conv2d_backward(want_din, want_dw, db, dcol, ycn, dout, col, w, B, C, H, W, F, k);
         to_batch_inner(want_din_bi, want_din, B, C * H * W);
         pn_conv2d_batch_inner_forward(NULL, out, col, scratch, in, 0, w, B, C, H, W, F, k);
-        pn_conv2d_batch_inner_backward(NULL, din, 0, dw, dcol, scratch, dout_bi, col, w, B, C, H,
-                                       W, F, k);
+        pn_conv2d_batch_inner_backward(NULL, din, 0, dw, dcol, scratch, dout_bi, col, scratch, w, B,
+                                       C, H, W, F, k);
         CHECK_MSG(count_far(din, want_din, n_in, 1e-5) == 0, "case %zu: din (NCHW)", ci);
         CHECK_MSG(count_far(dw, want_dw, F * K, 1e-5) == 0, "case %zu: dw", ci);
-        pn_conv2d_batch_inner_backward(NULL, din_bi, 1, dw2, dcol, NULL, dout_bi, col, w, B, C, H,
-                                       W, F, k);
+        pn_conv2d_batch_inner_backward(NULL, din_bi, 1, dw2, dcol, NULL, dout_bi, col, in_bi, w, B,
+                                       C, H, W, F, k);
         CHECK_MSG(count_far(din_bi, want_din_bi, n_in, 1e-5) == 0, "case %zu: din (batch-inner)",
                   ci);
         /* only the weights: no input gradient, no scratch touched */
-        pn_conv2d_batch_inner_backward(NULL, NULL, 0, dw2, NULL, NULL, dout_bi, col, w, B, C, H, W,
-                                       F, k);
+        pn_conv2d_batch_inner_backward(NULL, NULL, 0, dw2, NULL, NULL, dout_bi, col, in_bi, w, B, C,
+                                       H, W, F, k);
         free(in), free(in_bi), free(w), free(zero), free(ref), free(ref_bi), free(col);
         free(ycn), free(out), free(out2), free(scratch), free(dcol), free(dout_bi), free(dout);
         free(din), free(din_bi), free(want_din), free(want_din_bi), free(dw), free(dw2);
@@ -165,8 +168,86 @@ static void bn1d_is_the_oracle_at_s1(void)
     free(in), free(dout), free(g), free(be);
 }
 
+/* The conv backward as it was before its GEMMs packed from the input and
+ * its col2im went row by row: im2col written out, dw += dout col^T, dcol =
+ * w^T dout as one product, then col2im over c, ki, kj, oy. */
+static void conv_backward_written_out(struct pn_pool *pool, float *din, float *dw,
+                                      const float *dout, const float *in, const float *w,
+                                      size_t B, size_t C, size_t H, size_t W, size_t F, size_t k)
+{
+    const size_t OH = H - k + 1, OW = W - k + 1, run = OW * B, N = OH * run, K = C * k * k;
+    float *col = falloc(K * N), *dcol = falloc(K * N);
+    for (size_t r = 0; r < K; r++)
+        for (size_t oy = 0; oy < OH; oy++)
+            memcpy(col + r * N + oy * run,
+                   in + ((r / (k * k) * H + oy + r / k % k) * W + r % k) * B, run * sizeof *col);
+    pn_gemm_par(pool, 0, 1, F, K, N, dout, N, col, N, 1.0f, dw, K);
+    pn_gemm_par(pool, 1, 0, K, N, F, w, K, dout, N, 0.0f, dcol, N);
+    for (size_t r = 0; r < K; r++)
+        for (size_t oy = 0; oy < OH; oy++) {
+            float *d = din + ((r / (k * k) * H + oy + r / k % k) * W + r % k) * B;
+            for (size_t i = 0; i < run; i++)
+                d[i] += dcol[r * N + oy * run + i];
+        }
+    free(col), free(dcol);
+}
+
+/* The conv backward (batch-inner input and gradient) gives the bits of
+ * conv_backward_written_out on every kernel set and thread count: the
+ * real conv2 at both batch sizes, channel counts off the channel group,
+ * k = 2 and 3, runs off the GEMM tiles. Any change to the order in which
+ * a pixel of din takes its (ki, kj) terms, or to a dcol or dw element's
+ * chain, shows here. */
+static void conv_backward_same_bits_as_written_out(void)
+{
+    static const size_t cases[][6] = {/* C, H, W, B, k, F */
+        {32, 6, 6, 200, 3, 64}, {32, 6, 6, 100, 3, 64}, {11, 7, 6, 5, 3, 13},
+        {20, 5, 5, 7, 2, 9},    {3, 4, 4, 3, 3, 4}};
+    const char *names[4], *was = pn_kernel_name();
+    const size_t nk = pn_kernel_list(names, 4);
+    pn_pool *pools[2] = {pn_pool_new(1), pn_pool_new(3)};
+    CHECK(pools[0] && pools[1]);
+    pn_rng r;
+    pn_rng_seed(&r, 2424, 0);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0] && pools[0] && pools[1]; ci++) {
+        const size_t C = cases[ci][0], H = cases[ci][1], W = cases[ci][2], B = cases[ci][3];
+        const size_t k = cases[ci][4], F = cases[ci][5], K = C * k * k;
+        const size_t N = (H - k + 1) * (W - k + 1) * B, n_in = C * H * W * B;
+        float *in = falloc(n_in), *w = falloc(F * K), *dout = falloc(F * N), *din0 = falloc(n_in);
+        float *dw0 = falloc(F * K), *want_din = falloc(n_in), *want_dw = falloc(F * K);
+        float *din = falloc(n_in), *dw = falloc(F * K), *col = falloc(K * N), *dcol = falloc(K * N);
+        fill(in, n_in, &r, 1.0f), fill(w, F * K, &r, 1.0f), fill(dout, F * N, &r, 1.0f);
+        fill(din0, n_in, &r, 1.0f), fill(dw0, F * K, &r, 1.0f);
+        for (size_t ki = 0; ki < nk; ki++) {
+            pn_kernel_use(names[ki]);
+            for (int t = 0; t < 2; t++) {
+                if (!strcmp(names[ki], "scalar") && ci < 2 && (ci == 0 || !t))
+                    continue; /* slow: one real conv2, on 3 threads */
+                memcpy(want_din, din0, n_in * sizeof *din), memcpy(din, din0, n_in * sizeof *din);
+                memcpy(want_dw, dw0, F * K * sizeof *dw), memcpy(dw, dw0, F * K * sizeof *dw);
+                conv_backward_written_out(pools[t], want_din, want_dw, dout, in, w, B, C, H, W, F,
+                                          k);
+                pn_conv2d_batch_inner_backward(pools[t], din, 1, dw, dcol, NULL, dout, col, in, w,
+                                               B, C, H, W, F, k);
+                CHECK_MSG(!memcmp(din, want_din, n_in * sizeof *din) &&
+                              !memcmp(dw, want_dw, F * K * sizeof *dw),
+                          "%s, %zu threads, C%zu %zux%zu B%zu k%zu F%zu: din %s, dw %s",
+                          names[ki], pn_pool_size(pools[t]), C, H, W, B, k, F,
+                          memcmp(din, want_din, n_in * sizeof *din) ? "differs" : "same",
+                          memcmp(dw, want_dw, F * K * sizeof *dw) ? "differs" : "same");
+            }
+        }
+        free(in), free(w), free(dout), free(din0), free(dw0), free(want_din), free(want_dw);
+        free(din), free(dw), free(col), free(dcol);
+    }
+    pn_kernel_use(was);
+    pn_pool_free(pools[0]);
+    pn_pool_free(pools[1]);
+}
+
 void suite_kernels(void)
 {
     RUN(conv_batch_inner_matches_oracle);
+    RUN(conv_backward_same_bits_as_written_out);
     RUN(bn1d_is_the_oracle_at_s1);
 }

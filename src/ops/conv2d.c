@@ -1,17 +1,20 @@
-/* Conv2d, k x k, stride 1, no padding, as im2col + one GEMM over the whole
- * batch: the GEMM sees N = OH*OW*B columns instead of OH*OW, which is what
- * keeps it efficient for the small output maps of the second layer.
+/* Conv2d, k x k, stride 1, no padding, as GEMMs over the whole batch: the
+ * GEMM sees N = OH*OW*B columns instead of OH*OW, which is what keeps it
+ * efficient for the small output maps of the second layer.
  *
  * The conv runs in the batch-inner layout [C, H, W, B], the batch index
  * fastest: it writes the GEMM's output [F, (oy, ox, b)] as it comes, and
- * when its input is a fused pool's output in the same layout, every im2col
- * row is OH copies of OW*B contiguous floats and col2im as many contiguous
- * adds. It has no bias of its own: the BatchNorm after it (BN_RELU_POOL)
- * takes the bias, which only shifts the batch mean.
+ * a row of the im2col matrix is OH runs of OW*B contiguous floats of the
+ * input. So the forward and weight-gradient GEMMs pack their panels
+ * straight from the input (pn_gemm_im2col_par) and im2col is written out
+ * only for products too small for the packed path; the input gradient's
+ * col2im adds each output row's part of dcol while it is in L2 (dgrad). It
+ * has no bias of its own: the BatchNorm after it (BN_RELU_POOL) takes the
+ * bias, which only shifts the batch mean.
  *
- * The copies are split over the pool by im2col row, input channel (col2im)
- * or feature (transposes): disjoint writes, so any thread count gives the
- * same bits. */
+ * The passes are split over the pool by im2col row, channel group
+ * (dgrad) or feature (transposes): disjoint writes, so any thread count
+ * gives the same bits. */
 #include <string.h>
 
 #include "op_impl.h"
@@ -40,26 +43,6 @@ static void im2col_part(void *arg, size_t r0, size_t r1)
     }
 }
 
-/* channels [c0, c1) of din [C, H, W, B] += col2im(dcol): the rows of one
- * channel add into the same pixels, so a channel is never split */
-static void col2im_part(void *arg, size_t c0, size_t c1)
-{
-    const conv_job *s = arg;
-    const size_t OH = s->H - s->k + 1, OW = s->W - s->k + 1, k = s->k, B = s->B;
-    const size_t N = OH * OW * B, run = OW * B;
-    for (size_t c = c0; c < c1; c++)
-        for (size_t ki = 0; ki < k; ki++)
-            for (size_t kj = 0; kj < k; kj++) {
-                const float *row = s->src + ((c * k + ki) * k + kj) * N;
-                for (size_t oy = 0; oy < OH; oy++) {
-                    float *restrict d = s->dst + ((c * s->H + oy + ki) * s->W + kj) * B;
-                    const float *restrict r = row + oy * run;
-                    for (size_t i = 0; i < run; i++)
-                        d[i] += r[i];
-                }
-            }
-}
-
 /* features [f0, f1) of dst [S, B] = src [B, S], S = C*H*W */
 static void to_batch_inner_part(void *arg, size_t f0, size_t f1)
 {
@@ -80,6 +63,56 @@ static void add_from_batch_inner_part(void *arg, size_t b0, size_t b1)
             s->dst[b * S + f] += s->src[f * s->B + b];
 }
 
+/* The input gradient din [C, H, W, B] += col2im(w^T dout), never writing
+ * the whole of dcol: channels go in groups of about DG_ROWS rows of dcol
+ * (whole channels, since col2im adds a channel's rows into the same
+ * pixels), and a group's rows are computed one output row oy at a time,
+ * the last first, into the group's own part of dcol, and added into din
+ * at once while they are in L2. Each dcol element is the same GEMM chain
+ * as in the one large product (a row and column subset of it: the same K,
+ * so the same K blocks), and every pixel takes its (ki, kj) terms in
+ * ascending order, as a col2im looping over c, ki, kj, oy adds them: oy
+ * descending is ki ascending for a given pixel, and kj ascends within an
+ * oy. So the bits are those of the whole GEMM followed by that col2im. */
+#define DG_ROWS 64
+
+typedef struct dgrad_job {
+    conv_job s; /* dst = din, batch-inner */
+    float *dcol;
+    const float *dout, *w;
+    size_t F, group; /* channels per group */
+} dgrad_job;
+
+static void dgrad_task(void *arg, size_t g)
+{
+    const dgrad_job *j = arg;
+    const conv_job *s = &j->s;
+    const size_t k = s->k, kk = k * k, OH = s->H - k + 1, run = (s->W - k + 1) * s->B;
+    const size_t N = OH * run, K = s->C * kk, c0 = g * j->group;
+    const size_t c1 = c0 + j->group < s->C ? c0 + j->group : s->C, rows = (c1 - c0) * kk;
+    float *t = j->dcol + c0 * kk * N; /* the group's rows of dcol: room for rows x run */
+    for (size_t oy = OH; oy-- > 0;) {
+        pn_gemm(1, 0, rows, run, j->F, j->w + c0 * kk, K, j->dout + oy * run, N, 0.0f, t, run);
+        for (size_t c = c0; c < c1; c++)
+            for (size_t ki = 0; ki < k; ki++)
+                for (size_t kj = 0; kj < k; kj++) {
+                    const float *restrict r = t + ((c - c0) * kk + ki * k + kj) * run;
+                    float *restrict d = s->dst + ((c * s->H + oy + ki) * s->W + kj) * s->B;
+                    for (size_t i = 0; i < run; i++)
+                        d[i] += r[i];
+                }
+    }
+}
+
+static void dgrad(struct pn_pool *pool, float *din, float *dcol, const float *dout,
+                  const float *w, size_t B, size_t C, size_t H, size_t W, size_t F, size_t k)
+{
+    const size_t group = (DG_ROWS + k * k - 1) / (k * k);
+    dgrad_job j = {.s = {.dst = din, .B = B, .C = C, .H = H, .W = W, .k = k},
+                   .dcol = dcol, .dout = dout, .w = w, .F = F, .group = group};
+    pn_pool_run(pool, (C + group - 1) / group, dgrad_task, &j);
+}
+
 void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col, float *scratch,
                                    const float *in, int in_batch_inner, const float *w, size_t B,
                                    size_t C, size_t H, size_t W, size_t F, size_t k)
@@ -90,6 +123,11 @@ void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col,
         pn_pool_for(pool, C * H * W, to_batch_inner_part, &t);
         in = scratch;
     }
+    /* the GEMM packs its B panels straight from the activations; only a
+     * product too small for the packed path needs im2col written out */
+    const pn_im2col x = {.x = in, .C = C, .H = H, .W = W, .B = B, .k = k};
+    if (pn_gemm_im2col_par(pool, 0, 0, F, N, K, w, K, &x, 0.0f, out, N))
+        return;
     conv_job s = {.dst = col, .src = in, .B = B, .C = C, .H = H, .W = W, .k = k};
     pn_pool_for(pool, K, im2col_part, &s);
     pn_gemm_par(pool, 0, 0, F, N, K, w, K, col, N, 0.0f, out, N); /* out[F,N] */
@@ -97,22 +135,24 @@ void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col,
 
 void pn_conv2d_batch_inner_backward(struct pn_pool *pool, float *din, int din_batch_inner,
                                     float *dw, float *dcol, float *scratch, const float *dout,
-                                    const float *col, const float *w, size_t B, size_t C,
-                                    size_t H, size_t W, size_t F, size_t k)
+                                    float *col, const float *in, const float *w, size_t B,
+                                    size_t C, size_t H, size_t W, size_t F, size_t k)
 {
     const size_t N = (H - k + 1) * (W - k + 1) * B, K = C * k * k;
-    pn_gemm_par(pool, 0, 1, F, K, N, dout, N, col, N, 1.0f, dw, K);
+    const pn_im2col x = {.x = in, .C = C, .H = H, .W = W, .B = B, .k = k};
+    if (!pn_gemm_im2col_par(pool, 0, 1, F, K, N, dout, N, &x, 1.0f, dw, K)) {
+        conv_job s = {.dst = col, .src = in, .B = B, .C = C, .H = H, .W = W, .k = k};
+        pn_pool_for(pool, K, im2col_part, &s);
+        pn_gemm_par(pool, 0, 1, F, K, N, dout, N, col, N, 1.0f, dw, K);
+    }
     if (!din)
         return;
-    pn_gemm_par(pool, 1, 0, K, N, F, w, K, dout, N, 0.0f, dcol, N);
-    conv_job c = {.dst = din, .src = dcol, .B = B, .C = C, .H = H, .W = W, .k = k};
     if (din_batch_inner) {
-        pn_pool_for(pool, C, col2im_part, &c);
+        dgrad(pool, din, dcol, dout, w, B, C, H, W, F, k);
         return;
     }
     memset(scratch, 0, B * C * H * W * sizeof(float));
-    c.dst = scratch;
-    pn_pool_for(pool, C, col2im_part, &c);
+    dgrad(pool, scratch, dcol, dout, w, B, C, H, W, F, k);
     conv_job t = {.dst = din, .src = scratch, .B = B, .C = C, .H = H, .W = W, .k = k};
     pn_pool_for(pool, B, add_from_batch_inner_part, &t);
 }
@@ -156,9 +196,12 @@ static void conv_forward(const pn_op_call *c)
 static void conv_backward(const pn_op_call *c)
 {
     const pn_tensor *x = &c->in[0];
+    /* the batch-inner input: x itself, or forward's copy of it in buf[1] */
+    const float *in = c->a->conv.in_batch_inner ? x->val : c->buf[1];
     pn_conv2d_batch_inner_backward(c->pool, x->grad, c->a->conv.in_batch_inner, c->dw,
                                    x->grad ? c->buf[2] : NULL, c->buf[1], c->out.grad, c->buf[0],
-                                   c->w, c->out.rows, x->c, x->h, x->w, c->out.c, c->a->conv.k);
+                                   in, c->w, c->out.rows, x->c, x->h, x->w, c->out.c,
+                                   c->a->conv.k);
 }
 
 static void conv_init(const pn_op_call *c, pn_rng *rng)

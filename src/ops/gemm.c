@@ -60,6 +60,10 @@ static plan make_plan(const gemm_args *g, const pn_kern *k)
      * cached across the A slivers, where a power-of-two stride would make
      * them evict each other. */
     p.direct_b = !g->tb && (K <= 32 || g->ldb % 512 != 0);
+    /* An implicit im2col B is read in place wherever a sliver lies in one
+     * contiguous run of the activations (its rows are spread anyway). */
+    if (g->im)
+        p.direct_b = !g->tb;
     /* A * B^T: the dot path needs no transposing pack, and pads thin M or
      * N to a small register block instead of the micro-tile; masked loads
      * make any K work. */
@@ -111,7 +115,7 @@ static int prepare_c(size_t M, size_t N, size_t K, float beta, float *C, size_t 
 static gemm_args make_args(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
                            const float *B, size_t ldb, float *C, size_t ldc, int accumulate)
 {
-    gemm_args g = { ta != 0, tb != 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate };
+    gemm_args g = { ta != 0, tb != 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate, NULL };
     return g;
 }
 
@@ -185,6 +189,21 @@ static void choose_grid(par_job *j, size_t threads)
             }
 }
 
+/* The product g on the pool's threads, C split into disjoint tiles. */
+static void gemm_run(struct pn_pool *pool, const gemm_args *g, const plan *p)
+{
+    const pn_kern *k = pn_kern_cur;
+    size_t threads = pn_pool_size(pool);
+    par_job j = { g, p, k, 1, 1, ceil_div(g->M, p->am), ceil_div(g->N, p->an) };
+    if (threads > 1 && g->M * g->N * g->K >= PAR_MIN_MNK)
+        choose_grid(&j, threads);
+    if (j.gm * j.gn <= 1) {
+        run_block(g, p, k, 0, g->M, 0, g->N);
+        return;
+    }
+    pn_pool_run(pool, j.gm * j.gn, par_task, &j);
+}
+
 void pn_gemm_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_t K,
                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                  size_t ldc)
@@ -198,15 +217,26 @@ void pn_gemm_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_
     if (K == 0)
         return;
     gemm_args g = make_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-    const pn_kern *k = pn_kern_cur;
-    plan p = make_plan(&g, k);
-    par_job j = { &g, &p, k, 1, 1, ceil_div(M, p.am), ceil_div(N, p.an) };
-    choose_grid(&j, threads);
-    if (j.gm * j.gn <= 1) {
-        run_block(&g, &p, k, 0, M, 0, N);
-        return;
-    }
-    pn_pool_run(pool, j.gm * j.gn, par_task, &j);
+    plan p = make_plan(&g, pn_kern_cur);
+    gemm_run(pool, &g, &p);
+}
+
+int pn_gemm_im2col_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_t K,
+                       const float *A, size_t lda, const pn_im2col *x, float beta, float *C,
+                       size_t ldc)
+{
+    if (M == 0 || N == 0 || K == 0)
+        return 0;
+    gemm_args g = make_args(ta, tb, M, N, K, A, lda, NULL, 0, C, ldc, beta != 0);
+    g.im = x;
+    plan p = make_plan(&g, pn_kern_cur);
+    /* the plan is the one the materialized X would get (it depends on the
+     * shape only), so the summation order is too */
+    if (p.path != PATH_PACKED)
+        return 0;
+    g.accumulate = prepare_c(M, N, K, beta, C, ldc);
+    gemm_run(pool, &g, &p);
+    return 1;
 }
 
 /* ---- reference and introspection ------------------------------------ */

@@ -20,6 +20,8 @@ typedef struct {
     float *C;
     size_t ldc;
     int accumulate; /* beta == 1 (other betas were applied up front) */
+    /* When set, B is this implicit im2col matrix (ldb unused): packed path only */
+    const struct pn_im2col *im;
 } gemm_args;
 
 enum path { PATH_SMALL, PATH_PACKED, PATH_DOT };

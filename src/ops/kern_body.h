@@ -15,6 +15,7 @@
  *  - everything else here is elementwise, so the vector width cannot
  *    change a bit (-ffp-contract=off: no compiler-made FMAs). */
 #include "kern.h"
+#include "pairnet/ops/gemm.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -339,11 +340,14 @@ static void small_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, siz
 
 #if defined(KB_VEC)
 /* C[MR x NR] (+)= packed A sliver * B sliver over kc, where row k of the
- * B sliver is at b + k * ldb (ldb = NR when packed). Accumulators start at
- * zero and C is added once at the end, so C is never read when
- * overwriting (it may hold NaN). */
-static void kernel(size_t kc, const float *restrict a, const float *restrict b, size_t ldb,
-                   float *restrict c, size_t ldc, int accumulate)
+ * B sliver is at b + k * ldb (ldb = NR when packed), or at b + koff[k]
+ * when koff is given (an implicit im2col B read in place). Accumulators
+ * start at zero and C is added once at the end, so C is never read when
+ * overwriting (it may hold NaN). Inlined into the two kernels below with
+ * koff constant, so the plain one has no per-k test. */
+KB_INLINE void kernel_body(size_t kc, const float *restrict a, const float *restrict b,
+                           size_t ldb, const size_t *koff, float *restrict c, size_t ldc,
+                           int accumulate)
 {
     vec acc[MR][NV];
     for (int i = 0; i < MR; i++) {
@@ -363,11 +367,16 @@ static void kernel(size_t kc, const float *restrict a, const float *restrict b, 
      * keep the accumulators in memory around the loop. */
     do {
         vec bv[NV];
+        const float *bk = b;
+        if (koff) {
+            bk = b + *koff++;
+            pb = bk + NR;
+        }
         kb_prefetch(pb);
         kb_prefetch(pb + NR - 1);
         pb += ldb;
         for (int v = 0; v < NV; v++)
-            bv[v] = v_loadu(b + v * VW);
+            bv[v] = v_loadu(bk + v * VW);
         for (int i = 0; i < MR; i++) {
             vec av = v_bcast(a + i);
             for (int v = 0; v < NV; v++)
@@ -384,16 +393,17 @@ static void kernel(size_t kc, const float *restrict a, const float *restrict b, 
 }
 #else
 /* Portable micro-kernel: constant trip counts the compiler can unroll. */
-static void kernel(size_t kc, const float *restrict a, const float *restrict b, size_t ldb,
-                   float *restrict c, size_t ldc, int accumulate)
+KB_INLINE void kernel_body(size_t kc, const float *restrict a, const float *restrict b,
+                           size_t ldb, const size_t *koff, float *restrict c, size_t ldc,
+                           int accumulate)
 {
     float acc[MR][NR] = {{0}};
     for (size_t k = 0; k < kc; k++) {
+        const float *bk = koff ? b + koff[k] : b + k * ldb;
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++)
-                acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+                acc[i][j] = fmaf(a[i], bk[j], acc[i][j]);
         a += MR;
-        b += ldb;
     }
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) {
@@ -403,17 +413,36 @@ static void kernel(size_t kc, const float *restrict a, const float *restrict b, 
 }
 #endif
 
+static void kernel(size_t kc, const float *restrict a, const float *restrict b, size_t ldb,
+                   float *restrict c, size_t ldc, int accumulate)
+{
+    kernel_body(kc, a, b, ldb, NULL, c, ldc, accumulate);
+}
+
+static void kernel_rows(size_t kc, const float *restrict a, const float *restrict b,
+                        const size_t *koff, float *restrict c, size_t ldc, int accumulate)
+{
+    kernel_body(kc, a, b, 0, koff, c, ldc, accumulate);
+}
+
 /* A possibly partial tile: full tiles go straight to C, edge tiles through
- * a local buffer so the kernel never writes outside C. */
-static void tile(size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
-                 size_t mr, size_t nr, int accumulate)
+ * a local buffer so the kernel never writes outside C. With koff, B's rows
+ * are at b + koff[k] (kernel_body). */
+static void tile(size_t kc, const float *a, const float *b, size_t ldb, const size_t *koff,
+                 float *c, size_t ldc, size_t mr, size_t nr, int accumulate)
 {
     if (mr == MR && nr == NR) {
-        kernel(kc, a, b, ldb, c, ldc, accumulate);
+        if (koff)
+            kernel_rows(kc, a, b, koff, c, ldc, accumulate);
+        else
+            kernel(kc, a, b, ldb, c, ldc, accumulate);
         return;
     }
     _Alignas(64) float t[MR * NR];
-    kernel(kc, a, b, ldb, t, NR, 0);
+    if (koff)
+        kernel_rows(kc, a, b, koff, t, NR, 0);
+    else
+        kernel(kc, a, b, ldb, t, NR, 0);
     for (size_t i = 0; i < mr; i++)
         for (size_t j = 0; j < nr; j++) {
             float *p = c + i * ldc + j;
@@ -429,9 +458,14 @@ static size_t n_block(size_t kc) { return PACK_B_FLOATS / kc / NR * NR; }
 /* Makes op(B)[pc.., jc..] ready for the micro-kernel. With direct_b
  * (B not transposed) full slivers are read in place and only a ragged last
  * sliver is packed: B is then streamed once from L3 while the FMAs run,
- * instead of in a separate copy pass. */
+ * instead of in a separate copy pass. An implicit im2col B is packed
+ * straight from the activations, except for the slivers read in place. */
 static void prepare_b(const gemm_args *g, int direct_b, size_t jc, size_t nc, size_t pc, size_t kc)
 {
+    if (g->im) {
+        pack_im_block(g, direct_b, jc, nc, pc, kc, pn_pack_b);
+        return;
+    }
     if (!direct_b) {
         pack_b_block(g, jc, nc, pc, kc, pn_pack_b);
         return;
@@ -441,23 +475,47 @@ static void prepare_b(const gemm_args *g, int direct_b, size_t jc, size_t nc, si
         pack_b_block(g, jc + full, nc - full, pc, kc, pn_pack_b + full * kc);
 }
 
+/* Where the micro-kernel finds B's sliver jr of the block (jc, pc): in
+ * place (*ldb = g->ldb; with an implicit B *ldb = 0 and the rows at
+ * koff[k] from the pointer returned) or packed (*ldb = NR). */
+static const float *b_sliver(const gemm_args *g, const plan *p, size_t jc, size_t nc, size_t jr,
+                             size_t pc, size_t kc, size_t *ldb)
+{
+    if (p->direct_b && jr + NR <= nc) {
+        if (!g->im) {
+            *ldb = g->ldb;
+            return g->B + pc * g->ldb + jc + jr;
+        }
+        if (im_in_run(g->im, jc + jr, NR)) {
+            *ldb = 0;
+            return g->im->x + im_col(g->im, jc + jr);
+        }
+    }
+    *ldb = NR;
+    return pn_pack_b + jr * kc;
+}
+
 static void packed_block(const gemm_args *g, const plan *p, size_t i0, size_t i1, size_t j0,
                          size_t j1)
 {
     const size_t ncb = n_block(p->kc);
+    size_t koff[KC_MAX]; /* an implicit B's row offsets in the K block */
     for (size_t jc = j0; jc < j1; jc += ncb) {
-        size_t nc = min_sz(ncb, j1 - jc), full = nc / NR * NR;
+        size_t nc = min_sz(ncb, j1 - jc);
         for (size_t pc = 0; pc < g->K; pc += p->kc) {
             size_t kc = min_sz(p->kc, g->K - pc);
             int accumulate = g->accumulate || pc > 0;
             prepare_b(g, p->direct_b, jc, nc, pc, kc);
+            if (g->im && p->direct_b)
+                for (size_t k = 0; k < kc; k++)
+                    koff[k] = im_row(g->im, pc + k);
             for (size_t ir = i0; ir < i1; ir += MR) {
                 size_t mr = min_sz(MR, i1 - ir);
                 pack_a_sliver(g, ir, mr, pc, kc, pn_pack_a);
                 for (size_t jr = 0; jr < nc; jr += NR) {
-                    int in_place = p->direct_b && jr < full;
-                    const float *b = in_place ? g->B + pc * g->ldb + jc + jr : pn_pack_b + jr * kc;
-                    tile(kc, pn_pack_a, b, in_place ? g->ldb : NR, g->C + ir * g->ldc + jc + jr,
+                    size_t ldb;
+                    const float *b = b_sliver(g, p, jc, nc, jr, pc, kc, &ldb);
+                    tile(kc, pn_pack_a, b, ldb, ldb ? NULL : koff, g->C + ir * g->ldc + jc + jr,
                          g->ldc, mr, min_sz(NR, nc - jr), accumulate);
                 }
             }

@@ -26,6 +26,24 @@ void pn_gemm_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_
                  const float *A, size_t lda, const float *B, size_t ldb,
                  float beta, float *C, size_t ldc);
 
+/* The im2col matrix of a k x k, stride-1, unpadded convolution over a
+ * batch-inner input x [C, H, W, B], never written out: row r = (c, ki, kj),
+ * column n = (oy, ox, b), X[r][n] = x[((c H + oy + ki) W + ox + kj) B + b].
+ * A run of (W - k + 1) B columns of one row (one oy) is contiguous in x. */
+typedef struct pn_im2col {
+    const float *x;
+    size_t C, H, W, B, k;
+} pn_im2col;
+
+/* pn_gemm_par with op(B) = X (tb = 0: C[M, N] = op(A) X, N = OH OW B) or
+ * X^T (tb = 1: C[M, N] = op(A) X^T, N = C k k), the GEMM's packing reading
+ * x directly. Same bits as pn_gemm_par on the materialized X. It computes
+ * only products that take the packed path and returns 0 for the others,
+ * doing nothing: the caller then materializes X and calls pn_gemm_par. */
+int pn_gemm_im2col_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_t K,
+                       const float *A, size_t lda, const pn_im2col *x, float beta, float *C,
+                       size_t ldc);
+
 /* Plain triple loop, the reference the tests compare against. */
 void pn_gemm_ref(int ta, int tb, size_t M, size_t N, size_t K,
                  const float *A, size_t lda, const float *B, size_t ldb,

@@ -27,10 +27,14 @@ void pn_linear_backward(struct pn_pool *pool, float *din, float *dw, float *db,
  * GEMM's [F, N] as it comes, N ordered (oy, ox, b)), no bias: the
  * BatchNorm after it takes the bias (see pn_bnpool). The input is NCHW, or
  * batch-inner [C, H, W, B] when in_batch_inner (a fused pool's output).
- * col      [C*k*k, OH*OW*B]  im2col of the input, kept for backward
+ * col      [C*k*k, OH*OW*B]  room for im2col of the input, written only
+ *                            when a GEMM is too small for the packed path
+ *                            (which packs its panels from the input itself)
  * scratch  [B*C*H*W]         the input (gradient) as [C, H, W, B] when it
- *                            is NCHW; unused otherwise
- * Backward: dout [F, OH, OW, B]; dw accumulated; din (layout as the input)
+ *                            is NCHW, kept from forward for backward;
+ *                            unused otherwise
+ * Backward: dout [F, OH, OW, B]; in is the batch-inner input (the input
+ * itself, or forward's scratch); dw accumulated; din (layout as the input)
  * and dcol [C*k*k, OH*OW*B] may be NULL together; the bias gradient is the
  * BatchNorm's business (exactly zero in training). */
 void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col, float *scratch,
@@ -38,8 +42,8 @@ void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col,
                                    size_t C, size_t H, size_t W, size_t F, size_t k);
 void pn_conv2d_batch_inner_backward(struct pn_pool *pool, float *din, int din_batch_inner,
                                     float *dw, float *dcol, float *scratch, const float *dout,
-                                    const float *col, const float *w, size_t B, size_t C,
-                                    size_t H, size_t W, size_t F, size_t k);
+                                    float *col, const float *in, const float *w, size_t B,
+                                    size_t C, size_t H, size_t W, size_t F, size_t k);
 
 /* ---- BatchNorm1d over features (src/ops/batchnorm.c) ----
  * x [B, C]. The functions work on channels [c0, c1) only: channels are
