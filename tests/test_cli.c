@@ -949,12 +949,17 @@ static void cli_save_path_checked(void)
 static int nobody_bin(const char *b, char *out, size_t cap)
 {
     char cwd[1024];
+    int n;
     if (b[0] == '/')
-        snprintf(out, cap, "%s", b);
+        n = snprintf(out, cap, "%s", b);
     else if (getcwd(cwd, sizeof cwd))
-        snprintf(out, cap, "%s/%s", cwd, b);
+        n = snprintf(out, cap, "%s/%s", cwd, b);
     else {
         CHECK_MSG(0, "getcwd failed: cannot make PAIRNET_BIN=%s absolute", b);
+        return -1;
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        CHECK_MSG(0, "the path of PAIRNET_BIN=%s is too long for this test", b);
         return -1;
     }
     size_t len = 0;
