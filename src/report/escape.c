@@ -117,6 +117,15 @@ void pn_esc_attr(pn_buf *b, const char *s) { html_escape(b, s, strlen(s), 1); }
 
 /* ---- Markdown ------------------------------------------------------------ */
 
+/* The k bytes at s as \xNN each: a control character or a byte that is
+ * not UTF-8, shown rather than acted on (Markdown and the terminal alike
+ * read \x as plain text). */
+static void hex_bytes(pn_buf *b, const char *s, size_t k)
+{
+    for (size_t j = 0; j < k; j++)
+        pn_buf_printf(b, "\\x%02x", (unsigned char)s[j]);
+}
+
 static int is_alnum(int c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -130,8 +139,7 @@ void pn_esc_md(pn_buf *b, const char *s)
         int ok;
         const size_t k = unit(s + i, n - i, &cp, &ok);
         if (!ok || is_control(cp)) {
-            for (size_t j = 0; j < k; j++) /* \x is no Markdown escape: it reads as text */
-                pn_buf_printf(b, "\\x%02x", (unsigned char)s[i + j]);
+            hex_bytes(b, s + i, k);
         } else if (cp == ' ' && (i == 0 || i + 1 == n)) {
             pn_buf_printf(b, "&#32;"); /* a table cell is trimmed; a reference is not */
         } else if (cp == '_') {
@@ -209,8 +217,7 @@ void pn_esc_term(pn_buf *b, const char *s)
         int ok;
         const size_t k = unit(s + i, n - i, &cp, &ok);
         if (!ok || is_control(cp)) {
-            for (size_t j = 0; j < k; j++)
-                pn_buf_printf(b, "\\x%02x", (unsigned char)s[i + j]);
+            hex_bytes(b, s + i, k);
         } else if (is_bidi_control(cp)) {
             pn_buf_printf(b, "\\u%04x", cp);
         } else if (cp == '\\') {
