@@ -137,9 +137,14 @@ static int open_own(const char *path, int flags, int *created, pn_err *err)
     flags |= O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     *created = 0;
     int fd = open(path, flags);
-    if (fd < 0 && errno == ENOENT) {
+    /* Two benches starting together may both find no file: the one whose
+     * O_EXCL loses opens the winner's file instead (bounded: a file that
+     * keeps vanishing and reappearing is somebody else's doing). */
+    for (int tries = 0; fd < 0 && errno == ENOENT && tries < 100; tries++) {
         fd = open(path, flags | O_CREAT | O_EXCL, 0644);
         *created = fd >= 0;
+        if (fd < 0 && errno == EEXIST)
+            fd = open(path, flags);
     }
     if (fd < 0) {
         const int e = errno;
