@@ -29,6 +29,9 @@
 #include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"
 #include "pairnet/report/store.h"
+
+/* Room for a path shown escaped (\xNN is 4 bytes a byte; longer is cut). */
+#define PN_TERM_PATH 8192
 #include "pairnet/train/train.h"
 
 typedef struct bench {
@@ -233,18 +236,14 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
                sum[m].lr, sum[m].bs, train, test, sum[m].sec_per_round,
                sum[m].diverged && sum[m].rounds ? "  (some rounds diverged)" : "");
     }
-    /* paths are the user's: shown escaped (pn_esc_term), never as control bytes */
-    pn_buf t = {0};
+    /* paths are the user's: shown escaped, never as control bytes */
+    char t[PN_TERM_PATH];
     printf("\nrounds computed in this run: %zu of %zu", now, n);
-    if (now < n) {
-        pn_esc_term(&t, pn_store_path(b->store));
-        printf(" (the others from %s)", t.data ? t.data : "");
-        pn_buf_free(&t);
-    }
-    pn_esc_term(&t, dir);
+    if (now < n)
+        printf(" (the others from %s)", pn_term_str(t, sizeof t, pn_store_path(b->store)));
     printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, digits.svg, %s"
-           "index.html (%.0f s)\n", t.data ? t.data : "", n_effects ? "effects.svg, " : "", wall);
-    pn_buf_free(&t);
+           "index.html (%.0f s)\n", pn_term_str(t, sizeof t, dir), n_effects ? "effects.svg, " : "",
+           wall);
     return PN_OK;
 }
 
@@ -315,12 +314,10 @@ static int list_store(const pn_cli_opts *o, pn_err *err)
         pn_store_close(s);
         return pn_fail(err, PN_ERR_RUNTIME, "out of memory listing %s", o->out);
     }
-    if (pn_store_count(s) == 0) {
-        pn_buf t = {0};
-        pn_esc_term(&t, pn_store_path(s));
-        printf("%s holds no rounds\n", t.data ? t.data : "");
-        pn_buf_free(&t);
-    } else
+    char t[PN_TERM_PATH];
+    if (pn_store_count(s) == 0)
+        printf("%s holds no rounds\n", pn_term_str(t, sizeof t, pn_store_path(s)));
+    else
         fputs(b.data, stdout);
     pn_buf_free(&b);
     pn_store_close(s);
@@ -427,14 +424,10 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     char old[4096];
     if (rc == PN_OK && pn_store_count(b.store) == 0 &&
         pn_path_join(old, sizeof old, dir, "journal.csv", NULL) == PN_OK && access(old, F_OK) == 0) {
-        pn_buf t = {0}, u = {0};
-        pn_esc_term(&t, old);
-        pn_esc_term(&u, pn_store_path(b.store));
+        char t[PN_TERM_PATH], u[PN_TERM_PATH];
         fprintf(stderr, "pairnet bench: note: %s is the journal of an older pairnet and is not "
-                        "read; its rounds are computed again into %s\n", t.data ? t.data : "",
-                u.data ? u.data : "");
-        pn_buf_free(&t);
-        pn_buf_free(&u);
+                        "read; its rounds are computed again into %s\n",
+                pn_term_str(t, sizeof t, old), pn_term_str(u, sizeof u, pn_store_path(b.store)));
     }
     size_t done[PN_MAX_MODELS] = {0}, missing = 0;
     for (size_t i = 0; rc == PN_OK && i < n; i++) {
