@@ -130,38 +130,9 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
-    suite_rng();
-    suite_inflate();
-    suite_idx();
-    suite_mnist();
-    suite_pairs();
-    suite_gemm();
-    suite_pool();
-    suite_parse();
-    suite_ops();
-    suite_kernels();
-    suite_graph();
-    suite_models();
-    suite_optim();
-    suite_stats();
-    suite_results();
-    suite_cli();
-    suite_train();
-    suite_bad();
-    suite_dropout();
-    suite_augment();
-    suite_ablation();
-    suite_layers();
-    suite_paired();
-    suite_store();
-    suite_effects();
-    suite_grid();
-    suite_scripts();
-    suite_messages();
-    suite_best();
-    suite_dispatch();
-    suite_safety();
-    suite_escape();
+#define PN_SUITE(name) suite_##name();
+#include "suites.def"
+#undef PN_SUITE
     rm_rf(tmp_dir);
     printf("%zu passed, %zu failed, %zu skipped\n", n_passed, n_failed, n_skipped);
     return n_failed ? 1 : 0;

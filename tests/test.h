@@ -45,38 +45,9 @@ void t_read_file(const char *path, char *buf, size_t cap);
 
 #define RUN(fn) t_run(#fn, fn)
 
-/* One suite per source area; each calls RUN() for its tests. */
-void suite_rng(void);
-void suite_inflate(void);
-void suite_idx(void);
-void suite_mnist(void);
-void suite_pairs(void);
-void suite_gemm(void);
-void suite_pool(void);
-void suite_parse(void);
-void suite_ops(void);
-void suite_kernels(void);
-void suite_graph(void);
-void suite_models(void);
-void suite_optim(void);
-void suite_stats(void);
-void suite_results(void);
-void suite_cli(void);
-void suite_train(void);
-void suite_bad(void);
-void suite_dropout(void);
-void suite_augment(void);
-void suite_ablation(void);
-void suite_layers(void);
-void suite_paired(void);
-void suite_store(void);
-void suite_effects(void);
-void suite_grid(void);
-void suite_scripts(void);
-void suite_messages(void);
-void suite_best(void);
-void suite_dispatch(void);
-void suite_safety(void);
-void suite_escape(void);
+/* One suite per subject (tests/suites.def); each calls RUN() for its tests. */
+#define PN_SUITE(name) void suite_##name(void);
+#include "suites.def"
+#undef PN_SUITE
 
 #endif
