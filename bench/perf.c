@@ -14,7 +14,7 @@
 
 #include "pairnet/graph/graph.h"
 #include "pairnet/models/models.h"
-#include "pairnet/graph/optim.h"
+#include "pairnet/ops/optim.h"
 #include "peak.h"
 #include "pairnet/base/pool.h"
 #include "pairnet/train/train.h"

@@ -2,9 +2,9 @@
 # The layer check: every #include "pairnet/L/..." in src/ and include/ must
 # name a layer at or below the including file's own. The layers, bottom-up:
 #
-#   base            errors, allocation, thread pool, rng, clock, crc32, files, parsing
-#   ops  data       kernels and GEMM | inflate, IDX, MNIST, pairs, augmentation
-#   graph           the autograd graph and the optimizers
+#   base            errors, allocation, thread pool, rng, clock, crc32, files, parsing, text buffer
+#   ops  data       kernels, GEMM and the optimizer steps | inflate, IDX, MNIST, pairs, augmentation
+#   graph           the autograd graph and its weight average (EMA)
 #   models          the model builders and their registry
 #   train           one round, evaluation, checkpoints, the round record
 #   report          tables, figures, HTML, journal, progress

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/graph/optim.h"
+#include "pairnet/ops/optim.h"
 
 static void sgd_plain(void)
 {

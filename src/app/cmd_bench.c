@@ -24,7 +24,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/clock.h"
 #include "pairnet/base/file.h"
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "pairnet/base/file.h"
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/markdown.h"
 #include "pairnet/report/provenance.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "pairnet/models/models.h"
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/provenance.h"
 

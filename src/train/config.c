@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pairnet/graph/optim.h"
+#include "pairnet/ops/optim.h"
 
 void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
 {

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "pairnet/graph/ema.h"
-#include "pairnet/graph/optim.h"
+#include "pairnet/ops/optim.h"
 #include "pairnet/data/warp.h"
 #include "pairnet/ops/ops.h"
 #include "pairnet/base/clock.h"

@@ -9,7 +9,7 @@
 #include "pairnet/base/error.h"
 #include "pairnet/data/warp.h"
 #include "pairnet/graph/graph.h"
-#include "pairnet/graph/optim.h"
+#include "pairnet/ops/optim.h"
 
 struct pn_pool;
 

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 
 /* The length (1 to 4) of the well-formed UTF-8 character at s[0..n), with
  * its code point in *cp; 0 for a byte that starts none (overlong forms,

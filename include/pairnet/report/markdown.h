@@ -2,7 +2,7 @@
 #ifndef PAIRNET_MARKDOWN_H
 #define PAIRNET_MARKDOWN_H
 
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 
 /* Called for a line that is only an image, ![alt](src), with its src whole
  * (unchecked: the callback decides what it may inline). */

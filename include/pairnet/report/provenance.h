@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 
 typedef struct pn_run_info {
     char command[1024]; /* the command line, shell-quoted (pn_shell_command) */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 #include "pairnet/report/effects.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/report/stats.h"

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 #include "pairnet/report/results.h"
 #include "pairnet/train/train.h"
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 #include "pairnet/train/record.h"
 
 #define PN_SVG_PM "\xc2\xb1"  /* plus-minus sign, UTF-8 */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/graph/optim.h"
+#include "pairnet/ops/optim.h"
 
 int pn_sgd_init(pn_sgd *s, size_t n, float momentum, float weight_decay)
 {

@@ -1,6 +1,6 @@
 /* The growable text buffer every report file is built in before it is
  * written whole (pn_write_atomic). */
-#include "pairnet/report/buf.h"
+#include "pairnet/base/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
