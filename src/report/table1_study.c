@@ -12,6 +12,7 @@
 
 #include "pairnet/models/models.h"
 #include "pairnet/report/escape.h"
+#include "pairnet/report/svg.h"
 
 #define PM " \xc2\xb1 "
 #define DASH "\xe2\x80\x94"
@@ -204,11 +205,11 @@ int pn_t1_write_study(const pn_t1 *t, const char *out, const pn_run_info *info, 
     else
         pn_buf_free(&csv);
     if (rc == PN_OK)
-        rc = pn_buf_save(out, "heatmap-validation.svg", &hv, err);
+        rc = pn_svg_save(&hv, out, "heatmap-validation.svg", err);
     else
         pn_buf_free(&hv);
     if (rc == PN_OK)
-        rc = pn_buf_save(out, "heatmap-test.svg", &ht, err);
+        rc = pn_svg_save(&ht, out, "heatmap-test.svg", err);
     else
         pn_buf_free(&ht);
     return rc;
