@@ -187,3 +187,17 @@ append_ok() {
         return 1
     fi
 }
+
+# pairnet_bin: the binary the scripts ask: $PAIRNET, else the pairnet at the
+# top of this checkout (beside scripts/); a bare name is looked up in PATH.
+pairnet_bin() {
+    local b=${PAIRNET:-$(dirname -- "${BASH_SOURCE[0]}")/../pairnet}
+    refuse_control scripts PAIRNET "$b"
+    if [[ $b != */* ]] && command -v -- "$b" >/dev/null 2>&1; then b=$(command -v -- "$b"); fi
+    [[ $b == */* ]] || b=./$b
+    if [[ ! -f $b || ! -x $b ]]; then
+        echo "scripts: '$b' is not an executable file; build it with 'make' or set PAIRNET" >&2
+        exit 2
+    fi
+    printf '%s' "$b"
+}

@@ -195,7 +195,6 @@ static void scripts_refuse_control_and_overrides(void)
     refused("bash scripts/table1.sh \"$T_NL\"", "DIR");
     refused("bash scripts/validation.sh --summary --out \"$T_DIR/$T_NL\"", "--out");
     refused("bash scripts/get-mnist.sh \"$T_DIR/$T_NL\"", "DIR");
-    refused("bash scripts/table1-study.sh --validation a --test b --out \"$T_NL\"", "--out");
     CHECK_MSG(sh("test -z \"$(find \"$T_DIR\" -name 'a*b')\"") == 0,
               "a refused path was created");
 
@@ -298,10 +297,10 @@ static void scripts_markdown_cells_escaped(void)
     st = sh("cd \"$T_DIR\" && rm -rf t1 && mkdir -p t1/m/lr0.01_bs50 && printf '%s\\n' "
             "model,lr,bs,epochs,rounds,diverged,train_mean,train_std,test_mean,test_std "
             "'a|b<script>,0.01,50,1,1,0,0.5,0,0.5,0' >t1/m/lr0.01_bs50/table2.csv && "
-            "bash \"$T_REPO/scripts/table1.sh\" t1 t1.md 2>/dev/null");
+            "PAIRNET=\"$T_BIN\" bash \"$T_REPO/scripts/table1.sh\" t1 t1.md 2>/dev/null");
     snprintf(path, sizeof path, "%s/t1.md", dir);
     t_read_file(path, md, sizeof md);
-    CHECK_MSG(st == 0 && strstr(md, "| a\\|b\\<script> |") && !strstr(md, "b<script>") &&
+    CHECK_MSG(st == 0 && strstr(md, "| a\\|b\\<script\\> |") && !strstr(md, "b<script>") &&
                   rows_intact(md, "| model |"),
               "table1.sh did not escape a model name (exit %d):\n%s", st, md);
 }
@@ -458,7 +457,7 @@ static void scripts_reports_planted_links(void)
     st = sh(VICTIMS "plant table1.md dir && mkdir -p \"$T_OUT/m/lr0.01_bs50\" && printf '%s\\n' "
             "model,lr,bs,epochs,rounds,diverged,train_mean,train_std,test_mean,test_std "
             "'mlp,0.01,50,1,1,0,0.5,0,0.5,0' >\"$T_OUT/m/lr0.01_bs50/table2.csv\" && "
-            "bash \"$T_REPO/scripts/table1.sh\" \"$T_OUT\" \"$T_OUT/table1.md\" 2>/dev/null && "
+            "PAIRNET=\"$T_BIN\" bash \"$T_REPO/scripts/table1.sh\" \"$T_OUT\" \"$T_OUT/table1.md\" 2>/dev/null && "
             "test -f \"$T_OUT/table1.md\" && ! test -L \"$T_OUT/table1.md\"");
     CHECK_MSG(st == 0, "table1.sh did not replace a planted table1.md (exit %d)", st);
     CHECK_MSG(victims_intact(bad, sizeof bad), "table1.sh wrote through a link into: %s", bad);
