@@ -245,6 +245,33 @@ static void scripts_validation_comma_locale(void)
               "an unreadable accuracy: exit %d (want 1): %s", st, text);
 }
 
+/* validation.sh --summary: the committed train logs of results/validation/
+ * still give the committed summary.md byte for byte, and a candidate run
+ * by bench (a folder with table2.csv and runs.csv) gives its row from
+ * those tables. */
+static void scripts_validation_summary_logs_and_bench(void)
+{
+    char dir[PATH_MAX], path[2 * PATH_MAX], text[8192];
+    if (!scripts_env(dir, sizeof dir))
+        return;
+    int st = sh("cd \"$T_DIR\" && rm -rf vs && mkdir vs && cp \"$T_REPO\"/results/validation/*.log "
+                "vs/ && bash \"$T_REPO/scripts/validation.sh\" --out vs --summary 2>/dev/null && "
+                "cmp -s vs/summary.md \"$T_REPO/results/validation/summary.md\"");
+    CHECK_MSG(st == 0, "the train logs of results/validation/ no longer give its summary.md");
+    st = sh("cd \"$T_DIR\" && mkdir -p vs/Z9-bench && printf '%s\\n' "
+            "model,rounds,diverged,test_mean,test_std,digit_mean,argmax_mean "
+            "best,2,0,0.985000,0.001000,0.980000,, >vs/Z9-bench/table2.csv && printf '%s\\n' "
+            "model,round,seed,epoch,seconds best,0,1000,1,1.5 best,0,1000,2,2.5 "
+            "best,1,1001,1,2.0 best,1,1001,2,2.0 >vs/Z9-bench/runs.csv && "
+            "bash \"$T_REPO/scripts/validation.sh\" --out vs --summary 2>/dev/null");
+    snprintf(path, sizeof path, "%s/vs/summary.md", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(st == 0 && strstr(text, "| Z9-bench | 98.50 \xc2\xb1 0.10 | 98.00 | \xe2\x80\x94 | "
+                                      "\xe2\x80\x94 | 2 | 4.0 |\n") &&
+                  strstr(text, "| C1-aux2-bs50 | 98.47") && strstr(text, "read\nfrom its table2.csv"),
+              "no bench row, or no word on it (exit %d):\n%s", st, text);
+}
+
 /* Cells of a GitHub table row: the | that are not backslash-escaped (GFM
  * reads \ before any ASCII punctuation as an escape pair). */
 static size_t gfm_pipes(const char *line, size_t len)
@@ -478,6 +505,7 @@ void suite_scripts(void)
     RUN(scripts_grid_slurm_job_any_path);
     RUN(scripts_refuse_control_and_overrides);
     RUN(scripts_validation_comma_locale);
+    RUN(scripts_validation_summary_logs_and_bench);
     RUN(scripts_markdown_cells_escaped);
     RUN(scripts_quote_reads_back);
     RUN(scripts_grid_planted_links);
