@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "pairnet/models/models.h"
+#include "pairnet/report/results.h"
+#include "pairnet/report/table1.h"
 #include "test.h"
 
 #define FIX "tests/table1"
@@ -109,6 +113,62 @@ static void table1_refuses_what_it_cannot_read(void)
     CHECK(t_sh(cmd) == 2);
 }
 
+/* table1.csv read back (what index.html shows) gives the very choice rows
+ * of its table1.md: for the fixture's and for the committed results/table1/
+ * (which stays as it is). */
+static void table1_csv_reads_back_to_the_choice_rows(void)
+{
+    static const char *const dirs[] = {FIX "/expected", "results/table1"};
+    for (size_t d = 0; d < 2; d++) {
+        char path[256];
+        static char md[1 << 16];
+        pn_t1 t = {0};
+        pn_err err = {0};
+        snprintf(path, sizeof path, "%s/table1.csv", dirs[d]);
+        CHECK_MSG(pn_t1_read_study_csv(&t, path, &err) == PN_OK, "%s", err.msg);
+        snprintf(path, sizeof path, "%s/table1.md", dirs[d]);
+        t_read_file(path, md, sizeof md);
+        CHECK(t.n_models >= 3);
+        for (size_t m = 0; m < t.n_models; m++) {
+            pn_t1_text cell[PN_T1_CHOICE_COLS];
+            char row[1024];
+            pn_t1_choice_cells(&t, m, cell);
+            snprintf(row, sizeof row, "| %s | %s | %s | **%s** | %s | %s | %s | %s | %s |\n",
+                     t.models[m], cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], cell[6],
+                     cell[7]);
+            CHECK_MSG(strstr(md, row) != NULL, "%s: no row %s", dirs[d], row);
+        }
+        pn_t1_free(&t);
+    }
+}
+
+/* index.html's Table I comes from table1.csv, heatmaps inlined. */
+static void table1_index_html_from_the_data(void)
+{
+    char dir[400], cmd[1600];
+    snprintf(dir, sizeof dir, "%s/t1page", t_tmp_dir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/table1' && cp results/table1/table1.csv "
+             "results/table1/heatmap-*.svg '%s/table1/'", dir, dir, dir);
+    CHECK(t_sh(cmd) == 0);
+    pn_model_summary s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.model, sizeof s.model, "mlp");
+    s.rounds = 1;
+    pn_run_info info;
+    memset(&info, 0, sizeof info);
+    pn_err err = {0};
+    CHECK(pn_write_index_html(dir, &s, 1, NULL, 0, &info, &err) == PN_OK);
+    static char h[1 << 20];
+    char path[700];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    t_read_file(path, h, sizeof h);
+    CHECK_MSG(strstr(h, "<tr><td>cnn_ws_al</td><td>0.1 / 25</td><td>94.21 \xc2\xb1 0.79</td>"
+                        "<td><strong>94.18 \xc2\xb1 1.22</strong></td>") &&
+                  strstr(h, "Table I grid, validation rounds") &&
+                  strstr(h, "Table I grid, test rounds"),
+              "no Table I from table1.csv with its heatmaps");
+}
+
 /* What scripts read instead of spelling the models: the registry's list. */
 static void models_machine_readable_is_the_registry(void)
 {
@@ -145,5 +205,7 @@ void suite_table1(void)
     RUN(table1_single_grid_matches_the_scripts_table);
     RUN(table1_heatmaps_escape_and_mark);
     RUN(table1_refuses_what_it_cannot_read);
+    RUN(table1_csv_reads_back_to_the_choice_rows);
+    RUN(table1_index_html_from_the_data);
     RUN(models_machine_readable_is_the_registry);
 }

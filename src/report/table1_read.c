@@ -52,55 +52,70 @@ static size_t model_index(pn_t1 *t, const char *name)
 }
 
 /* The columns a cell needs, by name. */
-enum { C_MODEL, C_LR, C_BS, C_EPOCHS, C_ROUNDS, C_DIV, C_TRM, C_TRS, C_TM, C_TS, C_N };
-static const char *const col_name[C_N] = {"model", "lr", "bs", "epochs", "rounds", "diverged",
-                                          "train_mean", "train_std", "test_mean", "test_std"};
+enum { C_MODEL, C_LR, C_BS, C_EPOCHS, C_ROUNDS, C_DIV, C_TRM, C_TRS, C_TM, C_TS, C_SET, C_N };
+static const char *const col_name[C_N] = {"model",      "lr",        "bs",        "epochs",
+                                          "rounds",     "diverged",  "train_mean", "train_std",
+                                          "test_mean",  "test_std",  "set"};
+/* The columns each file must have: a cell's table2.csv, Table I's table1.csv. */
+#define NEED_TABLE2 (((1u << C_N) - 1) & ~(1u << C_SET))
+#define NEED_TABLE1 (((1u << C_N) - 1) & ~(1u << C_TRM) & ~(1u << C_TRS))
 
-/* Splits line at commas in place (as the scripts' awk did: no quoting);
- * returns the number of fields. */
+/* Splits a CSV line into fields in place (RFC 4180: a quoted field may hold
+ * commas, "" is a quote; pn_esc_csv writes model names so); returns the
+ * number of fields. */
 static size_t split_fields(char *line, char **f, size_t cap)
 {
     size_t n = 0;
-    for (char *p = line;;) {
-        char *c = strchr(p, ',');
+    char *r = line, *w = line;
+    for (;;) {
+        char *start = w;
+        if (*r == '"') {
+            for (r++; *r && !(r[0] == '"' && r[1] != '"'); r++)
+                *w++ = *r == '"' ? *++r : *r;
+            r += *r == '"';
+        }
+        while (*r && *r != ',')
+            *w++ = *r++;
+        const int more = *r == ',';
+        *w++ = '\0';
+        r += more;
         if (n < cap)
-            f[n] = p;
+            f[n] = start;
         n++;
-        if (!c)
+        if (!more)
             return n;
-        *c = '\0';
-        p = c + 1;
     }
 }
 
 static void copy_field(char *dst, const char *src) { snprintf(dst, PN_T1_FIELD, "%s", src); }
 
-/* A row of table2.csv as a cell of set; col maps the names to fields. */
-static int add_row(pn_t1 *t, int set, char **f, size_t nf, const int *col, const char *path,
-                   pn_err *err)
+/* The fields of a cell, as read (a column a file does not have: ""). */
+typedef struct cell_fields {
+    const char *model, *lr, *bs, *epochs, *rounds, *diverged, *train_mean, *train_std,
+        *test_mean, *test_std;
+} cell_fields;
+
+/* A cell of set from its fields; a cell read twice keeps the later. */
+static int add_cell(pn_t1 *t, int set, const cell_fields *f, const char *path, pn_err *err)
 {
-    for (size_t c = 0; c < C_N; c++)
-        if ((size_t)col[c] >= nf)
-            return pn_fail(err, PN_ERR_DATA, "%s: a row has fewer fields than the header; "
-                           "rerun that grid cell's bench", path);
     pn_t1_cell c = {.set = set};
-    c.model = model_index(t, f[col[C_MODEL]]);
-    c.lr = lr_index(t, strtod(f[col[C_LR]], NULL));
-    c.bs = bs_index(t, (size_t)strtod(f[col[C_BS]], NULL));
+    c.model = model_index(t, f->model);
+    c.lr = lr_index(t, strtod(f->lr, NULL));
+    c.bs = bs_index(t, (size_t)strtod(f->bs, NULL));
     if (c.model == (size_t)-1 || c.lr == (size_t)-1 || c.bs == (size_t)-1)
         return pn_fail(err, PN_ERR_DATA, "%s: more than %d models, learning rates or batch "
                        "sizes in the grids; split them", path, PN_T1_MAX_AXIS);
-    c.epochs = strtol(f[col[C_EPOCHS]], NULL, 10);
-    c.rounds = strtol(f[col[C_ROUNDS]], NULL, 10);
-    c.diverged = strtol(f[col[C_DIV]], NULL, 10);
-    copy_field(c.diverged_text, f[col[C_DIV]]);
-    copy_field(c.mean_text, f[col[C_TM]]);
-    copy_field(c.std_text, f[col[C_TS]]);
-    c.mean_empty = f[col[C_TM]][0] == '\0';
-    c.test_mean = strtod(f[col[C_TM]], NULL);
-    c.test_std = strtod(f[col[C_TS]], NULL);
-    c.train_mean = strtod(f[col[C_TRM]], NULL);
-    c.train_std = strtod(f[col[C_TRS]], NULL);
+    c.epochs = strtol(f->epochs, NULL, 10);
+    c.rounds = strtol(f->rounds, NULL, 10);
+    c.diverged = strtol(f->diverged, NULL, 10);
+    copy_field(c.diverged_text, f->diverged);
+    copy_field(c.mean_text, f->test_mean);
+    copy_field(c.std_text, f->test_std);
+    c.mean_empty = f->test_mean[0] == '\0';
+    c.test_mean = strtod(f->test_mean, NULL);
+    c.test_std = strtod(f->test_std, NULL);
+    c.train_mean = strtod(f->train_mean, NULL);
+    c.train_std = strtod(f->train_std, NULL);
     for (size_t i = 0; i < t->n_cells; i++) {
         pn_t1_cell *o = &t->cells[i];
         if (o->set == set && o->model == c.model && o->lr == c.lr && o->bs == c.bs) {
@@ -125,8 +140,30 @@ static int add_row(pn_t1 *t, int set, char **f, size_t nf, const int *col, const
     return PN_OK;
 }
 
-/* The header's columns into col; every one Table I needs must be there. */
-static int read_header(char *line, int *col, const char *path, pn_err *err)
+/* Field c of a row, "" when the file has no such column. */
+static const char *field(char **f, size_t nf, const int *col, int c)
+{
+    return col[c] >= 0 && (size_t)col[c] < nf ? f[col[c]] : "";
+}
+
+/* A row of table2.csv as a cell of set; col maps the names to fields. */
+static int add_row(pn_t1 *t, int set, char **f, size_t nf, const int *col, const char *path,
+                   pn_err *err)
+{
+    for (size_t c = 0; c < C_N; c++)
+        if (col[c] >= 0 && (size_t)col[c] >= nf)
+            return pn_fail(err, PN_ERR_DATA, "%s: a row has fewer fields than the header; "
+                           "rerun that grid cell's bench", path);
+    const cell_fields cf = {field(f, nf, col, C_MODEL),  field(f, nf, col, C_LR),
+                            field(f, nf, col, C_BS),     field(f, nf, col, C_EPOCHS),
+                            field(f, nf, col, C_ROUNDS), field(f, nf, col, C_DIV),
+                            field(f, nf, col, C_TRM),    field(f, nf, col, C_TRS),
+                            field(f, nf, col, C_TM),     field(f, nf, col, C_TS)};
+    return add_cell(t, set, &cf, path, err);
+}
+
+/* The header's columns into col; every one in need must be there. */
+static int read_header(char *line, int *col, unsigned need, const char *path, pn_err *err)
 {
     char *f[256];
     size_t nf = split_fields(line, f, 256);
@@ -135,17 +172,31 @@ static int read_header(char *line, int *col, const char *path, pn_err *err)
         for (size_t i = 0; i < nf && i < 256; i++)
             if (!strcmp(f[i], col_name[c]))
                 col[c] = (int)i;
-        if (col[c] < 0)
+        if (col[c] < 0 && (need >> c & 1))
             return pn_fail(err, PN_ERR_DATA, "%s: no column '%s' in the header; is it a "
-                           "table2.csv of pairnet bench?", path, col_name[c]);
+                           "%s?", path, col_name[c], need == NEED_TABLE2
+                           ? "table2.csv of pairnet bench" : "table1.csv of pairnet table1");
     }
     return PN_OK;
 }
 
-static int read_cell_csv(pn_t1 *t, const char *path, int set, pn_err *err)
+/* The set of a table1.csv row. */
+static int set_of(const char *name, const char *path, int *set, pn_err *err)
+{
+    *set = !strcmp(name, "test") ? PN_T1_TEST : PN_T1_VALIDATION;
+    if (strcmp(name, "test") && strcmp(name, "validation"))
+        return pn_fail(err, PN_ERR_DATA, "%s: set '%s' is neither validation nor test; "
+                       "rerun pairnet table1", path, name);
+    return PN_OK;
+}
+
+/* The rows of a CSV file as cells: of set, or (set < 0) of the set its
+ * "set" column names. */
+static int read_csv(pn_t1 *t, const char *path, int set, unsigned need, pn_err *err)
 {
     size_t len;
-    char *text = pn_read_file(path, "table2.csv", T1_CSV_MAX, &len, NULL, err);
+    char *text = pn_read_file(path, need == NEED_TABLE2 ? "table2.csv" : "table1.csv",
+                              T1_CSV_MAX, &len, NULL, err);
     if (!text)
         return err->code ? err->code : PN_ERR_DATA;
     int col[C_N], rc = PN_OK, header = 1;
@@ -155,13 +206,17 @@ static int read_cell_csv(pn_t1 *t, const char *path, int set, pn_err *err)
             *nl = '\0';
         char *f[256];
         if (header) {
-            rc = read_header(line, col, path, err);
+            rc = read_header(line, col, need, path, err);
             header = 0;
         } else if (strchr(line, ',')) { /* more than one field */
             char row[4096];
             snprintf(row, sizeof row, "%s", line);
             size_t nf = split_fields(row, f, 256);
-            rc = add_row(t, set, f, nf < 256 ? nf : 256, col, path, err);
+            int s = set;
+            if (set < 0)
+                rc = set_of(field(f, nf < 256 ? nf : 256, col, C_SET), path, &s, err);
+            if (rc == PN_OK)
+                rc = add_row(t, s, f, nf < 256 ? nf : 256, col, path, err);
         }
         line = nl ? nl + 1 : NULL;
     }
@@ -243,7 +298,7 @@ int pn_t1_read_grid(pn_t1 *t, const char *dir, int set, pn_err *err)
         qsort(cells, nc, sizeof *cells, cmp_str);
     int rc = PN_OK;
     for (size_t i = 0; i < nc && rc == PN_OK; i++)
-        rc = read_cell_csv(t, cells[i], set, err);
+        rc = read_csv(t, cells[i], set, NEED_TABLE2, err);
     for (size_t i = 0; i < nm; i++)
         free(models[i]);
     for (size_t i = 0; i < nc; i++)
@@ -255,5 +310,13 @@ int pn_t1_read_grid(pn_t1 *t, const char *dir, int set, pn_err *err)
                      "table2.csv; run scripts/grid.sh first)", dir);
     if (rc == PN_OK)
         read_seeds(t, dir, set);
+    return rc;
+}
+
+int pn_t1_read_study_csv(pn_t1 *t, const char *path, pn_err *err)
+{
+    int rc = read_csv(t, path, -1, NEED_TABLE1, err);
+    if (rc == PN_OK)
+        pn_t1_finish(t);
     return rc;
 }

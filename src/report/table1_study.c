@@ -70,30 +70,38 @@ static void axis_list(pn_buf *b, const pn_t1 *t, int lrs)
     pn_buf_printf(b, "}");
 }
 
-/* One row of the choice table. */
-static void choice_row(pn_buf *b, const pn_t1 *t, size_t m)
+/* The cells of model m's row of the choice table, as text (the model's
+ * name apart: each format escapes it); column 2 is the reported figure. */
+void pn_t1_choice_cells(const pn_t1 *t, size_t m, pn_t1_text cell[PN_T1_CHOICE_COLS])
 {
     const pn_t1_cell *kv = pn_t1_best(t, PN_T1_VALIDATION, m), *kt = pn_t1_best(t, PN_T1_TEST, m);
     const pn_model_info *s = pn_t1_study_model(t->models[m]);
+    pn_buf b[PN_T1_CHOICE_COLS] = {{0}};
+    lr_bs(&b[0], t, kv);
+    pm(&b[1], kv);
+    pm(&b[2], kv ? pn_t1_find(t, PN_T1_TEST, m, kv->lr, kv->bs) : NULL);
+    lr_bs(&b[3], t, kt);
+    pm(&b[4], kt);
+    if (s) {
+        pn_buf_printf(&b[5], "%g / %zu", s->lr, s->bs);
+        pn_buf_printf(&b[6], "%g", s->study_test);
+        pm(&b[7], study_cell(t, PN_T1_TEST, m));
+    }
+    for (int i = 0; i < PN_T1_CHOICE_COLS; i++) {
+        snprintf(cell[i], sizeof cell[i], "%s", b[i].data && !b[i].failed ? b[i].data : DASH);
+        pn_buf_free(&b[i]);
+    }
+}
+
+static void choice_row(pn_buf *b, const pn_t1 *t, size_t m)
+{
+    pn_t1_text cell[PN_T1_CHOICE_COLS];
+    pn_t1_choice_cells(t, m, cell);
     pn_buf_printf(b, "| ");
     pn_esc_md(b, t->models[m]);
-    pn_buf_printf(b, " | ");
-    lr_bs(b, t, kv);
-    pn_buf_printf(b, " | ");
-    pm(b, kv);
-    pn_buf_printf(b, " | **");
-    pm(b, kv ? pn_t1_find(t, PN_T1_TEST, m, kv->lr, kv->bs) : NULL);
-    pn_buf_printf(b, "** | ");
-    lr_bs(b, t, kt);
-    pn_buf_printf(b, " | ");
-    pm(b, kt);
-    if (s) {
-        pn_buf_printf(b, " | %g / %zu | %g | ", s->lr, s->bs, s->study_test);
-        pm(b, study_cell(t, PN_T1_TEST, m));
-        pn_buf_printf(b, " |\n");
-    } else {
-        pn_buf_printf(b, " | " DASH " | " DASH " | " DASH " |\n");
-    }
+    for (int i = 0; i < PN_T1_CHOICE_COLS; i++)
+        pn_buf_printf(b, i == 2 ? " | **%s**" : " | %s", cell[i]);
+    pn_buf_printf(b, " |\n");
 }
 
 /* A cell of a study grid: pm, "all diverged", the diverged rounds, bold

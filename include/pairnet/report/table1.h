@@ -73,6 +73,21 @@ void pn_t1_study_csv(pn_buf *b, const pn_t1 *t);
  * chosen cell outlined, the study's cell dashed (src/report/table1_heatmap.c). */
 void pn_t1_heatmap_svg(pn_buf *b, const pn_t1 *t, int set);
 
+/* The study's choice table, row of model m, as text (the model's name
+ * apart): chosen on validation (lr / bs, its validation and its test
+ * figure), chosen on test (lr / bs, figure), the study's (lr / bs, its
+ * Table II figure, pairnet's figure of that cell); "—" where there is none. */
+enum { PN_T1_CHOICE_COLS = 8 };
+typedef char pn_t1_text[64];
+void pn_t1_choice_cells(const pn_t1 *t, size_t m, pn_t1_text cell[PN_T1_CHOICE_COLS]);
+/* The study's Table I for index.html: the choice table and the heatmaps
+ * (figure(b, name, ctx) inlines one; the page checks what it inlines). */
+void pn_t1_study_html(pn_buf *b, const pn_t1 *t,
+                      void (*figure)(pn_buf *b, const char *name, void *ctx), void *ctx);
+/* Reads a table1.csv the study's form wrote back into t (the figures the
+ * page shows come from this data, not from the Markdown). */
+int pn_t1_read_study_csv(pn_t1 *t, const char *path, pn_err *err);
+
 /* Writes OUT/table1.md, table1.csv, heatmap-validation.svg and
  * heatmap-test.svg of the study's form. */
 int pn_t1_write_study(const pn_t1 *t, const char *out, const pn_run_info *info, pn_err *err);
