@@ -9,9 +9,10 @@
 # Needs bash, coreutils and awk.
 set -euo pipefail
 
+me=grid.sh
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, absolute, write_new, append_ok
+. "$here/lib.sh" # LC_ALL=C, die_usage, die_line, cpus, quote, refuse_control, absolute, write_new, append_ok
 
 usage() {
     cat <<'EOF'
@@ -66,18 +67,6 @@ Examples:
 EOF
 }
 
-die_usage() {
-    echo "grid.sh: $*" >&2
-    echo "grid.sh: see scripts/grid.sh --help" >&2
-    exit 2
-}
-# a refusal whose one line already says the fix
-die_line() {
-    echo "grid.sh: $*" >&2
-    exit 2
-}
-
-cpus() { nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1; }
 
 models="" # the study's, asked of the binary once it is known
 lrs="0.001 0.005 0.01 0.05 0.1"
@@ -86,7 +75,7 @@ rounds=15
 epochs=45
 seed=0
 data=""
-jobs=$(cpus)
+jobs=$(cpus || echo 1)
 out=""
 table1=""
 bin=./pairnet
