@@ -314,6 +314,46 @@ static void eval_is_per_sample(void)
     pn_graph_free(g);
 }
 
+/* Names: a target declared twice with the same rows per example is one
+ * array, with other rows refused; a name is taken once per kind; outputs
+ * report their shape; binding copies and checks the size of an example. */
+static void graph_binds_by_name(void)
+{
+    pn_graph *g = pn_graph_new();
+    const size_t x = pn_input(g, "in", 1, 2, 3);
+    const size_t t = pn_target(g, "y", 1);
+    CHECK(pn_target(g, "y", 1) == t && pn_target(g, "z", 2) == t + 1);
+    const size_t h = pn_output(g, "h", pn_linear(g, x, 4));
+    g->loss = pn_cross_entropy(g, pn_output(g, "out", pn_linear(g, h, 3)), t);
+    pn_err err = {0};
+    CHECK(pn_graph_finalize(g, 2, NULL, &err) == PN_OK);
+    CHECK(strcmp(pn_graph_name(g, PN_PORT_TARGET, 1), "z") == 0 &&
+          pn_graph_name(g, PN_PORT_TARGET, 2) == NULL &&
+          strcmp(pn_graph_name(g, PN_PORT_OUTPUT, 0), "h") == 0);
+    const float in[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    const uint8_t y[2] = {2, 0};
+    CHECK(pn_graph_set_input(g, "in", in, 2, 6) == 0 && pn_graph_input(g, "in")[11] == 12.0f);
+    CHECK(pn_graph_set_input(g, "in", in, 2, 5) != 0 && pn_graph_set_input(g, "x", in, 2, 6) != 0);
+    CHECK(pn_graph_set_input(g, "in", in, 3, 6) != 0); /* beyond max_batch */
+    CHECK(pn_graph_set_target(g, "y", y, 2, 1) == 0 && pn_graph_target(g, "y")[0] == 2);
+    CHECK(pn_graph_set_target(g, "y", y, 2, 2) != 0 && pn_graph_target(g, "w") == NULL);
+    size_t rmul = 0, cols = 0;
+    CHECK(pn_graph_output(g, "h", &rmul, &cols) != NULL && rmul == 1 && cols == 4);
+    CHECK(pn_graph_output(g, "logits", NULL, NULL) == NULL);
+    pn_graph_free(g);
+    /* the same input name twice, or a target with other rows: refused */
+    g = pn_graph_new();
+    pn_input(g, "in", 1, 1, 1);
+    pn_input(g, "in", 1, 1, 1);
+    CHECK(g->failed);
+    pn_graph_free(g);
+    g = pn_graph_new();
+    pn_target(g, "y", 1);
+    pn_target(g, "y", 2);
+    CHECK(g->failed);
+    pn_graph_free(g);
+}
+
 void suite_graph(void)
 {
     RUN(grad_linear);
@@ -327,4 +367,5 @@ void suite_graph(void)
     RUN(graph_refuses_bad_shapes);
     RUN(graph_refuses_unfused_conv);
     RUN(eval_is_per_sample);
+    RUN(graph_binds_by_name);
 }

@@ -89,12 +89,19 @@ static size_t add1(pn_graph *g, pn_op op, size_t x, pn_op_attr a)
     return pn_graph_add(g, op, &x, 1, a);
 }
 
-/* The index of name among ports[0..n), or PN_NONE. */
-static size_t find_port(const pn_port *ports, size_t n, const char *name)
+size_t pn_port_index(const pn_port *ports, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(ports[i].name, name) == 0)
             return i;
+    return PN_NONE;
+}
+
+size_t pn_target_index(const pn_graph *g, const char *name)
+{
+    for (size_t t = 0; t < g->n_targets; t++)
+        if (strcmp(g->targets[t].name, name) == 0)
+            return t;
     return PN_NONE;
 }
 
@@ -103,7 +110,7 @@ static size_t find_port(const pn_port *ports, size_t n, const char *name)
 static size_t add_port(pn_graph *g, pn_port *ports, size_t *n, const char *name, size_t node)
 {
     if (node == PN_NONE || *n == PN_MAX_PORTS || strlen(name) >= PN_NAME_CAP ||
-        find_port(ports, *n, name) != PN_NONE)
+        pn_port_index(ports, *n, name) != PN_NONE)
         return refuse(g);
     snprintf(ports[*n].name, PN_NAME_CAP, "%s", name);
     ports[(*n)++].node = node;
@@ -126,9 +133,9 @@ size_t pn_output(pn_graph *g, const char *name, size_t x)
 
 size_t pn_target(pn_graph *g, const char *name, size_t rmul)
 {
-    for (size_t t = 0; t < g->n_targets; t++)
-        if (strcmp(g->targets[t].name, name) == 0)
-            return g->targets[t].rmul == rmul ? t : refuse(g);
+    const size_t had = pn_target_index(g, name);
+    if (had != PN_NONE)
+        return g->targets[had].rmul == rmul ? had : refuse(g);
     if (g->failed || rmul == 0 || g->n_targets == PN_MAX_PORTS || strlen(name) >= PN_NAME_CAP)
         return refuse(g);
     pn_target_set *t = &g->targets[g->n_targets];

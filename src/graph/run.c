@@ -56,10 +56,8 @@ pn_op_call pn_node_call(const pn_graph *g, size_t i, size_t batch, int training,
 
 static const pn_port *port(const pn_port *ports, size_t n, const char *name)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ports[i].name, name) == 0)
-            return &ports[i];
-    return NULL;
+    const size_t i = pn_port_index(ports, n, name);
+    return i != PN_NONE ? &ports[i] : NULL;
 }
 
 const char *pn_graph_name(const pn_graph *g, pn_port_kind kind, size_t i)
@@ -83,10 +81,8 @@ float *pn_graph_input(pn_graph *g, const char *name)
 
 static const pn_target_set *target_of(const pn_graph *g, const char *name)
 {
-    for (size_t t = 0; t < g->n_targets; t++)
-        if (strcmp(g->targets[t].name, name) == 0)
-            return &g->targets[t];
-    return NULL;
+    const size_t t = pn_target_index(g, name);
+    return t != PN_NONE ? &g->targets[t] : NULL;
 }
 
 uint8_t *pn_graph_target(pn_graph *g, const char *name)
