@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pairnet/base/clock.h"
 #include "pairnet/graph/ema.h"
@@ -53,14 +52,10 @@ static const pn_pairs *epoch_pairs(const pn_train_cfg *cfg, const pn_pairs *trai
 {
     if (!cfg->aug_repair && !cfg->aug_swap)
         return train;
-    if (cfg->aug_repair) {
+    if (cfg->aug_repair)
         pn_pairs_repair(ep, train, perm, rng);
-    } else {
-        memcpy(ep->x, train->x, train->n * 2 * PN_PIXELS * sizeof *ep->x);
-        memcpy(ep->digit, train->digit, 2 * train->n);
-        memcpy(ep->target, train->target, train->n);
-        memcpy(ep->index, train->index, 2 * train->n * sizeof *ep->index);
-    }
+    else
+        pn_pairs_copy(ep, train);
     if (cfg->aug_swap)
         pn_pairs_swap(ep, rng);
     return ep;
