@@ -19,7 +19,7 @@
 #include "pairnet/base/pool.h"
 #include "pairnet/train/train.h"
 #include "pairnet/base/clock.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/report/provenance.h"
 
 #define PAIRS 1000
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     pn_run_info info;
     pn_run_info_fill(&info);
     printf("machine: %s, %zu CPUs online\n", info.cpu, info.cores);
-    printf("kernel: %s\n", pn_kernel_name());
+    printf("kernel: %s\n", pn_kset_name());
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
            threads);
     printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The layer check: every #include "pairnet/L/..." in src/ and include/ must
+# The layer check: every #include "pairnet/L/..." in src/ and include/ (.c,
+# .h and the .inc fragments) must
 # name a layer at or below the including file's own. The layers, bottom-up:
 #
 #   base            errors, allocation, thread pool, rng, clock, crc32, files, parsing, text buffer
@@ -30,7 +31,7 @@ rank() {
 }
 
 bad=0
-for f in $(find src include/pairnet -name '*.[ch]' | sort); do
+for f in $(find src include/pairnet -name '*.[ch]' -o -name '*.inc' | sort); do
     case $f in
     src/*) layer=$(echo "$f" | cut -d/ -f2) ;;
     include/pairnet/*) layer=$(echo "$f" | cut -d/ -f3) ;;

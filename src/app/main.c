@@ -13,7 +13,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
@@ -330,7 +330,7 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
-        printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kernel_name());
+        printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kset_name());
         return 0;
     }
     size_t ci = 0;

@@ -10,7 +10,7 @@
 #include "pairnet/graph/ema.h"
 #include "pairnet/ops/optim.h"
 #include "pairnet/data/warp.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 #include "pairnet/base/clock.h"
 
 int pn_round_data_make(const pn_mnist *m, size_t n_pairs, uint64_t seed, pn_round_data *d,

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/ops/op.h"
+#include "pairnet/ops/op_desc.h"
 #include "pairnet/base/rng.h"
 
 struct pn_pool;
@@ -32,7 +32,7 @@ typedef enum pn_label_set {
     PN_N_LABEL_SETS
 } pn_label_set;
 
-/* One node. Its op's descriptor (op.h) says what p, the parameter slices
+/* One node. Its op's descriptor (op_desc.h) says what p, the parameter slices
  * and the buffer slots mean. */
 typedef struct pn_node {
     pn_op op;
