@@ -97,6 +97,11 @@ static void profile(pn_graph *g, size_t epochs, double wall)
 
 int main(int argc, char **argv)
 {
+    pn_err kerr = {0, ""};
+    if (pn_kset_env_check(&kerr) != PN_OK) {
+        fprintf(stderr, "perf: %s\n", kerr.msg);
+        return kerr.code;
+    }
     size_t threads = argc > 1 ? (size_t)atoi(argv[1]) : pn_cpu_count();
     size_t epochs = argc > 2 ? (size_t)atoi(argv[2]) : 7;
     const char *only = argc > 3 ? argv[3] : NULL;

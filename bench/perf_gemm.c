@@ -95,6 +95,11 @@ static size_t add_shapes(shape *out, size_t n)
 
 int main(int argc, char **argv)
 {
+    pn_err kerr = {0, ""};
+    if (pn_kset_env_check(&kerr) != PN_OK) {
+        fprintf(stderr, "perf_gemm: %s\n", kerr.msg);
+        return kerr.code;
+    }
     double min_s = argc > 1 ? atof(argv[1]) : 0.15;
     if (!(min_s > 0))
         min_s = 0.15;

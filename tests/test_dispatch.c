@@ -1,7 +1,8 @@
 /* One binary, every CPU, the same bits: the kernel sets this machine can
  * run give bit-identical GEMM products (every path, layout and K block),
  * fused BatchNorm block passes and short benches; the choice at start-up
- * honours PAIRNET_KERNEL and refuses names it cannot run; pn_expf and
+ * honours PAIRNET_KERNEL, and the binary refuses (the library only
+ * reports) names it cannot run; pn_expf and
  * pn_log are within 1 ulp of libm and give fixed bits on every platform. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
@@ -431,6 +432,8 @@ static void one_line_exit_2(const char *b, const char *value)
     CHECK_MSG(st == 2, "PAIRNET_KERNEL=%s: exit %d, want 2", value, st);
     CHECK_MSG(nl && nl[1] == '\0' && !strncmp(err, "pairnet", 7) && strstr(err, value),
               "PAIRNET_KERNEL=%s: stderr is not one line naming it: '%s'", value, err);
+    CHECK_MSG(strstr(err, "unset it or set one of those"), "PAIRNET_KERNEL=%s: no fix in '%s'",
+              value, err);
 }
 
 static void kernel_env_refused(void)

@@ -384,6 +384,11 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     pn_stdio_init();
+    pn_err err = {0, ""};
+    if (pn_kset_env_check(&err) != PN_OK) {
+        fprintf(stderr, "pairnet: %s\n", err.msg);
+        return pn_stdio_finish(err.code);
+    }
     pn_signals_init();
     return pn_stdio_finish(pn_interrupt_status(run(argc, argv)));
 }

@@ -2,6 +2,7 @@
  * the CPU and OS support (base/cpu.c); PAIRNET_KERNEL may force a set. */
 #include "kset_table.h"
 #include "pairnet/base/cpu.h"
+#include "pairnet/base/error.h"
 #include "pairnet/ops/kset.h"
 
 #include <stdio.h>
@@ -74,27 +75,44 @@ static void names_of(char *buf, size_t cap, int all)
         }
 }
 
+/* The PAIRNET_KERNEL value the choice could not honour ("": none). A copy:
+ * getenv's pointer may not outlive a later setenv. */
+static char refused[64];
+
+/* The best set this machine runs (the scalar one runs everywhere). */
+static void use_best(void)
+{
+    for (size_t i = 0; i < N_SETS; i++)
+        if (runnable(i)) {
+            pn_kset_cur = sets[i].k;
+            return;
+        }
+}
+
+/* Before main: the set PAIRNET_KERNEL names, else the best. A value it
+ * cannot honour is only recorded (a library must not end its process):
+ * pn_kset_env_check tells the application, which refuses to run. */
 #if defined(__GNUC__)
 __attribute__((constructor))
 #endif
 static void choose(void)
 {
     const char *want = getenv("PAIRNET_KERNEL");
-    if (!want || !*want || !strcmp(want, "auto")) {
-        for (size_t i = 0; i < N_SETS; i++)
-            if (runnable(i)) {
-                pn_kset_cur = sets[i].k;
-                return;
-            }
+    if (want && *want && strcmp(want, "auto") != 0 && pn_kset_use(want) == 0)
         return;
-    }
-    if (pn_kset_use(want) == 0)
-        return;
+    use_best();
+    if (want && *want && strcmp(want, "auto") != 0)
+        snprintf(refused, sizeof refused, "%s", want);
+}
+
+int pn_kset_env_check(pn_err *err)
+{
+    if (!refused[0])
+        return PN_OK;
     char list[64];
-    const int known = find(want) >= 0;
+    const int known = find(refused) >= 0;
     names_of(list, sizeof list, !known);
-    fprintf(stderr, "pairnet: PAIRNET_KERNEL=%s: %s (%s: %s)\n", want,
-            known ? "this CPU cannot run it" : "no such kernel", known ? "it runs" : "known",
-            list);
-    exit(2);
+    return pn_fail(err, PN_ERR_USAGE, "PAIRNET_KERNEL=%s: %s (%s: %s); unset it or set one of "
+                   "those", refused, known ? "this CPU cannot run that kernel set" :
+                   "no such kernel set", known ? "it runs" : "known", list);
 }
