@@ -362,8 +362,7 @@ static void store_empty_and_foreign_files(void)
               "%s", err.msg);
 }
 
-static int never(void) { return 0; }
-static int always(void) { return 1; }
+static atomic_int never = 0, always = 1; /* stop flags */
 
 static double now_s(void)
 {
@@ -398,12 +397,12 @@ static void store_lock_makes_a_second_process_wait(void)
     CHECK(read(ready[0], &c, 1) == 1);
     pn_store *s = NULL;
     pn_err err = {0};
-    CHECK(pn_store_open(dir, always, &s, &err) == PN_ERR_INTERRUPTED && s == NULL);
+    CHECK(pn_store_open(dir, &always, &s, &err) == PN_ERR_INTERRUPTED && s == NULL);
     const double t0 = now_s();
     fflush(stderr);
     const int saved = dup(2), devnull = open("/dev/null", O_WRONLY); /* its note on waiting */
     dup2(devnull, 2);
-    const int rc = pn_store_open(dir, never, &s, &err);
+    const int rc = pn_store_open(dir, &never, &s, &err);
     dup2(saved, 2);
     close(saved);
     close(devnull);
