@@ -8,7 +8,7 @@
 #   graph           the autograd graph and its weight average (EMA)
 #   models          the model builders and their registry
 #   train           one round, evaluation, checkpoints, the round record
-#   report          tables, figures, HTML, journal, progress
+#   report          tables, figures, HTML, the round store, progress
 #   app             argument parsing, commands, signals
 #
 # ops and data stand side by side on base: neither may include the other.
