@@ -280,12 +280,9 @@ static int adopt(bench *b, pn_err *err)
                                "recompute the round", pn_store_path(b->store),
                                (unsigned long long)seed, b->cfg[m].model->name, st->model);
             pn_round_rec *dst = &b->recs[m * b->rounds + r];
-            *dst = *st;
-            dst->round = r;
-            dst->epochs = malloc((st->n_epochs + 1) * sizeof *dst->epochs);
-            if (!dst->epochs)
+            if (pn_round_rec_copy(dst, st) != 0)
                 return pn_fail(err, PN_ERR_RUNTIME, "out of memory for the stored rounds");
-            memcpy(dst->epochs, st->epochs, st->n_epochs * sizeof *st->epochs);
+            dst->round = r;
             b->have[m * b->rounds + r] = 1;
         }
     return PN_OK;

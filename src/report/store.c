@@ -671,18 +671,14 @@ int pn_store_add(pn_store *s, const char *key, const pn_round_rec *r, pn_err *er
     }
     if (rc == PN_OK) { /* keep the round in memory too, as a reader would get it */
         e.key = strdup(key);
-        e.rec = *r;
-        e.rec.epochs = calloc(r->n_epochs + 1, sizeof *e.rec.epochs);
-        if (!e.key || !e.rec.epochs) {
+        if (!e.key || pn_round_rec_copy(&e.rec, r) != 0) {
             free(e.key);
-            free(e.rec.epochs);
             rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory");
         } else {
-            memcpy(e.rec.epochs, r->epochs, r->n_epochs * sizeof *r->epochs);
             rc = push(s, &e, err);
             if (rc != PN_OK) {
                 free(e.key);
-                free(e.rec.epochs);
+                pn_round_rec_free(&e.rec);
             }
         }
     }
