@@ -14,6 +14,7 @@
 
 #include "pairnet/base/error.h"
 #include "pairnet/graph/graph.h"
+#include "pairnet/train/model_safetensors.h"
 #include "pairnet/train/train.h"
 
 #define PN_CKPT_MAGIC "PNCK"
@@ -42,6 +43,10 @@ int pn_checkpoint_check_path(const char *path, pn_err *err);
 int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_checkpoint *ck,
                         pn_err *err);
 int pn_checkpoint_load(const char *path, pn_checkpoint *ck, pn_err *err);
+/* What `pairnet eval --load` reads: a safetensors model file
+ * (model_safetensors.h) or a .pn checkpoint (told apart by the magic),
+ * its networks built and filled. */
+int pn_model_file_load(const char *path, pn_loaded_model *lm, pn_err *err);
 void pn_checkpoint_free(pn_checkpoint *ck);
 
 #endif
