@@ -1,0 +1,153 @@
+/* The table of training options: the round store keys it derives must be
+ * the keys of the code before it, byte for byte (committed stores are
+ * reused only then), for every model's defaults and for configurations
+ * with options set. The literal keys below were captured from that code. */
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pairnet/report/store.h"
+#include "pairnet/train/train.h"
+
+static void lr_big(pn_train_cfg *c) { c->lr = 0.1; }
+static void lr_odd(pn_train_cfg *c) { c->lr = 0.1000000001; }
+static void eval_final(pn_train_cfg *c) { c->eval_epochs = 0; }
+static void study_opts(pn_train_cfg *c)
+{
+    c->momentum = 0.9;
+    c->mopts.dropout = 0.25f;
+    c->aug_swap = 1;
+    c->aug_shift = 2;
+    c->optimizer = PN_OPT_ADAMW;
+}
+static void cosine(pn_train_cfg *c) { c->lr_cosine = 1; }
+static void elastic(pn_train_cfg *c) { c->warp.elastic = 8.0f; }
+static void ema_width(pn_train_cfg *c)
+{
+    c->ema = 0.99;
+    c->mopts.width = 2;
+    c->decide = PN_DECIDE_ARGMAX;
+}
+static void best_plain(pn_train_cfg *c)
+{
+    c->ensemble = 1;
+    c->tta = 1;
+    c->mopts.prob_head = 1;
+    c->warp.elastic_sigma = 3.5f;
+}
+
+static const struct {
+    const char *model;
+    void (*edit)(pn_train_cfg *);
+    const char *key;
+} cases[] = {
+    {"mlp", NULL,
+     "model=mlp;epochs=45;lr=0.01;bs=100;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1;numeric=1"},
+    {"cnn", NULL,
+     "model=cnn;epochs=45;lr=0.01;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1;numeric=1"},
+    {"cnn_ws", NULL,
+     "model=cnn_ws;epochs=45;lr=0.05;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1;numeric=1"},
+    {"cnn_al", NULL,
+     "model=cnn_al;epochs=45;lr=0.05;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1;numeric=1"},
+    {"cnn_ws_al", NULL,
+     "model=cnn_ws_al;epochs=45;lr=0.05;bs=100;opt=sgd;momentum=0"
+     ";weight_decay=0;lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0"
+     ";aug_swap=0;aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1"
+     ";numeric=1"},
+    {"best", NULL,
+     "model=best;epochs=100;lr=0.001;bs=50;opt=adam;momentum=0"
+     ";weight_decay=0;lr_step=25;lr_gamma=0.5;aux_weight=2;dropout=0.5"
+     ";aug_swap=1;aug_repair=1;aug_shift=1;eval=epoch;pairs=1000;rotate=12"
+     ";scale=0.1;shear=10;translate=0;elastic=0;elastic_sigma=0;ema=0.999"
+     ";tta=5;ensemble=3;width=1;head=learned;decide=prob;lr_cosine=0"
+     ";protocol=1;numeric=1"},
+    {"cnn", lr_big,
+     "model=cnn;epochs=45;lr=0.1;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1;numeric=1"},
+    {"cnn", lr_odd,
+     "model=cnn;epochs=45;lr=0.1000000001;bs=50;opt=sgd;momentum=0"
+     ";weight_decay=0;lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0"
+     ";aug_swap=0;aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1"
+     ";numeric=1"},
+    {"cnn", eval_final,
+     "model=cnn;epochs=45;lr=0.01;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=final;pairs=1000;protocol=1;numeric=1"},
+    {"cnn_ws_al", study_opts,
+     "model=cnn_ws_al;epochs=45;lr=0.05;bs=100;opt=adamw;momentum=0.9"
+     ";weight_decay=0;lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0.25"
+     ";aug_swap=1;aug_repair=0;aug_shift=2;eval=epoch;pairs=1000;protocol=1"
+     ";numeric=1"},
+    {"mlp", cosine,
+     "model=mlp;epochs=45;lr=0.01;bs=100;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;rotate=0;scale=0"
+     ";shear=0;translate=0;elastic=0;elastic_sigma=0;ema=0;tta=1;ensemble=1"
+     ";width=1;head=learned;decide=head;lr_cosine=1;protocol=1;numeric=1"},
+    {"cnn", elastic,
+     "model=cnn;epochs=45;lr=0.01;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;rotate=0;scale=0"
+     ";shear=0;translate=0;elastic=8;elastic_sigma=0;ema=0;tta=1;ensemble=1"
+     ";width=1;head=learned;decide=head;lr_cosine=0;protocol=1;numeric=1"},
+    {"cnn_al", ema_width,
+     "model=cnn_al;epochs=45;lr=0.05;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;rotate=0;scale=0"
+     ";shear=0;translate=0;elastic=0;elastic_sigma=0;ema=0.99;tta=1"
+     ";ensemble=1;width=2;head=learned;decide=argmax;lr_cosine=0;protocol=1"
+     ";numeric=1"},
+    {"best", best_plain,
+     "model=best;epochs=100;lr=0.001;bs=50;opt=adam;momentum=0"
+     ";weight_decay=0;lr_step=25;lr_gamma=0.5;aux_weight=2;dropout=0.5"
+     ";aug_swap=1;aug_repair=1;aug_shift=1;eval=epoch;pairs=1000;rotate=12"
+     ";scale=0.1;shear=10;translate=0;elastic=0;elastic_sigma=3.5;ema=0.999"
+     ";tta=1;ensemble=1;width=1;head=prob;decide=prob;lr_cosine=0;protocol=1"
+     ";numeric=1"},
+    {"best", eval_final,
+     "model=best;epochs=100;lr=0.001;bs=50;opt=adam;momentum=0"
+     ";weight_decay=0;lr_step=25;lr_gamma=0.5;aux_weight=2;dropout=0.5"
+     ";aug_swap=1;aug_repair=1;aug_shift=1;eval=final;pairs=1000;rotate=12"
+     ";scale=0.1;shear=10;translate=0;elastic=0;elastic_sigma=0;ema=0.999"
+     ";tta=5;ensemble=3;width=1;head=learned;decide=prob;lr_cosine=0"
+     ";protocol=1;numeric=1"},
+    {"best", study_opts,
+     "model=best;epochs=100;lr=0.001;bs=50;opt=adamw;momentum=0.9"
+     ";weight_decay=0;lr_step=25;lr_gamma=0.5;aux_weight=2;dropout=0.25"
+     ";aug_swap=1;aug_repair=1;aug_shift=2;eval=epoch;pairs=1000;rotate=12"
+     ";scale=0.1;shear=10;translate=0;elastic=0;elastic_sigma=0;ema=0.999"
+     ";tta=5;ensemble=3;width=1;head=learned;decide=prob;lr_cosine=0"
+     ";protocol=1;numeric=1"},
+};
+
+static void options_store_keys_unchanged(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pn_train_cfg c;
+        pn_train_cfg_default(&c, pn_model_find(cases[i].model));
+        if (cases[i].edit)
+            cases[i].edit(&c);
+        char *key = NULL;
+        pn_err err = {0, ""};
+        CHECK_MSG(pn_store_key_of(&c, &key, &err) == PN_OK && key, "%s", err.msg);
+        CHECK_MSG(key && strcmp(key, cases[i].key) == 0, "case %zu (%s): key\n  %s\nwant\n  %s",
+                  i, cases[i].model, key ? key : "(none)", cases[i].key);
+        free(key);
+    }
+}
+
+void suite_options(void)
+{
+    RUN(options_store_keys_unchanged);
+}
