@@ -4,6 +4,26 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/train/train.h"
 
+/* Model m's default training configuration: the study's options in one
+ * line, then the settings beyond the study it turns on. */
+static void print_defaults(const pn_model_info *m, const char *who)
+{
+    pn_train_cfg c;
+    pn_train_cfg_default(&c, m);
+    char aug[64] = " none";
+    if (c.aug_swap || c.aug_repair || c.aug_shift)
+        snprintf(aug, sizeof aug, "%s%s shift %zu", c.aug_swap ? " swap," : "",
+                 c.aug_repair ? " re-pair," : "", c.aug_shift);
+    printf("\n%s: %s, %zu epochs (lr x%g every %zu), weight decay %g, dropout %g, "
+           "aux weight %g; augmentation:%s\n", who, pn_optimizer_name(c.optimizer), c.epochs,
+           c.lr_gamma, c.lr_step, c.weight_decay, (double)c.mopts.dropout,
+           (double)c.mopts.aux_weight, aug);
+    char extras[512];
+    pn_train_cfg_extras(&c, extras, sizeof extras);
+    if (extras[0])
+        printf("  and: %s\n", extras);
+}
+
 int pn_cmd_models(void)
 {
     size_t n;
@@ -21,25 +41,8 @@ int pn_cmd_models(void)
                m[i].about);
     }
     /* the study's models share the specification's defaults: print them once */
-    for (size_t i = 0; i < n; i++) {
-        const pn_preset *p = pn_model_preset(&m[i]);
-        if (i > 0 && !m[i].preset)
-            continue;
-        char aug[64] = " none";
-        if (p->aug_swap || p->aug_repair || p->aug_shift)
-            snprintf(aug, sizeof aug, "%s%s shift %zu", p->aug_swap ? " swap," : "",
-                     p->aug_repair ? " re-pair," : "", p->aug_shift);
-        printf("\n%s: %s, %zu epochs (lr x%g every %zu), weight decay %g, dropout %g, "
-               "aux weight %g; augmentation:%s\n",
-               m[i].preset ? m[i].name : "the study's models", pn_optimizer_name(p->optimizer),
-               p->epochs, p->lr_gamma, p->lr_step, p->weight_decay, (double)p->dropout,
-               (double)p->aux_weight, aug);
-        pn_train_cfg c;
-        char extras[512];
-        pn_train_cfg_default(&c, &m[i]);
-        pn_train_cfg_extras(&c, extras, sizeof extras);
-        if (extras[0])
-            printf("  and: %s\n", extras);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || m[i].preset)
+            print_defaults(&m[i], m[i].preset ? m[i].name : "the study's models");
     return 0;
 }
