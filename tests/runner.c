@@ -113,6 +113,12 @@ void t_read_file(const char *path, char *buf, size_t cap)
     fclose(f);
 }
 
+int t_sh(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static void rm_rf(const char *dir)
 {
     char cmd[512];

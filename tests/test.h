@@ -22,6 +22,8 @@ const char *t_data_dir(void);
 const char *t_tmp_dir(void);
 /* Reads up to cap-1 bytes of path into buf, NUL-terminated ("" if unreadable). */
 void t_read_file(const char *path, char *buf, size_t cap);
+/* Runs cmd with sh -c; its exit status, or -1 if it did not exit. */
+int t_sh(const char *cmd);
 
 #define CHECK(cond)                                                  \
     do {                                                             \

@@ -112,8 +112,39 @@ static void grid_interrupt_then_rerun_continues(void)
     CHECK(strstr(text, "cnn_ws_al") != NULL);
 }
 
+/* Table I on a 2 x 2 grid of one round of one epoch: four cells, each its
+ * own bench, gathered by table1.sh. */
+static void grid_scripts_tiny_grid(void)
+{
+    if (!t_data_dir())
+        return;
+    const char *b = getenv("PAIRNET_BIN"), *t = t_tmp_dir();
+    char cmd[2048], path[1024];
+    const char *grid = "bash scripts/grid.sh --models mlp --lr '0.01 0.05' --bs '50 100' "
+                       "--rounds 1 --epochs 1 --jobs 2";
+    snprintf(cmd, sizeof cmd, "%s --print --out '%s/grid' --bin '%s' | grep -c 'bench' | "
+             "grep -qx 4", grid, t, b && *b ? b : "./pairnet");
+    CHECK_MSG(t_sh(cmd) == 0, "grid.sh --print does not list 4 cells");
+    snprintf(cmd, sizeof cmd, "%s --out '%s/grid' --table1 '%s/table1.md' --bin '%s' "
+             "--data '%s' >/dev/null 2>&1", grid, t, t, b && *b ? b : "./pairnet", t_data_dir());
+    CHECK(t_sh(cmd) == 0);
+    snprintf(path, sizeof path, "%s/table1.md", t);
+    FILE *f = fopen(path, "r");
+    CHECK_MSG(f != NULL, "no %s", path);
+    if (!f)
+        return;
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    CHECK_MSG(strstr(text, "mlp") && strstr(text, "0.05") && strstr(text, "100"),
+              "table1.md lacks the model or the grid values:\n%s", text);
+}
+
+
 void suite_grid(void)
 {
+    RUN(grid_scripts_tiny_grid);
     RUN(grid_print_carries_data_and_paths);
     RUN(grid_interrupt_then_rerun_continues);
 }
