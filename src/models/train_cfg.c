@@ -4,6 +4,7 @@
  * specification's defaults; the run summary of what goes beyond the study. */
 #include "pairnet/models/train_cfg.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,11 +124,13 @@ int pn_topt_parse(pn_train_cfg *c, pn_topt_id id, const char *v, pn_err *err)
             pn_topt_set(c, id, (double)x);
         return rc;
     }
+    /* any finite number, then the range with its open ends as they are */
     double x;
-    int rc = pn_parse_double(d->cli, v, d->min, d->max, d->open & 1, &x, err);
-    if (rc == PN_OK && (d->open & 2) && x >= d->max)
-        rc = pn_fail(err, PN_ERR_USAGE, "%s: %s is out of range, expected [%g, %g)", d->cli, v,
-                     d->min, d->max);
+    int rc = pn_parse_double(d->cli, v, -DBL_MAX, DBL_MAX, 0, &x, err);
+    if (rc == PN_OK && (x < d->min || x > d->max || (x == d->min && (d->open & 1)) ||
+                        (x == d->max && (d->open & 2))))
+        rc = pn_fail(err, PN_ERR_USAGE, "%s: %s is out of range, expected %s%g, %g%s", d->cli, v,
+                     d->open & 1 ? "(" : "[", d->min, d->max, d->open & 2 ? ")" : "]");
     /* 0.99999999 is below 1 as a double but 1 as a float */
     if (rc == PN_OK && d->kind == PN_TOPT_F && (d->open & 2) && !((float)x < (float)d->max))
         rc = pn_fail(err, PN_ERR_USAGE, "%s %.9g rounds to %g as a float, out of [%g, %g); use "
