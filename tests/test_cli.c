@@ -667,7 +667,7 @@ static void cli_train_best_deterministic(void)
     if (res.status != 0)
         return;
     CHECK_MSG(strstr(res.out, "model best") && strstr(res.out, "adam") &&
-                  strstr(res.out, ", dropout ") && strstr(res.out, "augmentation: swap re-pair") &&
+                  strstr(res.out, ", dropout ") && strstr(res.out, ", swap, re-pair, shift 1 px") &&
                   strstr(res.out, "2 epochs"),
               "the header does not describe best's preset:\n%s", res.out);
     const char *dl = strstr(res.out, "test digits: tower accuracy ");

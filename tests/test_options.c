@@ -147,7 +147,43 @@ static void options_store_keys_unchanged(void)
     }
 }
 
+/* The run summary and `pairnet models` say what the table's rows say: the
+ * study's settings (a flag when on), best's as what its preset changes, and
+ * what goes beyond the study only when on. */
+static void options_summary_from_table(void)
+{
+    pn_model_info plain = *pn_model_find("best");
+    plain.preset = NULL;
+    pn_train_cfg best, spec;
+    pn_train_cfg_default(&best, pn_model_find("best"));
+    pn_train_cfg_default(&spec, &plain);
+    char text[512];
+    pn_train_cfg_study_text(&spec, NULL, 1, text, sizeof text);
+    CHECK_MSG(strncmp(text, "45 epochs, lr 0.001, batch 50, sgd, momentum 0, ", 48) == 0 &&
+                  !strstr(text, "swap") && strstr(text, ", lr decay x0.5, "), "%s", text);
+    pn_train_cfg_study_text(&best, &spec, 0, text, sizeof text);
+    CHECK_MSG(strcmp(text, "100 epochs, adam, lr decay every 25 epochs, aux weight 2, dropout "
+                           "0.5, swap, re-pair, shift 1 px") == 0, "%s", text);
+    pn_train_cfg_extras(&spec, text, sizeof text);
+    CHECK_MSG(text[0] == '\0', "%s", text);
+    spec.warp.elastic_sigma = 3.0f; /* acts only with an elastic warp */
+    spec.eval_epochs = 0;
+    pn_train_cfg_extras(&spec, text, sizeof text);
+    CHECK_MSG(text[0] == '\0', "%s", text);
+    pn_train_cfg_study_text(&spec, NULL, 0, text, sizeof text);
+    CHECK_MSG(strstr(text, ", test evaluated after the last epoch only, ") &&
+                  !strstr(text, "lr 0.001"), "%s", text);
+    spec.warp.elastic = 8.0f;
+    spec.tta = 0; /* 0 views is one, as 1 */
+    pn_train_cfg_extras(&spec, text, sizeof text);
+    CHECK_MSG(strcmp(text, "elastic alpha 8, sigma 3") == 0, "%s", text);
+    pn_train_cfg_extras(&best, text, sizeof text);
+    CHECK_MSG(strcmp(text, "rotate 12 deg, scale 0.1, shear 10 deg, weights averaged (ema "
+                           "0.999), tta 5 views, ensemble of 3, decide prob") == 0, "%s", text);
+}
+
 void suite_options(void)
 {
     RUN(options_store_keys_unchanged);
+    RUN(options_summary_from_table);
 }

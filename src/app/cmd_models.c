@@ -4,22 +4,20 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/train/train.h"
 
-/* Model m's default training configuration: the study's options in one
- * line, then the settings beyond the study it turns on. */
-static void print_defaults(const pn_model_info *m, const char *who)
+/* Model m's default training configuration (not its lr and batch size,
+ * listed above): the study's settings, only those its preset changes for a
+ * model that has one, then the settings beyond the study it turns on. */
+static void print_defaults(const pn_model_info *m)
 {
-    pn_train_cfg c;
+    pn_model_info plain = *m;
+    plain.preset = NULL;
+    pn_train_cfg c, spec;
     pn_train_cfg_default(&c, m);
-    char aug[64] = " none";
-    if (c.aug_swap || c.aug_repair || c.aug_shift)
-        snprintf(aug, sizeof aug, "%s%s shift %zu", c.aug_swap ? " swap," : "",
-                 c.aug_repair ? " re-pair," : "", c.aug_shift);
-    printf("\n%s: %s, %zu epochs (lr x%g every %zu), weight decay %g, dropout %g, "
-           "aux weight %g; augmentation:%s\n", who, pn_optimizer_name(c.optimizer), c.epochs,
-           c.lr_gamma, c.lr_step, c.weight_decay, (double)c.mopts.dropout,
-           (double)c.mopts.aux_weight, aug);
-    char extras[512];
+    pn_train_cfg_default(&spec, &plain);
+    char study[512], extras[512];
+    pn_train_cfg_study_text(&c, m->preset ? &spec : NULL, 0, study, sizeof study);
     pn_train_cfg_extras(&c, extras, sizeof extras);
+    printf("\n%s: %s\n", m->preset ? m->name : "the study's models", study);
     if (extras[0])
         printf("  and: %s\n", extras);
 }
@@ -43,6 +41,6 @@ int pn_cmd_models(void)
     /* the study's models share the specification's defaults: print them once */
     for (size_t i = 0; i < n; i++)
         if (i == 0 || m[i].preset)
-            print_defaults(&m[i], m[i].preset ? m[i].name : "the study's models");
+            print_defaults(&m[i]);
     return 0;
 }

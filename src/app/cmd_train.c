@@ -70,21 +70,10 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                 pn_round_data_free(&d);
                 break;
             }
-            char aux[32] = "", drop[32] = "", aug[96] = "";
-            if (m->has_aux)
-                snprintf(aux, sizeof aux, ", aux weight %g", (double)cfg.mopts.aux_weight);
-            if (cfg.mopts.dropout > 0.0f)
-                snprintf(drop, sizeof drop, ", dropout %g", (double)cfg.mopts.dropout);
-            if (cfg.aug_swap || cfg.aug_repair || cfg.aug_shift)
-                snprintf(aug, sizeof aug, "; augmentation:%s%s shift %zu",
-                         cfg.aug_swap ? " swap" : "", cfg.aug_repair ? " re-pair" : "",
-                         cfg.aug_shift);
-            printf("model %s: %zu trainable parameters; %s, lr %g, batch %zu, %zu epochs, "
-                   "lr x%g every %zu, momentum %g, weight decay %g%s%s%s; data %s; %zu "
-                   "thread%s\n",
-                   m->name, size.params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
-                   cfg.epochs, cfg.lr_gamma, cfg.lr_step, cfg.momentum, cfg.weight_decay, aux,
-                   drop, aug, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
+            char study[512];
+            pn_train_cfg_study_text(&cfg, NULL, 1, study, sizeof study);
+            printf("model %s: %zu trainable parameters; %s; data %s; %zu thread%s\n", m->name,
+                   size.params, study, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
             char extras[512];
             pn_train_cfg_extras(&cfg, extras, sizeof extras);
             if (extras[0])

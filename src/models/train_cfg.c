@@ -163,21 +163,50 @@ void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
         m->preset(c);
 }
 
+/* Row id's SUMMARY with its value for "%s", after ", " unless first. */
+static size_t say(const pn_train_cfg *c, pn_topt_id id, char *out, size_t n, size_t cap)
+{
+    const char *fmt = pn_train_opts[id].summary, *at = strstr(fmt, "%s");
+    char v[64];
+    pn_topt_text(c, id, v, sizeof v);
+    const int k = snprintf(out + n, cap - n, "%s%.*s%s%s", n ? ", " : "",
+                           at ? (int)(at - fmt) : (int)strlen(fmt), fmt, at ? v : "",
+                           at ? at + 2 : "");
+    return n + (k > 0 ? (size_t)k : 0);
+}
+
+/* Whether the summary of c names row id (it has a summary; a flag is on; an
+ * option beyond the study acts), given base (NULL, or only what differs) and
+ * per_model (0: not lr, batch). */
+static int said(const pn_train_cfg *c, pn_topt_id id, const pn_train_cfg *base, int per_model)
+{
+    const pn_train_opt *d = &pn_train_opts[id];
+    if (!d->summary || (!per_model && (d->group & PN_TOPT_MODEL)))
+        return 0;
+    if (base && pn_topt_get(c, id) == pn_topt_get(base, id))
+        return 0;
+    if (d->group & (PN_TOPT_BEYOND | PN_TOPT_LATER))
+        return pn_topt_on(c, id);
+    return d->kind != PN_TOPT_B || (pn_topt_get(c, id) != 0.0) != ((d->group & PN_TOPT_NEG) != 0);
+}
+
+void pn_train_cfg_study_text(const pn_train_cfg *c, const pn_train_cfg *base, int per_model,
+                             char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int id = 0; id < PN_N_TOPTS && n < cap; id++)
+        if (!(pn_train_opts[id].group & (PN_TOPT_BEYOND | PN_TOPT_LATER)) &&
+            said(c, (pn_topt_id)id, base, per_model))
+            n = say(c, (pn_topt_id)id, out, n, cap);
+}
+
 void pn_train_cfg_extras(const pn_train_cfg *c, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
-    for (int id = 0; id < PN_N_TOPTS && n < cap; id++) {
-        const pn_train_opt *d = &pn_train_opts[id];
-        if (!d->summary || !(d->group & (PN_TOPT_BEYOND | PN_TOPT_LATER)) ||
-            !pn_topt_on(c, (pn_topt_id)id))
-            continue;
-        char v[64], said[160];
-        pn_topt_text(c, (pn_topt_id)id, v, sizeof v);
-        const char *at = strstr(d->summary, "%s");
-        snprintf(said, sizeof said, "%.*s%s%s", at ? (int)(at - d->summary) : (int)strlen(d->summary),
-                 d->summary, at ? v : "", at ? at + 2 : "");
-        const int k = snprintf(out + n, cap - n, "%s%s", n ? ", " : "", said);
-        n += k > 0 ? (size_t)k : 0;
-    }
+    for (int id = 0; id < PN_N_TOPTS && n < cap; id++)
+        if ((pn_train_opts[id].group & (PN_TOPT_BEYOND | PN_TOPT_LATER)) &&
+            said(c, (pn_topt_id)id, NULL, 1))
+            n = say(c, (pn_topt_id)id, out, n, cap);
 }

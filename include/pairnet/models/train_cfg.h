@@ -83,46 +83,49 @@ typedef struct pn_train_cfg {
  *   GROUP    STUDY: always in the key; BEYOND: in the key when any BEYOND
  *            option is on, and in the run summary when on; LATER: in the
  *            key and summary only when not at its default. STUDY_NEG: a
- *            study flag whose --name sets the field to 0.
+ *            study flag whose --name sets the field to 0; STUDY_MODEL: a
+ *            study option whose default is the model's own (the registry's).
  *   NAMES    C (and a flag named in the key): int -> name
- *   SUMMARY  how the run summary says it is on ("%s": the value), or NULL
+ *   SUMMARY  how the run summary says it ("%s": the value; a flag's only
+ *            when on), or NULL
  *   HELP     --help's text (the default is appended from the models) */
 #define PN_MAX_BATCH_TEXT PN_TOPT_STR_(PN_MAX_BATCH)
 #define PN_TOPT_STR_(x) PN_TOPT_STR2_(x)
 #define PN_TOPT_STR2_(x) #x
 #define PN_TRAIN_OPTIONS(X)                                                                   \
     X(EPOCHS, epochs, Z, "--epochs", "N", 1, 100000, 0, 45, 0, NONE, "epochs", STUDY, NULL,  \
-      NULL, "epochs per round")                                                              \
-    X(LR, lr, D, "--lr", "RATE", 0, 1000, 1, 0, 0, NONE, "lr", STUDY, NULL, NULL,            \
+      "%s epochs", "epochs per round")                                                              \
+    X(LR, lr, D, "--lr", "RATE", 0, 1000, 1, 0, 0, NONE, "lr", STUDY_MODEL, NULL, "lr %s",   \
       "learning rate in (0, 1000]")                                                          \
-    X(BS, bs, Z, "--bs", "N", 1, PN_MAX_BATCH, 0, 0, 0, NONE, "bs", STUDY, NULL, NULL,       \
-      "batch size, 2.." PN_MAX_BATCH_TEXT)                                                   \
+    X(BS, bs, Z, "--bs", "N", 1, PN_MAX_BATCH, 0, 0, 0, NONE, "bs", STUDY_MODEL, NULL,       \
+      "batch %s", "batch size, 2.." PN_MAX_BATCH_TEXT)                                                   \
     X(OPTIMIZER, optimizer, C, "--optimizer", "NAME", 0, PN_OPT_ADAMW, 0, PN_OPT_SGD, 0,     \
-      NONE, "opt", STUDY, optimizer_name, NULL, "sgd, adam or adamw")                        \
+      NONE, "opt", STUDY, optimizer_name, "%s", "sgd, adam or adamw")                        \
     X(MOMENTUM, momentum, D, "--momentum", "M", 0, 1, 2, 0, 0, NONE, "momentum", STUDY,      \
-      NULL, NULL, "SGD momentum in [0, 1)")                                                  \
+      NULL, "momentum %s", "SGD momentum in [0, 1)")                                                  \
     X(WEIGHT_DECAY, weight_decay, D, "--weight-decay", "WD", 0, 1, 0, 0, 0, NONE,            \
-      "weight_decay", STUDY, NULL, NULL,                                                     \
+      "weight_decay", STUDY, NULL, "weight decay %s",                                        \
       "weight decay in [0, 1]: L2 for sgd and adam, decoupled for adamw")                    \
     X(LR_STEP, lr_step, Z, "--lr-step", "N", 0, 100000, 0, 15, 0, NONE, "lr_step", STUDY,    \
-      NULL, NULL, "epochs between lr decays, 0 = none")                                      \
+      NULL, "lr decay every %s epochs", "epochs between lr decays, 0 = none")                                      \
     X(LR_GAMMA, lr_gamma, D, "--lr-gamma", "G", 0, 1, 1, 0.5, 0, NONE, "lr_gamma", STUDY,    \
-      NULL, NULL, "lr decay factor in (0, 1]")                                               \
+      NULL, "lr decay x%s", "lr decay factor in (0, 1]")                                               \
     X(AUX_WEIGHT, mopts.aux_weight, F, "--aux-weight", "W", 0, 1000, 0, 1, 0, NONE,          \
-      "aux_weight", STUDY, NULL, NULL, "weight of the auxiliary digit losses, 0..1000")      \
+      "aux_weight", STUDY, NULL, "aux weight %s",                                            \
+      "weight of the auxiliary digit losses, 0..1000")                                       \
     X(DROPOUT, mopts.dropout, F, "--dropout", "P", 0, 1, 2, 0, 0, NONE, "dropout", STUDY,    \
-      NULL, NULL, "drop probability in [0, 1) after the hidden FC layers")                   \
+      NULL, "dropout %s", "drop probability in [0, 1) after the hidden FC layers")                   \
     X(AUG_SWAP, aug_swap, B, "--aug-swap", NULL, 0, 1, 0, 0, 0, NONE, "aug_swap", STUDY,     \
-      NULL, NULL, "swap the two images of a pair at random each epoch")                      \
+      NULL, "swap", "swap the two images of a pair at random each epoch")                      \
     X(AUG_REPAIR, aug_repair, B, "--aug-repair", NULL, 0, 1, 0, 0, 0, NONE, "aug_repair",    \
-      STUDY, NULL, NULL, "pair the training digits anew each epoch")                         \
+      STUDY, NULL, "re-pair", "pair the training digits anew each epoch")                         \
     X(AUG_SHIFT, aug_shift, Z, "--aug-shift", "PIXELS", 0, 4, 0, 0, 0, NONE, "aug_shift",    \
-      STUDY, NULL, NULL, "shift each image by up to PIXELS, 0..4")                           \
+      STUDY, NULL, "shift %s px", "shift each image by up to PIXELS, 0..4")                           \
     X(EVAL_EPOCHS, eval_epochs, B, "--eval-final", NULL, 0, 1, 0, 1, 0, NONE, "eval",        \
-      STUDY_NEG, eval_name, NULL,                                                            \
+      STUDY_NEG, eval_name, "test evaluated after the last epoch only",                      \
       "evaluate the test pairs only after the last epoch, not after every one")              \
     X(N_PAIRS, n_pairs, Z, NULL, NULL, 1, PN_PAIRS, 0, PN_PAIRS, 0, NONE, "pairs", STUDY,    \
-      NULL, NULL, "train pairs, and as many test pairs")                                     \
+      NULL, "%s pairs", "train pairs, and as many test pairs")                                     \
     X(ROTATE, warp.rotate, F, "--aug-rotate", "DEG", 0, 90, 0, 0, 0, NONE, "rotate", BEYOND, \
       NULL, "rotate %s deg", "warp: rotate each training image by up to DEG degrees")        \
     X(SCALE, warp.scale, F, "--aug-scale", "F", 0, 0.5, 0, 0, 0, NONE, "scale", BEYOND,      \
@@ -180,7 +183,9 @@ enum {
     PN_TOPT_BEYOND = 1,
     PN_TOPT_LATER = 2,
     PN_TOPT_NEG = 4,
-    PN_TOPT_STUDY_NEG = PN_TOPT_STUDY | PN_TOPT_NEG
+    PN_TOPT_MODEL = 8,
+    PN_TOPT_STUDY_NEG = PN_TOPT_STUDY | PN_TOPT_NEG,
+    PN_TOPT_STUDY_MODEL = PN_TOPT_STUDY | PN_TOPT_MODEL
 };
 
 /* One row of the table, as data. */
@@ -222,9 +227,14 @@ void pn_topt_copy(pn_train_cfg *c, const pn_train_cfg *from, pn_topt_mask mask);
  * batch size, then its preset. */
 void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m);
 
+/* The run summary, for run headers and `pairnet models`. The study's
+ * settings as text ("45 epochs, lr 0.01, batch 50, sgd, ..."; a flag when
+ * on); with base, only those that differ from base's; with per_model 0,
+ * without those every model has its own (lr, batch). */
+void pn_train_cfg_study_text(const pn_train_cfg *c, const pn_train_cfg *base, int per_model,
+                             char *out, size_t cap);
 /* The settings that go beyond the study (or were added after it) that cfg
- * turns on, as text ("rotate 12 deg, ensemble of 3, ..."; "" if none) for
- * run headers and `pairnet models`. */
+ * turns on, as text ("rotate 12 deg, ensemble of 3, ..."; "" if none). */
 void pn_train_cfg_extras(const pn_train_cfg *cfg, char *out, size_t cap);
 
 /* "head", "argmax", "prob" (pn_decide); NULL for another value. */
