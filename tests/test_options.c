@@ -30,6 +30,8 @@ static void ema_width(pn_train_cfg *c)
     c->mopts.width = 2;
     c->decide = PN_DECIDE_ARGMAX;
 }
+/* the old key ignored the sigma without an elastic warp */
+static void sigma_alone(pn_train_cfg *c) { c->warp.elastic_sigma = 3.0f; }
 static void best_plain(pn_train_cfg *c)
 {
     c->ensemble = 1;
@@ -71,6 +73,10 @@ static const struct {
      ";scale=0.1;shear=10;translate=0;elastic=0;elastic_sigma=0;ema=0.999"
      ";tta=5;ensemble=3;width=1;head=learned;decide=prob;lr_cosine=0"
      ";protocol=1;numeric=1"},
+    {"cnn", sigma_alone,
+     "model=cnn;epochs=45;lr=0.01;bs=50;opt=sgd;momentum=0;weight_decay=0"
+     ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
+     ";aug_repair=0;aug_shift=0;eval=epoch;pairs=1000;protocol=1;numeric=1"},
     {"cnn", lr_big,
      "model=cnn;epochs=45;lr=0.1;bs=50;opt=sgd;momentum=0;weight_decay=0"
      ";lr_step=15;lr_gamma=0.5;aux_weight=1;dropout=0;aug_swap=0"
