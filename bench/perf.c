@@ -30,22 +30,18 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One training epoch over PAIRS random pairs: the same work as pn_train_round
- * minus evaluation. */
-static double epoch(pn_graph *g, pn_sgd *sgd, const float *x, size_t bs)
+/* One training epoch over the PAIRS random pairs p: the same work as
+ * pn_train_round minus shuffling, augmentation and evaluation (a batch
+ * taken from the pairs, then pn_train_step). */
+static double epoch(pn_graph *g, pn_optim *opt, const pn_pairs *p, pn_batch *b)
 {
-    const size_t S = 2 * 196;
+    const size_t bs = b->cap;
     const double t0 = pn_now();
     for (size_t at = 0; at < PAIRS; at += bs) {
         const size_t n = PAIRS - at < bs ? PAIRS - at : bs;
-        memcpy(pn_graph_input(g), x + at * S, n * S * sizeof *x);
-        for (size_t i = 0; i < n; i++)
-            pn_graph_set_label(g, n, i, (uint8_t)((at + i) % 2), (uint8_t)((at + i) % 10),
-                               (uint8_t)((at + i * 7) % 10));
-        pn_graph_zero_grads(g);
-        pn_graph_forward(g, n, 1);
-        pn_graph_backward(g);
-        pn_sgd_step(sgd, g->params, g->grads, 0.01f);
+        float loss;
+        pn_batch_slice(b, p, at, n);
+        pn_train_step(g, b, opt, 0.01f, &loss, NULL);
     }
     return pn_now() - t0;
 }
@@ -54,19 +50,36 @@ static double epoch(pn_graph *g, pn_sgd *sgd, const float *x, size_t bs)
  * 1000 training and the 1000 test pairs): forward passes in evaluation
  * mode at the graph's batch size. */
 #define EVAL_PAIRS 2000
-static double evaluation(pn_graph *g, const float *x, size_t bs)
+static double evaluation(pn_graph *g, const pn_pairs *p, pn_batch *b)
 {
-    const size_t S = 2 * 196;
+    const size_t bs = b->cap;
     const double t0 = pn_now();
     /* the PAIRS random pairs over again; a batch never runs past their end */
     for (size_t done = 0, n; done < EVAL_PAIRS; done += n) {
         const size_t from = done % PAIRS;
         n = bs < PAIRS - from ? bs : PAIRS - from;
         n = n < EVAL_PAIRS - done ? n : EVAL_PAIRS - done;
-        memcpy(pn_graph_input(g), x + from * S, n * S * sizeof *x);
+        pn_batch_slice(b, p, from, n);
+        pn_bind_batch(g, b, NULL);
         pn_graph_forward(g, n, 0);
     }
     return pn_now() - t0;
+}
+
+/* PAIRS pairs of random pixels and labels (speed depends on neither). */
+static int random_pairs(pn_pairs *p, pn_rng *r)
+{
+    if (pn_pairs_alloc(p, PAIRS) != 0)
+        return -1;
+    for (size_t i = 0; i < PAIRS * 2 * PN_PIXELS; i++)
+        p->x[i] = pn_rng_sym(r, 1.7f);
+    for (size_t k = 0; k < PAIRS; k++) {
+        p->digit[2 * k] = (uint8_t)(k % 10);
+        p->digit[2 * k + 1] = (uint8_t)(k * 7 % 10);
+        p->target[k] = p->digit[2 * k] <= p->digit[2 * k + 1];
+        p->index[2 * k] = p->index[2 * k + 1] = 0;
+    }
+    return 0;
 }
 
 static void profile(pn_graph *g, size_t epochs, double wall)
@@ -118,33 +131,37 @@ int main(int argc, char **argv)
     printf("%-10s %4s %10s %10s %9s %8s %10s %8s\n", "model", "bs", "s/epoch", "pairs/s", "GFLOP/s",
            "% peak", "s/eval", "eval/ep");
     pn_pool *pool = threads > 1 ? pn_pool_new(threads) : NULL;
-    float *x = malloc(PAIRS * 2 * 196 * sizeof *x);
+    pn_pairs p;
     pn_rng r;
     pn_rng_seed(&r, 1, 0);
-    for (size_t i = 0; x && i < PAIRS * 2 * 196; i++)
-        x[i] = pn_rng_sym(&r, 1.7f);
+    if (random_pairs(&p, &r) != 0) {
+        fprintf(stderr, "perf: out of memory\n");
+        return 1;
+    }
     size_t nm;
     const pn_model_info *models = pn_model_list(&nm);
-    for (size_t m = 0; m < nm && x; m++) {
+    for (size_t m = 0; m < nm; m++) {
         if (only && strcmp(only, models[m].name) != 0)
             continue;
         pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
-        pn_sgd sgd;
-        if (!g || pn_sgd_init(&sgd, g->n_params, 0, 0) != 0) {
+        pn_optim opt;
+        pn_batch b;
+        if (!g || pn_optim_init(&opt, PN_OPT_SGD, g->n_params, 0, 0) != 0 ||
+            pn_batch_alloc(&b, models[m].bs) != 0) {
             fprintf(stderr, "perf: %s\n", g ? "out of memory" : err.msg);
             return 1;
         }
         pn_graph_init_params(g, &r);
         double t[64];
-        epoch(g, &sgd, x, models[m].bs);
+        epoch(g, &opt, &p, &b);
         for (size_t e = 0; e < epochs && e < 64; e++)
-            t[e] = epoch(g, &sgd, x, models[m].bs);
+            t[e] = epoch(g, &opt, &p, &b);
         qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
         const double med = t[(epochs < 64 ? epochs : 64) / 2];
         for (size_t e = 0; e < epochs && e < 64; e++)
-            t[e] = evaluation(g, x, models[m].bs);
+            t[e] = evaluation(g, &p, &b);
         qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
         const double ev = t[(epochs < 64 ? epochs : 64) / 2];
         /* training = forward + input gradient + weight gradient: 3x the
@@ -154,35 +171,39 @@ int main(int argc, char **argv)
                models[m].bs, med, PAIRS / med, flops / med * 1e-9, 100 * flops / med * 1e-9 / peakT,
                ev, ev / med);
         pn_graph_free(g);
-        pn_sgd_free(&sgd);
+        pn_optim_free(&opt);
+        pn_batch_free(&b);
     }
     printf("\nper-layer time of one epoch (median-free: mean of %zu epochs)\n", epochs);
-    for (size_t m = 0; m < nm && x; m++) {
+    for (size_t m = 0; m < nm; m++) {
         if (only && strcmp(only, models[m].name) != 0)
             continue;
         pn_model_opts o = {.aux_weight = 1.0f};
         pn_err err;
         pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
-        pn_sgd sgd;
-        if (!g || pn_sgd_init(&sgd, g->n_params, 0, 0) != 0)
+        pn_optim opt;
+        pn_batch b;
+        if (!g || pn_optim_init(&opt, PN_OPT_SGD, g->n_params, 0, 0) != 0 ||
+            pn_batch_alloc(&b, models[m].bs) != 0)
             return 1;
         g->prof = calloc(2 * g->n_nodes, sizeof *g->prof);
         if (!g->prof)
             return 1;
         pn_graph_init_params(g, &r);
-        epoch(g, &sgd, x, models[m].bs);
+        epoch(g, &opt, &p, &b);
         memset(g->prof, 0, 2 * g->n_nodes * sizeof *g->prof);
         double wall = 0.0;
         for (size_t e = 0; e < epochs; e++)
-            wall += epoch(g, &sgd, x, models[m].bs);
+            wall += epoch(g, &opt, &p, &b);
         printf("\n  %s (batch %zu)\n", models[m].name, models[m].bs);
         profile(g, epochs, wall);
         free(g->prof);
         g->prof = NULL;
         pn_graph_free(g);
-        pn_sgd_free(&sgd);
+        pn_optim_free(&opt);
+        pn_batch_free(&b);
     }
-    free(x);
+    pn_pairs_free(&p);
     pn_pool_free(pool);
     return 0;
 }

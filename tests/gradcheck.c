@@ -3,21 +3,39 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pairnet/base/rng.h"
+#include "pairnet/train/train.h"
+
+size_t gc_logits(const pn_graph *g)
+{
+    for (size_t o = 0; o < g->n_outputs; o++)
+        if (strcmp(g->outputs[o].name, PN_OUT_LOGITS) == 0)
+            return g->outputs[o].node;
+    return PN_NONE;
+}
 
 void gc_random_batch(pn_graph *g, size_t batch, unsigned seed)
 {
     pn_rng r;
     pn_rng_seed(&r, seed, 99);
-    const pn_node *in = &g->nodes[g->input];
-    float *x = pn_graph_input(g);
+    const pn_node *in = &g->nodes[g->inputs[0].node];
+    float *x = in->val; /* any shape: the test graphs' inputs are not pairs */
     for (size_t i = 0; i < batch * in->c * in->h * in->w; i++)
         x[i] = pn_rng_sym(&r, 1.7f);
+    pn_batch b;
+    if (pn_batch_alloc(&b, batch) != 0)
+        return;
+    b.n = batch;
     for (size_t i = 0; i < batch; i++) {
         uint8_t d1 = (uint8_t)pn_rng_below(&r, 10), d2 = (uint8_t)pn_rng_below(&r, 10);
-        pn_graph_set_label(g, batch, i, d1 <= d2, d1, d2);
+        b.target[i] = d1 <= d2;
+        b.digits[i] = d1;
+        b.digits[batch + i] = d2;
     }
+    pn_bind_targets(g, &b, NULL);
+    pn_batch_free(&b);
 }
 
 static double loss_at(pn_graph *g, size_t batch, float *v, float value)
@@ -61,7 +79,7 @@ gc_result gc_check(pn_graph *g, size_t batch, size_t max_params, size_t max_inpu
     pn_graph_backward(g);
     /* copy the analytic gradients: the forwards below overwrite node buffers */
     const size_t np = g->n_params;
-    const pn_node *in = &g->nodes[g->input];
+    const pn_node *in = &g->nodes[g->inputs[0].node];
     const size_t ni = g->input_grad ? batch * in->c * in->h * in->w : 0;
     double *pg = calloc(np + ni + 1, sizeof *pg);
     if (!pg) {

@@ -73,11 +73,11 @@ static void grad_prob_le_head(void)
     CHECK(g != NULL);
     if (!g)
         return;
-    size_t x = pn_input(g, 2, 3, 3);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     size_t t = pn_linear(g, pn_unstack(g, x), 10);
-    g->output = pn_prob_le(g, pn_restack(g, pn_softmax(g, t)));
-    size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
-                   pn_cross_entropy(g, t, PN_LABEL_DIGITS)};
+    pn_output(g, PN_OUT_LOGITS, pn_prob_le(g, pn_restack(g, pn_softmax(g, t))));
+    size_t l[2] = {pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1)),
+                   pn_cross_entropy(g, t, pn_target(g, PN_TARGET_DIGITS, 2))};
     float w[2] = {1.0f, 0.5f};
     g->loss = pn_loss_sum(g, 2, l, w);
     g->input_grad = 1;
@@ -107,11 +107,11 @@ static void prob_le_refuses_other_shapes(void)
     CHECK(g != NULL);
     if (!g)
         return;
-    size_t x = pn_input(g, 2, 3, 3);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     CHECK(pn_prob_le(g, pn_linear(g, x, 19)) == PN_NONE);
     pn_graph_free(g);
     g = pn_graph_new();
-    x = pn_input(g, 2, 3, 3);
+    x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     CHECK(pn_prob_le(g, pn_linear(g, pn_unstack(g, x), 20)) == PN_NONE); /* 2 rows a pair */
     pn_graph_free(g);
 }
@@ -218,9 +218,9 @@ static void ema_averages_and_swaps(void)
     CHECK(g != NULL);
     if (!g)
         return;
-    size_t x = pn_input(g, 2, 3, 3);
-    g->output = pn_linear(g, pn_batchnorm(g, pn_linear(g, x, 4)), 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_batchnorm(g, pn_linear(g, x, 4)), 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     pn_err err;
     CHECK(pn_graph_finalize(g, 4, NULL, &err) == PN_OK);
     pn_rng r;

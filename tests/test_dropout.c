@@ -145,11 +145,11 @@ static pn_graph *small_graph(float p, size_t batch, size_t *drop)
     pn_graph *g = pn_graph_new();
     if (!g)
         return NULL;
-    size_t h = pn_relu(g, pn_linear(g, pn_input(g, 2, 3, 3), 8));
+    size_t h = pn_relu(g, pn_linear(g, pn_input(g, PN_IN_PAIRS, 2, 3, 3), 8));
     size_t d = pn_dropout(g, h, p);
     *drop = d == h ? PN_NONE : d;
-    g->output = pn_linear(g, d, 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, d, 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     g->input_grad = 1;
     pn_err err;
     int rc = pn_graph_finalize(g, batch, NULL, &err);
@@ -249,11 +249,11 @@ static void dropout_graph_eval_is_identity(void)
     CHECK(g->n_params == plain->n_params &&
           memcmp(g->params, plain->params, g->n_params * sizeof(float)) == 0);
     pn_graph_forward(plain, B, 0);
-    const float *want = pn_graph_output(plain);
+    const float *want = pn_graph_output(plain, PN_OUT_LOGITS, NULL, NULL);
     for (uint64_t key = 0; key < 3; key++) {
         g->noise_key = key * 0x9e3779b97f4a7c15ULL;
         pn_graph_forward(g, B, 0);
-        CHECK_MSG(memcmp(pn_graph_output(g), want, 2 * B * sizeof(float)) == 0,
+        CHECK_MSG(memcmp(pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL), want, 2 * B * sizeof(float)) == 0,
                   "key %llu: evaluation differs from the graph without dropout",
                   (unsigned long long)key);
         CHECK(memcmp(g->nodes[d1].val, g->nodes[g->nodes[d1].in[0]].val,
@@ -262,7 +262,7 @@ static void dropout_graph_eval_is_identity(void)
     /* training mode drops units: the output moves */
     pn_graph_forward(g, B, 1);
     pn_graph_forward(plain, B, 1);
-    CHECK(memcmp(pn_graph_output(g), pn_graph_output(plain), 2 * B * sizeof(float)) != 0);
+    CHECK(memcmp(pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL), pn_graph_output(plain, PN_OUT_LOGITS, NULL, NULL), 2 * B * sizeof(float)) != 0);
 done:
     pn_graph_free(plain);
     pn_graph_free(g);
@@ -283,7 +283,7 @@ static void dropout_graph_key_determines_mask(void)
     g->noise_key = 1000;
     pn_graph_forward(g, B, 1);
     memcpy(m1, g->nodes[drop].buf[0], sizeof m1);
-    const float out1 = pn_graph_output(g)[3];
+    const float out1 = pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[3];
     g->noise_key = 1001;
     pn_graph_forward(g, B, 1);
     memcpy(m2, g->nodes[drop].buf[0], sizeof m2);
@@ -291,7 +291,7 @@ static void dropout_graph_key_determines_mask(void)
     g->noise_key = 1000;
     pn_graph_forward(g, B, 1);
     CHECK_MSG(memcmp(m1, g->nodes[drop].buf[0], sizeof m1) == 0, "key 1000 twice: two masks");
-    CHECK(pn_graph_output(g)[3] == out1);
+    CHECK(pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[3] == out1);
     pn_graph_free(g);
 
     /* two sibling dropout nodes over the same 2x9 input under one key */
@@ -299,10 +299,10 @@ static void dropout_graph_key_determines_mask(void)
     CHECK(g != NULL);
     if (!g)
         return;
-    size_t x = pn_input(g, 2, 3, 3);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     size_t a = pn_dropout(g, x, 0.5f), b = pn_dropout(g, x, 0.5f);
-    g->output = pn_linear(g, pn_concat(g, a, b), 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_concat(g, a, b), 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     pn_err err;
     CHECK(pn_graph_finalize(g, B, NULL, &err) == PN_OK);
     if (g->arena) {
@@ -328,14 +328,14 @@ static void dropout_p0_returns_input(void)
     CHECK(g != NULL);
     if (!g)
         return;
-    size_t x = pn_relu(g, pn_input(g, 2, 3, 3));
+    size_t x = pn_relu(g, pn_input(g, PN_IN_PAIRS, 2, 3, 3));
     const size_t before = g->n_nodes;
     CHECK(pn_dropout(g, x, 0.0f) == x);
     CHECK(g->n_nodes == before);
     size_t d = pn_dropout(g, x, 0.1f); /* a positive p does add one */
     CHECK(d == before && g->n_nodes == before + 1 && g->nodes[d].op == PN_OP_DROPOUT);
-    g->output = pn_linear(g, x, 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, x, 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     pn_err err;
     CHECK(pn_graph_finalize(g, 4, NULL, &err) == PN_OK);
     pn_graph_free(g);
@@ -350,11 +350,11 @@ static void dropout_bad_p_fails_finalize(void)
         CHECK(g != NULL);
         if (!g)
             return;
-        size_t x = pn_input(g, 2, 3, 3);
+        size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
         size_t d = pn_dropout(g, x, bad[i]);
         CHECK_MSG(d == PN_NONE && g->failed, "p %g accepted by the builder", (double)bad[i]);
-        g->output = pn_linear(g, d, 2);
-        g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+        pn_output(g, PN_OUT_LOGITS, pn_linear(g, d, 2));
+        g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
         pn_err err;
         CHECK_MSG(pn_graph_finalize(g, 4, NULL, &err) != PN_OK, "p %g: finalize succeeded",
                   (double)bad[i]);
@@ -365,9 +365,9 @@ static void dropout_bad_p_fails_finalize(void)
     CHECK(g != NULL);
     if (!g)
         return;
-    size_t x = pn_input(g, 2, 3, 3);
-    g->output = pn_linear(g, pn_dropout(g, x, nextafterf(1.0f, 0.0f)), 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_dropout(g, x, nextafterf(1.0f, 0.0f)), 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     pn_err err;
     CHECK(pn_graph_finalize(g, 4, NULL, &err) == PN_OK);
     pn_graph_free(g);

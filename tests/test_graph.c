@@ -11,7 +11,7 @@
 
 typedef void (*build_fn)(pn_graph *g);
 
-/* Builds with build (which sets g->output), adds CE on the target, checks. */
+/* Builds with build (which names the logits), adds CE on the target, checks. */
 static void check_graph(build_fn build, size_t batch, size_t max_params, size_t max_inputs)
 {
     pn_graph *g = pn_graph_new();
@@ -20,7 +20,7 @@ static void check_graph(build_fn build, size_t batch, size_t max_params, size_t 
         return;
     build(g);
     if (g->loss == PN_NONE)
-        g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+        g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     g->input_grad = 1;
     pn_err err;
     int rc = pn_graph_finalize(g, batch, NULL, &err);
@@ -44,12 +44,12 @@ static void check_graph(build_fn build, size_t batch, size_t max_params, size_t 
     pn_graph_free(g);
 }
 
-static void b_linear(pn_graph *g) { g->output = pn_linear(g, pn_input(g, 2, 3, 3), 2); }
+static void b_linear(pn_graph *g) { pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_input(g, PN_IN_PAIRS, 2, 3, 3), 2)); }
 
 static void b_bn1d(pn_graph *g)
 {
-    size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
-    g->output = pn_linear(g, x, 2);
+    size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, PN_IN_PAIRS, 2, 3, 3), 5));
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, x, 2));
 }
 
 /* Two conv -> BN -> ReLU -> pool blocks, which finalize fuses: the first
@@ -59,44 +59,44 @@ static void b_bn1d(pn_graph *g)
  * outputs. */
 static size_t conv_blocks_of(pn_graph *g, size_t side, size_t k)
 {
-    size_t x = pn_input(g, 2, side, side);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, side, side);
     x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 3, k))));
     x = pn_maxpool2(g, pn_relu(g, pn_batchnorm(g, pn_conv2d(g, x, 4, k))));
     return pn_linear(g, x, 2);
 }
 
 static size_t conv_blocks(pn_graph *g) { return conv_blocks_of(g, 8, 2); }
-static void b_conv_blocks(pn_graph *g) { g->output = conv_blocks(g); }
-static void b_conv_blocks3(pn_graph *g) { g->output = conv_blocks_of(g, 10, 3); }
+static void b_conv_blocks(pn_graph *g) { pn_output(g, PN_OUT_LOGITS, conv_blocks(g)); }
+static void b_conv_blocks3(pn_graph *g) { pn_output(g, PN_OUT_LOGITS, conv_blocks_of(g, 10, 3)); }
 
 static void b_select_concat(pn_graph *g)
 {
-    size_t x = pn_input(g, 2, 3, 3);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     size_t a = pn_linear(g, pn_select(g, x, 0), 3), b = pn_linear(g, pn_select(g, x, 1), 4);
-    g->output = pn_linear(g, pn_concat(g, a, b), 2);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_concat(g, a, b), 2));
 }
 
 /* A shared layer over both images (unstack/restack), plus a weighted aux
  * loss on its 2B rows: the shared weights receive both images' gradients. */
 static void b_shared_aux(pn_graph *g)
 {
-    size_t x = pn_input(g, 2, 3, 3);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     size_t t = pn_linear(g, pn_relu(g, pn_batchnorm(g, pn_linear(g, pn_unstack(g, x), 6))), 10);
-    g->output = pn_linear(g, pn_restack(g, t), 2);
-    size_t l[2] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
-                   pn_cross_entropy(g, t, PN_LABEL_DIGITS)};
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_restack(g, t), 2));
+    size_t l[2] = {pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1)),
+                   pn_cross_entropy(g, t, pn_target(g, PN_TARGET_DIGITS, 2))};
     float w[2] = {1.0f, 0.7f};
     g->loss = pn_loss_sum(g, 2, l, w);
 }
 
 static void b_two_aux(pn_graph *g)
 {
-    size_t x = pn_input(g, 2, 3, 3);
+    size_t x = pn_input(g, PN_IN_PAIRS, 2, 3, 3);
     size_t a = pn_linear(g, pn_select(g, x, 0), 10), b = pn_linear(g, pn_select(g, x, 1), 10);
-    g->output = pn_linear(g, pn_concat(g, a, b), 2);
-    size_t l[3] = {pn_cross_entropy(g, g->output, PN_LABEL_TARGET),
-                   pn_cross_entropy(g, a, PN_LABEL_DIGIT1),
-                   pn_cross_entropy(g, b, PN_LABEL_DIGIT2)};
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_concat(g, a, b), 2));
+    size_t l[3] = {pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1)),
+                   pn_cross_entropy(g, a, pn_target(g, PN_TARGET_DIGIT1, 1)),
+                   pn_cross_entropy(g, b, pn_target(g, PN_TARGET_DIGIT2, 1))};
     float w[3] = {1.0f, 0.5f, 2.0f};
     g->loss = pn_loss_sum(g, 3, l, w);
 }
@@ -105,8 +105,8 @@ static void b_two_aux(pn_graph *g)
  * Jacobian (e.g. dropping the -<dy,y> term) breaks every input gradient */
 static void b_softmax(pn_graph *g)
 {
-    size_t x = pn_softmax(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
-    g->output = pn_linear(g, x, 2);
+    size_t x = pn_softmax(g, pn_linear(g, pn_input(g, PN_IN_PAIRS, 2, 3, 3), 5));
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, x, 2));
 }
 
 static void grad_linear(void) { check_graph(b_linear, 4, 0, 0); }
@@ -141,7 +141,7 @@ static float ref_conv_blocks(const pn_graph *g, size_t B, size_t side, size_t k,
     const pn_bn_cfg cfg = g->bn;
     ref_layer L[2];
     size_t C = 2, H = side, W = side;
-    const float *x = pn_graph_input((pn_graph *)g);
+    const float *x = pn_graph_input((pn_graph *)g, PN_IN_PAIRS);
     for (int l = 0; l < 2; l++) {
         ref_layer *r = &L[l];
         r->conv = l ? 5 : 1;
@@ -172,7 +172,7 @@ static float ref_conv_blocks(const pn_graph *g, size_t B, size_t side, size_t k,
     const size_t I = C * H * W;
     pn_linear_forward(NULL, out, x, P + lin->w_off, P + lin->b_off, B, I, 2);
     float prob[2 * 16], dlogits[2 * 16] = {0};
-    const uint8_t *labels = g->labels[PN_LABEL_TARGET];
+    const uint8_t *labels = pn_graph_target((pn_graph *)g, PN_TARGET_PAIR);
     const float loss = pn_cross_entropy_forward(prob, out, labels, B, 2);
     if (training) {
         pn_cross_entropy_backward(dlogits, prob, labels, 1.0f, B, 2);
@@ -210,8 +210,8 @@ static void fused_match_unfused(size_t side, size_t k)
 {
     const size_t B = 5;
     pn_graph *g = pn_graph_new();
-    g->output = conv_blocks_of(g, side, k);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    pn_output(g, PN_OUT_LOGITS, conv_blocks_of(g, side, k));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     g->input_grad = 1;
     pn_err err;
     CHECK(pn_graph_finalize(g, B, NULL, &err) == PN_OK);
@@ -234,18 +234,18 @@ static void fused_match_unfused(size_t side, size_t k)
     pn_graph_backward(g);
     CHECK_NEAR(loss, want_loss, 1e-5);
     for (size_t i = 0; i < 2 * B; i++)
-        CHECK_NEAR(pn_graph_output(g)[i], out[i], 1e-4);
+        CHECK_NEAR(pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[i], out[i], 1e-4);
     for (size_t i = 0; i < g->n_params; i++)
         CHECK_NEAR(g->grads[i], grads[i], 1e-4);
     for (size_t i = 0; i < g->n_state; i++)
         CHECK_NEAR(g->state[i], state[i], 1e-5);
-    const pn_node *in = &g->nodes[g->input];
+    const pn_node *in = &g->nodes[g->inputs[0].node];
     for (size_t i = 0; i < B * 2 * side * side; i++)
         CHECK_NEAR(in->grad[i], din[i], 1e-4);
     ref_conv_blocks(g, B, side, k, 0, out, grads, state, din);
     pn_graph_forward(g, B, 0);
     for (size_t i = 0; i < 2 * B; i++)
-        CHECK_NEAR(pn_graph_output(g)[i], out[i], 1e-4);
+        CHECK_NEAR(pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[i], out[i], 1e-4);
     free(grads), free(state), free(din);
     pn_graph_free(g);
 }
@@ -260,9 +260,9 @@ static void fused_blocks_match_unfused(void)
 static void graph_refuses_bad_shapes(void)
 {
     pn_graph *g = pn_graph_new();
-    size_t x = pn_conv2d(g, pn_input(g, 1, 2, 2), 4, 3);
-    g->output = pn_linear(g, x, 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    size_t x = pn_conv2d(g, pn_input(g, PN_IN_PAIRS, 1, 2, 2), 4, 3);
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, x, 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     pn_err err;
     CHECK(pn_graph_finalize(g, 4, NULL, &err) != PN_OK);
     pn_graph_free(g);
@@ -275,13 +275,13 @@ static void graph_refuses_unfused_conv(void)
 {
     for (int v = 0; v < 2; v++) {
         pn_graph *g = pn_graph_new();
-        size_t x = pn_conv2d(g, pn_input(g, 2, 6, 6), 3, 3);
+        size_t x = pn_conv2d(g, pn_input(g, PN_IN_PAIRS, 2, 6, 6), 3, 3);
         if (v) {
             size_t relu = pn_relu(g, pn_batchnorm(g, x));
             x = pn_concat(g, pn_maxpool2(g, relu), relu);
         }
-        g->output = pn_linear(g, x, 2);
-        g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+        pn_output(g, PN_OUT_LOGITS, pn_linear(g, x, 2));
+        g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
         pn_err err;
         CHECK(pn_graph_finalize(g, 4, NULL, &err) != PN_OK);
         CHECK_MSG(strstr(err.msg, "conv2d (node 1)") != NULL, "message: %s", err.msg);
@@ -294,9 +294,9 @@ static void graph_refuses_unfused_conv(void)
 static void eval_is_per_sample(void)
 {
     pn_graph *g = pn_graph_new();
-    size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, 2, 3, 3), 5));
-    g->output = pn_linear(g, pn_relu(g, x), 2);
-    g->loss = pn_cross_entropy(g, g->output, PN_LABEL_TARGET);
+    size_t x = pn_batchnorm(g, pn_linear(g, pn_input(g, PN_IN_PAIRS, 2, 3, 3), 5));
+    pn_output(g, PN_OUT_LOGITS, pn_linear(g, pn_relu(g, x), 2));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     pn_err err;
     CHECK(pn_graph_finalize(g, 8, NULL, &err) == PN_OK);
     pn_rng r;
@@ -305,12 +305,52 @@ static void eval_is_per_sample(void)
     gc_random_batch(g, 8, 9);
     pn_graph_forward(g, 8, 1); /* moves the running statistics */
     pn_graph_forward(g, 8, 0);
-    float third[2] = {pn_graph_output(g)[4], pn_graph_output(g)[5]};
-    float *in = pn_graph_input(g);
+    float third[2] = {pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[4], pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[5]};
+    float *in = pn_graph_input(g, PN_IN_PAIRS);
     for (size_t i = 0; i < 18; i++)
         in[i] = in[2 * 18 + i];
     pn_graph_forward(g, 1, 0);
-    CHECK(pn_graph_output(g)[0] == third[0] && pn_graph_output(g)[1] == third[1]);
+    CHECK(pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[0] == third[0] && pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL)[1] == third[1]);
+    pn_graph_free(g);
+}
+
+/* Names: a target declared twice with the same rows per example is one
+ * array, with other rows refused; a name is taken once per kind; outputs
+ * report their shape; binding copies and checks the size of an example. */
+static void graph_binds_by_name(void)
+{
+    pn_graph *g = pn_graph_new();
+    const size_t x = pn_input(g, "in", 1, 2, 3);
+    const size_t t = pn_target(g, "y", 1);
+    CHECK(pn_target(g, "y", 1) == t && pn_target(g, "z", 2) == t + 1);
+    const size_t h = pn_output(g, "h", pn_linear(g, x, 4));
+    g->loss = pn_cross_entropy(g, pn_output(g, "out", pn_linear(g, h, 3)), t);
+    pn_err err = {0};
+    CHECK(pn_graph_finalize(g, 2, NULL, &err) == PN_OK);
+    CHECK(strcmp(pn_graph_name(g, PN_PORT_TARGET, 1), "z") == 0 &&
+          pn_graph_name(g, PN_PORT_TARGET, 2) == NULL &&
+          strcmp(pn_graph_name(g, PN_PORT_OUTPUT, 0), "h") == 0);
+    const float in[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    const uint8_t y[2] = {2, 0};
+    CHECK(pn_graph_set_input(g, "in", in, 2, 6) == 0 && pn_graph_input(g, "in")[11] == 12.0f);
+    CHECK(pn_graph_set_input(g, "in", in, 2, 5) != 0 && pn_graph_set_input(g, "x", in, 2, 6) != 0);
+    CHECK(pn_graph_set_input(g, "in", in, 3, 6) != 0); /* beyond max_batch */
+    CHECK(pn_graph_set_target(g, "y", y, 2, 1) == 0 && pn_graph_target(g, "y")[0] == 2);
+    CHECK(pn_graph_set_target(g, "y", y, 2, 2) != 0 && pn_graph_target(g, "w") == NULL);
+    size_t rmul = 0, cols = 0;
+    CHECK(pn_graph_output(g, "h", &rmul, &cols) != NULL && rmul == 1 && cols == 4);
+    CHECK(pn_graph_output(g, "logits", NULL, NULL) == NULL);
+    pn_graph_free(g);
+    /* the same input name twice, or a target with other rows: refused */
+    g = pn_graph_new();
+    pn_input(g, "in", 1, 1, 1);
+    pn_input(g, "in", 1, 1, 1);
+    CHECK(g->failed);
+    pn_graph_free(g);
+    g = pn_graph_new();
+    pn_target(g, "y", 1);
+    pn_target(g, "y", 2);
+    CHECK(g->failed);
     pn_graph_free(g);
 }
 
@@ -327,4 +367,5 @@ void suite_graph(void)
     RUN(graph_refuses_bad_shapes);
     RUN(graph_refuses_unfused_conv);
     RUN(eval_is_per_sample);
+    RUN(graph_binds_by_name);
 }

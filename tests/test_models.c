@@ -108,32 +108,39 @@ static void aux_loss_definition(const char *name, float w)
     pn_graph_init_params(g, &r);
     gc_random_batch(g, B, 2);
     const float loss = pn_graph_forward(g, B, 1);
-    /* the tower logits: 10-wide nodes feeding a cross-entropy */
+    /* the tower logits and their labels: 10-wide nodes feeding a cross-entropy */
     const float *t1 = NULL, *t2 = NULL;
+    const uint8_t *y1 = NULL, *y2 = NULL;
     for (size_t i = 0; i < g->n_nodes; i++) {
         const pn_node *n = &g->nodes[i];
         if (n->op == PN_OP_CROSS_ENTROPY && g->nodes[n->in[0]].c == 10) {
             const pn_node *t = &g->nodes[n->in[0]];
-            if (n->p.ce.labels == PN_LABEL_DIGITS) { /* [2B,10]: first images then second */
+            const char *tn = g->targets[n->p.ce.labels].name;
+            uint8_t *y = pn_graph_target(g, tn);
+            if (strcmp(tn, PN_TARGET_DIGITS) == 0) { /* [2B,10]: first images then second */
                 t1 = t->val;
                 t2 = t->val + B * 10;
-            } else if (n->p.ce.labels == PN_LABEL_DIGIT1) {
+                y1 = y;
+                y2 = y + B;
+            } else if (strcmp(tn, PN_TARGET_DIGIT1) == 0) {
                 t1 = t->val;
+                y1 = y;
             } else {
                 t2 = t->val;
+                y2 = y;
             }
         }
     }
-    CHECK(t1 && t2);
-    if (!t1 || !t2) {
+    CHECK(t1 && t2 && y1 && y2);
+    if (!t1 || !t2 || !y1 || !y2) {
         pn_graph_free(g);
         return;
     }
     float prob[4 * 10], pout[4 * 2];
-    const float ce1 = pn_cross_entropy_forward(prob, t1, g->labels[PN_LABEL_DIGIT1], B, 10);
-    const float ce2 = pn_cross_entropy_forward(prob, t2, g->labels[PN_LABEL_DIGIT2], B, 10);
-    const float ce = pn_cross_entropy_forward(pout, pn_graph_output(g),
-                                              g->labels[PN_LABEL_TARGET], B, 2);
+    const float ce1 = pn_cross_entropy_forward(prob, t1, y1, B, 10);
+    const float ce2 = pn_cross_entropy_forward(prob, t2, y2, B, 10);
+    const float ce = pn_cross_entropy_forward(pout, pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL),
+                                              pn_graph_target(g, PN_TARGET_PAIR), B, 2);
     CHECK_NEAR(loss, ce + w * (ce1 + ce2), 1e-5 * (1 + loss));
     pn_graph_free(g);
 }

@@ -245,8 +245,9 @@ static void evaluate_digits_by_pair(const char *model)
     CHECK_MSG(g != NULL, "%s: %s", model, err.msg);
     if (!g)
         return;
-    CHECK(g->digits != PN_NONE);
-    if (pn_pairs_alloc(&p, NP) != 0 || g->digits == PN_NONE) {
+    const float *dv = pn_graph_output(g, PN_OUT_DIGITS, NULL, NULL);
+    CHECK(dv != NULL);
+    if (pn_pairs_alloc(&p, NP) != 0 || !dv) {
         pn_graph_free(g);
         return;
     }
@@ -260,13 +261,12 @@ static void evaluate_digits_by_pair(const char *model)
     for (size_t i = 0; i < NP * 2 * PN_PIXELS; i++)
         p.x[i] = pn_rng_sym(&r, 2.0f);
     size_t right_digits = 0, right_pairs = 0;
-    const pn_node *dn = &g->nodes[g->digits];
     for (size_t k = 0; k < NP; k++) {
-        memcpy(pn_graph_input(g), p.x + k * 2 * PN_PIXELS, 2 * PN_PIXELS * sizeof(float));
+        memcpy(pn_graph_input(g, PN_IN_PAIRS), p.x + k * 2 * PN_PIXELS, 2 * PN_PIXELS * sizeof(float));
         pn_graph_forward(g, 1, 0);
         uint8_t pred[2];
         for (int s = 0; s < 2; s++) { /* batch 1: rows 0 and 1, or the two halves of row 0 */
-            const float *l = dn->val + 10 * s;
+            const float *l = dv + 10 * s;
             uint8_t best = 0;
             for (uint8_t c = 1; c < 10; c++)
                 if (l[c] > l[best])

@@ -19,6 +19,15 @@ int pn_pairs_alloc(pn_pairs *p, size_t n)
     return 0;
 }
 
+void pn_pairs_copy(pn_pairs *dst, const pn_pairs *src)
+{
+    memcpy(dst->x, src->x, src->n * 2 * PN_PIXELS * sizeof *dst->x);
+    memcpy(dst->digit, src->digit, 2 * src->n);
+    memcpy(dst->target, src->target, src->n);
+    memcpy(dst->index, src->index, 2 * src->n * sizeof *dst->index);
+    dst->n = src->n;
+}
+
 int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn_err *err)
 {
     memset(out, 0, sizeof *out);

@@ -1,5 +1,6 @@
 /* Building a graph: each builder fills an op's attributes and appends a
  * node whose shape and parameter counts the op's shape rule gives. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@ pn_graph *pn_graph_new(void)
     pn_graph *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->input = g->output = g->loss = g->digits = PN_NONE;
+    g->loss = PN_NONE;
     g->bn.eps = 1e-5f;
     g->bn.momentum = 0.1f;
     return g;
@@ -24,7 +25,7 @@ void pn_graph_free(pn_graph *g)
     free(g->params); /* grads live in the same block */
     free(g->state);
     free(g->arena);
-    free(g->labels[0]);
+    free(g->targets[0].val); /* every target's labels */
     free(g);
 }
 
@@ -88,13 +89,59 @@ static size_t add1(pn_graph *g, pn_op op, size_t x, pn_op_attr a)
     return pn_graph_add(g, op, &x, 1, a);
 }
 
-size_t pn_input(pn_graph *g, size_t c, size_t h, size_t w)
+size_t pn_port_index(const pn_port *ports, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ports[i].name, name) == 0)
+            return i;
+    return PN_NONE;
+}
+
+size_t pn_target_index(const pn_graph *g, const char *name)
+{
+    for (size_t t = 0; t < g->n_targets; t++)
+        if (strcmp(g->targets[t].name, name) == 0)
+            return t;
+    return PN_NONE;
+}
+
+/* Appends (name, node) to ports unless the name is taken, too long, or
+ * there is no room. */
+static size_t add_port(pn_graph *g, pn_port *ports, size_t *n, const char *name, size_t node)
+{
+    if (node == PN_NONE || *n == PN_MAX_PORTS || strlen(name) >= PN_NAME_CAP ||
+        pn_port_index(ports, *n, name) != PN_NONE)
+        return refuse(g);
+    snprintf(ports[*n].name, PN_NAME_CAP, "%s", name);
+    ports[(*n)++].node = node;
+    return node;
+}
+
+size_t pn_input(pn_graph *g, const char *name, size_t c, size_t h, size_t w)
 {
     size_t id = pn_graph_add(g, PN_OP_INPUT, NULL, 0,
                              (pn_op_attr){.input = {.c = c, .h = h, .w = w}});
-    if (id != PN_NONE)
-        g->input = id;
-    return id;
+    return add_port(g, g->inputs, &g->n_inputs, name, id);
+}
+
+size_t pn_output(pn_graph *g, const char *name, size_t x)
+{
+    if (x >= g->n_nodes)
+        return refuse(g);
+    return add_port(g, g->outputs, &g->n_outputs, name, x);
+}
+
+size_t pn_target(pn_graph *g, const char *name, size_t rmul)
+{
+    const size_t had = pn_target_index(g, name);
+    if (had != PN_NONE)
+        return g->targets[had].rmul == rmul ? had : refuse(g);
+    if (g->failed || rmul == 0 || g->n_targets == PN_MAX_PORTS || strlen(name) >= PN_NAME_CAP)
+        return refuse(g);
+    pn_target_set *t = &g->targets[g->n_targets];
+    snprintf(t->name, PN_NAME_CAP, "%s", name);
+    t->rmul = rmul;
+    return g->n_targets++;
 }
 
 size_t pn_linear(pn_graph *g, size_t x, size_t out)
@@ -163,14 +210,13 @@ size_t pn_concat(pn_graph *g, size_t a, size_t b)
     return pn_graph_add(g, PN_OP_CONCAT, in, 2, no_attr);
 }
 
-size_t pn_cross_entropy(pn_graph *g, size_t logits, pn_label_set labels)
+size_t pn_cross_entropy(pn_graph *g, size_t logits, size_t target)
 {
-    /* the label sets of pairs have one label per pair, DIGITS two */
-    const size_t want_rmul = labels == PN_LABEL_DIGITS ? 2 : 1;
-    if (logits >= g->n_nodes || labels >= PN_N_LABEL_SETS ||
-        g->nodes[logits].rmul != want_rmul)
+    /* one label per row of the logits */
+    if (logits >= g->n_nodes || target >= g->n_targets ||
+        g->nodes[logits].rmul != g->targets[target].rmul)
         return refuse(g);
-    return add1(g, PN_OP_CROSS_ENTROPY, logits, (pn_op_attr){.ce = {.labels = (int)labels}});
+    return add1(g, PN_OP_CROSS_ENTROPY, logits, (pn_op_attr){.ce = {.labels = (int)target}});
 }
 
 size_t pn_loss_sum(pn_graph *g, size_t n, const size_t *losses, const float *weights)

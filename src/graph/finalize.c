@@ -46,7 +46,8 @@ static void mark_flags(pn_graph *g)
         n->for_output = 0;
         n->grad_set = 0;
     }
-    g->nodes[g->output].for_output = 1;
+    for (size_t o = 0; o < g->n_outputs; o++)
+        g->nodes[g->outputs[o].node].for_output = 1;
     for (size_t i = g->n_nodes; i-- > 0;) {
         const pn_node *n = &g->nodes[i];
         if (n->for_output)
@@ -57,15 +58,33 @@ static void mark_flags(pn_graph *g)
     }
 }
 
+/* Every target's labels, rmul * max_batch each, from one allocation. */
+static int alloc_targets(pn_graph *g, size_t max_batch)
+{
+    size_t total = 0;
+    for (size_t t = 0; t < g->n_targets; t++)
+        total += g->targets[t].rmul * max_batch;
+    uint8_t *block = calloc(total + 1, 1);
+    if (!block)
+        return -1;
+    for (size_t t = 0, used = 0; t < g->n_targets; t++) {
+        g->targets[t].val = block + used;
+        used += g->targets[t].rmul * max_batch;
+    }
+    if (!g->n_targets)
+        free(block); /* nothing to hold; pn_graph_free frees targets[0].val */
+    return 0;
+}
+
 int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_err *err)
 {
     if (g->failed)
         return pn_fail(err, PN_ERR_RUNTIME, "graph construction failed: out of memory or a layer "
                                             "whose input shape does not fit it (a bug in the model)");
-    if (g->input == PN_NONE || g->output == PN_NONE || g->loss == PN_NONE || max_batch == 0)
+    if (!g->n_inputs || !g->n_outputs || g->loss == PN_NONE || max_batch == 0)
         return pn_fail(err, PN_ERR_RUNTIME, "graph has no input, output or loss (a bug in the model)");
-    if (g->nodes[g->output].rmul != 1 || g->nodes[g->loss].rmul != 0)
-        return pn_fail(err, PN_ERR_RUNTIME, "graph output must be per pair and loss a scalar");
+    if (g->loss >= g->n_nodes || g->nodes[g->loss].rmul != 0)
+        return pn_fail(err, PN_ERR_RUNTIME, "graph loss must be a scalar (a bug in the model)");
     pn_graph_fuse(g);
     for (size_t i = 0; i < g->n_nodes; i++)
         if (pn_desc(&g->nodes[i])->flags & PN_OPF_PATTERN)
@@ -79,15 +98,11 @@ int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_er
     g->arena = pn_big_calloc(total ? total : 1, sizeof(float));
     g->params = calloc(2 * g->n_params + 1, sizeof(float));
     g->state = calloc(g->n_state + 1, sizeof(float));
-    g->labels[0] = calloc(5 * max_batch, 1);
-    if (!g->arena || !g->params || !g->state || !g->labels[0])
+    if (alloc_targets(g, max_batch) != 0 || !g->arena || !g->params || !g->state)
         return pn_fail(err, PN_ERR_RUNTIME, "out of memory allocating %zu MB for the model",
                        (total + 2 * g->n_params) * sizeof(float) >> 20);
     g->arena_floats = total;
     g->grads = g->params + g->n_params;
-    g->labels[PN_LABEL_DIGIT1] = g->labels[0] + max_batch;
-    g->labels[PN_LABEL_DIGIT2] = g->labels[0] + 2 * max_batch;
-    g->labels[PN_LABEL_DIGITS] = g->labels[0] + 3 * max_batch;
     size_t used = 0;
     for (size_t i = 0; i < g->n_nodes; i++)
         used += layout_node(g, i, max_batch, g->arena + used);

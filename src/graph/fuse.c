@@ -21,11 +21,20 @@ size_t pn_sole_reader(const pn_graph *g, size_t i)
     return count == 1 ? r : PN_NONE;
 }
 
-/* The sole reader of node i if it is an op node that is not the output. */
+/* An output keeps its value: it cannot be absorbed into a fused block. */
+static int is_output(const pn_graph *g, size_t i)
+{
+    for (size_t o = 0; o < g->n_outputs; o++)
+        if (g->outputs[o].node == i)
+            return 1;
+    return 0;
+}
+
+/* The sole reader of node i if it is an op node that is not an output. */
 static size_t next_in_chain(const pn_graph *g, size_t i, pn_op op)
 {
     const size_t r = pn_sole_reader(g, i);
-    return r != PN_NONE && g->nodes[r].op == op && r != g->output ? r : PN_NONE;
+    return r != PN_NONE && g->nodes[r].op == op && !is_output(g, r) ? r : PN_NONE;
 }
 
 static void absorb(pn_node *n)
@@ -38,7 +47,7 @@ static void absorb(pn_node *n)
 void pn_graph_fuse(pn_graph *g)
 {
     for (size_t i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i].op != PN_OP_CONV2D || i == g->output)
+        if (g->nodes[i].op != PN_OP_CONV2D || is_output(g, i))
             continue;
         const size_t bn = next_in_chain(g, i, PN_OP_BATCHNORM2D);
         const size_t relu = bn != PN_NONE ? next_in_chain(g, bn, PN_OP_RELU) : PN_NONE;

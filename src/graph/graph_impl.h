@@ -18,6 +18,11 @@ pn_op_call pn_node_call(const pn_graph *g, size_t i, size_t batch, int training,
 /* The node that reads node i, if exactly one node reads it exactly once. */
 size_t pn_sole_reader(const pn_graph *g, size_t i);
 
+/* The index of the port called name among ports[0..n), or of the target
+ * called name; PN_NONE if there is none (src/graph/build.c). */
+size_t pn_port_index(const pn_port *ports, size_t n, const char *name);
+size_t pn_target_index(const pn_graph *g, const char *name);
+
 /* The fusion pass (src/graph/fuse.c). */
 void pn_graph_fuse(pn_graph *g);
 

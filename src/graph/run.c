@@ -48,21 +48,83 @@ pn_op_call pn_node_call(const pn_graph *g, size_t i, size_t batch, int training,
     for (size_t s = 0; s < PN_MAX_BUFS; s++)
         c.buf[s] = n->buf[s];
     if (pn_desc(n)->flags & PN_OPF_LABELS)
-        c.labels = g->labels[n->p.ce.labels];
+        c.labels = g->targets[n->p.ce.labels].val;
     return c;
 }
 
-float *pn_graph_input(pn_graph *g) { return g->nodes[g->input].val; }
-const float *pn_graph_output(const pn_graph *g) { return g->nodes[g->output].val; }
+/* ---- binding by name ---- */
 
-void pn_graph_set_label(pn_graph *g, size_t batch, size_t i, uint8_t target, uint8_t d1,
-                        uint8_t d2)
+static const pn_port *port(const pn_port *ports, size_t n, const char *name)
 {
-    g->labels[PN_LABEL_TARGET][i] = target;
-    g->labels[PN_LABEL_DIGIT1][i] = d1;
-    g->labels[PN_LABEL_DIGIT2][i] = d2;
-    g->labels[PN_LABEL_DIGITS][i] = d1;
-    g->labels[PN_LABEL_DIGITS][batch + i] = d2;
+    const size_t i = pn_port_index(ports, n, name);
+    return i != PN_NONE ? &ports[i] : NULL;
+}
+
+const char *pn_graph_name(const pn_graph *g, pn_port_kind kind, size_t i)
+{
+    switch (kind) {
+    case PN_PORT_INPUT:
+        return i < g->n_inputs ? g->inputs[i].name : NULL;
+    case PN_PORT_TARGET:
+        return i < g->n_targets ? g->targets[i].name : NULL;
+    case PN_PORT_OUTPUT:
+        return i < g->n_outputs ? g->outputs[i].name : NULL;
+    }
+    return NULL;
+}
+
+float *pn_graph_input(pn_graph *g, const char *name)
+{
+    const pn_port *p = port(g->inputs, g->n_inputs, name);
+    return p ? g->nodes[p->node].val : NULL;
+}
+
+static const pn_target_set *target_of(const pn_graph *g, const char *name)
+{
+    const size_t t = pn_target_index(g, name);
+    return t != PN_NONE ? &g->targets[t] : NULL;
+}
+
+uint8_t *pn_graph_target(pn_graph *g, const char *name)
+{
+    const pn_target_set *t = target_of(g, name);
+    return t ? t->val : NULL;
+}
+
+int pn_graph_set_input(pn_graph *g, const char *name, const float *x, size_t batch,
+                       size_t per_example)
+{
+    const pn_port *p = port(g->inputs, g->n_inputs, name);
+    if (!p || batch > g->max_batch)
+        return -1;
+    const pn_node *n = &g->nodes[p->node];
+    if (n->c * n->h * n->w != per_example)
+        return -1;
+    memcpy(n->val, x, batch * per_example * sizeof *x);
+    return 0;
+}
+
+int pn_graph_set_target(pn_graph *g, const char *name, const uint8_t *y, size_t batch,
+                        size_t rmul)
+{
+    const pn_target_set *t = target_of(g, name);
+    if (!t || batch > g->max_batch || t->rmul != rmul)
+        return -1;
+    memcpy(t->val, y, t->rmul * batch);
+    return 0;
+}
+
+const float *pn_graph_output(const pn_graph *g, const char *name, size_t *rmul, size_t *cols)
+{
+    const pn_port *p = port(g->outputs, g->n_outputs, name);
+    if (!p)
+        return NULL;
+    const pn_node *n = &g->nodes[p->node];
+    if (rmul)
+        *rmul = n->rmul;
+    if (cols)
+        *cols = n->c * n->h * n->w;
+    return n->val;
 }
 
 float pn_graph_forward(pn_graph *g, size_t batch, int training)

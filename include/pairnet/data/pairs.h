@@ -23,6 +23,8 @@ int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn
 void pn_pairs_free(pn_pairs *p);
 /* Room for n pairs (contents undefined); 0, or -1 out of memory. */
 int pn_pairs_alloc(pn_pairs *p, size_t n);
+/* dst (allocated for at least src->n pairs) = src. */
+void pn_pairs_copy(pn_pairs *dst, const pn_pairs *src);
 
 /* Mean and sample standard deviation of every pixel of p. */
 void pn_pairs_stats(const pn_pairs *p, double *mean, double *std);

@@ -6,9 +6,15 @@
  * parameters and their gradients from one more, so a training step allocates
  * nothing and SGD is a single loop over a flat array.
  *
- * The batch dimension is the only dynamic one: a node has rmul rows per pair
- * of the batch (1 for pair-level tensors, 2 inside a shared tower that sees
- * both images of every pair as one batch, 0 for scalar losses). */
+ * The batch dimension is the only dynamic one: a node has rmul rows per
+ * example of the batch (1 for example-level tensors, 2 for a part that sees
+ * two rows of every example as one batch, 0 for scalar losses).
+ *
+ * The graph knows no task: the model builder names its inputs, the label
+ * arrays its losses are taken against (targets) and the outputs a caller
+ * reads; the caller binds data to those names before forward and reads
+ * results by name. What a name means is the model's and the caller's
+ * business (the study's names are in models.h). */
 #ifndef PAIRNET_GRAPH_H
 #define PAIRNET_GRAPH_H
 
@@ -23,14 +29,27 @@ struct pn_pool;
 
 #define PN_NONE ((size_t)-1)
 
-/* The label arrays a loss can be taken against. */
-typedef enum pn_label_set {
-    PN_LABEL_TARGET, /* [B] 1 if digit1 <= digit2 */
-    PN_LABEL_DIGIT1, /* [B] class of the first image */
-    PN_LABEL_DIGIT2, /* [B] class of the second image */
-    PN_LABEL_DIGITS, /* [2B] DIGIT1 then DIGIT2, for a shared tower */
-    PN_N_LABEL_SETS
-} pn_label_set;
+/* A graph holds at most this many inputs, targets and outputs each, with
+ * names shorter than PN_NAME_CAP. */
+#define PN_MAX_PORTS 8
+#define PN_NAME_CAP 16
+
+/* A node the model named: an input the caller fills or an output it reads. */
+typedef struct pn_port {
+    char name[PN_NAME_CAP];
+    size_t node;
+} pn_port;
+
+/* A named array of class labels a loss is taken against: rmul labels per
+ * example, [rmul * batch], which the caller fills before forward. */
+typedef struct pn_target_set {
+    char name[PN_NAME_CAP];
+    size_t rmul;
+    uint8_t *val;
+} pn_target_set;
+
+/* The kinds of names a model declares (pn_graph_name). */
+typedef enum pn_port_kind { PN_PORT_INPUT, PN_PORT_TARGET, PN_PORT_OUTPUT } pn_port_kind;
 
 /* One node. Its op's descriptor (op.h) says what p, the parameter slices
  * and the buffer slots mean. */
@@ -60,12 +79,13 @@ typedef struct pn_graph {
     float *state;          /* [n_state] BN running statistics */
     float *arena;
     size_t arena_floats;
-    uint8_t *labels[PN_N_LABEL_SETS];
+    pn_port inputs[PN_MAX_PORTS], outputs[PN_MAX_PORTS];
+    pn_target_set targets[PN_MAX_PORTS]; /* their labels: one allocation, at [0] */
+    size_t n_inputs, n_outputs, n_targets;
     size_t max_batch;
     size_t batch;          /* batch of the last forward */
-    size_t input, output, loss; /* node ids (output: comparison logits) */
-    size_t digits;         /* digit logits of both images, [2B,10] or [B,20]; or PN_NONE */
-    int input_grad;        /* compute the gradient of the input (tests) */
+    size_t loss;           /* node id of the scalar that backward differentiates */
+    int input_grad;        /* compute the gradients of the inputs (tests) */
     int failed;            /* a builder call failed: out of memory, or inputs that do
                             * not fit the op */
     pn_bn_cfg bn;
@@ -78,7 +98,15 @@ pn_graph *pn_graph_new(void);
 void pn_graph_free(pn_graph *g);
 
 /* Builders: each returns the new node's id. x, a, b are node ids. */
-size_t pn_input(pn_graph *g, size_t c, size_t h, size_t w);
+/* An input named name, [batch, c, h, w], that the caller fills. */
+size_t pn_input(pn_graph *g, const char *name, size_t c, size_t h, size_t w);
+/* The label array named name with rmul labels per example, declared on
+ * first use (again with the same rmul: the same array); returns its target
+ * id for pn_cross_entropy. */
+size_t pn_target(pn_graph *g, const char *name, size_t rmul);
+/* Names node x as the output name (its value is kept and computed in
+ * evaluation); returns x. */
+size_t pn_output(pn_graph *g, const char *name, size_t x);
 size_t pn_linear(pn_graph *g, size_t x, size_t out_features); /* flattens x */
 size_t pn_conv2d(pn_graph *g, size_t x, size_t cout, size_t k);
 size_t pn_batchnorm(pn_graph *g, size_t x); /* 2d if x has h*w > 1, else 1d */
@@ -88,7 +116,9 @@ size_t pn_select(pn_graph *g, size_t x, size_t channel);
 size_t pn_unstack(pn_graph *g, size_t x);
 size_t pn_restack(pn_graph *g, size_t x);
 size_t pn_concat(pn_graph *g, size_t a, size_t b);
-size_t pn_cross_entropy(pn_graph *g, size_t logits, pn_label_set labels);
+/* Mean cross-entropy of the rows of logits against target (a pn_target id
+ * with the logits' rows per example). */
+size_t pn_cross_entropy(pn_graph *g, size_t logits, size_t target);
 /* Inverted dropout with drop probability p in [0, 1); p == 0 returns x. */
 size_t pn_dropout(pn_graph *g, size_t x, float p);
 size_t pn_softmax(pn_graph *g, size_t x);
@@ -101,11 +131,11 @@ size_t pn_loss_sum(pn_graph *g, size_t n, const size_t *losses, const float *wei
  * builders below are this with the attributes filled in). */
 size_t pn_graph_add(pn_graph *g, pn_op op, const size_t *in, size_t n_in, pn_op_attr a);
 
-/* Multiply-adds of one forward pass of one pair (for GFLOP/s); needs no
+/* Multiply-adds of one forward pass of one example (for GFLOP/s); needs no
  * finalize: the builders fix every shape. */
 double pn_graph_forward_macs(const pn_graph *g);
 
-/* Checks the graph (output and loss set), substitutes the fused ops for
+/* Checks the graph (an input, an output and a loss), substitutes the fused ops for
  * every conv -> BN -> ReLU -> max-pool block (src/graph/fuse.c; a conv, 2d
  * BatchNorm or max-pool outside such a block is refused), assigns every
  * buffer for batches up to max_batch. */
@@ -115,12 +145,24 @@ int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_er
  * BatchNorm gamma 1, beta 0, running mean 0, running variance 1. */
 void pn_graph_init_params(pn_graph *g, pn_rng *rng);
 
-/* The caller fills these for `batch` pairs before forward. */
-/* Sets the labels of pair i of a batch of `batch` in every label set. */
-void pn_graph_set_label(pn_graph *g, size_t batch, size_t i, uint8_t target, uint8_t d1,
-                        uint8_t d2);
-float *pn_graph_input(pn_graph *g);                          /* [batch, c, h, w] */
-const float *pn_graph_output(const pn_graph *g);             /* [batch, 2] */
+/* Binding by name, before forward. NULL / -1: the model declared no such
+ * name (or batch exceeds max_batch). */
+/* The i-th name of a kind, in the order the model declared them; NULL past
+ * the last. */
+const char *pn_graph_name(const pn_graph *g, pn_port_kind kind, size_t i);
+float *pn_graph_input(pn_graph *g, const char *name);      /* [batch, c, h, w] */
+uint8_t *pn_graph_target(pn_graph *g, const char *name);   /* [rmul * batch] */
+/* Copies batch examples of x, per_example floats each, into input name
+ * (-1 also if the input's c*h*w is not per_example). */
+int pn_graph_set_input(pn_graph *g, const char *name, const float *x, size_t batch,
+                       size_t per_example);
+/* Copies rmul * batch labels of y into target name (-1 also if the target
+ * has another rmul). */
+int pn_graph_set_target(pn_graph *g, const char *name, const uint8_t *y, size_t batch,
+                        size_t rmul);
+/* The value of output name after forward, [rmul * batch, cols]; rmul and
+ * cols (c*h*w of a row) may be NULL. */
+const float *pn_graph_output(const pn_graph *g, const char *name, size_t *rmul, size_t *cols);
 
 /* training != 0: every node, batch statistics, returns the loss.
  * training == 0: only the nodes the output needs, running statistics; 0. */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "pairnet/base/error.h"
+#include "pairnet/data/mnist.h"
 #include "pairnet/data/warp.h"
 #include "pairnet/graph/graph.h"
 #include "pairnet/ops/optim.h"
@@ -34,14 +35,26 @@ typedef enum pn_decide {
 } pn_decide;
 struct pn_train_cfg;
 
+/* The names the study's models give their inputs, targets and outputs
+ * (the graph knows none of them; the trainer binds a batch by them). */
+#define PN_IN_PAIRS "pairs"       /* [B, 2, 14, 14] the two images of each pair */
+#define PN_TARGET_PAIR "target"   /* [B] 1 if digit1 <= digit2 */
+#define PN_TARGET_DIGIT1 "digit1" /* [B] class of the first image */
+#define PN_TARGET_DIGIT2 "digit2" /* [B] class of the second image */
+#define PN_TARGET_DIGITS "digits" /* [2B] every digit1, then every digit2 (a shared tower) */
+#define PN_OUT_LOGITS "logits"    /* [B, 2] the comparison's logits (or log-probabilities) */
+#define PN_OUT_DIGITS "digits"    /* the digit logits of both images: [2B, 10] (image 1 of
+                                   * pair i in row i, image 2 in row B + i) or [B, 20] */
+
 typedef struct pn_model_info {
     const char *name;
     const char *about;  /* one line for --help */
     double lr;          /* default learning rate */
     size_t bs;          /* default batch size */
     int has_aux;        /* uses the auxiliary loss */
-    /* Adds the model's nodes after an input [B, 2, 14, 14]; sets g->output
-     * and g->loss. */
+    /* Adds the model's nodes to g: the input PN_IN_PAIRS, the output
+     * PN_OUT_LOGITS (and PN_OUT_DIGITS if it has digit logits), the
+     * targets its losses use, and g->loss. */
     void (*build)(pn_graph *g, const pn_model_opts *o);
     /* Sets the model's own training defaults over the specification's
      * (models/train_cfg.h); NULL: the study's. */
@@ -81,10 +94,9 @@ void pn_build_best(pn_graph *g, const pn_model_opts *o);
 
 /* Shared pieces of the two-tower models (src/models/siamese.c, which also
  * builds cnn_ws, cnn_ws_al, cnn_al and best). */
-/* [R,1,14,14] -> [R,10]; dropout p after its hidden fully connected layer */
-size_t pn_digit_tower(pn_graph *g, size_t image, float dropout);
-/* The same with channels and hidden units times width (0 or 1: as above). */
-size_t pn_digit_tower_w(pn_graph *g, size_t image, float dropout, size_t width);
+/* [R,1,14,14] -> [R,10]; dropout p after its hidden fully connected layer;
+ * channels and hidden units times width (0 or 1: the study's tower). */
+size_t pn_digit_tower(pn_graph *g, size_t image, float dropout, size_t width);
 size_t pn_compare_head(pn_graph *g, size_t features); /* [B,20] -> [B,2] */
 
 #endif

@@ -65,7 +65,7 @@ typedef union pn_op_attr {
     } conv;
     struct { int out_batch_inner; } bn_relu_pool; /* the output is [C, H/2, W/2, B] */
     struct { size_t channel; } select;
-    struct { int labels; } ce; /* a pn_label_set (graph.h): which labels */
+    struct { int labels; } ce; /* the graph's target id (pn_target): which labels */
     struct { float weight[PN_MAX_IN]; } sum;
     struct { float p; } dropout;
 } pn_op_attr;
@@ -116,7 +116,7 @@ enum {
     PN_OPF_NO_VALUE = 2,        /* has no value or gradient buffer */
     PN_OPF_SETS_IN_GRAD = 4,    /* backward writes in[0]'s whole gradient (no +=): the
                                  * graph need not zero it; in[0] has no other reader */
-    PN_OPF_LABELS = 8           /* reads the label set attr.ce.labels names */
+    PN_OPF_LABELS = 8           /* reads the labels of the target attr.ce.labels names */
 };
 
 typedef struct pn_op_desc {

@@ -9,11 +9,13 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
+#include "pairnet/data/batch.h"
 #include "pairnet/data/data.h"
 #include "pairnet/data/warp.h"
 #include "pairnet/graph/graph.h"
 #include "pairnet/models/models.h"
 #include "pairnet/models/train_cfg.h"
+#include "pairnet/ops/optim.h"
 #include "pairnet/train/record.h"
 
 struct pn_pool;
@@ -58,9 +60,23 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
 /* The learning rate of epoch e (0-based) under cfg's schedule (lr.c). */
 double pn_train_lr(const pn_train_cfg *cfg, size_t e);
 
+/* Binds batch b to g by the names the study's models declare (models.h):
+ * the pairs' images to PN_IN_PAIRS, their labels to each target the model
+ * declared. PN_OK, or an error naming a name no batch holds. */
+int pn_bind_batch(pn_graph *g, const pn_batch *b, pn_err *err);
+/* The targets only (for a graph whose inputs the caller fills itself). */
+int pn_bind_targets(pn_graph *g, const pn_batch *b, pn_err *err);
+
+/* One training step on batch b: bind, forward, and, unless *loss (the
+ * batch's mean loss) is not finite, backward and one optimizer step at rate
+ * lr. The caller sets g->noise_key (the dropout masks) first. PN_OK, or a
+ * binding error. */
+int pn_train_step(pn_graph *g, const pn_batch *b, pn_optim *opt, float lr, float *loss,
+                  pn_err *err);
+
 /* Fraction of pairs whose predicted target is right (evaluation mode). */
 double pn_evaluate(pn_graph *g, const pn_pairs *p);
-/* For a graph with digit logits (g->digits): the fraction of the 2n images
+/* For a graph with digit logits (PN_OUT_DIGITS): the fraction of the 2n images
  * classified right, and the pair accuracy of comparing the two predicted
  * classes. Both NaN without digit logits. */
 void pn_evaluate_digits(pn_graph *g, const pn_pairs *p, double *digit_acc, double *argmax_acc);
