@@ -145,14 +145,15 @@ ablation: $(BIN_OUT)
 # 0.001 0.005 0.01 0.05 0.1 x batch 25 50 100 200, 15 rounds x 45 epochs a
 # cell, each round evaluated at its end) on validation seeds 1000..1014 and on
 # the test seeds 0..14; each model's cell chosen on validation, reported on
-# test, into results/table1/. The cells (resumable, git-ignored) stay in
+# test, into results/table1/ by `pairnet table1` (tables, heatmaps and
+# provenance). The cells (resumable, git-ignored) stay in
 # results/table1/cells/. TABLE1_ARGS go to both grids, e.g. "--jobs 4".
 T1 := results/table1
 table1: $(BIN_OUT)
 	@$(NEED_DATA) \
 	scripts/grid.sh --data "$$d" --seed 1000 --out $(T1)/cells/validation --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
 	scripts/grid.sh --data "$$d" --seed 0 --out $(T1)/cells/test --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
-	scripts/table1-study.sh --validation $(T1)/cells/validation --test $(T1)/cells/test \
+	./$(BIN_OUT) table1 --validation $(T1)/cells/validation --test $(T1)/cells/test \
 	    --out $(T1) --command 'make table1$(if $(TABLE1_ARGS), TABLE1_ARGS="$(TABLE1_ARGS)")'
 
 clean:

@@ -10,9 +10,10 @@
 # resumes with the same --out: every bench takes the rounds its round store
 # already holds. Needs bash, coreutils and awk.
 set -euo pipefail
+me=ablation.sh
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, md_text, md_code, write_new
+. "$here/lib.sh" # LC_ALL=C, die_usage, cpus, quote, refuse_control, md_text, md_code, write_new
 
 # ---- the variants: edit here --------------------------------------------------
 # One variant a line: name | pairnet bench options | what it tests.
@@ -73,12 +74,6 @@ the commands shown are shell-quoted, ablation.md escapes every cell.
 Exit status: 0 ok (also when some rounds diverged: they are counted apart),
 1 a bench failed, 2 usage error, 130 interrupted.
 EOF
-}
-
-die_usage() {
-    echo "ablation.sh: $*" >&2
-    echo "ablation.sh: see scripts/ablation.sh --help" >&2
-    exit 2
 }
 
 trim() {
@@ -331,7 +326,7 @@ duration() {
 
 cpu=$(awk -F: '/^model name/ { sub(/^[ \t]+/, "", $2); gsub(/[ \t]+/, " ", $2); print $2; exit }' \
     /proc/cpuinfo 2>/dev/null || true)
-cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
+cores=$(cpus || echo "?")
 revisions=""
 for v in "${selected[@]}"; do
     r=$(sed -n 's/^- revision: //p' "$(run_dir "$v")/table2.md" | head -n 1)

@@ -9,18 +9,21 @@
 # Needs bash, coreutils and awk.
 set -euo pipefail
 
+me=grid.sh
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh" # LC_ALL=C, quote, refuse_control, absolute, write_new, append_ok
+. "$here/lib.sh" # LC_ALL=C, die_usage, die_line, cpus, quote, refuse_control, absolute, write_new, append_ok
 
 usage() {
     cat <<'EOF'
 usage: scripts/grid.sh [options] [-- extra pairnet bench arguments]
 
 Runs `pairnet bench --eval-final` once per (model, learning rate, batch
-size) cell, each in its own folder, and gathers them with scripts/table1.sh.
+size) cell, each in its own folder, and gathers them into Table I
+(`pairnet table1 --grid`).
 
-  --models LIST      comma-separated models (default mlp,cnn,cnn_ws,cnn_al,cnn_ws_al)
+  --models LIST      comma-separated models (default: the study's five,
+                     `pairnet models --study`)
   --lr "X ..."       learning rates (default "0.001 0.005 0.01 0.05 0.1")
   --bs "Y ..."       batch sizes (default "25 50 100 200")
   --rounds R         rounds per cell (default 15)
@@ -64,27 +67,15 @@ Examples:
 EOF
 }
 
-die_usage() {
-    echo "grid.sh: $*" >&2
-    echo "grid.sh: see scripts/grid.sh --help" >&2
-    exit 2
-}
-# a refusal whose one line already says the fix
-die_line() {
-    echo "grid.sh: $*" >&2
-    exit 2
-}
 
-cpus() { nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1; }
-
-models="mlp,cnn,cnn_ws,cnn_al,cnn_ws_al"
+models="" # the study's, asked of the binary once it is known
 lrs="0.001 0.005 0.01 0.05 0.1"
 bss="25 50 100 200"
 rounds=15
 epochs=45
 seed=0
 data=""
-jobs=$(cpus)
+jobs=$(cpus || echo 1)
 out=""
 table1=""
 bin=./pairnet
@@ -158,6 +149,24 @@ for a in "${sbatch_args[@]+"${sbatch_args[@]}"}"; do
     fi
 done
 
+# The binary first: it knows the models and which cells are done.
+if [[ $bin == */* ]]; then
+    bin=$(absolute "$bin")
+elif [[ $bin != -* ]] && command -v -- "$bin" >/dev/null 2>&1; then
+    bin=$(command -v -- "$bin")
+else
+    bin=$(absolute "$bin")
+fi
+# (--print with --models needs no binary here: the cells may run elsewhere)
+if [[ ( $print -eq 0 || -z $models ) && ( ! -f $bin || ! -x $bin ) ]]; then
+    echo "grid.sh: '$bin' is not an executable file; build it with 'make' or pass --bin PATH" >&2
+    exit 2
+fi
+if [[ -z $models ]]; then
+    models=$("$bin" models --study | tr '\n' ' ') ||
+        die_line "'$bin models --study' failed; is --bin a pairnet binary?"
+fi
+
 split_list() { tr ',' ' ' <<<"$1"; }
 read -r -a model_list <<<"$(split_list "$models")"
 read -r -a lr_list <<<"$(split_list "$lrs")"
@@ -203,13 +212,6 @@ fi
 out=$(absolute "$out")
 if [[ -n $table1 ]]; then table1=$(absolute "$table1"); else table1=$out/table1.md; fi
 [[ -z $sshloginfile ]] || sshloginfile=$(absolute "$sshloginfile")
-if [[ $bin == */* ]]; then
-    bin=$(absolute "$bin")
-elif [[ $bin != -* ]] && command -v -- "$bin" >/dev/null 2>&1; then
-    bin=$(command -v -- "$bin")
-else
-    bin=$(absolute "$bin")
-fi
 [[ -n $data ]] || data=${PAIRNET_DATA:-data/mnist}
 refuse_control grid.sh "--data (or PAIRNET_DATA)" "$data"
 if [[ ! -d $data ]]; then
@@ -235,15 +237,33 @@ cell_command() {
         "$(quote "$data")" "$(quote "$d")" "$extra_q"
 }
 
-# A cell is done when its table2.csv accounts for the requested rounds and
-# epochs (a run with other settings is not reused).
+# cell_done DIR MODEL LR BS: whether the cell's round store (`pairnet bench
+# --list`) holds, under this model, lr, batch size and epochs evaluated at
+# the end, every seed the cell asks for (diverged rounds count: bench does
+# not rerun them). Rounds of another protocol or numeric version are not
+# reused by bench, so not counted here either.
 cell_done() {
-    local csv=$1/table2.csv
-    [[ -s $csv ]] || return 1
-    awk -F, -v r="$rounds" -v e="$epochs" '
-        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-        NF > 1 { ok = ($c["epochs"] == e && $c["rounds"] + $c["diverged"] == r) }
-        END { exit !ok }' "$csv"
+    local list
+    [[ -d $1 ]] || return 1
+    list=$("$bin" bench --list --out "$1" 2>/dev/null) || return 1
+    awk -v m="$2" -v lr="$3" -v bs="$4" -v e="$epochs" -v s="$seed" -v r="$rounds" '
+        function field(name,    i) {
+            for (i = 2; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2)
+            return ""
+        }
+        $1 == m && field("lr") + 0 == lr + 0 && field("bs") == bs && field("epochs") == e &&
+        field("eval") == "final" && !/another protocol/ {
+            t = $0; sub(/.*, seeds? /, "", t); sub(/ .*/, "", t)
+            n = split(t, part, ","); got = 0
+            for (i = 1; i <= n; i++) {
+                lo = hi = part[i]
+                if (index(part[i], "-")) { split(part[i], ab, "-"); lo = ab[1]; hi = ab[2] }
+                a = (lo + 0 > s + 0) ? lo + 0 : s + 0; b = (hi + 0 < s + r - 1) ? hi + 0 : s + r - 1
+                if (b >= a) got += b - a + 1
+            }
+            if (got == r) ok = 1
+        }
+        END { exit !ok }' <<<"$list"
 }
 
 if [[ $print -eq 1 ]]; then
@@ -269,14 +289,9 @@ fi
 # OUT/cells.tsv     n, model, lr, bs, folder of every cell
 # OUT/cells.txt     the command of cell n on line n
 # OUT/todo.txt      the cells still to run, one number a line
-# OUT/run-cell.sh   runs cell n: appends to its bench.log, says how far the
-#                   grid is and about how long it has left
+# OUT/run-cell.sh   runs cell n: appends to its bench.log
 # OUT/slurm-job.sh  (--slurm) the array job: task i runs line i+1 of todo.txt
 
-if [[ ! -f $bin || ! -x $bin ]]; then
-    echo "grid.sh: '$bin' is not an executable file; build it with 'make' or pass --bin PATH" >&2
-    exit 2
-fi
 mkdir -p "$out"
 tsv="" txt="" todo_list=""
 total=0
@@ -289,7 +304,7 @@ for m in "${model_list[@]}"; do
             append_ok grid.sh "$d/bench.log" || exit 2
             tsv+=$(printf '%s\t%s\t%s\t%s\t%s' "$total" "$m" "$lr" "$bs" "$d")$'\n'
             txt+=$(cell_command "$m" "$lr" "$bs")$'\n'
-            if [[ $force -eq 1 ]] || ! cell_done "$d"; then
+            if [[ $force -eq 1 ]] || ! cell_done "$d" "$m" "$lr" "$bs"; then
                 todo_list+=$total$'\n'
             fi
         done
@@ -301,8 +316,8 @@ printf '%s' "$tsv" | write_new "$out/cells.tsv"
 printf '%s' "$txt" | write_new "$out/cells.txt"
 printf '%s' "$todo_list" | write_new "$out/todo.txt"
 todo=$(wc -l <"$out/todo.txt")
-# the grid's clock for the estimate of what is left (kept across reruns;
-# anything but a regular file of ours is replaced)
+# the grid's clock, for Table I's wall time (kept across reruns; anything
+# but a regular file of ours is replaced)
 [[ -f $out/start && ! -L $out/start && -s $out/start ]] || date +%s | write_new "$out/start"
 
 # run-cell.sh and slurm-job.sh are made anew by every run (write_new -x):
@@ -310,14 +325,12 @@ todo=$(wc -l <"$out/todo.txt")
 run_cell_script() {
     cat <<'EOF'
 #!/usr/bin/env bash
-# Runs cell N of this grid (line N of cells.txt), appending to its bench.log,
-# then says how many cells are done and about how long the rest will take
-# (from the seconds the finished cells of each model took).
+# Runs cell N of this grid (line N of cells.txt), appending to its bench.log.
 set -uo pipefail
 export LC_ALL=C
 EOF
     # the file helpers of scripts/lib.sh, so that this script stands alone
-    declare -f not_option new_temp commit_file write_new append_ok
+    declare -f not_option append_ok
     cat <<'EOF'
 grid=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 n=${1:-}
@@ -329,7 +342,6 @@ mkdir -p "$dir"
 # bench.log is kept across reruns, so appended to: a link is refused
 append_ok run-cell.sh "$dir/bench.log" || exit 2
 echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(hostname): $cmd" >>"$dir/bench.log"
-t0=$(date +%s)
 bash -c "$cmd" >>"$dir/bench.log" 2>&1
 rc=$?
 name="$model lr=$lr bs=$bs"
@@ -340,37 +352,20 @@ elif [[ $rc -ne 0 ]]; then
     echo "grid: FAILED $name (exit $rc; see $dir/bench.log)" >&2
     exit "$rc"
 fi
-echo "$(( $(date +%s) - t0 ))" | write_new "$dir/seconds"
-# done cells, and seconds left estimated per model from the finished ones
-awk -F'\t' -v now="$(date +%s)" -v start="$(cat "$grid/start" 2>/dev/null || date +%s)" -v name="$name" '
-    FNR == NR { m[$1] = $2; d[$1] = $5; n++; next }
-    END {
-        for (i = 1; i <= n; i++) {
-            f = d[i] "/seconds"
-            if ((getline s < f) > 0) { done++; sum[m[i]] += s; cnt[m[i]]++; all += s; close(f) }
-            else left[m[i]]++
-        }
-        rest = 0
-        for (k in left) rest += left[k] * (cnt[k] ? sum[k] / cnt[k] : all / done)
-        eta = (all > 0) ? (now - start) * rest / all : 0
-        msg = sprintf("grid: done %s (%d of %d cells)", name, done, n)
-        if (done < n && eta >= 90) msg = msg sprintf(", about %d min left", int(eta / 60 + 0.5))
-        else if (done < n && eta > 0) msg = msg sprintf(", about %d s left", int(eta + 0.5))
-        print msg > "/dev/stderr"
-    }' "$grid/cells.tsv" /dev/null
+echo "grid: done $name" >&2
 exit 0
 EOF
 }
 run_cell_script | write_new -x "$out/run-cell.sh"
 
 gather() {
-    "$here/table1.sh" "$out" "$table1"
+    mkdir -p -- "$(dirname -- "$table1")" && "$bin" table1 --grid "$out" --md "$table1"
 }
 
 cells_finished() {
     local k=0 d
-    while IFS=$'\t' read -r _ _ _ _ d; do
-        if cell_done "$d"; then k=$((k + 1)); fi
+    while IFS=$'\t' read -r _ m lr bs d; do
+        if cell_done "$d" "$m" "$lr" "$bs"; then k=$((k + 1)); fi
     done <"$out/cells.tsv"
     echo "$k"
 }

@@ -7,6 +7,27 @@
 # locale (awk, printf and sort follow LC_NUMERIC: 0,97 under de_DE).
 export LC_ALL=C
 
+# ---- messages: every script sets me=NAME.sh before sourcing this file -----
+me=${me:-scripts}
+
+# die_usage MSG...: "$me: MSG" and where its help is; exit 2.
+die_usage() {
+    echo "$me: $*" >&2
+    echo "$me: see scripts/$me --help" >&2
+    exit 2
+}
+
+# die_line MSG...: a refusal whose one line already says the fix; exit 2.
+die_line() {
+    echo "$me: $*" >&2
+    exit 2
+}
+
+# cpus: the number of online CPUs; fails (prints nothing) when unknown.
+cpus() {
+    nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
+}
+
 # quote WORD: WORD as one word any POSIX shell reads back unchanged, in
 # single quotes unless it is plainly safe. A word that looks like an
 # assignment (NAME=...) is quoted too: in command position the shell would
@@ -54,7 +75,7 @@ not_option() {
     if [[ $1 == -* ]]; then printf './%s' "$1"; else printf '%s' "$1"; fi
 }
 
-# Markdown and XML escapes, in awk so that the scripts' awk programs use
+# Markdown escapes, in awk so that the scripts' awk programs use
 # the very same functions on strings they read from files (model names in
 # a table2.csv): prepend "$AWK_ESCAPES" to the program.
 #   md_text(s)       s in Markdown running text or a table cell, shown as it
@@ -69,9 +90,6 @@ not_option() {
 #                    the backslashes right before it doubled, so the row
 #                    never splits (such backslashes then show doubled: GFM
 #                    cuts cells before it reads code spans)
-#   md_fence(s)      the backtick fence of a code block holding s: longer
-#                    than any run in s, so s cannot close it
-#   xml_text(s)      s in XML/HTML text or a quoted attribute
 # shellcheck disable=SC2016 # awk code, not shell
 AWK_ESCAPES='
 function md_text(s,    out, i, n, c, p, q) {
@@ -109,32 +127,19 @@ function md_code(s, cell,    fence, best, out, i, n, c, k) {
     }
     return fence out fence
 }
-function md_fence(s,    best, fence) {
-    best = md_longest_run(s); fence = "```"
-    while (length(fence) <= best) fence = fence "`"
-    return fence
-}
-function xml_text(s) {
-    gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
-    gsub(/"/, "\\&quot;", s); gsub(/\047/, "\\&#39;", s)
-    gsub(/[[:cntrl:]]/, " ", s)
-    return s
-}
 '
 
-# The same from the shell: md_text TEXT, md_code TEXT [cell], md_fence TEXT.
+# The same from the shell: md_text TEXT, md_code TEXT [cell].
 # (The text goes through the environment: awk -v would read backslashes
 # in it as escapes.)
 md_awk() {
     MD_F=$1 MD_S=$2 MD_CELL=${3:-} awk "$AWK_ESCAPES"'BEGIN {
         s = ENVIRON["MD_S"]; f = ENVIRON["MD_F"]
         if (f == "text") printf "%s", md_text(s)
-        else if (f == "code") printf "%s", md_code(s, ENVIRON["MD_CELL"] == "cell")
-        else printf "%s", md_fence(s) }'
+        else printf "%s", md_code(s, ENVIRON["MD_CELL"] == "cell") }'
 }
 md_text() { md_awk text "$1"; }
 md_code() { md_awk code "$1" "${2:-}"; }
-md_fence() { md_awk fence "$1"; }
 
 # ---- writing files: never through a link, never into a file we did not make
 # A colleague who can write a shared results folder (or a stale file from
@@ -186,4 +191,18 @@ append_ok() {
             "another hard link; move it away and run again (nothing was written to it)" >&2
         return 1
     fi
+}
+
+# pairnet_bin: the binary the scripts ask: $PAIRNET, else the pairnet at the
+# top of this checkout (beside scripts/); a bare name is looked up in PATH.
+pairnet_bin() {
+    local b=${PAIRNET:-$(dirname -- "${BASH_SOURCE[0]}")/../pairnet}
+    refuse_control scripts PAIRNET "$b"
+    if [[ $b != */* ]] && command -v -- "$b" >/dev/null 2>&1; then b=$(command -v -- "$b"); fi
+    [[ $b == */* ]] || b=./$b
+    if [[ ! -f $b || ! -x $b ]]; then
+        echo "scripts: '$b' is not an executable file; build it with 'make' or set PAIRNET" >&2
+        exit 2
+    fi
+    printf '%s' "$b"
 }

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # How best's preset was chosen: each candidate recipe trained on validation
-# rounds (seeds 1000..1005, never the reported seeds 0..14), one log per
-# candidate in OUT, summarized into OUT/summary.md. The logs behind best's
-# preset are in results/validation/.
+# rounds (seeds 1000..1005, never the reported seeds 0..14) and summarized
+# into OUT/summary.md. The runs behind best's preset are in
+# results/validation/.
 #
 #   scripts/validation.sh [--out DIR] [NAME...]  run the candidates (or only
-#                                                these) without a log in DIR,
-#                                                then summarize
-#   scripts/validation.sh --out DIR --summary    only summarize the logs in DIR,
-#                                                e.g. --out results/validation
+#                                                these) not yet in DIR, then
+#                                                summarize
+#   scripts/validation.sh --out DIR --summary    only summarize DIR, e.g.
+#                                                --out results/validation
 #
 # DIR (or $OUT) defaults to a fresh runs/validation-<UTC date-time>: only an
 # explicit --out writes into results/.
-# Every candidate is `pairnet train --model best --eval-final OPTIONS` on the
-# six seeds, as two runs of three seeds side by side (seeds 1000..1002 and
-# 1003..1005, one thread each, under nice -n 19: the machine is shared).
+# Every candidate is `pairnet bench --models best --seed 1000 --rounds 6
+# --eval-final --jobs 2 OPTIONS --out DIR/NAME` (two rounds side by side, one
+# thread each, under nice -n 19: the machine is shared); its row of the
+# summary is read from what bench writes for machines, DIR/NAME/table2.csv
+# (accuracies) and runs.csv (seconds). A rerun reuses the finished rounds.
+# The older candidates of results/validation/ ran as `pairnet train` logs
+# (DIR/NAME.log, two runs of three seeds); their rows are still read from
+# those logs as they are (read_train_log below), never rerun.
 # Environment: PAIRNET (binary, ./pairnet), PAIRNET_DATA.
 # Numbers are read and written with a decimal point whatever the locale; a
-# log whose accuracy cannot be read stops the summary (exit 1, file:line).
+# log or table whose accuracy cannot be read stops the summary (exit 1).
 set -euo pipefail
 here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
@@ -37,7 +42,7 @@ while [ $# -gt 0 ]; do
         ;;
     --out=*) OUT=${1#--out=}; shift ;;
     --summary) summary=1; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "validation.sh: unknown option '$1' (see scripts/validation.sh --help)" >&2; exit 2 ;;
     *) only="$only $1"; shift ;;
     esac
@@ -91,41 +96,47 @@ if [ "$summary" -eq 0 ]; then
     echo "$CANDIDATES" | while IFS='|' read -r name opts; do
         name=$(echo "$name" | tr -d ' ')
         [ -n "$name" ] || continue
-        [ -s "$OUT/$name.log" ] && continue
+        [ -s "$OUT/$name.log" ] && continue # a train log of before: kept as it ran
         if [ -n "$only" ]; then
             case " $only " in *" $name "*) ;; *) continue ;; esac
         fi
         echo "validation: $name" >&2
-        # new logs (write_new): a link planted at their names is replaced,
-        # never written through
-        write_new "$OUT/$name.log.a" </dev/null
-        write_new "$OUT/$name.log.b" </dev/null
+        # bench keeps its finished rounds: an interrupted candidate continues
         # shellcheck disable=SC2086 # the options are words
-        nice -n 19 "$PAIRNET" train --model best --seed 1000 --rounds 3 --threads 1 \
-            --eval-final $opts >>"$OUT/$name.log.a" 2>&1 &
-        a=$!
-        # shellcheck disable=SC2086
-        nice -n 19 "$PAIRNET" train --model best --seed 1003 --rounds 3 --threads 1 \
-            --eval-final $opts >>"$OUT/$name.log.b" 2>&1 &
-        b=$!
-        ok=1
-        wait $a || ok=0
-        wait $b || ok=0
-        if [ $ok -ne 1 ]; then
-            echo "validation.sh: $name failed; see $OUT/$name.log.a, .b" >&2
+        if ! nice -n 19 "$PAIRNET" bench --models best --seed 1000 --rounds 6 --eval-final \
+            --jobs 2 $opts --out "$OUT/$name" >"$OUT/$name.bench.log" 2>&1; then
+            echo "validation.sh: $name failed; see $OUT/$name.bench.log" >&2
             exit 1
         fi
-        cat "$OUT/$name.log.a" "$OUT/$name.log.b" | write_new "$OUT/$name.log"
-        rm -f "$OUT/$name.log.a" "$OUT/$name.log.b"
     done
 fi
 
-# One row of summary.md from one log. Every figure is read as a whole
+# One row of summary.md from a candidate's table2.csv (accuracies, columns
+# found by name) and runs.csv (the seconds of each epoch of each round).
+# shellcheck disable=SC2016 # awk code, not shell
+read_bench='
+BEGIN { FS = "," }
+FNR == 1 { delete col; for (i = 1; i <= NF; i++) col[$i] = i; next }
+FILENAME ~ /table2[.]csv$/ && NF > 1 {
+    if (!("test_mean" in col) || $col["test_mean"] !~ /^[0-9]*[.]?[0-9]+$/) {
+        printf "validation.sh: %s: no test accuracy; rerun the candidate\n", FILENAME > "/dev/stderr"
+        bad = 1; exit 1
+    }
+    m = $col["test_mean"]; sd = $col["test_std"]; d = $col["digit_mean"]; a = $col["argmax_mean"]; n = $col["rounds"]
+}
+FILENAME ~ /runs[.]csv$/ && NF > 1 { secs += $col["seconds"]; if (!($col["round"] in seen)) { seen[$col["round"]] = 1; nr++ } }
+END {
+    if (bad) exit 1
+    printf "| %s | %.2f ± %.2f | %s | %s | — | %d | %.1f |\n", md_text(ENVIRON["VAL_NAME"]), 100 * m, 100 * sd,
+           d == "" ? "—" : sprintf("%.2f", 100 * d), a == "" ? "—" : sprintf("%.2f", 100 * a), n, nr ? secs / nr : 0 }'
+
+# One row of summary.md from one `pairnet train` log of before (the
+# candidates of results/validation/ up to H7 ran so): every figure is read as a whole
 # token (up to ", ", ";", " " or ")"): one that is not a number (0,97
 # from a log written under another locale, a garbled line) stops the
 # summary, naming file:line, rather than being taken as 0.
 # shellcheck disable=SC2016 # awk code, not shell
-summarize='
+read_train_log='
 function num(s, what) {
     sub(/[;,)]*( .*)?$/, "", s)
     if (s !~ /^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/) {
@@ -170,13 +181,35 @@ trap 'rm -f "$tmp"' EXIT
     echo "logged from the G candidates on; s/round: the rounds' wall time, two rounds"
     echo "sharing the machine's 2 cores with other jobs (nice 19), so an upper bound."
     echo
+    # said only when there are such rows, so that the summary of the train
+    # logs alone (results/validation/) reads as it always did
+    if compgen -G "$(not_option "$OUT")/*/table2.csv" >/dev/null; then
+        echo "Candidates run by \`pairnet bench\` (a folder of the candidate's name) are read"
+        echo "from its table2.csv and runs.csv: bench records no prob (—); s/round sums the"
+        echo "epochs' seconds of each round."
+        echo
+    fi
     echo "| candidate | head (%) mean ± std | digits (%) | argmax (%) | prob (%) mean ± std | rounds | s/round |"
     echo "|:---|---:|---:|---:|---:|---:|---:|"
-    for f in "$OUT"/*.log; do
+    # one row per candidate, in name order: a bench folder (DIR/NAME/
+    # table2.csv) or a train log of before (DIR/NAME.log)
+    for f in "$OUT"/*/table2.csv "$OUT"/*.log; do
         [[ -e $f ]] || continue
-        # the log on stdin: an operand such as a=b/x.log would be an assignment
-                # shellcheck disable=SC2094 # reads a log, writes summary.md's temporary
-        VAL_NAME=$(basename -- "$f" .log) VAL_FILE=$f awk "$AWK_ESCAPES$summarize" <"$f"
+        case $f in
+        */table2.csv) name=$(basename -- "$(dirname -- "$f")") ;;
+        *.bench.log) continue ;;
+        *) name=$(basename -- "$f" .log) ;;
+        esac
+        printf '%s\t%s\n' "$name" "$f"
+    done | sort -t "$(printf '\t')" -k1,1 | while IFS=$'\t' read -r name f; do
+        if [[ $f == */table2.csv ]]; then
+            # absolute: an operand such as a=b/table2.csv would be an assignment
+            VAL_NAME=$name awk "$AWK_ESCAPES$read_bench" "$(absolute "$f")" \
+                "$(absolute "$(dirname -- "$f")/runs.csv")"
+        else
+            # the log on stdin: an operand such as a=b/x.log would be an assignment
+            VAL_NAME=$name VAL_FILE=$f awk "$AWK_ESCAPES$read_train_log" <"$f"
+        fi
     done
 } >"$tmp"
 commit_file "$tmp" "$OUT/summary.md"

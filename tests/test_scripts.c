@@ -195,7 +195,6 @@ static void scripts_refuse_control_and_overrides(void)
     refused("bash scripts/table1.sh \"$T_NL\"", "DIR");
     refused("bash scripts/validation.sh --summary --out \"$T_DIR/$T_NL\"", "--out");
     refused("bash scripts/get-mnist.sh \"$T_DIR/$T_NL\"", "DIR");
-    refused("bash scripts/table1-study.sh --validation a --test b --out \"$T_NL\"", "--out");
     CHECK_MSG(sh("test -z \"$(find \"$T_DIR\" -name 'a*b')\"") == 0,
               "a refused path was created");
 
@@ -244,6 +243,33 @@ static void scripts_validation_comma_locale(void)
     t_read_file(path, text, sizeof text);
     CHECK_MSG(st == 1 && strstr(text, "comma.log:104: cannot read the test accuracy"),
               "an unreadable accuracy: exit %d (want 1): %s", st, text);
+}
+
+/* validation.sh --summary: the committed train logs of results/validation/
+ * still give the committed summary.md byte for byte, and a candidate run
+ * by bench (a folder with table2.csv and runs.csv) gives its row from
+ * those tables. */
+static void scripts_validation_summary_logs_and_bench(void)
+{
+    char dir[PATH_MAX], path[2 * PATH_MAX], text[8192];
+    if (!scripts_env(dir, sizeof dir))
+        return;
+    int st = sh("cd \"$T_DIR\" && rm -rf vs && mkdir vs && cp \"$T_REPO\"/results/validation/*.log "
+                "vs/ && bash \"$T_REPO/scripts/validation.sh\" --out vs --summary 2>/dev/null && "
+                "cmp -s vs/summary.md \"$T_REPO/results/validation/summary.md\"");
+    CHECK_MSG(st == 0, "the train logs of results/validation/ no longer give its summary.md");
+    st = sh("cd \"$T_DIR\" && mkdir -p vs/Z9-bench && printf '%s\\n' "
+            "model,rounds,diverged,test_mean,test_std,digit_mean,argmax_mean "
+            "best,2,0,0.985000,0.001000,0.980000,, >vs/Z9-bench/table2.csv && printf '%s\\n' "
+            "model,round,seed,epoch,seconds best,0,1000,1,1.5 best,0,1000,2,2.5 "
+            "best,1,1001,1,2.0 best,1,1001,2,2.0 >vs/Z9-bench/runs.csv && "
+            "bash \"$T_REPO/scripts/validation.sh\" --out vs --summary 2>/dev/null");
+    snprintf(path, sizeof path, "%s/vs/summary.md", dir);
+    t_read_file(path, text, sizeof text);
+    CHECK_MSG(st == 0 && strstr(text, "| Z9-bench | 98.50 \xc2\xb1 0.10 | 98.00 | \xe2\x80\x94 | "
+                                      "\xe2\x80\x94 | 2 | 4.0 |\n") &&
+                  strstr(text, "| C1-aux2-bs50 | 98.47") && strstr(text, "read\nfrom its table2.csv"),
+              "no bench row, or no word on it (exit %d):\n%s", st, text);
 }
 
 /* Cells of a GitHub table row: the | that are not backslash-escaped (GFM
@@ -298,10 +324,10 @@ static void scripts_markdown_cells_escaped(void)
     st = sh("cd \"$T_DIR\" && rm -rf t1 && mkdir -p t1/m/lr0.01_bs50 && printf '%s\\n' "
             "model,lr,bs,epochs,rounds,diverged,train_mean,train_std,test_mean,test_std "
             "'a|b<script>,0.01,50,1,1,0,0.5,0,0.5,0' >t1/m/lr0.01_bs50/table2.csv && "
-            "bash \"$T_REPO/scripts/table1.sh\" t1 t1.md 2>/dev/null");
+            "PAIRNET=\"$T_BIN\" bash \"$T_REPO/scripts/table1.sh\" t1 t1.md 2>/dev/null");
     snprintf(path, sizeof path, "%s/t1.md", dir);
     t_read_file(path, md, sizeof md);
-    CHECK_MSG(st == 0 && strstr(md, "| a\\|b\\<script> |") && !strstr(md, "b<script>") &&
+    CHECK_MSG(st == 0 && strstr(md, "| a\\|b\\<script\\> |") && !strstr(md, "b<script>") &&
                   rows_intact(md, "| model |"),
               "table1.sh did not escape a model name (exit %d):\n%s", st, md);
 }
@@ -458,7 +484,7 @@ static void scripts_reports_planted_links(void)
     st = sh(VICTIMS "plant table1.md dir && mkdir -p \"$T_OUT/m/lr0.01_bs50\" && printf '%s\\n' "
             "model,lr,bs,epochs,rounds,diverged,train_mean,train_std,test_mean,test_std "
             "'mlp,0.01,50,1,1,0,0.5,0,0.5,0' >\"$T_OUT/m/lr0.01_bs50/table2.csv\" && "
-            "bash \"$T_REPO/scripts/table1.sh\" \"$T_OUT\" \"$T_OUT/table1.md\" 2>/dev/null && "
+            "PAIRNET=\"$T_BIN\" bash \"$T_REPO/scripts/table1.sh\" \"$T_OUT\" \"$T_OUT/table1.md\" 2>/dev/null && "
             "test -f \"$T_OUT/table1.md\" && ! test -L \"$T_OUT/table1.md\"");
     CHECK_MSG(st == 0, "table1.sh did not replace a planted table1.md (exit %d)", st);
     CHECK_MSG(victims_intact(bad, sizeof bad), "table1.sh wrote through a link into: %s", bad);
@@ -479,6 +505,7 @@ void suite_scripts(void)
     RUN(scripts_grid_slurm_job_any_path);
     RUN(scripts_refuse_control_and_overrides);
     RUN(scripts_validation_comma_locale);
+    RUN(scripts_validation_summary_logs_and_bench);
     RUN(scripts_markdown_cells_escaped);
     RUN(scripts_quote_reads_back);
     RUN(scripts_grid_planted_links);

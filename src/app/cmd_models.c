@@ -1,8 +1,11 @@
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pairnet/models/models.h"
 #include "pairnet/app/cli.h"
 #include "pairnet/train/train.h"
+#include "pairnet/report/escape.h"
 
 /* Model m's default training configuration (not its lr and batch size,
  * listed above): the study's settings, only those its preset changes for a
@@ -42,5 +45,39 @@ int pn_cmd_models(void)
     for (size_t i = 0; i < n; i++)
         if (i == 0 || m[i].preset)
             print_defaults(&m[i]);
+    return 0;
+}
+
+/* The registry for scripts (grid.sh, table1-study's callers), so that no
+ * script spells the list of models or the study's figures:
+ *   --names  every model, one a line
+ *   --study  the study's five, one a line (bench's default list)
+ *   --tsv    a header, then name, study lr, study bs, study's Table II test
+ *            accuracy (%, empty beyond the study) tab-separated */
+int pn_cmd_models_query(int argc, char **argv, pn_err *err)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    const char *q = argv[0];
+    if (argc != 1 || (strcmp(q, "--names") && strcmp(q, "--study") && strcmp(q, "--tsv"))) {
+        char shown[256];
+        return pn_fail(err, PN_ERR_USAGE, "%s '%s': models takes --names, --study or --tsv "
+                       "alone (see pairnet models --help)",
+                       q[0] == '-' ? "unknown option" : "unexpected argument",
+                       pn_term_str(shown, sizeof shown, argc != 1 ? argv[1] : q));
+    }
+    if (!strcmp(q, "--tsv"))
+        printf("model\tlr\tbs\tstudy_test\n");
+    const size_t shown = strcmp(q, "--study") ? n : pn_study_model_count();
+    for (size_t i = 0; i < shown; i++) {
+        if (strcmp(q, "--tsv")) {
+            printf("%s\n", m[i].name);
+            continue;
+        }
+        printf("%s\t%g\t%zu\t", m[i].name, m[i].lr, m[i].bs);
+        if (!isnan(m[i].study_test))
+            printf("%g", m[i].study_test);
+        printf("\n");
+    }
     return 0;
 }

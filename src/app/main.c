@@ -341,6 +341,8 @@ static int run(int argc, char **argv)
         printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kernel_name());
         return 0;
     }
+    if (!strcmp(c, "table1")) /* its own arguments (src/app/cmd_table1.c) */
+        return pn_cmd_table1(argc - 1, argv + 1);
     size_t ci = 0;
     while (ci < N_COMMANDS && strcmp(commands[ci].name, c) != 0)
         ci++;
@@ -365,11 +367,8 @@ static int run(int argc, char **argv)
     }
     pn_err err = {0, ""};
     int rc;
-    if (!cmd) { /* models: no options */
-        rc = argc > 2 ? pn_fail(&err, PN_ERR_USAGE, "%s '%s': models takes no options (see "
-                                "pairnet models --help)", argv[2][0] == '-' ? "unknown option"
-                                : "unexpected argument", argv[2])
-                      : pn_cmd_models();
+    if (!cmd) { /* models: the table, or one of its machine-readable forms */
+        rc = argc > 2 ? pn_cmd_models_query(argc - 2, argv + 2, &err) : pn_cmd_models();
     } else {
         static pn_cli_opts o; /* large (the command line): static, not on the stack */
         pn_cli_defaults(&o, (pn_command)cmd);

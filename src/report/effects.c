@@ -6,23 +6,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/models/models.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/svg.h"
+
+/* The models by their place in the registry, which holds the one list of
+ * names (models.h): the study's five in the study's order, then best
+ * (tests/test_table1.c pins that order through `pairnet models`). */
+enum { MLP, CNN, CNN_WS, CNN_AL, CNN_WS_AL, BEST };
 
 /* The comparisons, in the order the study's argument runs: each design
  * choice alone, together, each given the other, the convolution itself,
  * and what the best model adds. */
 static const struct {
-    const char *what, *a, *b;
+    const char *what;
+    size_t a, b;
 } list[] = {
-    {"weight sharing", "cnn_ws", "cnn"},
-    {"auxiliary losses", "cnn_al", "cnn"},
-    {"both", "cnn_ws_al", "cnn"},
-    {"weight sharing, given auxiliary losses", "cnn_ws_al", "cnn_al"},
-    {"auxiliary losses, given weight sharing", "cnn_ws_al", "cnn_ws"},
-    {"convolution (cnn over mlp)", "cnn", "mlp"},
-    {"the best model's recipe", "best", "cnn_ws_al"},
+    {"weight sharing", CNN_WS, CNN},
+    {"auxiliary losses", CNN_AL, CNN},
+    {"both", CNN_WS_AL, CNN},
+    {"weight sharing, given auxiliary losses", CNN_WS_AL, CNN_AL},
+    {"auxiliary losses, given weight sharing", CNN_WS_AL, CNN_WS},
+    {"convolution (cnn over mlp)", CNN, MLP},
+    {"the best model's recipe", BEST, CNN_WS_AL},
 };
+
+/* The registry's name of model k, or NULL past its end. */
+static const char *model_name(size_t k)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    return k < n ? m[k].name : NULL;
+}
 
 /* The rounds of model m: [*start, *end); 0 if absent. */
 static int find_model(const pn_round_rec *r, size_t n, const char *m, size_t *start, size_t *end)
@@ -45,7 +60,8 @@ size_t pn_effects(const pn_round_rec *r, size_t n, pn_effect *out)
     size_t count = 0;
     for (size_t k = 0; a && b && k < sizeof list / sizeof list[0]; k++) {
         size_t a0, a1, b0, b1;
-        if (!find_model(r, n, list[k].a, &a0, &a1) || !find_model(r, n, list[k].b, &b0, &b1))
+        const char *ma = model_name(list[k].a), *mb = model_name(list[k].b);
+        if (!ma || !mb || !find_model(r, n, ma, &a0, &a1) || !find_model(r, n, mb, &b0, &b1))
             continue;
         size_t m = 0; /* the seeds both finished, in A's order */
         for (size_t i = a0; i < a1; i++) {
@@ -63,8 +79,8 @@ size_t pn_effects(const pn_round_rec *r, size_t n, pn_effect *out)
             continue;
         pn_effect *e = &out[count];
         e->what = list[k].what;
-        e->a = list[k].a;
-        e->b = list[k].b;
+        e->a = ma;
+        e->b = mb;
         if (pn_paired_compare(a, b, m, &e->r) != 0)
             break;
         count++;

@@ -1,5 +1,6 @@
 /* index.html: one self-contained page with Table II, Table I when the
- * grid search wrote it, the figures inlined and the provenance. */
+ * grid search made it (from its data, table1.csv), the figures inlined and
+ * the provenance. */
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/report/results.h"
 
@@ -13,6 +14,7 @@
 #include "pairnet/report/escape.h"
 #include "pairnet/report/markdown.h"
 #include "pairnet/report/provenance.h"
+#include "pairnet/report/table1.h"
 
 static const char *const html_css =
     "body{font-family:sans-serif;color:#222;max-width:1000px;margin:2em auto;padding:0 1em;"
@@ -191,9 +193,44 @@ static char *read_table1(pn_buf *b, const char *dir, int *missing)
     return md;
 }
 
-/* Table I: dir/table1/table1.md (make table1) or dir/table1.md (a grid of
- * scripts/grid.sh), with the figures it names inlined; left out if neither.
- * Its text is rendered escaped (pn_md_to_html): nothing in it is markup. */
+/* A heatmap of Table I, inlined from the table1 folder (ctx). */
+static void table1_figure(pn_buf *b, const char *name, void *ctx)
+{
+    html_figure(b, ctx, name,
+                !strcmp(name, "heatmap-test.svg")
+                    ? "The test rounds' grid: the solid outline is the cell they would pick, "
+                      "the dashed one the study's."
+                    : "The validation rounds' grid: the solid outline is the chosen cell, "
+                      "the dashed one the study's.");
+}
+
+/* The study's Table I from its data, sub/table1.csv (make table1), when
+ * there is one: 1 when the section was written (or a note says why not). */
+static int html_table1_data(pn_buf *b, const char *sub)
+{
+    char path[4096];
+    struct stat st;
+    if (pn_path_join(path, sizeof path, sub, "table1.csv", NULL) != PN_OK ||
+        lstat(path, &st) != 0)
+        return 0;
+    pn_t1 t = {0};
+    pn_err err = {0};
+    if (pn_t1_read_study_csv(&t, path, &err) == PN_OK) {
+        pn_t1_study_html(b, &t, table1_figure, (void *)sub);
+    } else {
+        pn_buf_printf(b, "<h2>Table I: grid search</h2>\n<p class=\"note\">table1.csv not "
+                         "shown: ");
+        pn_esc_html(b, err.msg[0] ? err.msg : "it cannot be read");
+        pn_buf_printf(b, "</p>\n");
+    }
+    pn_t1_free(&t);
+    return 1;
+}
+
+/* Table I: the study's from dir/table1/table1.csv (make table1); else a
+ * table1.md of dir/table1/ or dir/ (a grid of scripts/grid.sh), with the
+ * figures it names inlined; left out if none. The Markdown's text is
+ * rendered escaped (pn_md_to_html): nothing in it is markup. */
 static void html_table1(pn_buf *b, const char *dir)
 {
     char sub[4096];
@@ -202,15 +239,18 @@ static void html_table1(pn_buf *b, const char *dir)
     figure_dir fd = {sub};
     struct stat st;
     if (pn_path_join(sub, sizeof sub, dir, "table1", NULL) == PN_OK && stat(sub, &st) == 0 &&
-        S_ISDIR(st.st_mode))
+        S_ISDIR(st.st_mode)) {
+        if (html_table1_data(b, sub))
+            return;
         md = read_table1(b, sub, &missing);
+    }
     if (!md && missing) {
         snprintf(sub, sizeof sub, "%s", dir);
         md = read_table1(b, dir, &missing);
     }
     if (!md)
         return; /* no grid search was run (or a note says why it is not shown) */
-    if (md[0] != '#') /* the scripts write their own title */
+    if (md[0] != '#') /* a grid's table1.md has its own title */
         pn_buf_printf(b, "<h2>Table I: grid search</h2>\n");
     pn_md_to_html(b, md, inline_image, &fd);
     free(md);

@@ -129,21 +129,25 @@ void pn_svg_line(pn_buf *b, double x1, double y1, double x2, double y2, const ch
 
 /* The root element with a white background (the file may be viewed on a
  * dark page), an accessible <title>, and the visible title and subtitle. */
-void pn_svg_open(pn_buf *b, const char *title, const char *subtitle)
+void pn_svg_open_size(pn_buf *b, int w, int h, const char *title, const char *subtitle)
 {
     pn_buf_printf(b,
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
                   "height=\"%d\" font-family=\"sans-serif\" font-size=\"13\" fill=\"#222\" "
                   "role=\"img\">\n<title>",
-                  PN_FIG_W, PN_FIG_H, PN_FIG_W, PN_FIG_H);
+                  w, h, w, h);
     pn_esc_html(b, title);
-    pn_buf_printf(b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", PN_FIG_W,
-                  PN_FIG_H);
-    pn_svg_text(b, PN_FIG_W / 2.0, 28,
-                "text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\"", title);
+    pn_buf_printf(b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", w, h);
+    pn_svg_text(b, w / 2.0, 28, "text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\"",
+                title);
     if (subtitle && *subtitle)
-        pn_svg_text(b, PN_FIG_W / 2.0, 47, "text-anchor=\"middle\" font-size=\"12\" fill=\"#555\"",
-                 subtitle);
+        pn_svg_text(b, w / 2.0, 47, "text-anchor=\"middle\" font-size=\"12\" fill=\"#555\"",
+                    subtitle);
+}
+
+void pn_svg_open(pn_buf *b, const char *title, const char *subtitle)
+{
+    pn_svg_open_size(b, PN_FIG_W, PN_FIG_H, title, subtitle);
 }
 
 int pn_svg_save(pn_buf *b, const char *dir, const char *name, pn_err *err)

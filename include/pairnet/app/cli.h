@@ -74,6 +74,11 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_models(void);
+/* `pairnet models --names | --study | --tsv`: the registry for scripts,
+ * one model a line (argv[0] is the flag). */
+int pn_cmd_models_query(int argc, char **argv, pn_err *err);
+/* `pairnet table1 ...`: argv[0] is "table1" (src/app/cmd_table1.c). */
+int pn_cmd_table1(int argc, char **argv);
 
 /* Standard streams as coreutils keeps them (src/app/output.c). Call
  * pn_stdio_init first thing in main: it reopens a closed fd 0, 1 or 2 on

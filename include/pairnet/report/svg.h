@@ -58,6 +58,8 @@ void pn_svg_line(pn_buf *b, double x1, double y1, double x2, double y2, const ch
  * dark page), an accessible <title>, and the visible title and subtitle
  * (subtitle may be NULL or empty). */
 void pn_svg_open(pn_buf *b, const char *title, const char *subtitle);
+/* The same for a figure of w x h (Table I's heatmaps grow with the grid). */
+void pn_svg_open_size(pn_buf *b, int w, int h, const char *title, const char *subtitle);
 /* Closes the root element and writes b to dir/name (pn_buf_save: b is freed). */
 int pn_svg_save(pn_buf *b, const char *dir, const char *name, pn_err *err);
 
