@@ -12,12 +12,12 @@ SAN     ?=
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            $(if $(filter 1,$(WERROR)),-Werror)
 ARCH    := $(if $(filter 1,$(NATIVE)),-march=native,)
-# Per-ISA kernel sets (src/ops/kern_*.c): each gets its own flags, x86-64
+# Per-ISA kernel sets (src/ops/kset_*.c): each gets its own flags, x86-64
 # only (the aarch64 set, NEON, is base ISA there); ISA_FLAGS is empty for
 # every other file.
 ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
-$(BUILD)/src/ops/kern_avx512.o: ISA_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
-$(BUILD)/src/ops/kern_avx2.o: ISA_FLAGS := -mavx2 -mfma
+$(BUILD)/src/ops/kset_avx512.o: ISA_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
+$(BUILD)/src/ops/kset_avx2.o: ISA_FLAGS := -mavx2 -mfma
 endif
 # aarch64 GCC 12.2 dies with an internal compiler error vectorizing an fmax
 # reduction (vect_transform_reduction; tests/test_optim.c): test code is

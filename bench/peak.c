@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 
 /* The burst runs in the vector width of the kernel set in use (the binary
  * is built for the baseline ISA: the wider bursts carry their own target
@@ -107,9 +107,9 @@ static double (*fma_burst)(uint64_t iters) = fma_burst_portable;
 static void pick_burst(void)
 {
 #if defined(PEAK_X86)
-    if (!strcmp(pn_kernel_name(), "avx512"))
+    if (!strcmp(pn_kset_name(), "avx512"))
         fma_burst = fma_burst_avx512;
-    else if (!strcmp(pn_kernel_name(), "avx2"))
+    else if (!strcmp(pn_kset_name(), "avx2"))
         fma_burst = fma_burst_avx2;
     else
 #endif

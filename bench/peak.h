@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* GFLOP/s (an FMA counts as 2 flops) of independent FMA chains in the
- * vector width of the kernel set in use (pn_kernel_name), summed over `threads` threads running at once
+ * vector width of the kernel set in use (pn_kset_name), summed over `threads` threads running at once
  * for about 0.2 s. Returns 0 if a thread cannot be started. */
 double pn_fma_peak_gflops(size_t threads);
 

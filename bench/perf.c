@@ -19,7 +19,7 @@
 #include "pairnet/base/pool.h"
 #include "pairnet/train/train.h"
 #include "pairnet/base/clock.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/report/provenance.h"
 
 #define PAIRS 1000
@@ -110,6 +110,11 @@ static void profile(pn_graph *g, size_t epochs, double wall)
 
 int main(int argc, char **argv)
 {
+    pn_err kerr = {0, ""};
+    if (pn_kset_env_check(&kerr) != PN_OK) {
+        fprintf(stderr, "perf: %s\n", kerr.msg);
+        return kerr.code;
+    }
     size_t threads = argc > 1 ? (size_t)atoi(argv[1]) : pn_cpu_count();
     size_t epochs = argc > 2 ? (size_t)atoi(argv[2]) : 7;
     const char *only = argc > 3 ? argv[3] : NULL;
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
     pn_run_info info;
     pn_run_info_fill(&info);
     printf("machine: %s, %zu CPUs online\n", info.cpu, info.cores);
-    printf("kernel: %s\n", pn_kernel_name());
+    printf("kernel: %s\n", pn_kset_name());
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
            threads);
     printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "

@@ -5,7 +5,7 @@
  *   perf_gemm [min_seconds_per_shape]     (default 0.15) */
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/ops/gemm.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 #include "peak.h"
 #include "pairnet/base/pool.h"
 
@@ -95,6 +95,11 @@ static size_t add_shapes(shape *out, size_t n)
 
 int main(int argc, char **argv)
 {
+    pn_err kerr = {0, ""};
+    if (pn_kset_env_check(&kerr) != PN_OK) {
+        fprintf(stderr, "perf_gemm: %s\n", kerr.msg);
+        return kerr.code;
+    }
     double min_s = argc > 1 ? atof(argv[1]) : 0.15;
     if (!(min_s > 0))
         min_s = 0.15;
@@ -105,7 +110,7 @@ int main(int argc, char **argv)
     }
     double peak1 = pn_fma_peak_gflops(1), peak2 = pn_fma_peak_gflops(2);
     printf("kernel %s, FMA peak %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads)\n",
-           pn_kernel_name(), peak1, peak2);
+           pn_kset_name(), peak1, peak2);
     printf("%-20s %2s %4s %6s %6s %8s %6s %8s %6s %6s\n", "shape", "op", "M", "N", "K", "1T GF/s",
            "%peak", "2T GF/s", "%peak", "2T/1T");
     int status = 0;

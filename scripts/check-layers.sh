@@ -1,5 +1,6 @@
 #!/bin/sh
-# The layer check: every #include "pairnet/L/..." in src/ and include/ must
+# The layer check: every #include "pairnet/L/..." in src/ and include/ (.c,
+# .h and the .inc fragments) must
 # name a layer at or below the including file's own. The layers, bottom-up:
 #
 #   base            errors, allocation, thread pool, rng, clock, crc32, files, parsing, text buffer
@@ -7,7 +8,7 @@
 #   graph           the autograd graph and its weight average (EMA)
 #   models          the model builders and their registry
 #   train           one round, evaluation, checkpoints, the round record
-#   report          tables, figures, HTML, journal, progress
+#   report          tables, figures, HTML, the round store, progress
 #   app             argument parsing, commands, signals
 #
 # ops and data stand side by side on base: neither may include the other.
@@ -30,7 +31,7 @@ rank() {
 }
 
 bad=0
-for f in $(find src include/pairnet -name '*.[ch]' | sort); do
+for f in $(find src include/pairnet -name '*.[ch]' -o -name '*.inc' | sort); do
     case $f in
     src/*) layer=$(echo "$f" | cut -d/ -f2) ;;
     include/pairnet/*) layer=$(echo "$f" | cut -d/ -f3) ;;

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 
 /* in [B, C, H, W], w [F, C*k*k], b [F], out [B, F, H-k+1, W-k+1];
  * col [C*k*k, B*OH*OW] im2col kept for backward, ycn [F, B*OH*OW] scratch */

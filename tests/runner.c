@@ -6,6 +6,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 
+#include "pairnet/ops/kset.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,11 @@ static void rm_rf(const char *dir)
 
 int main(int argc, char **argv)
 {
+    pn_err err = {0, ""};
+    if (pn_kset_env_check(&err) != PN_OK) {
+        fprintf(stderr, "tests: %s\n", err.msg);
+        return err.code;
+    }
     filters = argv + 1;
     n_filters = argc - 1;
     snprintf(tmp_dir, sizeof tmp_dir, "/tmp/pairnet-test-XXXXXX");

@@ -20,7 +20,7 @@
 #include "pairnet/graph/ema.h"
 #include "pairnet/graph/graph.h"
 #include "pairnet/models/models.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 #include "pairnet/train/train.h"
 
 /* ---- P(d1 <= d2) ---- */

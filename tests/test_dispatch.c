@@ -1,7 +1,8 @@
 /* One binary, every CPU, the same bits: the kernel sets this machine can
  * run give bit-identical GEMM products (every path, layout and K block),
  * fused BatchNorm block passes and short benches; the choice at start-up
- * honours PAIRNET_KERNEL and refuses names it cannot run; pn_expf and
+ * honours PAIRNET_KERNEL, and the binary refuses (the library only
+ * reports) names it cannot run; pn_expf and
  * pn_log are within 1 ulp of libm and give fixed bits on every platform. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
@@ -19,10 +20,10 @@
 #include "pairnet/base/mathf.h"
 #include "pairnet/base/rng.h"
 #include "pairnet/ops/gemm.h"
-#include "pairnet/ops/kernel.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kset.h"
+#include "pairnet/ops/kernels.h"
 
-#include "../src/ops/kern.h" /* the sets' BatchNorm sums, tested directly */
+#include "../src/ops/kset_table.h" /* the sets' BatchNorm sums, tested directly */
 
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
@@ -37,7 +38,7 @@ static void fill(float *x, size_t n, pn_rng *r, float a)
  * is AVX-512). */
 static size_t kernels(const char **names)
 {
-    const size_t n = pn_kernel_list(names, 4);
+    const size_t n = pn_kset_list(names, 4);
     return n < 4 ? n : 4;
 }
 
@@ -47,7 +48,7 @@ static void kernel_list_and_use(void)
 {
     const char *names[4];
     const size_t n = kernels(names);
-    const char *was = pn_kernel_name();
+    const char *was = pn_kset_name();
     CHECK(n >= 1);
     CHECK_MSG(!strcmp(names[n - 1], "scalar"), "the last set is %s, not scalar", names[n - 1]);
     int found = 0;
@@ -59,14 +60,14 @@ static void kernel_list_and_use(void)
         CHECK_MSG(!strcmp(was, names[0]), "in use: %s, best: %s", was, names[0]);
     else
         CHECK_MSG(!strcmp(was, forced), "in use: %s, PAIRNET_KERNEL=%s", was, forced);
-    CHECK(pn_kernel_use("bogus") == -1);
-    CHECK(!strcmp(pn_kernel_name(), was));
+    CHECK(pn_kset_use("bogus") == -1);
+    CHECK(!strcmp(pn_kset_name(), was));
     for (size_t i = 0; i < n; i++) {
-        CHECK(pn_kernel_use(names[i]) == 0);
-        CHECK(!strcmp(pn_kernel_name(), names[i]));
-        CHECK(!strcmp(pn_gemm_kernel_name(), names[i]));
+        CHECK(pn_kset_use(names[i]) == 0);
+        CHECK(!strcmp(pn_kset_name(), names[i]));
+        CHECK(!strcmp(pn_gemm_kset_name(), names[i]));
     }
-    pn_kernel_use(was);
+    pn_kset_use(was);
     /* what cpuid says and what the list offers agree */
     const unsigned f = pn_cpu_features();
     int has512 = 0, has2 = 0, neon = 0;
@@ -97,7 +98,7 @@ static const shape shapes[] = {
 
 static void gemm_same_bits_on_every_kernel(void)
 {
-    const char *names[4], *was = pn_kernel_name();
+    const char *names[4], *was = pn_kset_name();
     const size_t nk = kernels(names);
     pn_rng r;
     pn_rng_seed(&r, 14, 0);
@@ -112,7 +113,7 @@ static void gemm_same_bits_on_every_kernel(void)
         fill(B, nb, &r, 1.0f);
         fill(C0, nc, &r, 1.0f);
         for (size_t k = 0; k < nk; k++) {
-            pn_kernel_use(names[k]);
+            pn_kset_use(names[k]);
             for (int beta = 0; beta < 2; beta++) {
                 memcpy(C, C0, nc * sizeof *C);
                 pn_gemm(h->ta, h->tb, h->M, h->N, h->K, A, lda, B, ldb, (float)beta, C, ldc);
@@ -138,7 +139,7 @@ static void gemm_same_bits_on_every_kernel(void)
         free(C);
         free(ref);
     }
-    pn_kernel_use(was);
+    pn_kset_use(was);
 }
 
 /* The bit test above compares sets with each other; this one checks that
@@ -207,7 +208,7 @@ static void bnpool_same_bits_on_every_kernel(void)
      * leave positions no window covers */
     static const size_t dims[][4] = {{50, 3, 12, 12}, {100, 2, 4, 4}, {7, 2, 5, 7},
                                      {33, 1, 24, 24}, {1, 2, 2, 2}, {16, 2, 9, 8}};
-    const char *names[4], *was = pn_kernel_name();
+    const char *names[4], *was = pn_kset_name();
     const size_t nk = kernels(names);
     pn_rng r;
     pn_rng_seed(&r, 16, 0);
@@ -226,7 +227,7 @@ static void bnpool_same_bits_on_every_kernel(void)
                 for (int i = 0; i < 9; i++)
                     v[i] = falloc(len[i]);
                 bnpool_res o = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
-                pn_kernel_use(names[k]);
+                pn_kset_use(names[k]);
                 bnpool_run(B, C, H, W, obi, x, par, dout, &o);
                 if (k > 0) {
                     static const char *what[9] = {"out", "arg", "stat", "run_mean", "run_var",
@@ -245,7 +246,7 @@ static void bnpool_same_bits_on_every_kernel(void)
             free(par);
             free(dout);
         }
-    pn_kernel_use(was);
+    pn_kset_use(was);
 }
 
 /* The sums themselves (their doubles feed float statistics, which would
@@ -254,7 +255,7 @@ static void bnpool_same_bits_on_every_kernel(void)
 static void bn_sums_same_bits_on_every_kernel(void)
 {
     static const size_t lens[] = {1, 15, 16, 17, 100, 2047, 2048, 2049, 4111, 7200};
-    const char *names[4], *was = pn_kernel_name();
+    const char *names[4], *was = pn_kset_name();
     const size_t nk = kernels(names);
     pn_rng r;
     pn_rng_seed(&r, 17, 0);
@@ -272,8 +273,8 @@ static void bn_sums_same_bits_on_every_kernel(void)
         double want[6] = {0};
         float want_lanes[2 * PN_LANES];
         for (size_t k = 0; k < nk; k++) {
-            pn_kernel_use(names[k]);
-            const pn_kern *ks = pn_kern_cur;
+            pn_kset_use(names[k]);
+            const pn_kset *ks = pn_kset_cur;
             double got[6] = {ks->row_sum(x[0], n), ks->row_sq_dev(x[0], n, 0.37f), 0.25, -0.5};
             float lanes[2 * PN_LANES];
             for (int i = 0; i < 2 * PN_LANES; i++)
@@ -295,7 +296,7 @@ static void bn_sums_same_bits_on_every_kernel(void)
     for (int i = 0; i < 4; i++)
         free(x[i]);
     free(g);
-    pn_kernel_use(was);
+    pn_kset_use(was);
 }
 
 /* ---- exp and log ---- */
@@ -431,6 +432,8 @@ static void one_line_exit_2(const char *b, const char *value)
     CHECK_MSG(st == 2, "PAIRNET_KERNEL=%s: exit %d, want 2", value, st);
     CHECK_MSG(nl && nl[1] == '\0' && !strncmp(err, "pairnet", 7) && strstr(err, value),
               "PAIRNET_KERNEL=%s: stderr is not one line naming it: '%s'", value, err);
+    CHECK_MSG(strstr(err, "unset it or set one of those"), "PAIRNET_KERNEL=%s: no fix in '%s'",
+              value, err);
 }
 
 static void kernel_env_refused(void)

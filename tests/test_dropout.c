@@ -12,7 +12,7 @@
 
 #include "gradcheck.h"
 #include "pairnet/graph/graph.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 #include "pairnet/base/rng.h"
 
 enum { BIG = 100000 };

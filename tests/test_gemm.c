@@ -5,7 +5,7 @@
 #include "test.h"
 
 #include "pairnet/ops/gemm.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/base/pool.h"
 #include "pairnet/base/rng.h"
 
@@ -298,7 +298,7 @@ static int im2col_case(pn_pool *pool, const size_t s[6], pn_rng *r)
                 used += beta;
                 CHECK_MSG(memcmp(want, got, F * n * sizeof *got) == 0,
                           "%s, %zu threads, C%zu %zux%zu B%zu k%zu F%zu tb %d beta %d: the "
-                          "implicit im2col gives other bits", pn_kernel_name(),
+                          "implicit im2col gives other bits", pn_kset_name(),
                           pn_pool_size(pool), C, H, W, B, k, F, tb, beta);
             }
     }
@@ -318,14 +318,14 @@ static void gemm_im2col_same_bits_as_written_out(void)
         {50, 5, 5, 7, 3, 9},    {1, 14, 14, 20, 3, 32}, {4, 9, 8, 3, 2, 40},
         {2, 3, 3, 2, 2, 3},
     };
-    const char *names[4], *was = pn_kernel_name();
-    const size_t nk = pn_kernel_list(names, 4);
+    const char *names[4], *was = pn_kset_name();
+    const size_t nk = pn_kset_list(names, 4);
     pn_pool *pools[2] = {pn_pool_new(1), pn_pool_new(3)};
     CHECK(pools[0] && pools[1]);
     pn_rng r;
     pn_rng_seed(&r, 24, PN_STREAM_AUX);
     for (size_t ki = 0; ki < nk && pools[0] && pools[1]; ki++) {
-        pn_kernel_use(names[ki]);
+        pn_kset_use(names[ki]);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int t = 0; t < 2; t++) {
                 /* the scalar set is slow: one real conv2, on 3 threads */
@@ -337,14 +337,14 @@ static void gemm_im2col_same_bits_as_written_out(void)
                 CHECK_MSG(used >= (s == 6 ? 0 : 1), "shape %zu: implicit path not taken", s);
             }
     }
-    pn_kernel_use(was);
+    pn_kset_use(was);
     pn_pool_free(pools[0]);
     pn_pool_free(pools[1]);
 }
 
 static void test_gemm_kernel_name(void)
 {
-    const char *k = pn_gemm_kernel_name();
+    const char *k = pn_gemm_kset_name();
     CHECK(k != NULL);
     if (k)
         CHECK(strcmp(k, "avx512") == 0 || strcmp(k, "avx2") == 0 || strcmp(k, "neon") == 0 ||

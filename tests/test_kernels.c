@@ -11,8 +11,8 @@
 #include "pairnet/base/pool.h"
 #include "pairnet/base/rng.h"
 #include "pairnet/ops/gemm.h"
-#include "pairnet/ops/kernel.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kset.h"
+#include "pairnet/ops/kernels.h"
 
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
@@ -203,8 +203,8 @@ static void conv_backward_same_bits_as_written_out(void)
     static const size_t cases[][6] = {/* C, H, W, B, k, F */
         {32, 6, 6, 200, 3, 64}, {32, 6, 6, 100, 3, 64}, {11, 7, 6, 5, 3, 13},
         {20, 5, 5, 7, 2, 9},    {3, 4, 4, 3, 3, 4}};
-    const char *names[4], *was = pn_kernel_name();
-    const size_t nk = pn_kernel_list(names, 4);
+    const char *names[4], *was = pn_kset_name();
+    const size_t nk = pn_kset_list(names, 4);
     pn_pool *pools[2] = {pn_pool_new(1), pn_pool_new(3)};
     CHECK(pools[0] && pools[1]);
     pn_rng r;
@@ -219,7 +219,7 @@ static void conv_backward_same_bits_as_written_out(void)
         fill(in, n_in, &r, 1.0f), fill(w, F * K, &r, 1.0f), fill(dout, F * N, &r, 1.0f);
         fill(din0, n_in, &r, 1.0f), fill(dw0, F * K, &r, 1.0f);
         for (size_t ki = 0; ki < nk; ki++) {
-            pn_kernel_use(names[ki]);
+            pn_kset_use(names[ki]);
             for (int t = 0; t < 2; t++) {
                 if (!strcmp(names[ki], "scalar") && ci < 2 && (ci == 0 || !t))
                     continue; /* slow: one real conv2, on 3 threads */
@@ -240,7 +240,7 @@ static void conv_backward_same_bits_as_written_out(void)
         free(in), free(w), free(dout), free(din0), free(dw0), free(want_din), free(want_dw);
         free(din), free(dw), free(col), free(dcol);
     }
-    pn_kernel_use(was);
+    pn_kset_use(was);
     pn_pool_free(pools[0]);
     pn_pool_free(pools[1]);
 }

@@ -36,8 +36,8 @@ static void layers_check_refuses_an_upward_include(void)
         mkdir(path, 0755);
     }
     snprintf(path, sizeof path, "%s/src/app/main.c", root);
-    write_file(path, "#include \"pairnet/ops/ops.h\"\n");
-    snprintf(path, sizeof path, "%s/include/pairnet/ops/ops.h", root);
+    write_file(path, "#include \"pairnet/ops/kernels.h\"\n");
+    snprintf(path, sizeof path, "%s/include/pairnet/ops/kernels.h", root);
     write_file(path, "/* nothing */\n");
     snprintf(cmd, sizeof cmd, "scripts/check-layers.sh '%s' >/dev/null", root);
     CHECK_MSG(system(cmd) == 0, "a downward include was refused");

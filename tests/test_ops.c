@@ -1,5 +1,5 @@
 /* The reference kernels of oracle.h (what the library runs only fused) and
- * the ops of include/pairnet/ops/ops.h against naive references written here:
+ * the ops of include/pairnet/ops/kernels.h against naive references written here:
  * direct loops for conv2d and linear, hand-computed numbers for batchnorm
  * and cross-entropy, explicit index maps for the ops that move samples. All
  * backwards must ACCUMULATE: their gradient buffers are pre-filled with
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "oracle.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 #include "pairnet/base/rng.h"
 
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }

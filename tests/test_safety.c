@@ -20,7 +20,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,8 +280,15 @@ static void safety_lock_hard_link_is_refused(void)
     pn_store_close(s);
 }
 
-static int calls;
-static int stop_second_time(void) { return ++calls > 1; }
+/* Sets *arg (a stop flag) after 300 ms: the lock wait has printed its
+ * note by then (it notes on its first try, then retries every 100 ms). */
+static void *stop_later(void *arg)
+{
+    const struct timespec later = {0, 300 * 1000 * 1000};
+    nanosleep(&later, NULL);
+    atomic_store((atomic_int *)arg, 1);
+    return NULL;
+}
 
 static void safety_lock_is_never_written_and_names_its_holder(void)
 {
@@ -310,8 +319,13 @@ static void safety_lock_is_never_written_and_names_its_holder(void)
     dup2(fd, 2);
     pn_store *s = NULL;
     pn_err err = {0, ""};
-    calls = 0;
-    const int rc = pn_store_open(dir, stop_second_time, &s, &err);
+    atomic_int stop = 0;
+    pthread_t stopper;
+    const int started = pthread_create(&stopper, NULL, stop_later, &stop) == 0;
+    CHECK(started);
+    const int rc = started ? pn_store_open(dir, &stop, &s, &err) : PN_ERR_INTERRUPTED;
+    if (started)
+        pthread_join(stopper, NULL);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

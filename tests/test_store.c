@@ -362,8 +362,7 @@ static void store_empty_and_foreign_files(void)
               "%s", err.msg);
 }
 
-static int never(void) { return 0; }
-static int always(void) { return 1; }
+static atomic_int never = 0, always = 1; /* stop flags */
 
 static double now_s(void)
 {
@@ -398,12 +397,12 @@ static void store_lock_makes_a_second_process_wait(void)
     CHECK(read(ready[0], &c, 1) == 1);
     pn_store *s = NULL;
     pn_err err = {0};
-    CHECK(pn_store_open(dir, always, &s, &err) == PN_ERR_INTERRUPTED && s == NULL);
+    CHECK(pn_store_open(dir, &always, &s, &err) == PN_ERR_INTERRUPTED && s == NULL);
     const double t0 = now_s();
     fflush(stderr);
     const int saved = dup(2), devnull = open("/dev/null", O_WRONLY); /* its note on waiting */
     dup2(devnull, 2);
-    const int rc = pn_store_open(dir, never, &s, &err);
+    const int rc = pn_store_open(dir, &never, &s, &err);
     dup2(saved, 2);
     close(saved);
     close(devnull);
@@ -514,8 +513,23 @@ static void store_full_disk_keeps_what_was_written(void)
     pn_store_close(s);
 }
 
+/* The deep copy of a record owns its epochs: the same bytes, another
+ * array, and freeing it leaves the source whole. */
+static void store_record_copy_is_deep(void)
+{
+    const pn_round_rec src = round_of(7, 0);
+    pn_round_rec dst;
+    CHECK(pn_round_rec_copy(&dst, &src) == 0);
+    CHECK(dst.epochs && dst.epochs != src.epochs && dst.n_epochs == src.n_epochs);
+    CHECK(dst.epochs && memcmp(dst.epochs, src.epochs, src.n_epochs * sizeof *src.epochs) == 0);
+    CHECK(dst.seed == 7 && !strcmp(dst.model, "cnn") && dst.seconds == src.seconds);
+    pn_round_rec_free(&dst);
+    CHECK(dst.epochs == NULL && src.epochs[2].epoch == 3);
+}
+
 void suite_store(void)
 {
+    RUN(store_record_copy_is_deep);
     RUN(store_full_disk_keeps_what_was_written);
     RUN(store_describe_lists_keys_and_seed_ranges);
     RUN(store_round_trip_is_exact);

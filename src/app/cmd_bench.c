@@ -49,6 +49,7 @@ typedef struct bench {
     pn_progress prog;
     int rc;     /* first failure other than divergence */
     pn_err err;
+    atomic_int *stop; /* non-zero: take no more rounds (a signal's number) */
 } bench;
 
 typedef struct worker_ctx {
@@ -70,7 +71,7 @@ static int take(bench *b, size_t *slot)
 {
     int got = 0;
     pthread_mutex_lock(&b->mu);
-    while (b->rc == PN_OK && !atomic_load(&pn_interrupted) &&
+    while (b->rc == PN_OK && !atomic_load(b->stop) &&
            b->next < b->n_models * b->rounds) {
         const size_t i = b->next++;
         const size_t s = b->order[i / b->rounds] * b->rounds + i % b->rounds;
@@ -93,7 +94,7 @@ static void run_slot(bench *b, size_t slot)
     pn_round_rec rec;
     memset(&rec, 0, sizeof rec);
     worker_ctx wc = {b, m};
-    pn_round_hooks hooks = {on_epoch, &wc, &pn_interrupted, NULL};
+    pn_round_hooks hooks = {on_epoch, &wc, b->stop, NULL};
     int rc = pn_round_data_make(&b->data, b->cfg[m].n_pairs, seed, &d, &err);
     if (rc == PN_OK) {
         rc = pn_train_round(&d, &b->cfg[m], seed, NULL, &hooks, &rec, &err);
@@ -279,18 +280,13 @@ static int adopt(bench *b, pn_err *err)
                                "recompute the round", pn_store_path(b->store),
                                (unsigned long long)seed, b->cfg[m].model->name, st->model);
             pn_round_rec *dst = &b->recs[m * b->rounds + r];
-            *dst = *st;
-            dst->round = r;
-            dst->epochs = malloc((st->n_epochs + 1) * sizeof *dst->epochs);
-            if (!dst->epochs)
+            if (pn_round_rec_copy(dst, st) != 0)
                 return pn_fail(err, PN_ERR_RUNTIME, "out of memory for the stored rounds");
-            memcpy(dst->epochs, st->epochs, st->n_epochs * sizeof *st->epochs);
+            dst->round = r;
             b->have[m * b->rounds + r] = 1;
         }
     return PN_OK;
 }
-
-static int interrupted(void) { return atomic_load(&pn_interrupted); }
 
 /* bench --list: what the store in --out holds; no data, no lock. */
 static int list_store(const pn_cli_opts *o, pn_err *err)
@@ -367,6 +363,175 @@ static int fresh_run_dir(const bench *b, const char *const *names, char *dir, si
     return rc;
 }
 
+/* The configuration of every model asked for, the slots of their rounds
+ * and their store keys; names[m] the models' names. */
+static int bench_setup(bench *b, const pn_cli_opts *o, const char **names, pn_err *err)
+{
+    b->o = o;
+    b->rounds = o->rounds;
+    b->stop = &pn_interrupted; /* the signal handlers' flag (signals.c) */
+    size_t n_all;
+    const pn_model_info *all = pn_model_list(&n_all);
+    b->n_models = o->n_models ? o->n_models : pn_study_model_count();
+    for (size_t m = 0; m < b->n_models; m++) {
+        names[m] = o->n_models ? o->models[m] : all[m].name;
+        const pn_model_info *mi = pn_model_find(names[m]);
+        int rc = pn_train_cfg_from_opts(&b->cfg[m], o, mi, err);
+        if (rc != PN_OK)
+            return rc;
+    }
+    const size_t n = b->n_models * b->rounds;
+    b->recs = calloc(n, sizeof *b->recs);
+    b->have = calloc(n, sizeof *b->have);
+    if (!b->recs || !b->have)
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", n);
+    return make_keys(b, err);
+}
+
+/* A store that is still empty beside the journal.csv of an older pairnet:
+ * say that its rounds are not read. */
+static void note_old_journal(const bench *b, const char *dir)
+{
+    char old[4096];
+    if (pn_store_count(b->store) != 0 ||
+        pn_path_join(old, sizeof old, dir, "journal.csv", NULL) != PN_OK || access(old, F_OK) != 0)
+        return;
+    char t[PN_TERM_PATH], u[PN_TERM_PATH];
+    fprintf(stderr, "pairnet bench: note: %s is the journal of an older pairnet and is not "
+                    "read; its rounds are computed again into %s\n",
+            pn_term_str(t, sizeof t, old), pn_term_str(u, sizeof u, pn_store_path(b->store)));
+}
+
+/* The folder (--out, or a fresh one in fresh[cap]) into *dir, its store
+ * opened and the rounds it holds adopted; *have_data when the data had to
+ * be loaded first. */
+static int bench_open(bench *b, const char **names, char *fresh, size_t cap, const char **dir,
+                      int *have_data, pn_err *err)
+{
+    const pn_cli_opts *o = b->o;
+    /* Ctrl-C also ends the wait for another bench's lock */
+    int rc = pn_install_sigint(err);
+    *dir = o->out;
+    if (rc == PN_OK && !*dir) {
+        /* a fresh folder needs every round: load the data before making it,
+         * so that a bench without data leaves no empty folder behind */
+        rc = pn_mnist_load(pn_mnist_dir(o->data), &b->data, err);
+        *have_data = rc == PN_OK;
+        if (rc == PN_OK)
+            rc = fresh_run_dir(b, names, fresh, cap, err);
+        if (rc == PN_OK) {
+            *dir = fresh;
+            printf("results in %s\n", *dir);
+            fflush(stdout);
+        }
+    } else if (rc == PN_OK) {
+        rc = mkdir_p(*dir, err);
+    }
+    if (rc == PN_OK)
+        rc = pn_store_open(*dir, b->stop, &b->store, err);
+    if (rc == PN_OK)
+        rc = adopt(b, err);
+    if (rc == PN_OK)
+        note_old_journal(b, *dir);
+    return rc;
+}
+
+/* The rounds each model has (done) and the number missing; the data
+ * loaded when any is missing. */
+static int bench_need(bench *b, int have_data, size_t *done, size_t *missing, pn_err *err)
+{
+    const size_t n = b->n_models * b->rounds;
+    *missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        done[i / b->rounds] += b->have[i] != 0;
+        *missing += !b->have[i];
+    }
+    if (*missing && !have_data)
+        return pn_mnist_load(pn_mnist_dir(b->o->data), &b->data, err);
+    return PN_OK;
+}
+
+/* Each model's epochs and rough cost of a round (multiply-adds times
+ * epochs), and the order the rounds are taken in: longest first, so that
+ * the last ones, which may leave a core idle at the end, are short. */
+static int bench_plan(bench *b, double *cost, size_t *epochs, pn_err *err)
+{
+    for (size_t m = 0; m < b->n_models; m++) {
+        pn_model_size size;
+        if (pn_model_measure(b->cfg[m].model, &b->cfg[m].mopts, &size, err) != PN_OK)
+            return err->code;
+        epochs[m] = b->cfg[m].epochs;
+        cost[m] = size.macs * (double)epochs[m]; /* rough: memory-bound layers are left out */
+    }
+    for (size_t m = 0; m < b->n_models; m++) {
+        size_t at = m;
+        while (at > 0 && cost[b->order[at - 1]] < cost[m]) {
+            b->order[at] = b->order[at - 1];
+            at--;
+        }
+        b->order[at] = m;
+    }
+    return PN_OK;
+}
+
+/* The missing rounds on --jobs threads (this one among them), with the
+ * progress display; *wall the seconds it took. */
+static int bench_run(bench *b, const char **names, const double *cost, const size_t *epochs,
+                     const size_t *done, size_t missing, double *wall, pn_err *err)
+{
+    const size_t jobs = b->o->threads ? b->o->threads : 1;
+    pthread_t *th = calloc(jobs, sizeof *th);
+    int rc = th ? PN_OK : pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu jobs", jobs);
+    if (rc == PN_OK)
+        rc = pn_progress_init(&b->prog, stderr, b->n_models, names, cost, b->rounds, epochs,
+                              done, err);
+    if (rc != PN_OK) {
+        free(th);
+        return rc;
+    }
+    const double t0 = pn_now();
+    size_t started = 0;
+    if (missing) {
+        for (; started + 1 < jobs && started + 1 < missing; started++)
+            if (pthread_create(&th[started], NULL, worker, b) != 0)
+                break;
+        worker(b);
+    }
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    pn_progress_end(&b->prog);
+    *wall = pn_now() - t0;
+    return PN_OK;
+}
+
+/* The outcome: the first failure of a round, an interruption (what is
+ * saved and how to go on), or the tables and figures. */
+static int bench_finish(bench *b, const char *dir, double wall, pn_err *err)
+{
+    const size_t n = b->n_models * b->rounds;
+    size_t finished = 0, diverged = 0;
+    for (size_t i = 0; i < n; i++) {
+        finished += b->have[i] != 0;
+        diverged += b->have[i] && b->recs[i].diverged;
+    }
+    if (b->rc != PN_OK) {
+        *err = b->err;
+        return b->rc;
+    }
+    const pn_cli_opts *o = b->o;
+    if (finished < n)
+        return pn_fail(err, PN_ERR_INTERRUPTED, "%s: %zu of %zu rounds are finished and saved "
+                       "in %s; run the same command%s%s again to continue", pn_stop_word(),
+                       finished, n, pn_store_path(b->store), o->out ? "" : " with --out ",
+                       o->out ? "" : dir);
+    int rc = write_results(b, dir, wall, err);
+    if (rc == PN_OK && diverged)
+        rc = pn_fail(err, PN_ERR_DIVERGED, "%zu of %zu rounds diverged; they are counted "
+                     "apart in %s/table2.md, not averaged", diverged, n, dir);
+    return rc;
+}
+
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
 {
     if (o->list)
@@ -374,139 +539,22 @@ int pn_cmd_bench(const pn_cli_opts *o, pn_err *err)
     bench b;
     memset(&b, 0, sizeof b);
     pthread_mutex_init(&b.mu, NULL);
-    b.o = o;
-    b.rounds = o->rounds;
-    size_t n_all;
-    const pn_model_info *all = pn_model_list(&n_all);
-    b.n_models = o->n_models ? o->n_models : pn_study_model_count();
-    const char *names[PN_MAX_MODELS];
-    for (size_t m = 0; m < b.n_models; m++) {
-        names[m] = o->n_models ? o->models[m] : all[m].name;
-        const pn_model_info *mi = pn_model_find(names[m]);
-        int rc = pn_train_cfg_from_opts(&b.cfg[m], o, mi, err);
-        if (rc != PN_OK) {
-            pthread_mutex_destroy(&b.mu);
-            return rc;
-        }
-    }
-    const size_t n = b.n_models * b.rounds;
-    b.recs = calloc(n, sizeof *b.recs);
-    b.have = calloc(n, sizeof *b.have);
-    int rc = b.recs && b.have ? PN_OK
-                              : pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", n);
-    if (rc == PN_OK)
-        rc = make_keys(&b, err);
-    /* Ctrl-C also ends the wait for another bench's lock */
-    if (rc == PN_OK)
-        rc = pn_install_sigint(err);
+    const char *names[PN_MAX_MODELS], *dir = NULL;
     char fresh[4096];
-    const char *dir = o->out;
     int have_data = 0;
-    if (rc == PN_OK && !dir) {
-        /* a fresh folder needs every round: load the data before making it,
-         * so that a bench without data leaves no empty folder behind */
-        rc = pn_mnist_load(pn_mnist_dir(o->data), &b.data, err);
-        have_data = rc == PN_OK;
-        if (rc == PN_OK)
-            rc = fresh_run_dir(&b, names, fresh, sizeof fresh, err);
-        if (rc == PN_OK) {
-            dir = fresh;
-            printf("results in %s\n", dir);
-            fflush(stdout);
-        }
-    } else if (rc == PN_OK) {
-        rc = mkdir_p(dir, err);
-    }
+    size_t done[PN_MAX_MODELS] = {0}, missing = 0, epochs[PN_MAX_MODELS];
+    double cost[PN_MAX_MODELS], wall = 0.0;
+    int rc = bench_setup(&b, o, names, err);
     if (rc == PN_OK)
-        rc = pn_store_open(dir, interrupted, &b.store, err);
+        rc = bench_open(&b, names, fresh, sizeof fresh, &dir, &have_data, err);
     if (rc == PN_OK)
-        rc = adopt(&b, err);
-    char old[4096];
-    if (rc == PN_OK && pn_store_count(b.store) == 0 &&
-        pn_path_join(old, sizeof old, dir, "journal.csv", NULL) == PN_OK && access(old, F_OK) == 0) {
-        char t[PN_TERM_PATH], u[PN_TERM_PATH];
-        fprintf(stderr, "pairnet bench: note: %s is the journal of an older pairnet and is not "
-                        "read; its rounds are computed again into %s\n",
-                pn_term_str(t, sizeof t, old), pn_term_str(u, sizeof u, pn_store_path(b.store)));
-    }
-    size_t done[PN_MAX_MODELS] = {0}, missing = 0;
-    for (size_t i = 0; rc == PN_OK && i < n; i++) {
-        done[i / b.rounds] += b.have[i] != 0;
-        missing += !b.have[i];
-    }
-    if (rc == PN_OK && missing && !have_data)
-        rc = pn_mnist_load(pn_mnist_dir(o->data), &b.data, err);
-    if (rc != PN_OK) {
-        bench_free(&b);
-        return rc;
-    }
-    double cost[PN_MAX_MODELS];
-    for (size_t m = 0; m < b.n_models; m++) {
-        pn_model_size size;
-        if (pn_model_measure(b.cfg[m].model, &b.cfg[m].mopts, &size, err) != PN_OK) {
-            bench_free(&b);
-            return err->code;
-        }
-        cost[m] = size.macs; /* rough: memory-bound layers are left out */
-    }
-    size_t epochs[PN_MAX_MODELS];
-    for (size_t m = 0; m < b.n_models; m++) {
-        epochs[m] = b.cfg[m].epochs;
-        cost[m] *= (double)epochs[m];
-    }
-    /* Longest rounds first, so that the last ones, which may leave a core
-     * idle at the end, are short. */
-    for (size_t m = 0; m < b.n_models; m++) {
-        size_t at = m;
-        while (at > 0 && cost[b.order[at - 1]] < cost[m]) {
-            b.order[at] = b.order[at - 1];
-            at--;
-        }
-        b.order[at] = m;
-    }
-    /* this thread is one of the jobs */
-    const size_t jobs = o->threads ? o->threads : 1;
-    pthread_t *th = calloc(jobs, sizeof *th);
-    rc = th ? PN_OK : pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu jobs", jobs);
+        rc = bench_need(&b, have_data, done, &missing, err);
     if (rc == PN_OK)
-        rc = pn_progress_init(&b.prog, stderr, b.n_models, names, cost, b.rounds, epochs, done,
-                              err);
-    if (rc != PN_OK) {
-        free(th);
-        bench_free(&b);
-        return rc;
-    }
-    const double t0 = pn_now();
-    size_t started = 0;
-    if (missing) {
-        for (; started + 1 < jobs && started + 1 < missing; started++)
-            if (pthread_create(&th[started], NULL, worker, &b) != 0)
-                break;
-        worker(&b);
-    }
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    free(th);
-    pn_progress_end(&b.prog);
-    const double wall = pn_now() - t0;
-    size_t finished = 0, diverged = 0;
-    for (size_t i = 0; i < n; i++) {
-        finished += b.have[i] != 0;
-        diverged += b.have[i] && b.recs[i].diverged;
-    }
-    if (b.rc != PN_OK) {
-        *err = b.err;
-        rc = b.rc;
-    } else if (finished < n) {
-        rc = pn_fail(err, PN_ERR_INTERRUPTED, "%s: %zu of %zu rounds are finished and saved "
-                     "in %s; run the same command%s%s again to continue", pn_stop_word(), finished, n,
-                     pn_store_path(b.store), o->out ? "" : " with --out ", o->out ? "" : dir);
-    } else {
-        rc = write_results(&b, dir, wall, err);
-        if (rc == PN_OK && diverged)
-            rc = pn_fail(err, PN_ERR_DIVERGED, "%zu of %zu rounds diverged; they are counted "
-                         "apart in %s/table2.md, not averaged", diverged, n, dir);
-    }
+        rc = bench_plan(&b, cost, epochs, err);
+    if (rc == PN_OK)
+        rc = bench_run(&b, names, cost, epochs, done, missing, &wall, err);
+    if (rc == PN_OK)
+        rc = bench_finish(&b, dir, wall, err);
     bench_free(&b);
     return rc;
 }

@@ -13,7 +13,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/base/parse.h"
 #include "pairnet/models/models.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/train/train.h"
@@ -338,7 +338,7 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
-        printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kernel_name());
+        printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kset_name());
         return 0;
     }
     if (!strcmp(c, "table1")) /* its own arguments (src/app/cmd_table1.c) */
@@ -391,6 +391,11 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     pn_stdio_init();
+    pn_err err = {0, ""};
+    if (pn_kset_env_check(&err) != PN_OK) {
+        fprintf(stderr, "pairnet: %s\n", err.msg);
+        return pn_stdio_finish(err.code);
+    }
     pn_signals_init();
     return pn_stdio_finish(pn_interrupt_status(run(argc, argv)));
 }

@@ -18,10 +18,10 @@ static void best_preset(pn_train_cfg *c)
     c->aug_swap = 1;
     c->aug_repair = 1;
     c->aug_shift = 1;
-    /* candidate H7 of results/validation/: three towers averaged, their
-     * weights' moving average, random rotation/scale/shear of the training
-     * digits, five shifted views at test time, answered by P(d1 <= d2) of
-     * the averaged digit probabilities */
+    /* three towers averaged and their weights' moving average; random
+     * rotation, scale and shear of the training digits; five shifted views
+     * at test time; the answer P(d1 <= d2) of the averaged digit
+     * probabilities (the validation runs behind it: results/validation/) */
     c->warp.rotate = 12.0f;
     c->warp.scale = 0.1f;
     c->warp.shear = 10.0f;

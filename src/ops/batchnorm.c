@@ -9,8 +9,8 @@
  * src/ops/bnpool.c.) */
 #include <math.h>
 
-#include "op_impl.h"
-#include "pairnet/ops/ops.h"
+#include "op_helpers.h"
+#include "pairnet/ops/kernels.h"
 
 #define CB 64
 

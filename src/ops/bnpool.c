@@ -27,12 +27,12 @@
  * same bits. */
 #include <math.h>
 
-#include "kern.h"
-#include "op_impl.h"
-#include "pairnet/ops/ops.h"
+#include "kset_table.h"
+#include "op_helpers.h"
+#include "pairnet/ops/kernels.h"
 
 /* The per-ISA loops (row sums, the windows) are in the kernel sets
- * (kern_body.h); this file walks the channels and windows. */
+ * (kset_body.inc); this file walks the channels and windows. */
 #define LANES PN_LANES
 #define CHUNK PN_CHUNK
 
@@ -45,7 +45,7 @@ static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int tra
 {
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW;
     const float *xc = p->x + c * p->H * W * B;
-    const pn_kern *ks = pn_kern_cur;
+    const pn_kset *ks = pn_kset_cur;
     float tmp[BLK];
     const size_t blk = p->out_batch_inner ? B : BLK; /* batch-inner: no gathering, one run */
     for (size_t j = 0; j < OP; j++) {
@@ -72,8 +72,8 @@ void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
     const size_t n = p->B * p->H * p->W;
     for (size_t c = c0; c < c1; c++) {
         const float *x = p->x + c * n;
-        const float mean = (float)(pn_kern_cur->row_sum(x, n) / (double)n);
-        const double var = pn_kern_cur->row_sq_dev(x, n, mean) / (double)n;
+        const float mean = (float)(pn_kset_cur->row_sum(x, n) / (double)n);
+        const double var = pn_kset_cur->row_sq_dev(x, n, mean) / (double)n;
         const float is = (float)(1.0 / sqrt(var + p->cfg.eps));
         p->stat[c] = mean;
         p->stat[p->C + c] = is;
@@ -121,7 +121,7 @@ static void pooled_batch_inner(const pn_bnpool *p, size_t c0, size_t c1, const f
 void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
 {
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW, n = B * p->H * W;
-    const pn_kern *ks = pn_kern_cur;
+    const pn_kset *ks = pn_kset_cur;
     const float *o, *g;
     pooled_batch_inner(p, c0, c1, &o, &g);
     for (size_t c = c0; c < c1; c++) {

@@ -17,10 +17,10 @@
  * gives the same bits. */
 #include <string.h>
 
-#include "op_impl.h"
+#include "op_helpers.h"
 #include "pairnet/base/pool.h"
 #include "pairnet/ops/gemm.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 
 /* What the parts of one copy pass see. */
 typedef struct conv_job {

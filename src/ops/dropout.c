@@ -5,7 +5,7 @@
  * hash, not a sequential generator -- so the same key gives the same mask
  * whatever the thread split, and a gradient check that runs forward many
  * times with one key sees one fixed function to differentiate. */
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 
 /* splitmix64's finalizer: a bijective mix with full avalanche. */
 static uint64_t mix(uint64_t z)
@@ -40,7 +40,7 @@ void pn_dropout_backward(float *din, const float *dout, const float *mask, size_
 
 #include <string.h>
 
-#include "op_impl.h"
+#include "op_helpers.h"
 
 static int dropout_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                          pn_op_sizes *sz)

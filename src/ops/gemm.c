@@ -25,8 +25,8 @@
  * in a tile, so results are bit-identical for any tiling of C, and C is
  * never read when beta is 0 (it may hold NaN).
  */
-#include "kern.h"
-#include "pairnet/ops/kernel.h"
+#include "kset_table.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/ops/gemm.h"
 #include "pairnet/base/pool.h"
 
@@ -46,7 +46,7 @@ static double pad_eff(size_t n, size_t t) { return (double)n / (double)(ceil_div
 #define PLAN_MR 8
 #define PLAN_NR 32
 
-static plan make_plan(const gemm_args *g, const pn_kern *k)
+static plan make_plan(const gemm_args *g, const pn_kset *k)
 {
     plan p = { PATH_PACKED, 0, k->mr, k->nr, 0 };
     size_t M = g->M, N = g->N, K = g->K;
@@ -81,7 +81,7 @@ static plan make_plan(const gemm_args *g, const pn_kern *k)
     return p;
 }
 
-static void run_block(const gemm_args *g, const plan *p, const pn_kern *k, size_t i0, size_t i1,
+static void run_block(const gemm_args *g, const plan *p, const pn_kset *k, size_t i0, size_t i1,
                       size_t j0, size_t j1)
 {
     switch (p->path) {
@@ -128,7 +128,7 @@ void pn_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_
     if (K == 0)
         return;
     gemm_args g = make_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-    const pn_kern *k = pn_kern_cur;
+    const pn_kset *k = pn_kset_cur;
     plan p = make_plan(&g, k);
     run_block(&g, &p, k, 0, M, 0, N);
 }
@@ -143,7 +143,7 @@ void pn_gemm(int ta, int tb, size_t M, size_t N, size_t K, const float *A, size_
 typedef struct {
     const gemm_args *g;
     const plan *p;
-    const pn_kern *k;
+    const pn_kset *k;
     size_t gm, gn; /* tile grid */
     size_t um, un; /* C size in alignment units */
 } par_job;
@@ -192,7 +192,7 @@ static void choose_grid(par_job *j, size_t threads)
 /* The product g on the pool's threads, C split into disjoint tiles. */
 static void gemm_run(struct pn_pool *pool, const gemm_args *g, const plan *p)
 {
-    const pn_kern *k = pn_kern_cur;
+    const pn_kset *k = pn_kset_cur;
     size_t threads = pn_pool_size(pool);
     par_job j = { g, p, k, 1, 1, ceil_div(g->M, p->am), ceil_div(g->N, p->an) };
     if (threads > 1 && g->M * g->N * g->K >= PAR_MIN_MNK)
@@ -217,7 +217,7 @@ void pn_gemm_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N, size_
     if (K == 0)
         return;
     gemm_args g = make_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-    plan p = make_plan(&g, pn_kern_cur);
+    plan p = make_plan(&g, pn_kset_cur);
     gemm_run(pool, &g, &p);
 }
 
@@ -229,7 +229,7 @@ int pn_gemm_im2col_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N,
         return 0;
     gemm_args g = make_args(ta, tb, M, N, K, A, lda, NULL, 0, C, ldc, beta != 0);
     g.im = x;
-    plan p = make_plan(&g, pn_kern_cur);
+    plan p = make_plan(&g, pn_kset_cur);
     /* the plan is the one the materialized X would get (it depends on the
      * shape only), so the summation order is too */
     if (p.path != PATH_PACKED)
@@ -257,4 +257,4 @@ void pn_gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, const float *A, s
         }
 }
 
-const char *pn_gemm_kernel_name(void) { return pn_kernel_name(); }
+const char *pn_gemm_kset_name(void) { return pn_kset_name(); }

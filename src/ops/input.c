@@ -1,7 +1,7 @@
 /* The graph's input, which the caller fills before forward, and the node a
  * fused op took over (src/graph/fuse.c), which keeps its place in the node
  * order (and so every node's id) but runs and holds nothing. */
-#include "pairnet/ops/op.h"
+#include "pairnet/ops/op_desc.h"
 
 static int input_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                        pn_op_sizes *sz)

@@ -1,7 +1,7 @@
 /* Fully connected layer: one GEMM over the batch, bias added per row. */
-#include "op_impl.h"
+#include "op_helpers.h"
 #include "pairnet/ops/gemm.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 
 void pn_linear_forward(struct pn_pool *pool, float *out, const float *in, const float *w,
                        const float *b, size_t B, size_t I, size_t O)

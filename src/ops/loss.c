@@ -1,8 +1,8 @@
 /* Cross-entropy of logits against labels, mean over rows. */
 #include "pairnet/base/mathf.h"
 
-#include "op_impl.h"
-#include "pairnet/ops/ops.h"
+#include "op_helpers.h"
+#include "pairnet/ops/kernels.h"
 
 float pn_cross_entropy_forward(float *prob, const float *logits, const uint8_t *labels,
                                size_t R, size_t K)

@@ -1,5 +1,5 @@
 /* The training loss: a weighted sum of scalar losses. */
-#include "op_impl.h"
+#include "op_helpers.h"
 
 static int sum_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                      pn_op_sizes *sz)

@@ -1,7 +1,7 @@
 /* 2x2 max pooling, stride 2, floor, as the models write it. It runs only
  * as part of BN_RELU_POOL (src/ops/bnpool.c), which picks the first maximum
  * of each window in reading order, as PyTorch does. */
-#include "op_impl.h"
+#include "op_helpers.h"
 
 static int maxpool2_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                           pn_op_sizes *sz)

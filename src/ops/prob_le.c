@@ -3,8 +3,8 @@
  * log-probabilities cross-entropy expects. No parameters. */
 #include <math.h>
 
-#include "op_impl.h"
-#include "pairnet/ops/ops.h"
+#include "op_helpers.h"
+#include "pairnet/ops/kernels.h"
 
 float pn_prob_le_of(const float *p1, const float *p2)
 {

@@ -1,6 +1,6 @@
 /* ReLU, elementwise; split over the pool when large (disjoint elements). */
-#include "op_impl.h"
-#include "pairnet/ops/ops.h"
+#include "op_helpers.h"
+#include "pairnet/ops/kernels.h"
 
 void pn_relu_forward(float *out, const float *in, size_t n)
 {

@@ -3,7 +3,7 @@
  * one batch. */
 #include <string.h>
 
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 
 static void add_to(float *d, const float *s, size_t n)
 {
@@ -65,7 +65,7 @@ void pn_concat_backward(float *da, float *db, const float *dout, size_t B, size_
 
 /* ---- the ops ---- */
 
-#include "op_impl.h"
+#include "op_helpers.h"
 
 static int select_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                         pn_op_sizes *sz)

@@ -1,8 +1,8 @@
 /* Softmax over each row (max-shifted, so exp never overflows). */
 #include "pairnet/base/mathf.h"
 
-#include "op_impl.h"
-#include "pairnet/ops/ops.h"
+#include "op_helpers.h"
+#include "pairnet/ops/kernels.h"
 
 void pn_softmax_forward(float *out, const float *in, size_t R, size_t K)
 {

@@ -173,7 +173,7 @@ static int open_own(const char *path, int flags, int *created, pn_err *err)
     return fd;
 }
 
-static int take_lock(pn_store *s, int (*stop)(void), pn_err *err)
+static int take_lock(pn_store *s, atomic_int *stop, pn_err *err)
 {
     struct stat st;
     if (lstat(s->lock_path, &st) == 0 && held_by_us(st.st_dev, st.st_ino))
@@ -189,7 +189,7 @@ static int take_lock(pn_store *s, int (*stop)(void), pn_err *err)
         if (errno != EACCES && errno != EAGAIN && errno != EINTR)
             return pn_fail(err, PN_ERR_RUNTIME, "cannot lock %s: %s (a file system without "
                            "locks? choose another --out)", s->lock_path, strerror(errno));
-        if (stop && stop())
+        if (stop && atomic_load(stop))
             return pn_fail(err, PN_ERR_INTERRUPTED, "interrupted while waiting for %s",
                            s->lock_path);
         if (!noted) {
@@ -593,7 +593,7 @@ int pn_store_read(const char *dir, pn_store **out, pn_err *err)
     return PN_OK;
 }
 
-int pn_store_open(const char *dir, int (*stop)(void), pn_store **out, pn_err *err)
+int pn_store_open(const char *dir, atomic_int *stop, pn_store **out, pn_err *err)
 {
     *out = NULL;
     pn_store *s;
@@ -671,18 +671,14 @@ int pn_store_add(pn_store *s, const char *key, const pn_round_rec *r, pn_err *er
     }
     if (rc == PN_OK) { /* keep the round in memory too, as a reader would get it */
         e.key = strdup(key);
-        e.rec = *r;
-        e.rec.epochs = calloc(r->n_epochs + 1, sizeof *e.rec.epochs);
-        if (!e.key || !e.rec.epochs) {
+        if (!e.key || pn_round_rec_copy(&e.rec, r) != 0) {
             free(e.key);
-            free(e.rec.epochs);
             rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory");
         } else {
-            memcpy(e.rec.epochs, r->epochs, r->n_epochs * sizeof *r->epochs);
             rc = push(s, &e, err);
             if (rc != PN_OK) {
                 free(e.key);
-                free(e.rec.epochs);
+                pn_round_rec_free(&e.rec);
             }
         }
     }

@@ -12,7 +12,25 @@
 #include "pairnet/base/crc32.h"
 #include "pairnet/base/file.h"
 
-#define HEADER_BYTES (4 + 4 + 32 + 4 + 8 * 5)
+/* The header's fields, at these byte offsets (little-endian), then the
+ * parameters and the state as float32, then a CRC-32 of everything before
+ * it. The one place the layout is written: encode and parse both use it. */
+enum {
+    OFF_MAGIC = 0,       /* PN_CKPT_MAGIC, 4 bytes */
+    OFF_VERSION = 4,     /* u32 */
+    OFF_MODEL = 8,       /* NUL-terminated name */
+    MODEL_BYTES = 32,
+    OFF_AUX_WEIGHT = 40, /* float32 */
+    OFF_SEED = 44,       /* u64 */
+    OFF_PAIRS = 52,      /* u64 */
+    OFF_BATCH = 60,      /* u64 */
+    OFF_N_PARAMS = 68,   /* u64 */
+    OFF_N_STATE = 76,    /* u64 */
+    HEADER_BYTES = 84
+};
+_Static_assert(OFF_MODEL + MODEL_BYTES == OFF_AUX_WEIGHT && OFF_N_STATE + 8 == HEADER_BYTES &&
+                   sizeof ((pn_checkpoint *)0)->model == MODEL_BYTES,
+               "the checkpoint header's fields follow each other; the name fits pn_checkpoint");
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -59,17 +77,17 @@ int pn_checkpoint_encode(const pn_graph *g, const char *model, const pn_train_cf
     uint8_t *buf = calloc(1, len), *p = buf;
     if (!buf)
         return pn_fail(err, PN_ERR_RUNTIME, "out of memory encoding a %s checkpoint", model);
-    memcpy(p, PN_CKPT_MAGIC, 4);
-    put_u32(p + 4, PN_CKPT_VERSION);
-    snprintf((char *)p + 8, 32, "%s", model);
+    memcpy(p + OFF_MAGIC, PN_CKPT_MAGIC, 4);
+    put_u32(p + OFF_VERSION, PN_CKPT_VERSION);
+    snprintf((char *)p + OFF_MODEL, MODEL_BYTES, "%s", model);
     uint32_t aw;
     memcpy(&aw, &cfg->mopts.aux_weight, 4);
-    put_u32(p + 40, aw);
-    put_u64(p + 44, seed);
-    put_u64(p + 52, cfg->n_pairs);
-    put_u64(p + 60, cfg->bs);
-    put_u64(p + 68, g->n_params);
-    put_u64(p + 76, g->n_state);
+    put_u32(p + OFF_AUX_WEIGHT, aw);
+    put_u64(p + OFF_SEED, seed);
+    put_u64(p + OFF_PAIRS, cfg->n_pairs);
+    put_u64(p + OFF_BATCH, cfg->bs);
+    put_u64(p + OFF_N_PARAMS, g->n_params);
+    put_u64(p + OFF_N_STATE, g->n_state);
     p += HEADER_BYTES;
     put_f32s(p, g->params, g->n_params);
     p += 4 * g->n_params;
@@ -97,14 +115,14 @@ int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_che
                         pn_err *err)
 {
     memset(ck, 0, sizeof *ck);
-    if (len < HEADER_BYTES + 4 || memcmp(buf, PN_CKPT_MAGIC, 4) != 0)
+    if (len < HEADER_BYTES + 4 || memcmp(buf + OFF_MAGIC, PN_CKPT_MAGIC, 4) != 0)
         return pn_fail(err, PN_ERR_DATA, "%s: not a pairnet checkpoint (bad magic or too short; "
                        "write one with pairnet train --save FILE)", name);
-    const uint32_t version = get_u32(buf + 4);
+    const uint32_t version = get_u32(buf + OFF_VERSION);
     if (version != PN_CKPT_VERSION)
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint format version %u, this pairnet reads "
                        "version %u (retrain with this version)", name, version, PN_CKPT_VERSION);
-    const uint64_t np = get_u64(buf + 68), ns = get_u64(buf + 76);
+    const uint64_t np = get_u64(buf + OFF_N_PARAMS), ns = get_u64(buf + OFF_N_STATE);
     /* the counts must describe exactly the bytes present: no overflow, no
      * allocation larger than the file */
     const uint64_t body = len - HEADER_BYTES - 4;
@@ -116,14 +134,14 @@ int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_che
     if (want != got)
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint is corrupt (CRC-32 %08x, expected "
                        "%08x)", name, got, want);
-    memcpy(ck->model, buf + 8, 32);
-    if (memchr(ck->model, 0, 32) == NULL)
+    memcpy(ck->model, buf + OFF_MODEL, MODEL_BYTES);
+    if (memchr(ck->model, 0, MODEL_BYTES) == NULL)
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint model name is not terminated", name);
-    uint32_t aw = get_u32(buf + 40);
+    uint32_t aw = get_u32(buf + OFF_AUX_WEIGHT);
     memcpy(&ck->aux_weight, &aw, 4);
-    ck->seed = get_u64(buf + 44);
-    ck->n_pairs = get_u64(buf + 52);
-    ck->batch = get_u64(buf + 60);
+    ck->seed = get_u64(buf + OFF_SEED);
+    ck->n_pairs = get_u64(buf + OFF_PAIRS);
+    ck->batch = get_u64(buf + OFF_BATCH);
     ck->n_params = np;
     ck->n_state = ns;
     ck->params = malloc(4 * np + 4);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 #include "train_impl.h"
 
 #define N_CLASSES 10 /* digit classes */

@@ -36,7 +36,8 @@ typedef struct pn_err {
  * A message that would not fit keeps its beginning and its end (the fix):
  * the middle of the longest %s argument (a path, usually) gives way to
  * "...", then the next longest; control characters (a newline in a file
- * name) become '?', so the message stays one line. */
+ * name) become '?', so the message stays one line. It allocates nothing
+ * (the error may be that memory ran out). */
 int pn_fail(pn_err *e, int code, const char *fmt, ...) PN_PRINTF(3, 4);
 
 #endif

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
-#include "pairnet/ops/op.h"
+#include "pairnet/ops/op_desc.h"
 #include "pairnet/base/rng.h"
 
 struct pn_pool;
@@ -51,7 +51,7 @@ typedef struct pn_target_set {
 /* The kinds of names a model declares (pn_graph_name). */
 typedef enum pn_port_kind { PN_PORT_INPUT, PN_PORT_TARGET, PN_PORT_OUTPUT } pn_port_kind;
 
-/* One node. Its op's descriptor (op.h) says what p, the parameter slices
+/* One node. Its op's descriptor (op_desc.h) says what p, the parameter slices
  * and the buffer slots mean. */
 typedef struct pn_node {
     pn_op op;

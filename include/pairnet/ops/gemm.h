@@ -49,7 +49,7 @@ void pn_gemm_ref(int ta, int tb, size_t M, size_t N, size_t K,
                  const float *A, size_t lda, const float *B, size_t ldb,
                  float beta, float *C, size_t ldc);
 
-/* The kernel set in use (pn_kernel_name, pairnet/ops/kernel.h). */
-const char *pn_gemm_kernel_name(void);
+/* The kernel set in use (pn_kset_name, pairnet/ops/kset.h). */
+const char *pn_gemm_kset_name(void);
 
 #endif

@@ -28,7 +28,7 @@ typedef struct pn_progress {
     int tty;
     size_t n_models, rounds;
     pn_progress_model *m; /* [n_models] */
-    size_t resumed;       /* rounds taken from the journal */
+    size_t resumed;       /* rounds taken from the round store */
     size_t finished_now;  /* rounds finished by this process */
     double cost_now;      /* cost of the rounds finished by this process */
     size_t epochs_now;    /* epochs reported by rounds of this process */

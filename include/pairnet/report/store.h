@@ -18,6 +18,7 @@
 #ifndef PAIRNET_STORE_H
 #define PAIRNET_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,8 +48,8 @@ int pn_store_key_of(const pn_train_cfg *c, char **key, pn_err *err);
 
 /* Opens (creating if needed) the store in dir, taking its lock (waiting,
  * with a note on stderr naming the pid that holds it, until it is free or
- * stop() returns non-zero; stop may be NULL). */
-int pn_store_open(const char *dir, int (*stop)(void), pn_store **out, pn_err *err);
+ * *stop is non-zero, as pn_round_hooks' stop; stop may be NULL). */
+int pn_store_open(const char *dir, atomic_int *stop, pn_store **out, pn_err *err);
 void pn_store_close(pn_store *s);
 
 /* The round stored for (key, seed), or NULL. The record stays owned by the store. */

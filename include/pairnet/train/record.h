@@ -38,4 +38,9 @@ typedef struct pn_round_rec {
 /* Frees r->epochs and empties r. */
 void pn_round_rec_free(pn_round_rec *r);
 
+/* A deep copy of src into dst (its own epochs, freed by
+ * pn_round_rec_free). Returns 0, or -1 out of memory (dst then holds no
+ * epochs and owns nothing). */
+int pn_round_rec_copy(pn_round_rec *dst, const pn_round_rec *src);
+
 #endif

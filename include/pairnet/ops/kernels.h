@@ -1,12 +1,12 @@
 /* The kernels: plain forward/backward function pairs with explicit shapes,
  * float32, row-major, NCHW unless a kernel says batch-inner ([C, H, W, B],
  * the batch index fastest). The ops that the graph runs wrap them
- * (include/pairnet/ops/op.h). Every backward ACCUMULATES (+=) into
+ * (include/pairnet/ops/op_desc.h). Every backward ACCUMULATES (+=) into
  * the input and parameter gradients, so a tensor read by two consumers, or a
  * parameter used twice, receives the sum; the graph zeroes gradients once per
  * step. None of these allocate: buffers come from the graph's arena. */
-#ifndef PAIRNET_OPS_H
-#define PAIRNET_OPS_H
+#ifndef PAIRNET_KERNELS_H
+#define PAIRNET_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,17 +1,7 @@
-/* The one table of ops, indexed by pn_op (the list is PN_OPS in op.h). */
+/* The helpers the op descriptors share (op_helpers.h). */
 #include <math.h>
 
-#include "pairnet/ops/op.h"
-
-static const pn_op_desc *const table[PN_N_OPS] = {
-#define PN_OP_ENTRY_(e, d) [PN_OP_##e] = &pn_op_##d,
-    PN_OPS(PN_OP_ENTRY_)
-#undef PN_OP_ENTRY_
-};
-
-const pn_op_desc *pn_op_desc_of(pn_op op) { return (size_t)op < PN_N_OPS ? table[op] : NULL; }
-
-#include "op_impl.h"
+#include "op_helpers.h"
 
 int pn_shape_same(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                   pn_op_sizes *sz)

@@ -1,9 +1,10 @@
-/* Helpers the op descriptors of src/ops share (not part of the API). */
-#ifndef PAIRNET_OP_IMPL_H
-#define PAIRNET_OP_IMPL_H
+/* Helpers the op descriptors of src/ops share (not part of the API;
+ * defined in op_helpers.c). */
+#ifndef PAIRNET_OP_HELPERS_H
+#define PAIRNET_OP_HELPERS_H
 
 #include "pairnet/base/pool.h"
-#include "pairnet/ops/op.h"
+#include "pairnet/ops/op_desc.h"
 
 /* Below this many values a memory-bound pass costs about what waking the
  * pool costs: it runs on the calling thread. */

@@ -1,5 +1,5 @@
 /* An op as the graph sees it: one descriptor per op (kann-style), over the
- * plain kernels of ops.h (llm.c-style). The descriptor says what the op is
+ * plain kernels of kernels.h (llm.c-style). The descriptor says what the op is
  * called, which output shape and how many parameters its inputs give, which
  * buffers it keeps for backward or needs as scratch (and how large), and how
  * it runs forward, backward and initializes its parameters. The graph only
@@ -7,17 +7,17 @@
  * switches on the op.
  *
  * Adding an op: a line in PN_OPS below, a file in src/ops/ that defines
- * `const pn_op_desc pn_op_<name>` (and its kernels, declared in ops.h), and
+ * `const pn_op_desc pn_op_<name>` (and its kernels, declared in kernels.h), and
  * a builder in src/graph/build.c that fills the attributes and calls
  * pn_graph_add(). */
-#ifndef PAIRNET_OP_H
-#define PAIRNET_OP_H
+#ifndef PAIRNET_OP_DESC_H
+#define PAIRNET_OP_DESC_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "pairnet/base/rng.h"
-#include "pairnet/ops/ops.h"
+#include "pairnet/ops/kernels.h"
 
 struct pn_pool;
 

@@ -1,10 +1,11 @@
-/* The kernel sets (not part of the API): the loops whose speed depends on
- * the vector ISA, compiled once per ISA (kern_avx512.c, kern_avx2.c,
- * kern_neon.c, kern_scalar.c, all from kern_body.h with their own compiler
- * flags) and chosen at start-up (kernel.c). Every set computes the same
+/* The kernel sets (not part of the API): the table of functions each set
+ * fills and the GEMM plan they compute; the loops whose speed depends on
+ * the vector ISA, compiled once per ISA (kset_avx512.c, kset_avx2.c,
+ * kset_neon.c, kset_scalar.c, all from kset_body.inc with their own compiler
+ * flags) and chosen at start-up (kset.c). Every set computes the same
  * bits: docs/numerics.md gives the summation order each one follows. */
-#ifndef PAIRNET_KERN_H
-#define PAIRNET_KERN_H
+#ifndef PAIRNET_KSET_TABLE_H
+#define PAIRNET_KSET_TABLE_H
 
 #include <stddef.h>
 
@@ -47,13 +48,13 @@ typedef struct {
 /* Below this many multiply-adds no packing pays for itself. */
 #define SMALL_MNK 8192
 
-/* Per-thread packing buffers, shared by the sets (kernel.c). */
+/* Per-thread packing buffers, shared by the sets (kset.c). */
 extern _Thread_local float pn_pack_a[PACK_A_FLOATS];
 extern _Thread_local float pn_pack_b[PACK_B_FLOATS];
 
 /* ---- one kernel set ---- */
 
-typedef struct pn_kern {
+typedef struct pn_kset {
     const char *name; /* the PAIRNET_KERNEL value */
     size_t mr, nr;    /* packed micro-tile */
     size_t dr, dc;    /* dot-path register block */
@@ -76,14 +77,14 @@ typedef struct pn_kern {
                       float *d0, float *d1, float *d2, float *d3, const float *a,
                       const float *o, const float *g, float mean, float base, float slope,
                       float kc, size_t n);
-} pn_kern;
+} pn_kset;
 
-/* The sets (kernel.c uses those its target builds: the x86-64 ones or
+/* The sets (kset.c uses those its target builds: the x86-64 ones or
  * NEON, and always the scalar one). */
-extern const pn_kern pn_kern_avx512, pn_kern_avx2, pn_kern_neon, pn_kern_scalar;
+extern const pn_kset pn_kset_avx512, pn_kset_avx2, pn_kset_neon, pn_kset_scalar;
 
-/* The set in use: chosen before main runs (kernel.c). */
-extern const pn_kern *pn_kern_cur;
+/* The set in use: chosen before main runs (kset.c). */
+extern const pn_kset *pn_kset_cur;
 
 /* The lanes of the BatchNorm sums: a 16-lane partial sum, as one AVX-512
  * register holds it. */

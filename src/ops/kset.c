@@ -1,8 +1,9 @@
-/* Choosing the kernel set (pairnet/ops/kernel.h): cpuid + xgetbv say what
+/* Choosing the kernel set (pairnet/ops/kset.h): cpuid + xgetbv say what
  * the CPU and OS support (base/cpu.c); PAIRNET_KERNEL may force a set. */
-#include "kern.h"
+#include "kset_table.h"
 #include "pairnet/base/cpu.h"
-#include "pairnet/ops/kernel.h"
+#include "pairnet/base/error.h"
+#include "pairnet/ops/kset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +14,21 @@ _Alignas(64) _Thread_local float pn_pack_b[PACK_B_FLOATS];
 
 /* The sets of this target, best first, with the CPU feature each needs. */
 static const struct {
-    const pn_kern *k;
+    const pn_kset *k;
     unsigned needs;
 } sets[] = {
 #if defined(__x86_64__)
-    {&pn_kern_avx512, PN_CPU_AVX512},
-    {&pn_kern_avx2, PN_CPU_AVX2_FMA},
+    {&pn_kset_avx512, PN_CPU_AVX512},
+    {&pn_kset_avx2, PN_CPU_AVX2_FMA},
 #elif defined(__aarch64__)
-    {&pn_kern_neon, PN_CPU_NEON},
+    {&pn_kset_neon, PN_CPU_NEON},
 #endif
-    {&pn_kern_scalar, 0},
+    {&pn_kset_scalar, 0},
 };
 #define N_SETS (sizeof sets / sizeof sets[0])
 
 /* Until the constructor runs (or without one): the set every CPU runs. */
-const pn_kern *pn_kern_cur = &pn_kern_scalar;
+const pn_kset *pn_kset_cur = &pn_kset_scalar;
 
 static int runnable(size_t i) { return (pn_cpu_features() & sets[i].needs) == sets[i].needs; }
 
@@ -39,9 +40,9 @@ static int find(const char *name)
     return -1;
 }
 
-const char *pn_kernel_name(void) { return pn_kern_cur->name; }
+const char *pn_kset_name(void) { return pn_kset_cur->name; }
 
-size_t pn_kernel_list(const char **names, size_t cap)
+size_t pn_kset_list(const char **names, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < N_SETS; i++)
@@ -53,12 +54,12 @@ size_t pn_kernel_list(const char **names, size_t cap)
     return n;
 }
 
-int pn_kernel_use(const char *name)
+int pn_kset_use(const char *name)
 {
     const int i = find(name);
     if (i < 0 || !runnable((size_t)i))
         return -1;
-    pn_kern_cur = sets[i].k;
+    pn_kset_cur = sets[i].k;
     return 0;
 }
 
@@ -74,27 +75,44 @@ static void names_of(char *buf, size_t cap, int all)
         }
 }
 
+/* The PAIRNET_KERNEL value the choice could not honour ("": none). A copy:
+ * getenv's pointer may not outlive a later setenv. */
+static char refused[64];
+
+/* The best set this machine runs (the scalar one runs everywhere). */
+static void use_best(void)
+{
+    for (size_t i = 0; i < N_SETS; i++)
+        if (runnable(i)) {
+            pn_kset_cur = sets[i].k;
+            return;
+        }
+}
+
+/* Before main: the set PAIRNET_KERNEL names, else the best. A value it
+ * cannot honour is only recorded (a library must not end its process):
+ * pn_kset_env_check tells the application, which refuses to run. */
 #if defined(__GNUC__)
 __attribute__((constructor))
 #endif
 static void choose(void)
 {
     const char *want = getenv("PAIRNET_KERNEL");
-    if (!want || !*want || !strcmp(want, "auto")) {
-        for (size_t i = 0; i < N_SETS; i++)
-            if (runnable(i)) {
-                pn_kern_cur = sets[i].k;
-                return;
-            }
+    if (want && *want && strcmp(want, "auto") != 0 && pn_kset_use(want) == 0)
         return;
-    }
-    if (pn_kernel_use(want) == 0)
-        return;
+    use_best();
+    if (want && *want && strcmp(want, "auto") != 0)
+        snprintf(refused, sizeof refused, "%s", want);
+}
+
+int pn_kset_env_check(pn_err *err)
+{
+    if (!refused[0])
+        return PN_OK;
     char list[64];
-    const int known = find(want) >= 0;
+    const int known = find(refused) >= 0;
     names_of(list, sizeof list, !known);
-    fprintf(stderr, "pairnet: PAIRNET_KERNEL=%s: %s (%s: %s)\n", want,
-            known ? "this CPU cannot run it" : "no such kernel", known ? "it runs" : "known",
-            list);
-    exit(2);
+    return pn_fail(err, PN_ERR_USAGE, "PAIRNET_KERNEL=%s: %s (%s: %s); unset it or set one of "
+                   "those", refused, known ? "this CPU cannot run that kernel set" :
+                   "no such kernel set", known ? "it runs" : "known", list);
 }
