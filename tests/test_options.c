@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/graph/graph.h"
+#include "pairnet/models/models.h"
 #include "pairnet/report/store.h"
 #include "pairnet/train/train.h"
 
@@ -188,8 +190,102 @@ static void options_summary_from_table(void)
                            "0.999), tta 5 views, ensemble of 3, decide prob") == 0, "%s", text);
 }
 
+/* --label-smoothing reaches every cross-entropy loss of the model (the head's
+ * and the two auxiliary digit losses of cnn_al), and the store key only when
+ * on: at 0 the key is the one above. */
+static void options_label_smoothing_every_loss_and_key(void)
+{
+    pn_train_cfg c;
+    pn_train_cfg_default(&c, pn_model_find("cnn_al"));
+    c.mopts.label_smoothing = 0.1f;
+    pn_err err = {0, ""};
+    pn_graph *g = pn_model_build(c.model, &c.mopts, 4, NULL, &err);
+    CHECK_MSG(g != NULL, "%s", err.msg);
+    size_t losses = 0, smoothed = 0;
+    for (size_t i = 0; g && i < g->n_nodes; i++)
+        if (g->nodes[i].op == PN_OP_CROSS_ENTROPY) {
+            losses++;
+            smoothed += g->nodes[i].p.ce.smoothing == 0.1f;
+        }
+    CHECK_MSG(losses == 3 && smoothed == 3, "%zu of %zu losses smoothed", smoothed, losses);
+    pn_graph_free(g);
+    char *key = NULL;
+    CHECK(pn_store_key_of(&c, &key, &err) == PN_OK && key);
+    CHECK_MSG(key && strstr(key, ";pairs=1000;label_smoothing=0.1;protocol=1;"), "%s",
+              key ? key : "");
+    free(key);
+    c.mopts.label_smoothing = 0.0f;
+    CHECK(pn_store_key_of(&c, &key, &err) == PN_OK && key);
+    CHECK_MSG(key && !strstr(key, "smoothing"), "%s", key ? key : "");
+    free(key);
+}
+
+/* `pairnet train ARGS` into out/err files of the scratch folder; its exit
+ * status, and its stdout and stderr in the buffers. */
+static int train(const char *args, char *out, size_t out_cap, char *err, size_t err_cap)
+{
+    char cmd[2048], fo[512], fe[512];
+    snprintf(fo, sizeof fo, "%s/options.out", t_tmp_dir());
+    snprintf(fe, sizeof fe, "%s/options.err", t_tmp_dir());
+    snprintf(cmd, sizeof cmd, "'%s' train %s >'%s' 2>'%s' </dev/null", getenv("PAIRNET_BIN"),
+             args, fo, fe);
+    const int st = t_sh(cmd);
+    t_read_file(fo, out, out_cap);
+    t_read_file(fe, err, err_cap);
+    return st;
+}
+
+/* The last epoch's loss in train's output (the line after the epoch header). */
+static double last_loss(const char *out)
+{
+    const char *at = strstr(out, "\n    1  ");
+    return at ? strtod(at + 8, NULL) : -1.0;
+}
+
+/* Through the binary: --label-smoothing parses, is refused outside [0, 1)
+ * naming itself and the range, shows in --help and the run summary, changes
+ * the loss, and at 0 trains the same bits as without it. */
+static void options_label_smoothing_cli(void)
+{
+    const char *bin = getenv("PAIRNET_BIN"), *data = t_data_dir();
+    if (!bin || !*bin) {
+        t_skip("needs PAIRNET_BIN (run through make test)");
+        return;
+    }
+    static char out[65536], err[4096];
+    static const char *bad[] = {"1", "-0.1", "1.5", "x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char args[256];
+        snprintf(args, sizeof args, "--model mlp --label-smoothing %s --data /nonexistent", bad[i]);
+        const int st = train(args, out, sizeof out, err, sizeof err);
+        CHECK_MSG(st == 2 && strstr(err, "--label-smoothing") &&
+                      strchr(err, '\n') == err + strlen(err) - 1 &&
+                      (strcmp(bad[i], "x") == 0 || strstr(err, "[0, 1)")),
+                  "--label-smoothing %s: exit %d, %s", bad[i], st, err);
+    }
+    train("--help", out, sizeof out, err, sizeof err);
+    CHECK_MSG(strstr(out, "--label-smoothing EPS") && strstr(out, "(default: 0)"), "%s", out);
+    if (!data)
+        return;
+    double loss[3];
+    static const char *eps[] = {"", "--label-smoothing 0", "--label-smoothing 0.1"};
+    for (size_t i = 0; i < 3; i++) {
+        char args[512];
+        snprintf(args, sizeof args, "--model mlp --epochs 1 --eval-final --data '%s' %s", data,
+                 eps[i]);
+        CHECK_MSG(train(args, out, sizeof out, err, sizeof err) == 0, "%s: %s", args, err);
+        loss[i] = last_loss(out);
+        if (i == 2)
+            CHECK_MSG(strstr(out, "beyond the study: label smoothing 0.1"), "%s", out);
+    }
+    CHECK_MSG(loss[0] > 0 && loss[0] == loss[1] && loss[2] != loss[0],
+              "loss %.9g without, %.9g at 0, %.9g at 0.1", loss[0], loss[1], loss[2]);
+}
+
 void suite_options(void)
 {
     RUN(options_store_keys_unchanged);
     RUN(options_summary_from_table);
+    RUN(options_label_smoothing_every_loss_and_key);
+    RUN(options_label_smoothing_cli);
 }

@@ -86,6 +86,16 @@ const char *pn_model_names(void)
     return names;
 }
 
+/* Builds model m into g, then gives every loss the options that apply to
+ * all of them alike (the builders place the losses, not their settings). */
+static void build(pn_graph *g, const pn_model_info *m, const pn_model_opts *o)
+{
+    m->build(g, o);
+    for (size_t i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == PN_OP_CROSS_ENTROPY)
+            g->nodes[i].p.ce.smoothing = o->label_smoothing;
+}
+
 pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
                          struct pn_pool *pool, pn_err *err)
 {
@@ -94,7 +104,7 @@ pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t 
         pn_fail(err, PN_ERR_RUNTIME, "out of memory building model %s", m->name);
         return NULL;
     }
-    m->build(g, o);
+    build(g, m, o);
     if (pn_graph_finalize(g, max_batch, pool, err) != PN_OK) {
         pn_graph_free(g);
         return NULL;
@@ -107,7 +117,7 @@ int pn_model_measure(const pn_model_info *m, const pn_model_opts *o, pn_model_si
 {
     pn_graph *g = pn_graph_new();
     if (g)
-        m->build(g, o);
+        build(g, m, o);
     if (!g || g->failed) {
         pn_graph_free(g);
         return pn_fail(err, PN_ERR_RUNTIME, "cannot build model %s (out of memory?)", m->name);

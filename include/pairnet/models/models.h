@@ -24,6 +24,7 @@ typedef struct pn_model_opts {
     int prob_head;    /* best: the head is P(d1 <= d2) = sum_{i <= j} p1(i) p2(j)
                          of the two digit softmaxes (no parameters), not the
                          learned 20 -> 100 -> 2 comparison */
+    float label_smoothing; /* eps of every cross-entropy loss (0: none) */
 } pn_model_opts;
 
 /* How a pair is answered from the network's outputs. */

@@ -160,7 +160,11 @@ typedef struct pn_train_cfg {
       "decide", BEYOND, pn_decide_name, "decide %s",                                            \
       "answer a pair by: head, argmax (compare the digits) or prob (P(d1<=d2) >= 1/2)")      \
     X(LR_COSINE, lr_cosine, B, "--lr-cosine", NULL, 0, 1, 0, 0, 0, NONE, "lr_cosine",        \
-      BEYOND, NULL, "cosine lr", "cosine learning-rate schedule instead of the step decay")
+      BEYOND, NULL, "cosine lr", "cosine learning-rate schedule instead of the step decay")   \
+    X(LABEL_SMOOTHING, mopts.label_smoothing, F, "--label-smoothing", "EPS", 0, 1, 2, 0, 0,  \
+      NONE, "label_smoothing", LATER, NULL, "label smoothing %s",                            \
+      "every cross-entropy loss against (1 - EPS) one-hot + EPS/K over its K classes, EPS "  \
+      "in [0, 1)")
 
 typedef enum pn_topt_id {
 #define PN_TOPT_ENUM_(ID, ...) PN_TOPT_##ID,
