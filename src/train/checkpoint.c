@@ -249,13 +249,19 @@ static int from_checkpoint(const pn_checkpoint *ck, const char *path, pn_loaded_
         return pn_fail(err, PN_ERR_DATA, "%s: checkpoint batch size %llu or pair count %llu is "
                        "out of range", path, (unsigned long long)ck->batch,
                        (unsigned long long)ck->n_pairs);
-    *lm = (pn_loaded_model){.model = m, .mopts = {.aux_weight = ck->aux_weight},
-                            .seed = ck->seed, .n_pairs = ck->n_pairs, .batch = ck->batch,
-                            .tta = 1, .decide = PN_DECIDE_HEAD, .k = 1};
+    pn_train_cfg_default(&lm->cfg, m);
+    lm->cfg.mopts.aux_weight = ck->aux_weight;
+    lm->cfg.bs = (size_t)ck->batch;
+    lm->cfg.n_pairs = (size_t)ck->n_pairs;
+    lm->cfg.tta = lm->cfg.ensemble = lm->cfg.mopts.width = 1;
+    lm->cfg.decide = PN_DECIDE_HEAD;
+    lm->cfg.mopts.prob_head = 0;
+    lm->seed = ck->seed;
+    lm->k = 1;
     lm->g = calloc(1, sizeof *lm->g);
     if (!lm->g)
         return pn_fail(err, PN_ERR_RUNTIME, "%s: out of memory", path);
-    pn_graph *g = lm->g[0] = pn_model_build(m, &lm->mopts, (size_t)ck->batch, NULL, err);
+    pn_graph *g = lm->g[0] = pn_model_build(m, &lm->cfg.mopts, lm->cfg.bs, NULL, err);
     if (!g)
         return err ? err->code : PN_ERR_RUNTIME;
     if (g->n_params != ck->n_params || g->n_state != ck->n_state)

@@ -18,8 +18,6 @@
 enum { SRC_PARAMS, SRC_STATE, SRC_STEPS };
 
 #define NAME_CAP 64
-/* The most networks a file holds (ensemble members). */
-#define MAX_MEMBERS 64
 
 /* One tensor of one network: its name, dtype and shape, and where its
  * values are (an offset into the graph's params or state). */
@@ -169,7 +167,7 @@ int pn_st_model_names(const pn_model_info *m, const pn_model_opts *o, size_t k, 
 
 /* ---- writing ---- */
 
-enum { META_MAX = 24, META_VAL = 48 };
+enum { META_MAX = PN_N_TOPTS + 12, META_VAL = 48 };
 
 typedef struct meta_out {
     pn_st_meta m[META_MAX];
@@ -193,7 +191,21 @@ static void meta_add(meta_out *mo, const char *key, const char *fmt, ...)
  * (the same length, so no offset moves). */
 #define CHECKSUM_ZERO "crc32:00000000"
 
-/* Floats as %.9g and doubles as %.17g: they read back to the same bits. */
+/* Option id of c as metadata: a choice by its name, a float as %.9g, any
+ * other number as %.17g (each reads back to the same bits), and 0 where it
+ * stands for another value (tta, ensemble, width) as that value. */
+static void option_text(const pn_train_cfg *c, pn_topt_id id, char *out, size_t cap)
+{
+    const pn_train_opt *d = &pn_train_opts[id];
+    double v = pn_topt_get(c, id);
+    if (v == 0.0 && d->zero != 0.0)
+        v = d->zero;
+    if (d->kind == PN_TOPT_C)
+        snprintf(out, cap, "%s", d->names((int)v));
+    else
+        snprintf(out, cap, d->kind == PN_TOPT_F ? "%.9g" : "%.17g", v);
+}
+
 static void metadata(meta_out *mo, const pn_train_cfg *cfg, size_t k, uint64_t seed,
                      double train_acc, double test_acc)
 {
@@ -201,19 +213,15 @@ static void metadata(meta_out *mo, const pn_train_cfg *cfg, size_t k, uint64_t s
     meta_add(mo, "format", "%s", PN_ST_FORMAT);
     meta_add(mo, "model", "%s", cfg->model->name);
     meta_add(mo, "seed", "%llu", (unsigned long long)seed);
-    meta_add(mo, "pairs", "%zu", cfg->n_pairs);
-    meta_add(mo, "batch", "%zu", cfg->bs);
-    meta_add(mo, "aux_weight", "%.9g", (double)cfg->mopts.aux_weight);
-    meta_add(mo, "dropout", "%.9g", (double)cfg->mopts.dropout);
-    meta_add(mo, "width", "%zu", cfg->mopts.width > 1 ? cfg->mopts.width : 1);
-    meta_add(mo, "head", "%s", cfg->mopts.prob_head ? "prob" : "learned");
-    meta_add(mo, "ensemble", "%zu", k);
-    meta_add(mo, "tta", "%zu", cfg->tta > 1 ? cfg->tta : 1);
-    meta_add(mo, "decide", "%s", pn_decide_name(cfg->decide));
-    meta_add(mo, "ema", "%.17g", cfg->ema);
-    meta_add(mo, "optimizer", "%s", pn_optimizer_name(cfg->optimizer));
-    meta_add(mo, "lr", "%.17g", cfg->lr);
-    meta_add(mo, "epochs", "%zu", cfg->epochs);
+    /* every training option by its round-store key, so that the file says
+     * how it was made and eval rebuilds the networks as they were */
+    pn_train_cfg c = *cfg;
+    c.ensemble = k;
+    for (int id = 0; id < PN_N_TOPTS; id++) {
+        char v[META_VAL];
+        option_text(&c, (pn_topt_id)id, v, sizeof v);
+        meta_add(mo, pn_train_opts[id].key, "%s", v);
+    }
     meta_add(mo, "protocol_version", "%d", PN_PROTOCOL_VERSION);
     meta_add(mo, "numeric_version", "%d", PN_NUMERIC_VERSION);
     if (!isnan(train_acc))
@@ -318,81 +326,51 @@ static int meta_str(const pn_st_file *f, const char *key, const char *name, cons
     return PN_OK;
 }
 
-static int meta_size(const pn_st_file *f, const char *key, const char *name, size_t lo,
-                     size_t hi, size_t *out, pn_err *err)
+/* The options eval needs to rebuild the networks and answer as the round
+ * did: a file without one is refused; any other missing option keeps its
+ * default (a file written before the option existed). */
+static int needed(pn_topt_id id)
 {
-    const char *v;
-    int rc = meta_str(f, key, name, &v, err);
-    if (rc == PN_OK && pn_parse_size(key, v, lo, hi, out, err) != PN_OK)
-        rc = pn_fail(err, PN_ERR_DATA, "%s: __metadata__ %s '%.40s' is not an integer in "
-                     "[%zu, %zu] " REMAKE, name, key, v, lo, hi);
-    return rc;
+    return id == PN_TOPT_BS || id == PN_TOPT_N_PAIRS || id == PN_TOPT_WIDTH ||
+           id == PN_TOPT_HEAD || id == PN_TOPT_ENSEMBLE || id == PN_TOPT_TTA ||
+           id == PN_TOPT_DECIDE || id == PN_TOPT_DROPOUT;
 }
 
-static int meta_float(const pn_st_file *f, const char *key, const char *name, double lo,
-                      double hi, double *out, pn_err *err)
-{
-    const char *v;
-    int rc = meta_str(f, key, name, &v, err);
-    if (rc == PN_OK && pn_parse_double(key, v, lo, hi, 0, out, err) != PN_OK)
-        rc = pn_fail(err, PN_ERR_DATA, "%s: __metadata__ %s '%.40s' is not a number in "
-                     "[%g, %g] " REMAKE, name, key, v, lo, hi);
-    return rc;
-}
-
-/* The model, its options and the round from the metadata. */
+/* The model, the round's options and seed from the metadata into lm. */
 static int read_meta(const pn_st_file *f, const char *name, pn_loaded_model *lm, pn_err *err)
 {
-    const char *fmt = pn_st_meta_get(f, "format"), *model, *head, *decide;
+    const char *fmt = pn_st_meta_get(f, "format"), *model, *seed;
     if (!fmt || strcmp(fmt, PN_ST_FORMAT) != 0)
         return pn_fail(err, PN_ERR_DATA, "%s: not a pairnet model file (__metadata__ format is "
                        "'%.40s', expected '%s'; write one with pairnet train --save "
                        "FILE.safetensors)", name, fmt ? fmt : "missing", PN_ST_FORMAT);
     int rc = meta_str(f, "model", name, &model, err);
-    if (rc == PN_OK && !(lm->model = pn_model_find(model)))
+    if (rc != PN_OK)
+        return rc;
+    const pn_model_info *m = pn_model_find(model);
+    if (!m)
         return pn_fail(err, PN_ERR_DATA, "%s: model '%.40s' is not one this pairnet has "
                        "(models: %s)", name, model, pn_model_names());
-    size_t pairs = 0, batch = 0, width = 0, tta = 0;
-    double aux = 0, drop = 0;
-    const char *seed = NULL;
-    if (rc == PN_OK && (rc = meta_str(f, "seed", name, &seed, err)) == PN_OK &&
+    if ((rc = meta_str(f, "seed", name, &seed, err)) == PN_OK &&
         pn_parse_u64("seed", seed, &lm->seed, err) != PN_OK)
         rc = pn_fail(err, PN_ERR_DATA, "%s: __metadata__ seed '%.40s' is not an unsigned "
                      "integer " REMAKE, name, seed);
-    if (rc == PN_OK)
-        rc = meta_size(f, "pairs", name, 1, PN_PAIRS * 5, &pairs, err);
-    if (rc == PN_OK)
-        rc = meta_size(f, "batch", name, 2, PN_MAX_BATCH, &batch, err);
-    if (rc == PN_OK)
-        rc = meta_size(f, "width", name, 1, 16, &width, err);
-    if (rc == PN_OK)
-        rc = meta_size(f, "ensemble", name, 1, MAX_MEMBERS, &lm->k, err);
-    if (rc == PN_OK)
-        rc = meta_size(f, "tta", name, 1, PN_MAX_TTA, &tta, err);
-    if (rc == PN_OK)
-        rc = meta_float(f, "aux_weight", name, 0.0, 1e6, &aux, err);
-    if (rc == PN_OK)
-        rc = meta_float(f, "dropout", name, 0.0, 0.9999999, &drop, err);
-    if (rc == PN_OK)
-        rc = meta_str(f, "head", name, &head, err);
-    if (rc == PN_OK && strcmp(head, "learned") != 0 && strcmp(head, "prob") != 0)
-        rc = pn_fail(err, PN_ERR_DATA, "%s: __metadata__ head '%.40s' is not learned or prob "
-                     REMAKE, name, head);
-    if (rc == PN_OK)
-        rc = meta_str(f, "decide", name, &decide, err);
-    if (rc == PN_OK && pn_decide_parse(decide, &lm->decide) != 0)
-        rc = pn_fail(err, PN_ERR_DATA, "%s: __metadata__ decide '%.40s' is not head, argmax or "
-                     "prob " REMAKE, name, decide);
+    pn_train_cfg_default(&lm->cfg, m);
+    for (int id = 0; rc == PN_OK && id < PN_N_TOPTS; id++) {
+        const char *key = pn_train_opts[id].key, *v = pn_st_meta_get(f, key);
+        if (!v && needed((pn_topt_id)id))
+            rc = meta_str(f, key, name, &v, err);
+        else if (v && pn_topt_parse(&lm->cfg, (pn_topt_id)id, v, err) != PN_OK)
+            rc = pn_fail(err, PN_ERR_DATA, "%s: __metadata__ %s '%.40s' is not a value of that "
+                         "option " REMAKE, name, key, v);
+    }
     if (rc != PN_OK)
         return rc;
-    if ((tta != 1 && tta != 5 && tta != 9) || pairs % batch == 1)
+    const pn_train_cfg *c = &lm->cfg;
+    if ((c->tta != 1 && c->tta != 5 && c->tta != 9) || c->bs < 2 || c->n_pairs % c->bs == 1)
         return pn_fail(err, PN_ERR_DATA, "%s: __metadata__ tta %zu or batch %zu (of %zu pairs) "
-                       "is one training cannot have " REMAKE, name, tta, batch, pairs);
-    lm->n_pairs = pairs;
-    lm->batch = batch;
-    lm->tta = tta;
-    lm->mopts = (pn_model_opts){.aux_weight = (float)aux, .dropout = (float)drop,
-                                .width = width, .prob_head = strcmp(head, "prob") == 0};
+                       "is one training cannot have " REMAKE, name, c->tta, c->bs, c->n_pairs);
+    lm->k = c->ensemble;
     return PN_OK;
 }
 
@@ -496,16 +474,16 @@ int pn_st_model_parse(const uint8_t *buf, size_t len, const char *name, pn_loade
     if (rc == PN_OK)
         rc = check_sum(&f, name, err);
     if (rc == PN_OK)
-        rc = network_specs(lm->model, &lm->mopts, &l, err);
+        rc = network_specs(lm->cfg.model, &lm->cfg.mopts, &l, err);
     if (rc == PN_OK && !(lm->g = calloc(lm->k, sizeof *lm->g)))
         rc = pn_fail(err, PN_ERR_RUNTIME, "%s: out of memory", name);
     for (size_t mi = 0; rc == PN_OK && mi < lm->k; mi++) {
-        lm->g[mi] = pn_model_build(lm->model, &lm->mopts, (size_t)lm->batch, NULL, err);
-        rc = lm->g[mi] ? fill_member(&f, &l, mi, lm->k, lm->g[mi], lm->model->name, name, err)
+        lm->g[mi] = pn_model_build(lm->cfg.model, &lm->cfg.mopts, lm->cfg.bs, NULL, err);
+        rc = lm->g[mi] ? fill_member(&f, &l, mi, lm->k, lm->g[mi], lm->cfg.model->name, name, err)
                        : err ? err->code : PN_ERR_RUNTIME;
     }
     if (rc == PN_OK)
-        rc = no_extra(&f, &l, lm->k, lm->model->name, name, err);
+        rc = no_extra(&f, &l, lm->k, lm->cfg.model->name, name, err);
     free(l.s);
     pn_st_free(&f);
     if (rc != PN_OK)

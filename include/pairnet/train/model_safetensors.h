@@ -12,11 +12,13 @@
  * with the layer names of the models layer (pn_model_layers), under
  * "members.<m>." for each member of an ensemble (more than one network);
  * the weights are the ones the round evaluated (their moving average with
- * ema). __metadata__ holds what `pairnet eval` needs to redraw the round
- * and rebuild the networks (model, seed, pairs, batch, aux_weight, dropout,
- * width, head, ensemble, tta, decide), the training settings for the
- * reader (optimizer, lr, epochs, ema), the round's accuracies, and
- * checksum = "crc32:<8 hex>" of the data section (every tensor's bytes). */
+ * ema). __metadata__ holds format = PN_ST_FORMAT, model, seed, every
+ * training option under its round-store key (train_cfg.h: pairs, bs,
+ * width, head, ensemble, tta, decide, ... so that `pairnet eval` redraws
+ * the round and rebuilds and answers with the networks as the round did),
+ * the protocol and numeric versions, the round's train_acc and test_acc,
+ * and checksum = "crc32:<8 hex>" of the data section (every tensor's
+ * bytes). */
 #ifndef PAIRNET_MODEL_SAFETENSORS_H
 #define PAIRNET_MODEL_SAFETENSORS_H
 
@@ -30,14 +32,12 @@
 /* The value of the "format" metadata key of a pairnet model file. */
 #define PN_ST_FORMAT "pairnet-model-1"
 
-/* A trained model, read back: its networks built (for batches up to
- * batch) and filled, and how the round answered with them. */
+/* A trained model, read back: the round's configuration (its model,
+ * options, batch and pair count, ensemble, tta and decision rule), its
+ * seed, and its networks built (for batches up to cfg.bs) and filled. */
 typedef struct pn_loaded_model {
-    const pn_model_info *model;
-    pn_model_opts mopts;
-    uint64_t seed, n_pairs, batch;
-    size_t tta;   /* views (1: none) */
-    int decide;   /* pn_decide */
+    pn_train_cfg cfg;
+    uint64_t seed;
     size_t k;     /* networks (ensemble members) */
     pn_graph **g; /* [k] */
 } pn_loaded_model;
