@@ -10,6 +10,7 @@
 #include "pairnet/report/escape.h"
 #include "pairnet/report/stats.h"
 #include "pairnet/train/checkpoint.h"
+#include "pairnet/train/model_safetensors.h"
 #include "pairnet/train/train.h"
 
 static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
@@ -54,6 +55,23 @@ static void print_result(size_t r, uint64_t seed, const pn_round_rec *rec)
                rec->head_acc, rec->prob_acc);
 }
 
+/* The last round's networks, as a safetensors model file (the only format
+ * pairnet writes: it holds every model, ensembles included, under the
+ * names PyTorch gives the layers, and says how the round was made; eval
+ * still reads the .pn checkpoints of earlier versions). */
+static int save_round(const char *path, pn_graph *const *gs, const pn_train_cfg *cfg,
+                      uint64_t seed, const pn_round_rec *rec, size_t r, pn_err *err)
+{
+    const size_t k = cfg->ensemble > 1 ? cfg->ensemble : 1;
+    int rc = pn_st_model_save(path, gs, k, cfg, seed, rec->train_acc, rec->test_acc, err);
+    if (rc == PN_OK) {
+        char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
+        printf("saved %s (round %zu, seed %llu)\n", pn_term_str(shown, sizeof shown, path),
+               r + 1, (unsigned long long)seed);
+    }
+    return rc;
+}
+
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
 {
     const pn_model_info *m = pn_model_find(o->models[0]);
@@ -82,6 +100,7 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
     double *train_acc = calloc(o->rounds, sizeof *train_acc);
     double *test_acc = calloc(o->rounds, sizeof *test_acc);
     size_t done = 0;
+    const size_t n_members = cfg.ensemble > 1 ? cfg.ensemble : 1;
     if (!train_acc || !test_acc)
         rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", o->rounds);
     for (size_t r = 0; r < o->rounds && rc == PN_OK; r++) {
@@ -91,8 +110,13 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         if (rc != PN_OK)
             break;
         pn_round_rec rec;
-        pn_graph *g = NULL;
-        pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? &g : NULL};
+        pn_graph **gs = calloc(n_members, sizeof *gs); /* the members, kept for --save */
+        if (!gs) {
+            pn_round_data_free(&d);
+            rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory");
+            break;
+        }
+        pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? gs : NULL};
         if (r == 0 && (rc = print_header(&cfg, dir, pn_pool_size(pool), err)) != PN_OK) {
             pn_round_data_free(&d);
             break;
@@ -106,14 +130,12 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;
-            if (o->save && (rc = pn_checkpoint_save(o->save, g, m->name, &cfg, seed, err)) ==
-                               PN_OK) {
-                char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
-                printf("saved %s (round %zu, seed %llu)\n",
-                       pn_term_str(shown, sizeof shown, o->save), r + 1, (unsigned long long)seed);
-            }
+            if (o->save)
+                rc = save_round(o->save, gs, &cfg, seed, &rec, r, err);
         }
-        pn_graph_free(g);
+        for (size_t k = 0; k < n_members; k++)
+            pn_graph_free(gs[k]);
+        free(gs);
         pn_round_rec_free(&rec);
         pn_round_data_free(&d);
     }

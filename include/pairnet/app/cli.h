@@ -37,8 +37,9 @@ typedef struct pn_cli_opts {
     int list;       /* bench: print what the round store in --out holds, and exit */
     const char *data;
     const char *out;  /* bench: results directory */
-    const char *save; /* train: checkpoint file */
-    const char *load; /* eval: checkpoint file */
+    const char *save; /* train: model file (safetensors) */
+    const char *load; /* eval: model file (safetensors, or a .pn checkpoint) */
+    const char *export_answers; /* eval: file for the test pairs and their answers */
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
