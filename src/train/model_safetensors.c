@@ -399,7 +399,10 @@ static void shape_str(char *out, size_t cap, pn_st_dtype dt, const uint64_t *sha
         snprintf(out + used, cap - used, "]");
 }
 
-/* Fills member mi's network from the file's tensors l (named for k). */
+/* Fills member mi's network g from the file's tensors l (named for k);
+ * g NULL: only checks them (before any network is built, so that a file
+ * that names a large ensemble of wide towers must hold their weights
+ * before they take any memory). */
 static int fill_member(const pn_st_file *f, const spec_list *l, size_t mi, size_t k,
                        pn_graph *g, const char *model, const char *name, pn_err *err)
 {
@@ -427,13 +430,15 @@ static int fill_member(const pn_st_file *f, const spec_list *l, size_t mi, size_
                                tn);
             continue;
         }
-        float *dst = (s->src == SRC_PARAMS ? g->params : g->state) + s->off;
+        float *dst = !g ? NULL : (s->src == SRC_PARAMS ? g->params : g->state) + s->off;
         for (size_t j = 0; j < s->count; j++) {
-            dst[j] = pn_st_get_f32(t, j);
-            if (!isfinite(dst[j]))
+            const float v = pn_st_get_f32(t, j);
+            if (!isfinite(v))
                 return pn_fail(err, PN_ERR_DATA, "%s: tensor '%s' holds %s at %zu: the model "
                                "diverged before it was saved; retrain it (a lower --lr?)", name,
-                               tn, isnan(dst[j]) ? "NaN" : "an infinity", j);
+                               tn, isnan(v) ? "NaN" : "an infinity", j);
+            if (dst)
+                dst[j] = v;
         }
     }
     return PN_OK;
@@ -475,6 +480,10 @@ int pn_st_model_parse(const uint8_t *buf, size_t len, const char *name, pn_loade
         rc = check_sum(&f, name, err);
     if (rc == PN_OK)
         rc = network_specs(lm->cfg.model, &lm->cfg.mopts, &l, err);
+    for (size_t mi = 0; rc == PN_OK && mi < lm->k; mi++)
+        rc = fill_member(&f, &l, mi, lm->k, NULL, lm->cfg.model->name, name, err);
+    if (rc == PN_OK)
+        rc = no_extra(&f, &l, lm->k, lm->cfg.model->name, name, err);
     if (rc == PN_OK && !(lm->g = calloc(lm->k, sizeof *lm->g)))
         rc = pn_fail(err, PN_ERR_RUNTIME, "%s: out of memory", name);
     for (size_t mi = 0; rc == PN_OK && mi < lm->k; mi++) {
@@ -482,8 +491,6 @@ int pn_st_model_parse(const uint8_t *buf, size_t len, const char *name, pn_loade
         rc = lm->g[mi] ? fill_member(&f, &l, mi, lm->k, lm->g[mi], lm->cfg.model->name, name, err)
                        : err ? err->code : PN_ERR_RUNTIME;
     }
-    if (rc == PN_OK)
-        rc = no_extra(&f, &l, lm->k, lm->cfg.model->name, name, err);
     free(l.s);
     pn_st_free(&f);
     if (rc != PN_OK)
