@@ -174,7 +174,7 @@ int pn_checkpoint_check_path(const char *path, pn_err *err)
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return pn_fail(err, PN_ERR_USAGE, "--save %s: is a directory; name a file, e.g. "
-                           "--save %s/model.ckpt", path, path);
+                           "--save %s/model.safetensors", path, path);
         if (!S_ISREG(st.st_mode))
             return pn_fail(err, PN_ERR_USAGE, "--save %s: not a regular file (a device or a "
                            "pipe?); name a file to write the checkpoint to", path);
@@ -283,7 +283,7 @@ int pn_model_file_load(const char *path, pn_loaded_model *lm, pn_err *err)
                                            &missing, err);
     if (!buf)
         return missing ? pn_fail(err, PN_ERR_DATA, "%s: %s (write one with pairnet train "
-                                 "--save FILE.safetensors)", path, strerror(ENOENT))
+                                 "--save FILE)", path, strerror(ENOENT))
                        : err->code;
     int rc;
     /* a .pn checkpoint starts with its magic; a safetensors file with its

@@ -38,6 +38,7 @@ typedef struct pn_cli_opts {
     const char *data;
     const char *out;  /* bench: results directory */
     const char *save; /* train: model file (safetensors) */
+    const char *save_models; /* bench: directory for every computed round's networks */
     const char *load; /* eval: model file (safetensors, or a .pn checkpoint) */
     const char *export_answers; /* eval: file for the test pairs and their answers */
     char command[1024]; /* the command line, for the provenance */

@@ -1,4 +1,8 @@
-/* Trained models on disk. Little-endian, in this order:
+/* Trained models on disk: the .pn checkpoints of earlier versions, which
+ * pairnet still reads (pn_model_file_load tells them from the safetensors
+ * model files that train --save writes now, model_safetensors.h), and the
+ * encoder that wrote them (for tests and the fuzzer's round trip).
+ * Little-endian, in this order:
  *   "PNCK" | u32 version (1) | char model[32] | f32 aux_weight | u64 seed |
  *   u64 n_pairs | u64 batch | u64 n_params | u64 n_state |
  *   f32 params[n_params] | f32 state[n_state] (BN running mean/var) |
