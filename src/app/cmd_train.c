@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pairnet/app/cli.h"
 #include "pairnet/base/pool.h"
@@ -55,15 +56,38 @@ static void print_result(size_t r, uint64_t seed, const pn_round_rec *rec)
                rec->head_acc, rec->prob_acc);
 }
 
-/* The last round's networks, as a safetensors model file (the only format
- * pairnet writes: it holds every model, ensembles included, under the
- * names PyTorch gives the layers, and says how the round was made; eval
- * still reads the .pn checkpoints of earlier versions). */
+/* Whether --save names a .pn file: the format of earlier versions, still
+ * written for such a name (one network answered by its head) so that the
+ * scripts and corpora made for it keep working; every other name gets a
+ * safetensors model file. */
+static int saves_pn(const char *path)
+{
+    const size_t n = strlen(path);
+    return n >= 3 && strcmp(path + n - 3, ".pn") == 0;
+}
+
+/* A .pn file holds one network of the standard architecture, which eval
+ * answers with its head. */
+static int check_pn(const pn_train_cfg *c, pn_err *err)
+{
+    if (c->ensemble > 1 || c->tta > 1 || c->decide != PN_DECIDE_HEAD || c->mopts.width > 1 ||
+        c->mopts.prob_head)
+        return pn_fail(err, PN_ERR_USAGE, "--save FILE.pn keeps one network answered by its "
+                       "head: name the file FILE.safetensors (any model), or add --ensemble 1 "
+                       "--tta 1 --decide head (and no --width, --head prob)");
+    return PN_OK;
+}
+
+/* The last round's networks: a safetensors model file (every model,
+ * ensembles included, under the names PyTorch gives the layers, with what
+ * the round was), or the .pn of earlier versions for a name ending .pn. */
 static int save_round(const char *path, pn_graph *const *gs, const pn_train_cfg *cfg,
                       uint64_t seed, const pn_round_rec *rec, size_t r, pn_err *err)
 {
     const size_t k = cfg->ensemble > 1 ? cfg->ensemble : 1;
-    int rc = pn_st_model_save(path, gs, k, cfg, seed, rec->train_acc, rec->test_acc, err);
+    int rc = saves_pn(path)
+                 ? pn_checkpoint_save(path, gs[0], cfg->model->name, cfg, seed, err)
+                 : pn_st_model_save(path, gs, k, cfg, seed, rec->train_acc, rec->test_acc, err);
     if (rc == PN_OK) {
         char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
         printf("saved %s (round %zu, seed %llu)\n", pn_term_str(shown, sizeof shown, path),
@@ -81,6 +105,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         return rc;
     /* a --save that cannot be written is found now, not after training */
     if (o->save && (rc = pn_checkpoint_check_path(o->save, err)) != PN_OK)
+        return rc;
+    if (o->save && saves_pn(o->save) && (rc = check_pn(&cfg, err)) != PN_OK)
         return rc;
     const char *dir = pn_mnist_dir(o->data);
     pn_mnist data;

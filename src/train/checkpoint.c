@@ -274,6 +274,18 @@ static int from_checkpoint(const pn_checkpoint *ck, const char *path, pn_loaded_
     return PN_OK;
 }
 
+/* The start of a safetensors file: a header length that fits the file,
+ * then '{'. */
+static int looks_safetensors(const uint8_t *buf, size_t len)
+{
+    if (len < 10)
+        return 0;
+    uint64_t n = 0;
+    for (int b = 7; b >= 0; b--)
+        n = n << 8 | buf[b];
+    return n >= 2 && n <= len - 8 && buf[8] == '{';
+}
+
 int pn_model_file_load(const char *path, pn_loaded_model *lm, pn_err *err)
 {
     memset(lm, 0, sizeof *lm);
@@ -289,7 +301,11 @@ int pn_model_file_load(const char *path, pn_loaded_model *lm, pn_err *err)
     /* a .pn checkpoint starts with its magic; a safetensors file with its
      * header's length, whose 8 bytes can never spell "PNCK" and a header
      * under 100 MB */
-    if (len >= 4 && memcmp(buf, PN_CKPT_MAGIC, 4) == 0) {
+    if (!(len >= 4 && memcmp(buf, PN_CKPT_MAGIC, 4) == 0) && !looks_safetensors(buf, len)) {
+        rc = pn_fail(err, PN_ERR_DATA, "%s: not a pairnet checkpoint or safetensors model file "
+                     "(bad magic, or too short) (write one with pairnet train --save FILE)",
+                     path);
+    } else if (memcmp(buf, PN_CKPT_MAGIC, 4) == 0) {
         pn_checkpoint ck;
         rc = pn_checkpoint_parse(buf, len, path, &ck, err);
         if (rc == PN_OK)
