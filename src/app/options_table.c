@@ -25,7 +25,7 @@ const optdef pn_opts[] = {
     {"--out", "DIR", K_STR, OFF(out), 0, 0, C_BENCH, "results directory and round store", D_OUT},
     {"--list", NULL, K_FLAG, OFF(list), 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
     {"--save-models", "DIR", K_STR, OFF(save_models), 0, 0, C_BENCH, "write the networks of every round computed now to DIR/MODEL-seedSEED.safetensors (default: none)", D_TEXT},
-    {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained networks of the last round to FILE, safetensors with PyTorch names (default: none)", D_TEXT},
+    {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained networks of the last round to FILE: safetensors with PyTorch names (FILE.pn: the old .pn, one network) (default: none)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the model to evaluate, written by train --save (required; safetensors, or .pn of earlier versions)", D_TEXT},
     {"--export", "FILE", K_STR, OFF(export_answers), 0, 0, C_EVAL, "write the test pairs, labels and answers to FILE (safetensors; examples/numpy_forward.py checks them)", D_TEXT},
 };
