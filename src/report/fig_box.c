@@ -161,7 +161,7 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
             continue;
         }
         box_stats s = box_of(vals, n, scratch);
-        draw_box(b, &f, a, cx, half, pn_svg_color(k), vals, n, &s);
+        draw_box(b, &f, a, cx, half, pn_svg_model_color(r[g[k].start].model), vals, n, &s);
         const double st = study_test(r[g[k].start].model);
         if (isfinite(st)) { /* the study's mean: a cross right of the box */
             const double sx = cx + half + 12, sy = pn_map_y(&f, a, st);

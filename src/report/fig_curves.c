@@ -139,7 +139,7 @@ static void draw_legend(pn_buf *b, const pn_frame *f, const pn_round_rec *r, con
     char attrs[96];
     for (size_t k = 0; k < n; k++, y += 24) {
         int has = c[k].points > 0;
-        const char *color = has ? pn_svg_color(k) : "#aaa";
+        const char *color = has ? pn_svg_model_color(r[g[k].start].model) : "#aaa";
         pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"26\" height=\"12\" fill=\"%s\" "
                          "fill-opacity=\"0.15\"/>\n", x, y - 6, color);
         /* A model without data gets a dashed grey entry rather than none. */
@@ -183,9 +183,9 @@ static void curves_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, con
         pn_svg_no_data(b, &f, "no per-epoch test accuracy was recorded");
     /* All bands first, so that no band veils another model's line. */
     for (size_t k = 0; k < n; k++)
-        draw_band(b, &f, &ax, &ay, &c[k], pn_svg_color(k));
+        draw_band(b, &f, &ax, &ay, &c[k], pn_svg_model_color(r[g[k].start].model));
     for (size_t k = 0; k < n; k++)
-        draw_curve(b, &f, &ax, &ay, &c[k], pn_svg_color(k));
+        draw_curve(b, &f, &ax, &ay, &c[k], pn_svg_model_color(r[g[k].start].model));
     draw_legend(b, &f, r, g, c, n);
     int lines = note_models(b, r, g, c, n, 0, "no per-epoch test accuracy recorded for: ",
                             PN_FIG_H - 30);

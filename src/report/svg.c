@@ -15,6 +15,23 @@ static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00"
 
 const char *pn_svg_color(size_t i) { return palette[i % (sizeof palette / sizeof *palette)]; }
 
+/* The one table of model colours: every figure and page draws a model in
+ * its colour, whichever models a run holds and in whatever order. */
+static const struct {
+    const char *model, *color;
+} model_colors[] = {{"mlp", "#E69F00"},    {"cnn", "#56B4E9"},       {"cnn_ws", "#009E73"},
+                    {"cnn_al", "#CC79A7"}, {"cnn_ws_al", "#0072B2"}, {"best", "#D55E00"}};
+
+const char *pn_svg_model_color(const char *model)
+{
+    for (size_t i = 0; i < sizeof model_colors / sizeof *model_colors; i++)
+        if (strcmp(model, model_colors[i].model) == 0)
+            return model_colors[i].color;
+    /* a name outside the table (a store's odd record): black, the palette's
+     * one colour no model of the table has */
+    return "#000000";
+}
+
 /* ---- models: the rounds of one model are contiguous ----------------------- */
 
 size_t pn_svg_groups(const pn_round_rec *r, size_t n, pn_group *g)

@@ -17,8 +17,12 @@
 
 enum { PN_FIG_W = 760, PN_FIG_H = 470 }; /* every figure's size */
 
-/* The colour of the k-th model (Okabe & Ito's colour-blind-safe palette). */
+/* The k-th colour of Okabe & Ito's colour-blind-safe palette (for things
+ * that are not models: the paired effects). */
 const char *pn_svg_color(size_t k);
+/* The colour of a model, the same in every figure and page (a table in
+ * svg.c; black for a name outside it). */
+const char *pn_svg_model_color(const char *model);
 
 /* The rounds of one model: [start, end). The rounds of a model are
  * contiguous. */

@@ -72,6 +72,9 @@ void pn_t1_study_csv(pn_buf *b, const pn_t1 *t);
 /* The heatmap of one set: every model's grid, coloured per model, the
  * chosen cell outlined, the study's cell dashed (src/report/table1_heatmap.c). */
 void pn_t1_heatmap_svg(pn_buf *b, const pn_t1 *t, int set);
+/* The heatmaps' colour of t in [0, 1] (clamped; 0 dark purple, 1 yellow:
+ * viridis) as "#rrggbb" into out. */
+void pn_t1_viridis(double t, char out[8]);
 
 /* The study's choice table, row of model m, as text (the model's name
  * apart): chosen on validation (lr / bs, its validation and its test
