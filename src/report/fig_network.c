@@ -133,15 +133,16 @@ static double box_x(const pn_net_box *b) { return LEFT + (double)b->lane * LANE_
 static double box_y(const pn_net_box *b) { return TOP + (double)b->row * ROW_H; }
 
 /* An arrow from (x1, y1) down to the top of a box at (x2, y2): straight
- * down in the source's lane, then across just above the target. */
+ * down in the source's lane, across in the gap above the target's row,
+ * and down into it. */
 static void arrow(pn_buf *b, double x1, double y1, double x2, double y2)
 {
     if (x1 == x2)
         pn_svg_line(b, x1, y1, x2, y2 - 4, "stroke=\"#777\" stroke-width=\"1.3\"");
     else
         pn_buf_printf(b, "<polyline fill=\"none\" stroke=\"#777\" stroke-width=\"1.3\" "
-                         "points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
-                      x1, y1, x1, y2 - 10, x2, y2 - 4);
+                         "points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
+                      x1, y1, x1, y2 - 9, x2, y2 - 9, x2, y2 - 4);
     pn_buf_printf(b, "<polygon fill=\"#777\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
                   x2 - 4, y2 - 6, x2 + 4, y2 - 6, x2, y2);
 }
@@ -314,16 +315,25 @@ void pn_network_svg_name(char *out, size_t cap, const char *model)
     snprintf(out, cap, "net-%s.svg", model);
 }
 
-int pn_write_network_svg(const char *dir, const pn_model_info *m, pn_err *err)
+int pn_network_svg_preset(pn_buf *b, const pn_model_info *m, pn_err *err)
 {
     pn_train_cfg c;
     pn_train_cfg_default(&c, m);
-    char extra[96] = "", name[64];
+    char extra[192] = "";
     if (c.ensemble > 1)
         snprintf(extra, sizeof extra, "trained as %zu such networks, their answers averaged",
                  c.ensemble);
+    if (c.decide != PN_DECIDE_HEAD) /* the head is trained, but not what answers */
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%sanswers by %s",
+                 extra[0] ? "; " : "", pn_svg_decide_words(c.decide));
+    return pn_network_svg(b, m, &c.mopts, extra[0] ? extra : NULL, err);
+}
+
+int pn_write_network_svg(const char *dir, const pn_model_info *m, pn_err *err)
+{
+    char name[64];
     pn_buf b = {0};
-    int rc = pn_network_svg(&b, m, &c.mopts, extra[0] ? extra : NULL, err);
+    int rc = pn_network_svg_preset(&b, m, err);
     if (rc != PN_OK) {
         pn_buf_free(&b);
         return rc;

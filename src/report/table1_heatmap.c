@@ -78,10 +78,12 @@ static void cell(pn_buf *b, const pn_t1_cell *c, double x, double y, double best
         pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"none\" "
                       "stroke=\"#D55E00\" stroke-width=\"3\"/>\n", x + 1.5, y + 1.5, CELL_W - 3,
                       CELL_H - 3);
-    if (study)
-        pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"none\" "
-                      "stroke=\"black\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n", x + 4,
-                      y + 4, CELL_W - 8, CELL_H - 8);
+    if (study) /* dashes over white: seen on the dark cells too */
+        for (int k = 0; k < 2; k++)
+            pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" "
+                          "fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s/>\n", x + 4, y + 4,
+                          CELL_W - 8, CELL_H - 8, k ? "black" : "white", k ? "1.5" : "3",
+                          k ? " stroke-dasharray=\"4 3\"" : "");
 }
 
 /* Model m's panel with its top-left cell at (x0, y0). */

@@ -32,6 +32,11 @@ size_t pn_net_boxes(const pn_graph *g, pn_net_box *box);
 int pn_network_svg(pn_buf *b, const pn_model_info *m, const pn_model_opts *o,
                    const char *subtitle_extra, pn_err *err);
 
+/* The figure of model m with its preset's options (what bench trains by
+ * default; an ensemble and a decision rule other than the head are said
+ * in the subtitle), without the closing tag (pn_svg_save adds it). */
+int pn_network_svg_preset(pn_buf *b, const pn_model_info *m, pn_err *err);
+
 /* dir/net-<model>.svg of model m with its preset's options (what bench
  * trains by default; an ensemble is said in the subtitle). */
 int pn_write_network_svg(const char *dir, const pn_model_info *m, pn_err *err);
