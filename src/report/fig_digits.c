@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pairnet/models/models.h"
+#include "pairnet/models/train_cfg.h"
 #include "pairnet/report/svg.h"
 
 /* Three bars per model with digit logits: what its digit tower knows (test
@@ -95,7 +96,10 @@ static void draw_bar(pn_buf *b, const pn_frame *f, const pn_axis *a, double cx, 
 static const char *answer_rule(const char *model)
 {
     const pn_model_info *m = pn_model_find(model);
-    const int d = m ? pn_model_preset(m)->decide : PN_DECIDE_HEAD;
+    pn_train_cfg c;
+    if (m)
+        pn_train_cfg_default(&c, m);
+    const int d = m ? c.decide : PN_DECIDE_HEAD;
     return d == PN_DECIDE_PROB     ? "answers by P(d1 \xe2\x89\xa4 d2)"
            : d == PN_DECIDE_ARGMAX ? "answers by its argmax digits"
                                    : "answers by its head";
