@@ -149,7 +149,9 @@ static pn_axis x_axis_of(const pn_round_rec *r, size_t n_rounds)
     for (size_t i = 0; i < n_rounds; i++)
         if (r[i].n_epochs > epochs)
             epochs = r[i].n_epochs;
-    return pn_axis_make(0, (double)epochs + fmax(0.5, (double)epochs / 30), 5, 1.0, 0);
+    /* every epoch a tick up to 10 of them; then about 10 ticks */
+    return pn_axis_make(0, (double)epochs + fmax(0.5, (double)epochs / 30),
+                        (epochs < 10 ? epochs : 10) + 1, 1.0, 0);
 }
 
 enum { CURVES_W = 1000, CURVES_H = 392, PANEL_W = 250, PANEL_GAP = 80, NOTE_H = 16 };

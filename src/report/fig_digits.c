@@ -20,7 +20,7 @@
 enum { DIG_BARS = 3 };
 static const char *const dig_label[DIG_BARS] = {"tower: digit accuracy",
                                                 "pairs: predicted digits compared",
-                                                "pairs: the model's answer (Table II)"};
+                                                "pairs: its answer (Table II)"};
 static const char *const dig_color[DIG_BARS] = {"#009E73", "#E69F00", "#0072B2"};
 
 typedef struct dig_stats {

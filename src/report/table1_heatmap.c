@@ -43,6 +43,8 @@ void pn_t1_viridis(double t, char out[8])
  * 1 at the best, 0 WINDOW points below it and further. */
 static double scale_pos(double v, double best) { return 1.0 - 100.0 * (best - v) / WINDOW; }
 
+void pn_t1_heat_colour(double v, double best, char out[8]) { pn_t1_viridis(scale_pos(v, best), out); }
+
 /* The highest mean of model m's cells in set (the top of its scale). */
 static double top_mean(const pn_t1 *t, int set, size_t m)
 {
@@ -64,7 +66,7 @@ static void cell(pn_buf *b, const pn_t1_cell *c, double x, double y, double best
     const char *tc = "#555";
     if (pn_t1_has_mean(c)) {
         const double pos = scale_pos(c->test_mean, best);
-        pn_t1_viridis(pos, fill);
+        pn_t1_heat_colour(c->test_mean, best, fill);
         tc = pos < 0.6 ? "white" : "black"; /* viridis is dark below about 0.6 */
         snprintf(label, sizeof label, "%.2f", 100 * c->test_mean);
     } else if (c && c->diverged > 0) {
