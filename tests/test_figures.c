@@ -373,6 +373,8 @@ static void figures_all_diverged_drawn_once(void)
     CHECK(fig4 && xml_ok(fig4, why, sizeof why));
     CHECK(curves && count(curves, ">nothing recorded<") == 3);
     CHECK(curves && count(curves, ">epoch<") == 0);
+    CHECK(curves && strstr(curves, ">every round diverged for: cnn, cnn_ws, cnn_al<") &&
+          !strstr(curves, "no per-epoch"));
     CHECK(curves && !strstr(curves, "nan") && xml_ok(curves, why, sizeof why));
     free(fig4);
     free(curves);

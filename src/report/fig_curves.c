@@ -179,15 +179,29 @@ static void draw_legend(pn_buf *b, const pn_round_rec *r, const pn_group *g, con
     }
 }
 
-/* Under the plot, the models whose test curve has exactly `points` points
- * (0: nothing to draw, 1: a lone point, not a curve), so a model never
- * goes missing silently. Returns 1 if a line was written. */
-static int note_models(pn_buf *b, const pn_round_rec *r, const pn_group *g, const curve *c,
-                       size_t n, size_t points, const char *prefix, double y)
+/* Why a model's test curve is missing: every round diverged (no finished
+ * round, so no epochs), none of its epochs evaluated, or one only (a lone
+ * point, not a curve); NOTE_DRAWN: it has a curve. */
+enum { NOTE_DIVERGED, NOTE_NONE, NOTE_LONE, N_NOTES, NOTE_DRAWN = N_NOTES };
+static const char *const note_prefix[N_NOTES] = {
+    "every round diverged for: ", "no per-epoch test accuracy recorded for: ",
+    "one evaluated epoch only (no curve) for: "};
+
+static int note_kind(const curve *c)
 {
+    return c->n == 0 ? NOTE_DIVERGED : c->points == 0 ? NOTE_NONE
+           : c->points == 1 ? NOTE_LONE : NOTE_DRAWN;
+}
+
+/* Under the plot, the models of one kind of note, so a model never goes
+ * missing silently. Returns 1 if a line was written. */
+static int note_models(pn_buf *b, const pn_round_rec *r, const pn_group *g, const curve *c,
+                       size_t n, int kind, double y)
+{
+    const char *prefix = note_prefix[kind];
     pn_buf msg = {0};
     for (size_t k = 0; k < n; k++)
-        if (c[k].points == points)
+        if (note_kind(&c[k]) == kind)
             pn_buf_printf(&msg, "%s%s", msg.len ? ", " : prefix, r[g[k].start].model);
     int wrote = msg.len && !msg.failed;
     if (wrote)
@@ -228,22 +242,21 @@ static void curves_body(pn_buf *b, const pn_round_rec *r, size_t n_rounds, const
     }
     draw_legend(b, r, g, c + (size_t)Q_TEST * n, n, 370);
     const curve *test = c + (size_t)Q_TEST * n;
-    int lines = note_models(b, r, g, test, n, 0, "no per-epoch test accuracy recorded for: ",
-                            CURVES_H + 4);
-    note_models(b, r, g, test, n, 1, "one evaluated epoch only (no curve) for: ",
-                CURVES_H + 4 + lines * NOTE_H);
+    int lines = 0;
+    for (int kind = 0; kind < N_NOTES; kind++)
+        lines += note_models(b, r, g, test, n, kind, CURVES_H + 4 + lines * NOTE_H);
 }
 
 /* The lines of notes under the legend (note_models): one per kind of
  * model without a curve. */
 static int note_lines(const curve *test, size_t n)
 {
-    int none = 0, lone = 0;
-    for (size_t k = 0; k < n; k++) {
-        none |= test[k].points == 0;
-        lone |= test[k].points == 1;
-    }
-    return none + lone;
+    int seen[N_NOTES + 1] = {0}, lines = 0;
+    for (size_t k = 0; k < n; k++)
+        seen[note_kind(&test[k])] = 1;
+    for (int kind = 0; kind < N_NOTES; kind++)
+        lines += seen[kind];
+    return lines;
 }
 
 int pn_write_curves_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err)

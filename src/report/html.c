@@ -19,13 +19,15 @@
 #include "pairnet/report/table1.h"
 
 static const char *const html_css =
-    "body{font-family:sans-serif;color:#222;max-width:1000px;margin:2em auto;padding:0 1em;"
+    "body{font-family:sans-serif;color:#222;max-width:1100px;margin:2em auto;padding:0 1em;"
     "line-height:1.45}\n"
     "h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}\n"
-    "table{border-collapse:collapse;margin:.8em 0;font-size:.95em}\n"
-    "th,td{padding:.3em .8em;text-align:right;white-space:nowrap;border-bottom:1px solid #e4e4e4}\n"
+    /* a table wider than the page scrolls by itself; the page does not */
+    "table{border-collapse:collapse;margin:.8em 0;font-size:.95em;display:block;"
+    "max-width:100%;overflow-x:auto}\n"
+    "th,td{padding:.3em .55em;text-align:right;white-space:nowrap;border-bottom:1px solid #e4e4e4}\n"
     "th{border-bottom:2px solid #999;background:#f6f6f6;white-space:normal;vertical-align:bottom;"
-    "min-width:5.5em}\n" /* long headers take two or three lines, not five */
+    "min-width:4em}\n" /* long headers take two or three lines, not five */
     "th:first-child,td:first-child{text-align:left}\n"
     "tbody tr:nth-child(even) td{background:#fafafa}\n"
     "pre{background:#f4f4f4;padding:.6em .8em;overflow-x:auto;white-space:pre-wrap}\n"
