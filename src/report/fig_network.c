@@ -129,7 +129,7 @@ size_t pn_net_boxes(const pn_graph *g, pn_net_box *box)
     return lanes;
 }
 
-static double box_x(const pn_net_box *b) { return LEFT + (double)b->lane * LANE_W; }
+static double box_x(const pn_net_box *b) { return b->x; }
 static double box_y(const pn_net_box *b) { return TOP + (double)b->row * ROW_H; }
 
 /* An arrow from (x1, y1) down to the top of a box at (x2, y2): straight
@@ -201,18 +201,18 @@ static void draw_box(pn_buf *b, const pn_graph *g, const pn_net_box *x)
  * shaded behind them and named beside them. */
 static void shared_region(pn_buf *b, const pn_graph *g, const pn_net_box *box)
 {
-    size_t r0 = (size_t)-1, r1 = 0, lane = 0, found = 0;
+    size_t r0 = (size_t)-1, r1 = 0, first = 0, found = 0;
     for (size_t i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].rmul == 2 && g->nodes[i].op != PN_OP_UNSTACK &&
             g->nodes[i].op != PN_OP_CROSS_ENTROPY) {
             r0 = box[i].row < r0 ? box[i].row : r0;
             r1 = box[i].row > r1 ? box[i].row : r1;
-            lane = box[i].lane;
+            first = found ? first : i;
             found = 1;
         }
     if (!found)
         return;
-    const double x = LEFT + (double)lane * LANE_W - 10, y = TOP + (double)r0 * ROW_H - 9;
+    const double x = box_x(&box[first]) - 10, y = TOP + (double)r0 * ROW_H - 9;
     const double h = (double)(r1 - r0) * ROW_H + BOX_H + 18;
     pn_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#eef3fb\" "
                      "stroke=\"#7a9cc6\" stroke-dasharray=\"5 3\"/>\n", x, y, BOX_W + 20, h);
@@ -294,17 +294,24 @@ int pn_network_svg(pn_buf *b, const pn_model_info *m, const pn_model_opts *o,
     for (size_t i = 0; i < g->n_nodes; i++)
         rows = box[i].row + 1 > rows ? box[i].row + 1 : rows;
     /* a shared tower's note needs a lane's room right of the tower */
-    const size_t shown = lanes < 2 ? 2 : lanes;
-    const int w = LEFT * 2 + (int)shown * LANE_W - (LANE_W - BOX_W), h = TOP + (int)rows * ROW_H + 60;
+    int shared = 0;
+    for (size_t i = 0; i < g->n_nodes; i++)
+        shared |= g->nodes[i].op == PN_OP_UNSTACK;
+    const size_t shown = shared && lanes < 2 ? 2 : lanes;
+    const int used = (int)shown * LANE_W - (LANE_W - BOX_W);
+    const int w = LEFT * 2 + used < PN_FIG_W ? PN_FIG_W : LEFT * 2 + used;
+    const int h = TOP + (int)rows * ROW_H + 60;
+    for (size_t i = 0; i < g->n_nodes; i++) /* the boxes centred */
+        box[i].x = (w - used) / 2.0 + (double)box[i].lane * LANE_W;
     char title[96], subtitle[256];
     snprintf(title, sizeof title, "%s: %s", m->name, m->about);
     snprintf(subtitle, sizeof subtitle, "%zu parameters %s drawn from the graph its builder makes"
              "%s%s", g->n_params, PN_SVG_DOT, subtitle_extra ? " " PN_SVG_DOT " " : "",
              subtitle_extra ? subtitle_extra : "");
-    pn_svg_open_size(b, w < PN_FIG_W ? PN_FIG_W : w, h, title, subtitle);
+    pn_svg_open_size(b, w, h, title, subtitle);
     pn_buf_printf(b, "<rect x=\"0\" y=\"0\" width=\"8\" height=\"%d\" fill=\"%s\"/>\n", h,
                   pn_svg_model_color(m->name));
-    network_body(b, g, box, rows, w < PN_FIG_W ? PN_FIG_W : w);
+    network_body(b, g, box, rows, w);
     free(box);
     pn_graph_free(g);
     return PN_OK;

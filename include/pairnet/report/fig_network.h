@@ -18,6 +18,7 @@
 typedef struct pn_net_box {
     size_t node;
     size_t row, lane; /* row: longest path from the input; lane: column */
+    double x;         /* its left edge in the figure (pn_network_svg places it) */
     size_t params;    /* its weights and biases (0: none) */
     char kind[64];    /* "conv 3x3, 32 filters", "cross-entropy vs digits" */
     char shape[48];   /* one example's output: "32x12x12", "2 x 10" (both images) */
