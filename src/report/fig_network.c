@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "pairnet/report/svg.h"
-#include "pairnet/train/train.h"
+#include "pairnet/models/train_cfg.h"
 
 #define TIMES "\xc3\x97" /* multiplication sign, UTF-8 */
 #define LE "\xe2\x89\xa4" /* less-than or equal, UTF-8 */
