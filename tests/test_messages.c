@@ -190,7 +190,7 @@ static void progress_fits_the_width(void)
     static const int narrow[] = {40, 59};
     for (size_t w = 0; w < 2; w++) {
         progress_at(narrow[w], text, sizeof text);
-        CHECK_MSG(!strchr(text, '\033') && strstr(text, "[1/30] mlp round 1: test 0.8000"),
+        CHECK_MSG(!strchr(text, '\033') && strstr(text, "[1/30] mlp round 0: test 80.00%"),
                   "%d columns: %s", narrow[w], text);
         for (const char *s = text; *s;) {
             const size_t n = strcspn(s, "\n");

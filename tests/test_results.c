@@ -893,9 +893,10 @@ static void results_progress_log_lines(void)
     text[n] = '\0';
     fclose(f);
     CHECK_MSG(strstr(text, "resuming: 1 of 4 rounds already finished\n") == text, "%s", text);
-    CHECK_MSG(strstr(text, "\n[2/4] cnn_ws round 1 seed 4: train 0.5000 test 0.2500 (1.0 s)"),
+    /* rounds counted from 0 as in runs.csv, accuracies in percent as in the tables */
+    CHECK_MSG(strstr(text, "\n[2/4] cnn_ws round 0 seed 4: train 50.00% test 25.00% (1.0 s)"),
               "%s", text);
-    CHECK_MSG(strstr(text, "\n[3/4] cnn_ws round 2 seed 5: DIVERGED after 2 epochs"), "%s", text);
+    CHECK_MSG(strstr(text, "\n[3/4] cnn_ws round 1 seed 5: DIVERGED after 2 epochs"), "%s", text);
     CHECK_MSG(!strstr(text, "epoch 1/2") && !strchr(text, '\033'), "%s", text);
 }
 
