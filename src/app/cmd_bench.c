@@ -184,11 +184,11 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
 {
     const size_t n = b->n_models * b->rounds;
     size_t now = 0;
-    double earlier = 0.0;
+    double summed = 0.0;
     for (size_t i = 0; i < n; i++) {
         now += b->have[i] == 2;
-        if (b->have[i] == 1)
-            earlier += b->recs[i].seconds;
+        if (b->have[i])
+            summed += b->recs[i].seconds;
     }
     pn_model_summary sum[PN_MAX_MODELS];
     for (size_t m = 0; m < b->n_models; m++) {
@@ -209,7 +209,7 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     info.wall_seconds = wall;
     info.rounds_total = n;
     info.rounds_now = now;
-    info.earlier_seconds = earlier;
+    info.round_seconds = summed;
     pn_effect effects[PN_MAX_EFFECTS];
     const size_t n_effects = pn_effects(b->recs, n, effects);
     int rc = pn_write_table2(dir, sum, b->n_models, effects, n_effects, &info, err);
