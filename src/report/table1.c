@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pairnet/models/models.h"
+#include "pairnet/models/train_cfg.h"
 #include "pairnet/report/escape.h"
 
 #define PM " \xc2\xb1 "  /* " ± " */
@@ -169,7 +170,7 @@ static void single_cell(pn_buf *b, const pn_t1_cell *c, const pn_t1_cell *best)
 }
 
 /* "R rounds of E epochs per cell" when every cell ran alike. */
-static void rounds_and_epochs(pn_buf *b, const pn_t1 *t)
+void pn_t1_protocol_text(pn_buf *b, const pn_t1 *t)
 {
     const pn_t1_cell *first = t->n_cells ? &t->cells[0] : NULL;
     for (size_t i = 1; i < t->n_cells; i++)
@@ -178,9 +179,21 @@ static void rounds_and_epochs(pn_buf *b, const pn_t1 *t)
             pn_buf_printf(b, "rounds and epochs differ between cells");
             return;
         }
-    if (first)
-        pn_buf_printf(b, "%ld rounds of %ld epochs per cell", first->rounds + first->diverged,
-                      first->epochs);
+    if (first) {
+        const long r = first->rounds + first->diverged, e = first->epochs;
+        pn_buf_printf(b, "%ld round%s of %ld epoch%s per cell", r, r == 1 ? "" : "s", e,
+                      e == 1 ? "" : "s");
+    }
+}
+
+int pn_t1_study_protocol(const pn_t1 *t)
+{
+    const long epochs = (long)pn_train_opts[PN_TOPT_EPOCHS].dflt;
+    for (size_t i = 0; i < t->n_cells; i++)
+        if (t->cells[i].rounds + t->cells[i].diverged != PN_STUDY_ROUNDS ||
+            t->cells[i].epochs != epochs)
+            return 0;
+    return t->n_cells > 0;
 }
 
 static void single_best_row(pn_buf *b, const pn_t1 *t, size_t m)
@@ -206,7 +219,7 @@ void pn_t1_single_md(pn_buf *b, const pn_t1 *t, const char *src)
 {
     pn_buf_printf(b, "# Table I: grid search over learning rate and batch size\n\n"
                      "Test accuracy (%%), mean" PM "sample standard deviation over the rounds; ");
-    rounds_and_epochs(b, t);
+    pn_t1_protocol_text(b, t);
     pn_buf_printf(b, "; %zu cells from ", t->per_set[PN_T1_VALIDATION]);
     md_code_span(b, src);
     pn_buf_printf(b, ". The best cell of each model (highest mean test accuracy) is in bold; "
