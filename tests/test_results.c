@@ -630,6 +630,21 @@ static void results_table2_digit_columns(void)
     CHECK(csv && strstr(csv, ",0.948000,0.006325,0.898000,0.006325\n"));
     free(csv);
 
+    /* one round: no spread, a dash in the Markdown and an empty field in
+     * the CSV, never 0 (one rule: docs/spec.md, docs/statistics.md) */
+    pn_model_summary one = s[2];
+    one.rounds = 1;
+    one.train_std = one.test_std = one.digit_std = one.argmax_std = 0.0;
+    CHECK(pn_write_table2(dir, &one, 1, NULL, 0, &info, &err) == 0);
+    md = read_in(dir, "table2.md");
+    CHECK_MSG(md && strstr(md, "| 84.80 \xc2\xb1 \xe2\x80\x94 |") && !strstr(md, "\xc2\xb1 0.00"),
+              "%s", md ? md : "");
+    free(md);
+    csv = read_in(dir, "table2.csv");
+    CHECK_MSG(csv && strstr(csv, ",1,0,0.948000,,0.848000,,0.948000,,0.898000,\n"), "%s",
+              csv ? csv : "");
+    free(csv);
+
     /* mlp alone: no digit columns at all, and the note is left out. */
     CHECK(pn_write_table2(dir, s, 1, NULL, 0, &info, &err) == 0);
     md = read_in(dir, "table2.md");

@@ -109,9 +109,14 @@ const pn_t1_cell *pn_t1_best(const pn_t1 *t, int set, size_t m)
     return best;
 }
 
-static void pct_pm(pn_buf *b, double mean, double std)
+/* mean ± std in percent; a cell of one round has no spread: a dash, as in
+ * Table II, never 0 */
+static void pct_pm(pn_buf *b, const pn_t1_cell *c, double mean, double std)
 {
-    pn_buf_printf(b, "%.2f" PM "%.2f", 100 * mean, 100 * std);
+    if (c->rounds > 1)
+        pn_buf_printf(b, "%.2f" PM "%.2f", 100 * mean, 100 * std);
+    else
+        pn_buf_printf(b, "%.2f" PM DASH, 100 * mean);
 }
 
 /* The header and rule of a model's grid table: a column per batch size. */
@@ -164,7 +169,7 @@ static void single_cell(pn_buf *b, const pn_t1_cell *c, const pn_t1_cell *best)
         return;
     }
     pn_buf_printf(b, "%s", c == best ? "**" : "");
-    pct_pm(b, c->test_mean, c->test_std);
+    pct_pm(b, c, c->test_mean, c->test_std);
     pn_buf_printf(b, "%s", c == best ? "**" : "");
     if (c->diverged > 0)
         pn_buf_printf(b, " (%ld div.)", c->diverged);
@@ -207,9 +212,9 @@ static void single_best_row(pn_buf *b, const pn_t1 *t, size_t m)
         return;
     }
     pn_buf_printf(b, " | %g | %zu | ", t->lrs[c->lr], t->bss[c->bs]);
-    pct_pm(b, c->test_mean, c->test_std);
+    pct_pm(b, c, c->test_mean, c->test_std);
     pn_buf_printf(b, " | ");
-    pct_pm(b, c->train_mean, c->train_std);
+    pct_pm(b, c, c->train_mean, c->train_std);
     pn_buf_printf(b, " | %ld", c->rounds);
     if (c->diverged > 0)
         pn_buf_printf(b, " (+%ld diverged)", c->diverged);
