@@ -7,6 +7,8 @@
  * maxval. */
 #include "pairnet/data/image.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct cursor {
@@ -127,4 +129,27 @@ int pn_pgm_decode(const uint8_t *buf, size_t len, const char *name, pn_image *im
     if (rc != PN_OK)
         pn_image_free(img);
     return rc;
+}
+
+int pn_pgm_encode(const uint16_t *pix, size_t w, size_t h, unsigned maxval, uint8_t **out,
+                  size_t *len, pn_err *err)
+{
+    char head[64];
+    const int hn = snprintf(head, sizeof head, "P5\n%zu %zu\n%u\n", w, h, maxval);
+    const size_t bps = maxval > 255 ? 2 : 1, n = (size_t)hn + w * h * bps;
+    uint8_t *b = malloc(n);
+    *out = NULL;
+    *len = 0;
+    if (!b)
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory for a %zu x %zu PGM", w, h);
+    memcpy(b, head, (size_t)hn);
+    uint8_t *s = b + hn;
+    for (size_t i = 0; i < w * h; i++) {
+        if (bps == 2)
+            *s++ = (uint8_t)(pix[i] >> 8);
+        *s++ = (uint8_t)pix[i];
+    }
+    *out = b;
+    *len = n;
+    return PN_OK;
 }

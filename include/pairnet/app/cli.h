@@ -87,6 +87,11 @@ const char *pn_stop_word(void);
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
+/* `pairnet predict`: the model in checkpoint `load` on the digit pictures a
+ * and b (PGM or PNG); show_dir (or NULL) receives what the network saw;
+ * data is the MNIST directory option (src/app/cmd_predict.c). */
+int pn_predict_files(const char *load, const char *a, const char *b, const char *show_dir,
+                     const char *data, pn_err *err);
 int pn_cmd_models(void);
 /* `pairnet models --names | --study | --tsv`: the registry for scripts,
  * one model a line (argv[0] is the flag). */

@@ -39,6 +39,11 @@ int pn_image_decode(const uint8_t *buf, size_t len, const char *name, pn_image *
 /* pn_image_decode of the file at path (at most PN_IMAGE_MAX_FILE bytes). */
 int pn_image_load(const char *path, pn_image *img, pn_err *err);
 
+/* A P5 PGM of w x h samples 0..maxval (two big-endian bytes each when
+ * maxval > 255), malloc'ed into *out; PN_ERR_RUNTIME out of memory. */
+int pn_pgm_encode(const uint16_t *pix, size_t w, size_t h, unsigned maxval, uint8_t **out,
+                  size_t *len, pn_err *err);
+
 /* img->gray of w x h pixels (uninitialized), after checking the limits;
  * PN_ERR_DATA for a size out of range, PN_ERR_RUNTIME out of memory. */
 int pn_image_alloc(pn_image *img, size_t w, size_t h, const char *name, pn_err *err);
