@@ -10,7 +10,8 @@
  *      by area averaging (each output pixel the mean of the input area it
  *      covers);
  *   5. place in PN_DIGIT_CANVAS x PN_DIGIT_CANVAS so that the centre of mass
- *      falls on the centre (moved by whole pixels, kept inside), 0..255;
+ *      falls on pixel (14, 14), as in MNIST (moved by whole pixels, kept
+ *      inside), 0..255;
  * then, as MNIST itself, pn_downsample (mnist.h) to the protocol's 14x14. */
 #ifndef PAIRNET_DATA_DIGIT_IMAGE_H
 #define PAIRNET_DATA_DIGIT_IMAGE_H
