@@ -23,8 +23,11 @@ static void test_png_gray8_filters(void)
 {
     enum { W = 7, H = 11 };
     uint8_t px[W * H];
-    for (int i = 0; i < W * H; i++)
-        px[i] = (uint8_t)(i * 37 + (i / W) * 11);
+    uint32_t r = 1;
+    for (int i = 0; i < W * H; i++) { /* pseudo-random: every case of every filter */
+        r = r * 1103515245u + 12345u;
+        px[i] = (uint8_t)(r >> 16);
+    }
     for (int f = -1; f <= 4; f++)
         for (int fixed = 0; fixed < 2; fixed++) {
             static pngw w;
@@ -146,12 +149,12 @@ static void test_png_alpha(void)
     alpha_case(4, 255, 0.0f);
     alpha_case(6, 10, 1.0f);
     alpha_case(6, 240, 0.0f);
-    static const uint8_t plte[6] = {0, 0, 0, 255, 255, 255}, trns[1] = {0};
+    static const uint8_t plte[6] = {128, 128, 128, 255, 255, 255}, trns[1] = {0};
     const unsigned smp[4] = {0, 1, 1, 0};
     uint8_t px[1];
     pack(px, smp, 4, 1, 1, 1);
     static pngw w;
-    spec s = {4, 1, 1, 3, 0, 0, 0, plte, 2, trns, 1}; /* entry 0 transparent, 1 white */
+    spec s = {4, 1, 1, 3, 0, 0, 0, plte, 2, trns, 1}; /* entry 0 transparent gray, 1 white */
     png_make(&w, &s, px);
     pn_image img;
     pn_err err = {0, ""};
