@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pairnet/models/models.h"
+#include "pairnet/models/train_cfg.h"
 
 #define NODATA "--data /nonexistent-pairnet-dir"
 
@@ -666,7 +667,7 @@ static void cli_train_best_deterministic(void)
     if (res.status != 0)
         return;
     CHECK_MSG(strstr(res.out, "model best") && strstr(res.out, "adam") &&
-                  strstr(res.out, ", dropout ") && strstr(res.out, "augmentation: swap re-pair") &&
+                  strstr(res.out, ", dropout ") && strstr(res.out, ", swap, re-pair, shift 1 px") &&
                   strstr(res.out, "2 epochs"),
               "the header does not describe best's preset:\n%s", res.out);
     const char *dl = strstr(res.out, "test digits: tower accuracy ");
@@ -811,33 +812,32 @@ static void cli_help_from_registry(void)
         CHECK_MSG(strstr(help_line("--bs", lr_line, sizeof lr_line), want_bs),
                   "--bs's help lacks '%s': '%s'", want_bs, lr_line);
     }
-    const pn_preset *spec = NULL;
-    for (size_t i = 0; i < n && !spec; i++)
-        if (!m[i].preset)
-            spec = pn_model_preset(&m[i]);
-    CHECK(spec != NULL);
-    if (!spec)
-        return;
+    /* the specification's defaults (the study's models), and every model
+     * whose own default differs named with it */
+    pn_train_cfg spec, own;
+    pn_train_cfg_default(&spec, &m[0]);
     char want[128];
     help_line("--epochs", line, sizeof line);
-    snprintf(want, sizeof want, "(default: %zu", spec->epochs);
+    snprintf(want, sizeof want, "(default: %zu", spec.epochs);
     CHECK_MSG(strstr(line, want) != NULL, "--epochs' help lacks '%s': '%s'", want, line);
+    size_t differ = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!m[i].preset)
-            continue;
-        if (m[i].preset->epochs != spec->epochs) {
-            snprintf(want, sizeof want, "%s: %zu", m[i].name, m[i].preset->epochs);
+        pn_train_cfg_default(&own, &m[i]);
+        if (own.epochs != spec.epochs) {
+            differ++;
+            snprintf(want, sizeof want, "%s: %zu", m[i].name, own.epochs);
             help_line("--epochs", line, sizeof line);
             CHECK_MSG(strstr(line, want) != NULL, "--epochs' help lacks '%s': '%s'", want, line);
         }
-        if (m[i].preset->optimizer != spec->optimizer) {
-            snprintf(want, sizeof want, "%s: %s", m[i].name,
-                     pn_optimizer_name(m[i].preset->optimizer));
+        if (own.optimizer != spec.optimizer) {
+            differ++;
+            snprintf(want, sizeof want, "%s: %s", m[i].name, pn_optimizer_name(own.optimizer));
             help_line("--optimizer", line, sizeof line);
             CHECK_MSG(strstr(line, want) != NULL, "--optimizer's help lacks '%s': '%s'", want,
                       line);
         }
     }
+    CHECK_MSG(differ >= 2, "no model's own epochs and optimizer were checked");
 }
 
 /* A write error on stdout, as coreutils reports it: "pairnet: write error:

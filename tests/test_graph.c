@@ -109,6 +109,17 @@ static void b_softmax(pn_graph *g)
     pn_output(g, PN_OUT_LOGITS, pn_linear(g, x, 2));
 }
 
+/* every loss label-smoothed (three different eps): the gradient of
+ * -sum q log p is p - q, not p - onehot */
+static void b_smoothed(pn_graph *g)
+{
+    b_two_aux(g);
+    const float eps[3] = {0.1f, 0.3f, 0.6f};
+    for (size_t i = 0, k = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == PN_OP_CROSS_ENTROPY)
+            g->nodes[i].p.ce.smoothing = eps[k++ % 3];
+}
+
 static void grad_linear(void) { check_graph(b_linear, 4, 0, 0); }
 static void grad_softmax(void) { check_graph(b_softmax, 4, 0, 0); }
 static void grad_batchnorm1d_train(void) { check_graph(b_bn1d, 6, 0, 0); }
@@ -120,6 +131,7 @@ static void grad_fused_conv_blocks(void)
 static void grad_select_concat(void) { check_graph(b_select_concat, 4, 0, 0); }
 static void grad_shared_unstack_aux(void) { check_graph(b_shared_aux, 4, 0, 0); }
 static void grad_two_towers_aux(void) { check_graph(b_two_aux, 4, 0, 0); }
+static void grad_label_smoothing(void) { check_graph(b_smoothed, 4, 0, 0); }
 
 /* The conv blocks of conv_blocks_of() run one op at a time with the
  * oracles (tests/oracle.c) and the library's linear and cross-entropy:
@@ -173,9 +185,9 @@ static float ref_conv_blocks(const pn_graph *g, size_t B, size_t side, size_t k,
     pn_linear_forward(NULL, out, x, P + lin->w_off, P + lin->b_off, B, I, 2);
     float prob[2 * 16], dlogits[2 * 16] = {0};
     const uint8_t *labels = pn_graph_target((pn_graph *)g, PN_TARGET_PAIR);
-    const float loss = pn_cross_entropy_forward(prob, out, labels, B, 2);
+    const float loss = pn_cross_entropy_forward(prob, out, labels, B, 2, 0.0f);
     if (training) {
-        pn_cross_entropy_backward(dlogits, prob, labels, 1.0f, B, 2);
+        pn_cross_entropy_backward(dlogits, prob, labels, 1.0f, B, 2, 0.0f);
         float *dp = zalloc(B * I);
         pn_linear_backward(NULL, dp, grads + lin->w_off, grads + lin->b_off, dlogits, x,
                            P + lin->w_off, B, I, 2);
@@ -364,6 +376,7 @@ void suite_graph(void)
     RUN(grad_select_concat);
     RUN(grad_shared_unstack_aux);
     RUN(grad_two_towers_aux);
+    RUN(grad_label_smoothing);
     RUN(graph_refuses_bad_shapes);
     RUN(graph_refuses_unfused_conv);
     RUN(eval_is_per_sample);

@@ -137,10 +137,10 @@ static void aux_loss_definition(const char *name, float w)
         return;
     }
     float prob[4 * 10], pout[4 * 2];
-    const float ce1 = pn_cross_entropy_forward(prob, t1, y1, B, 10);
-    const float ce2 = pn_cross_entropy_forward(prob, t2, y2, B, 10);
+    const float ce1 = pn_cross_entropy_forward(prob, t1, y1, B, 10, 0.0f);
+    const float ce2 = pn_cross_entropy_forward(prob, t2, y2, B, 10, 0.0f);
     const float ce = pn_cross_entropy_forward(pout, pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL),
-                                              pn_graph_target(g, PN_TARGET_PAIR), B, 2);
+                                              pn_graph_target(g, PN_TARGET_PAIR), B, 2, 0.0f);
     CHECK_NEAR(loss, ce + w * (ce1 + ce2), 1e-5 * (1 + loss));
     pn_graph_free(g);
 }

@@ -557,7 +557,7 @@ static void cross_entropy_matches_hand(void)
             prob[r * K + j] = NAN;
     }
     want /= (double)R;
-    const float loss = pn_cross_entropy_forward(prob, z, y, R, K);
+    const float loss = pn_cross_entropy_forward(prob, z, y, R, K, 0.0f);
     CHECK_NEAR(loss, want, 1e-6 * (1 + want));
     for (size_t r = 0; r < R; r++) {
         double se = 0.0;
@@ -576,42 +576,42 @@ static void cross_entropy_stable_for_huge_logits(void)
                         -1000.0f, -1000.0f};
     float prob[8];
     const uint8_t y0[1] = {0}, y1[1] = {1};
-    float l = pn_cross_entropy_forward(prob, z, y0, 1, 2);
+    float l = pn_cross_entropy_forward(prob, z, y0, 1, 2, 0.0f);
     CHECK_MSG(isfinite(l) && fabs(l) < 1e-6, "CE({1000,-1000}, 0) = %g, want 0", l);
     CHECK(prob[0] == 1.0f && prob[1] == 0.0f);
-    l = pn_cross_entropy_forward(prob, z, y1, 1, 2);
+    l = pn_cross_entropy_forward(prob, z, y1, 1, 2, 0.0f);
     CHECK_MSG(isfinite(l) && fabs(l - 2000.0) < 1e-3, "CE({1000,-1000}, 1) = %g, want 2000", l);
-    l = pn_cross_entropy_forward(prob, z + 4, y1, 1, 2);
+    l = pn_cross_entropy_forward(prob, z + 4, y1, 1, 2, 0.0f);
     CHECK_NEAR(l, log(2.0), 1e-6);
     CHECK_NEAR(prob[0], 0.5, 1e-7);
-    l = pn_cross_entropy_forward(prob, z + 6, y0, 1, 2);
+    l = pn_cross_entropy_forward(prob, z + 6, y0, 1, 2, 0.0f);
     CHECK_NEAR(l, log(2.0), 1e-6);
     /* the maximum in the last place: {-1000, 1000} */
     const float zr[2] = {-1000.0f, 1000.0f};
-    l = pn_cross_entropy_forward(prob, zr, y0, 1, 2);
+    l = pn_cross_entropy_forward(prob, zr, y0, 1, 2, 0.0f);
     CHECK_MSG(isfinite(l) && fabs(l - 2000.0) < 1e-3, "CE({-1000,1000}, 0) = %g, want 2000", l);
     CHECK(prob[0] == 0.0f && prob[1] == 1.0f);
-    l = pn_cross_entropy_forward(prob, zr, y1, 1, 2);
+    l = pn_cross_entropy_forward(prob, zr, y1, 1, 2, 0.0f);
     CHECK_MSG(isfinite(l) && fabs(l) < 1e-6, "CE({-1000,1000}, 1) = %g, want 0", l);
     /* ten classes, the largest in the middle: log(1 + 9 e^-100) ~ 0 */
     float z10[10], p10[10];
     for (size_t j = 0; j < 10; j++)
         z10[j] = j == 6 ? 900.0f : 800.0f;
     const uint8_t y6[1] = {6}, y2[1] = {2};
-    l = pn_cross_entropy_forward(p10, z10, y6, 1, 10);
+    l = pn_cross_entropy_forward(p10, z10, y6, 1, 10, 0.0f);
     CHECK_MSG(isfinite(l) && fabs(l) < 1e-6, "CE(z10, 6) = %g, want 0", l);
-    l = pn_cross_entropy_forward(p10, z10, y2, 1, 10);
+    l = pn_cross_entropy_forward(p10, z10, y2, 1, 10, 0.0f);
     CHECK_MSG(isfinite(l) && fabs(l - 100.0) < 1e-4, "CE(z10, 2) = %g, want 100", l);
     /* all four rows at once: mean of 0, 2000, log 2, log 2 */
     const uint8_t y4[4] = {0, 1, 1, 0};
     float p4[8];
-    l = pn_cross_entropy_forward(p4, z, y4, 4, 2);
+    l = pn_cross_entropy_forward(p4, z, y4, 4, 2, 0.0f);
     CHECK_NEAR(l, (2000.0 + 2 * log(2.0)) / 4, 1e-3);
     for (size_t i = 0; i < 8; i++)
         CHECK(isfinite(p4[i]));
     /* and the gradient is finite: softmax - onehot */
     float d[8] = {0};
-    pn_cross_entropy_backward(d, p4, y4, 1.0f, 4, 2);
+    pn_cross_entropy_backward(d, p4, y4, 1.0f, 4, 2, 0.0f);
     CHECK_NEAR(d[2], 0.25, 1e-7);
     CHECK_NEAR(d[3], -0.25, 1e-7);
     CHECK_NEAR(d[0], 0.0, 1e-7);
@@ -628,9 +628,9 @@ static void cross_entropy_backward(void)
     fill(z, R * K, &r, 3.0f);
     for (size_t i = 0; i < R * K; i++)
         d[i] = (float)i;
-    pn_cross_entropy_forward(prob, z, y, R, K);
+    pn_cross_entropy_forward(prob, z, y, R, K, 0.0f);
     const float dloss = 2.5f;
-    pn_cross_entropy_backward(d, prob, y, dloss, R, K);
+    pn_cross_entropy_backward(d, prob, y, dloss, R, K, 0.0f);
     for (size_t row = 0; row < R; row++) {
         double se = 0.0;
         for (size_t j = 0; j < K; j++)
@@ -640,6 +640,49 @@ static void cross_entropy_backward(void)
             const double want = (double)(row * K + j) + dloss * (sm - (j == y[row])) / (double)R;
             CHECK_NEAR(d[row * K + j], want, 1e-5);
         }
+    }
+}
+
+/* Label smoothing as PyTorch's CrossEntropyLoss(label_smoothing=eps): by
+ * hand, logits {0, ln 3} give p = {1/4, 3/4}; label 1 and eps 0.2 over K = 2
+ * give q = {0.1, 0.9}, the loss -(0.1 ln 1/4 + 0.9 ln 3/4) = 0.3975433013
+ * and the gradient p - q = {0.15, -0.15}. Then K = 4, three rows, against
+ * -sum q log p evaluated directly. */
+static void cross_entropy_label_smoothing(void)
+{
+    const float z2[2] = {0.0f, (float)log(3.0)};
+    const uint8_t y1[1] = {1};
+    float p2[2], d2[2] = {0, 0};
+    const float l2 = pn_cross_entropy_forward(p2, z2, y1, 1, 2, 0.2f);
+    CHECK_NEAR(l2, 0.3975433013, 1e-6);
+    pn_cross_entropy_backward(d2, p2, y1, 1.0f, 1, 2, 0.2f);
+    CHECK_NEAR(d2[0], 0.15, 1e-6);
+    CHECK_NEAR(d2[1], -0.15, 1e-6);
+    const size_t R = 3, K = 4;
+    const float z[12] = {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, 3.0f, -2.0f, 1.0f,
+                         -0.25f, 0.75f, 0.0f, -4.0f};
+    const uint8_t y[3] = {2, 0, 3};
+    const float eps = 0.3f;
+    float prob[12], d[12] = {0};
+    double want = 0.0;
+    for (size_t r = 0; r < R; r++) {
+        double se = 0.0;
+        for (size_t j = 0; j < K; j++)
+            se += exp((double)z[r * K + j]);
+        for (size_t j = 0; j < K; j++)
+            want -= ((j == y[r]) * (1.0 - eps) + eps / K) * log(exp((double)z[r * K + j]) / se);
+    }
+    want /= (double)R;
+    CHECK_NEAR(pn_cross_entropy_forward(prob, z, y, R, K, eps), want, 1e-6 * (1 + want));
+    pn_cross_entropy_backward(d, prob, y, 1.0f, R, K, eps);
+    for (size_t r = 0; r < R; r++) {
+        double g = 0.0;
+        for (size_t j = 0; j < K; j++) {
+            const double q = (j == y[r]) * (1.0 - eps) + eps / K;
+            CHECK_NEAR(d[r * K + j], (prob[r * K + j] - q) / (double)R, 1e-6);
+            g += d[r * K + j];
+        }
+        CHECK_NEAR(g, 0.0, 1e-6); /* q and p both sum to 1 */
     }
 }
 
@@ -800,6 +843,7 @@ void suite_ops(void)
     RUN(cross_entropy_matches_hand);
     RUN(cross_entropy_stable_for_huge_logits);
     RUN(cross_entropy_backward);
+    RUN(cross_entropy_label_smoothing);
     RUN(relu_forward_backward);
     RUN(select_moves_and_adjoint);
     RUN(unstack_moves_and_adjoint);

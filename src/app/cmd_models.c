@@ -7,6 +7,24 @@
 #include "pairnet/train/train.h"
 #include "pairnet/report/escape.h"
 
+/* Model m's default training configuration (not its lr and batch size,
+ * listed above): the study's settings, only those its preset changes for a
+ * model that has one, then the settings beyond the study it turns on. */
+static void print_defaults(const pn_model_info *m)
+{
+    pn_model_info plain = *m;
+    plain.preset = NULL;
+    pn_train_cfg c, spec;
+    pn_train_cfg_default(&c, m);
+    pn_train_cfg_default(&spec, &plain);
+    char study[512], extras[512];
+    pn_train_cfg_study_text(&c, m->preset ? &spec : NULL, 0, study, sizeof study);
+    pn_train_cfg_extras(&c, extras, sizeof extras);
+    printf("\n%s: %s\n", m->preset ? m->name : "the study's models", study);
+    if (extras[0])
+        printf("  and: %s\n", extras);
+}
+
 int pn_cmd_models(void)
 {
     size_t n;
@@ -24,26 +42,9 @@ int pn_cmd_models(void)
                m[i].about);
     }
     /* the study's models share the specification's defaults: print them once */
-    for (size_t i = 0; i < n; i++) {
-        const pn_preset *p = pn_model_preset(&m[i]);
-        if (i > 0 && !m[i].preset)
-            continue;
-        char aug[64] = " none";
-        if (p->aug_swap || p->aug_repair || p->aug_shift)
-            snprintf(aug, sizeof aug, "%s%s shift %zu", p->aug_swap ? " swap," : "",
-                     p->aug_repair ? " re-pair," : "", p->aug_shift);
-        printf("\n%s: %s, %zu epochs (lr x%g every %zu), weight decay %g, dropout %g, "
-               "aux weight %g; augmentation:%s\n",
-               m[i].preset ? m[i].name : "the study's models", pn_optimizer_name(p->optimizer),
-               p->epochs, p->lr_gamma, p->lr_step, p->weight_decay, (double)p->dropout,
-               (double)p->aux_weight, aug);
-        pn_train_cfg c;
-        char extras[512];
-        pn_train_cfg_default(&c, &m[i]);
-        pn_train_cfg_extras(&c, extras, sizeof extras);
-        if (extras[0])
-            printf("  and: %s\n", extras);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || m[i].preset)
+            print_defaults(&m[i]);
     return 0;
 }
 

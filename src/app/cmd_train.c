@@ -25,6 +25,35 @@ static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
     fflush(stdout);
 }
 
+/* The run's header: the model and its size, the configuration's summary
+ * (models/train_cfg.c derives it from the option table), data and threads. */
+static int print_header(const pn_train_cfg *cfg, const char *dir, size_t threads, pn_err *err)
+{
+    pn_model_size size;
+    int rc = pn_model_measure(cfg->model, &cfg->mopts, &size, err);
+    if (rc != PN_OK)
+        return rc;
+    char study[512], extras[512];
+    pn_train_cfg_study_text(cfg, NULL, 1, study, sizeof study);
+    printf("model %s: %zu trainable parameters; %s; data %s; %zu thread%s\n", cfg->model->name,
+           size.params, study, dir, threads, threads == 1 ? "" : "s");
+    pn_train_cfg_extras(cfg, extras, sizeof extras);
+    if (extras[0])
+        printf("  beyond the study: %s\n", extras);
+    return PN_OK;
+}
+
+/* Round r's accuracies (and its digits', for a model with digit outputs). */
+static void print_result(size_t r, uint64_t seed, const pn_round_rec *rec)
+{
+    printf("round %zu seed %llu: train acc %.4f, test acc %.4f, %.1f s\n", r + 1,
+           (unsigned long long)seed, rec->train_acc, rec->test_acc, rec->seconds);
+    if (!isnan(rec->digit_acc))
+        printf("  test digits: tower accuracy %.4f; comparing the predicted digits %.4f (the "
+               "head: %.4f); P(d1 <= d2) %.4f\n", rec->digit_acc, rec->argmax_acc,
+               rec->head_acc, rec->prob_acc);
+}
+
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
 {
     const pn_model_info *m = pn_model_find(o->models[0]);
@@ -64,43 +93,16 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         pn_round_rec rec;
         pn_graph *g = NULL;
         pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? &g : NULL};
-        if (r == 0) {
-            pn_model_size size;
-            if ((rc = pn_model_measure(m, &cfg.mopts, &size, err)) != PN_OK) {
-                pn_round_data_free(&d);
-                break;
-            }
-            char aux[32] = "", drop[32] = "", aug[96] = "";
-            if (m->has_aux)
-                snprintf(aux, sizeof aux, ", aux weight %g", (double)cfg.mopts.aux_weight);
-            if (cfg.mopts.dropout > 0.0f)
-                snprintf(drop, sizeof drop, ", dropout %g", (double)cfg.mopts.dropout);
-            if (cfg.aug_swap || cfg.aug_repair || cfg.aug_shift)
-                snprintf(aug, sizeof aug, "; augmentation:%s%s shift %zu",
-                         cfg.aug_swap ? " swap" : "", cfg.aug_repair ? " re-pair" : "",
-                         cfg.aug_shift);
-            printf("model %s: %zu trainable parameters; %s, lr %g, batch %zu, %zu epochs, "
-                   "lr x%g every %zu, momentum %g, weight decay %g%s%s%s; data %s; %zu "
-                   "thread%s\n",
-                   m->name, size.params, pn_optimizer_name(cfg.optimizer), cfg.lr, cfg.bs,
-                   cfg.epochs, cfg.lr_gamma, cfg.lr_step, cfg.momentum, cfg.weight_decay, aux,
-                   drop, aug, dir, pn_pool_size(pool), pn_pool_size(pool) == 1 ? "" : "s");
-            char extras[512];
-            pn_train_cfg_extras(&cfg, extras, sizeof extras);
-            if (extras[0])
-                printf("  beyond the study: %s\n", extras);
+        if (r == 0 && (rc = print_header(&cfg, dir, pn_pool_size(pool), err)) != PN_OK) {
+            pn_round_data_free(&d);
+            break;
         }
         printf("round %zu/%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r + 1, o->rounds,
                (unsigned long long)seed, d.mean, d.std);
         printf("%5s  %8s  %7s  %7s  %8s  %6s\n", "epoch", "loss", "train", "test", "lr", "s");
         rc = pn_train_round(&d, &cfg, seed, pool, &hooks, &rec, err);
         if (rc == PN_OK) {
-            printf("round %zu seed %llu: train acc %.4f, test acc %.4f, %.1f s\n", r + 1,
-                   (unsigned long long)seed, rec.train_acc, rec.test_acc, rec.seconds);
-            if (!isnan(rec.digit_acc))
-                printf("  test digits: tower accuracy %.4f; comparing the predicted digits "
-                       "%.4f (the head: %.4f); P(d1 <= d2) %.4f\n", rec.digit_acc,
-                       rec.argmax_acc, rec.head_acc, rec.prob_acc);
+            print_result(r, seed, &rec);
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;

@@ -60,7 +60,7 @@ static void nearest_option(const char *a, unsigned cmd, char *out, size_t cap)
         for (int neg = 0; neg < 2; neg++) {
             if (i == N_OPTS)
                 snprintf(cand, sizeof cand, "%s", neg ? "-h" : "--help");
-            else if (!(opts[i].cmds & cmd) || (neg && opts[i].kind != K_FLAG))
+            else if (!pn_opt_of(&opts[i], cmd) || (neg && opts[i].metavar))
                 continue;
             else
                 snprintf(cand, sizeof cand, "%s%s", neg ? "--no-" : "", opts[i].name + (neg ? 2 : 0));
@@ -87,7 +87,7 @@ static int unknown_option(const char *a, unsigned cmd, pn_err *err)
         return pn_fail(err, PN_ERR_USAGE, "unknown option %s; did you mean %s?", bare, guess);
     unsigned others = 0;
     for (size_t i = 0; i < N_OPTS; i++)
-        if (strcmp(opts[i].name, bare) == 0)
+        if (opts[i].name && strcmp(opts[i].name, bare) == 0)
             others |= opts[i].cmds;
     if (others) {
         char where[64] = "";
@@ -130,14 +130,10 @@ static int set_option(pn_cli_opts *o, const optdef *d, const char *v, pn_err *er
 {
     char *base = (char *)o + d->off;
     switch (d->kind) {
-    case K_DOUBLE: {
-        double x;
-        int rc = pn_parse_double(d->name, v, d->min, d->max, d->open & 1, &x, err);
-        if (rc == PN_OK && (d->open & 2) && x >= d->max)
-            rc = pn_fail(err, PN_ERR_USAGE, "%s: %s is out of range, expected [%g, %g)",
-                         d->name, v, d->min, d->max);
+    case K_TRAIN: {
+        int rc = pn_topt_parse(&o->train, (pn_topt_id)d->off, v, err);
         if (rc == PN_OK)
-            memcpy(base, &x, sizeof x);
+            o->train_set |= PN_TOPT_BIT(d->off);
         return rc;
     }
     case K_SIZE: {
@@ -176,6 +172,19 @@ static int set_option(pn_cli_opts *o, const optdef *d, const char *v, pn_err *er
     return PN_OK;
 }
 
+/* --name (on) or --no-name of a flag; a training flag's field is 0 for
+ * --name when its row says NEG (--eval-final clears eval_epochs). */
+static void set_flag(pn_cli_opts *o, const optdef *d, int on)
+{
+    if (d->kind == K_TRAIN) {
+        const int neg = (pn_train_opts[d->off].group & PN_TOPT_NEG) != 0;
+        pn_topt_set(&o->train, (pn_topt_id)d->off, on != neg);
+        o->train_set |= PN_TOPT_BIT(d->off);
+    } else {
+        memcpy((char *)o + d->off, &on, sizeof on);
+    }
+}
+
 /* The option of cmd that a (a "--name" or "--name=value", or "--no-name"
  * for a flag) names, or NULL; *neg is set for the --no- form. */
 static const optdef *find_option(const char *a, unsigned cmd, int *neg)
@@ -183,11 +192,11 @@ static const optdef *find_option(const char *a, unsigned cmd, int *neg)
     const size_t len = strcspn(a, "=");
     *neg = 0;
     for (size_t k = 0; k < N_OPTS; k++) {
-        if (!(opts[k].cmds & cmd))
+        if (!pn_opt_of(&opts[k], cmd))
             continue;
         if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
             return &opts[k];
-        if (opts[k].kind == K_FLAG && len == strlen(opts[k].name) + 3 &&
+        if (!opts[k].metavar && len == strlen(opts[k].name) + 3 &&
             strncmp(a, "--no-", 5) == 0 && strncmp(a + 5, opts[k].name + 2, len - 5) == 0) {
             *neg = 1;
             return &opts[k];
@@ -208,7 +217,7 @@ static int wants_help(unsigned cmd, int from, int argc, char **argv)
             return 0;
         int neg;
         const optdef *d = find_option(argv[i], cmd, &neg);
-        if (d && d->kind != K_FLAG && !strchr(argv[i], '=') && i + 1 < argc &&
+        if (d && d->metavar && !strchr(argv[i], '=') && i + 1 < argc &&
             !is_help(argv[i + 1]))
             i++; /* its value (but `--lr --help` asks for help) */
     }
@@ -241,12 +250,11 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
             return unknown_option(a, cmd, err);
         const char *eq = strchr(a, '=');
         prev_flag = NULL;
-        if (d->kind == K_FLAG) {
+        if (!d->metavar) {
             if (eq)
                 return pn_fail(err, PN_ERR_USAGE, "%.*s takes no value (%s turns it on, --no-%s "
                                "off)", (int)(eq - a), a, d->name, d->name + 2);
-            const int on = !neg;
-            memcpy((char *)o + d->off, &on, sizeof on);
+            set_flag(o, d, !neg);
             prev_flag = neg ? NULL : d->name;
             continue;
         }

@@ -1,6 +1,7 @@
 /* The application's option table and command list, private to src/app:
  * parsing (main.c) and --help (help.c) both read them, so every option is
- * declared once (options_table.c). */
+ * declared once (options_table.c; the training options come from the
+ * table of models/train_cfg.h). */
 #ifndef PAIRNET_APP_OPTTABLE_H
 #define PAIRNET_APP_OPTTABLE_H
 
@@ -13,29 +14,28 @@
 #define NBSP "\001" /* a space --help does not wrap at */
 
 enum { C_TRAIN = PN_CMD_TRAIN, C_BENCH = PN_CMD_BENCH, C_EVAL = PN_CMD_EVAL };
-/* K_FLAG: an int field, 1 for --name and 0 for --no-name. */
-enum kind { K_DOUBLE, K_SIZE, K_U64, K_STR, K_FLAG, K_MODEL, K_MODELS };
-/* Where the default that --help shows comes from: the help text itself, a
- * field of the models' presets (the registry), or the application's own. */
-enum dflt {
-    D_TEXT, D_EPOCHS, D_LR_STEP, D_LR_GAMMA, D_WEIGHT_DECAY, D_MOMENTUM, D_AUX_WEIGHT,
-    D_DROPOUT, D_AUG_SWAP, D_AUG_REPAIR, D_AUG_SHIFT, D_OPTIMIZER, D_MODEL, D_MODELS,
-    D_ROUNDS, D_THREADS, D_OUT, D_BS, D_LR, D_AUG_ROTATE, D_AUG_SCALE, D_AUG_SHEAR,
-    D_AUG_TRANSLATE, D_AUG_ELASTIC, D_AUG_ELASTIC_SIGMA, D_EMA, D_TTA, D_ENSEMBLE, D_WIDTH,
-    D_DECIDE, D_LR_COSINE
-};
+/* K_FLAG: an int field, 1 for --name and 0 for --no-name. K_TRAIN: a row
+ * of the training options' table (models/train_cfg.h), parsed into
+ * pn_cli_opts.train and marked in train_set; a flag when it has no metavar. */
+enum kind { K_SIZE, K_U64, K_STR, K_FLAG, K_MODEL, K_MODELS, K_TRAIN };
+/* Where the default that --help shows comes from: the help text itself,
+ * every model's default configuration (a training option), or the
+ * application's own. */
+enum dflt { D_TEXT, D_TRAIN, D_MODEL, D_MODELS, D_ROUNDS, D_THREADS, D_OUT };
 
 typedef struct optdef {
-    const char *name;
+    const char *name; /* NULL: a training option the command line does not set */
     const char *metavar; /* the value's name in --help; NULL for a flag */
     enum kind kind;
-    size_t off; /* into pn_cli_opts */
+    size_t off; /* into pn_cli_opts; K_TRAIN: the pn_topt_id */
     double min, max;
-    int open; /* 1: min excluded, 2: max excluded */
     unsigned cmds;
     const char *help;
     enum dflt dflt;
 } optdef;
+
+/* Option d is one of cmd's. */
+static inline int pn_opt_of(const optdef *d, unsigned cmd) { return d->name && (d->cmds & cmd); }
 
 typedef struct pn_cmd_def {
     const char *name;

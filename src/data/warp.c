@@ -95,7 +95,7 @@ void pn_image_warp(float *out, const float *in, const pn_warp_cfg *c, float fill
     float fx[PN_PIXELS], fy[PN_PIXELS];
     const int elastic = c->elastic > 0.0f;
     if (elastic) {
-        const float sigma = c->elastic_sigma > 0.0f ? c->elastic_sigma : 2.0f;
+        const float sigma = c->elastic_sigma > 0.0f ? c->elastic_sigma : PN_WARP_ELASTIC_SIGMA;
         for (size_t i = 0; i < PN_PIXELS; i++)
             fx[i] = pn_rng_sym(rng, 1.0f);
         for (size_t i = 0; i < PN_PIXELS; i++)

@@ -44,39 +44,44 @@ static void key_float(pn_buf *b, const char *name, float v)
     pn_buf_printf(b, ";%s=%s", name, s);
 }
 
+/* ";name=value" of option id, in the form its kind keeps. */
+static void key_option(pn_buf *b, const pn_train_cfg *c, pn_topt_id id)
+{
+    const pn_train_opt *d = &pn_train_opts[id];
+    const double v = pn_topt_get(c, id);
+    switch (d->kind) {
+    case PN_TOPT_D: key_double(b, d->key, v); break;
+    case PN_TOPT_F: key_float(b, d->key, (float)v); break;
+    case PN_TOPT_Z: /* 0 where it stands for the default (tta 0: one view) as that */
+        pn_buf_printf(b, ";%s=%zu", d->key, (size_t)(v == 0.0 && d->zero ? d->zero : v));
+        break;
+    case PN_TOPT_B:
+    case PN_TOPT_C:
+        if (d->names)
+            pn_buf_printf(b, ";%s=%s", d->key, d->names((int)v) ? d->names((int)v) : "?");
+        else
+            pn_buf_printf(b, ";%s=%d", d->key, v != 0.0);
+        break;
+    }
+}
+
+/* The table's options in its order: the study's always; those beyond it
+ * only when one of them is on, so that the keys of the study's
+ * configurations read as they always did; those added later only when not
+ * at their default, so that no earlier key changes. */
 int pn_store_key_of(const pn_train_cfg *c, char **key, pn_err *err)
 {
     *key = NULL;
     pn_buf b = {0};
-    pn_buf_printf(&b, "model=%s;epochs=%zu", c->model->name, c->epochs);
-    key_double(&b, "lr", c->lr);
-    pn_buf_printf(&b, ";bs=%zu;opt=%s", c->bs, pn_optimizer_name(c->optimizer));
-    key_double(&b, "momentum", c->momentum);
-    key_double(&b, "weight_decay", c->weight_decay);
-    pn_buf_printf(&b, ";lr_step=%zu", c->lr_step);
-    key_double(&b, "lr_gamma", c->lr_gamma);
-    key_float(&b, "aux_weight", c->mopts.aux_weight);
-    key_float(&b, "dropout", c->mopts.dropout);
-    pn_buf_printf(&b, ";aug_swap=%d;aug_repair=%d;aug_shift=%zu;eval=%s;pairs=%zu",
-                  c->aug_swap, c->aug_repair, c->aug_shift, c->eval_epochs ? "epoch" : "final",
-                  c->n_pairs);
-    /* beyond the study: only when one of them is on, so that the keys of
-     * the study's configurations read as they always did */
-    const pn_warp_cfg *w = &c->warp;
-    if (pn_warp_active(w) || c->ema > 0 || c->tta > 1 || c->ensemble > 1 ||
-        c->mopts.width > 1 || c->mopts.prob_head || c->decide != PN_DECIDE_HEAD || c->lr_cosine) {
-        key_float(&b, "rotate", w->rotate);
-        key_float(&b, "scale", w->scale);
-        key_float(&b, "shear", w->shear);
-        key_float(&b, "translate", w->translate);
-        key_float(&b, "elastic", w->elastic);
-        key_float(&b, "elastic_sigma", w->elastic_sigma);
-        key_double(&b, "ema", c->ema);
-        pn_buf_printf(&b, ";tta=%zu;ensemble=%zu;width=%zu;head=%s;decide=%s;lr_cosine=%d",
-                      c->tta > 1 ? c->tta : 1, c->ensemble > 1 ? c->ensemble : 1,
-                      c->mopts.width > 1 ? c->mopts.width : 1,
-                      c->mopts.prob_head ? "prob" : "learned", pn_decide_name(c->decide),
-                      c->lr_cosine ? 1 : 0);
+    pn_buf_printf(&b, "model=%s", c->model->name);
+    int beyond = 0;
+    for (int id = 0; id < PN_N_TOPTS; id++)
+        beyond |= (pn_train_opts[id].group & PN_TOPT_BEYOND) && pn_topt_on(c, (pn_topt_id)id);
+    for (int id = 0; id < PN_N_TOPTS; id++) {
+        const unsigned g = pn_train_opts[id].group;
+        if ((g & PN_TOPT_BEYOND) ? beyond
+            : (g & PN_TOPT_LATER) ? pn_topt_on(c, (pn_topt_id)id) : 1)
+            key_option(&b, c, (pn_topt_id)id);
     }
     pn_buf_printf(&b, "%s", PN_STORE_KEY_VERSIONS);
     if (b.failed || !b.data) {

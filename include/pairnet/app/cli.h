@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
+#include "pairnet/models/train_cfg.h"
 
 #define PN_MAX_MODELS 8     /* models in one bench */
 #define PN_MAX_THREADS 256  /* --threads, --jobs; their default (online CPUs) is clamped to it */
@@ -18,34 +19,21 @@
  * (git-ignored); only the full make targets pass --out results. */
 #define PN_RUNS_DIR "runs"
 #define PN_DEFAULT_OUT PN_RUNS_DIR "/<UTC date-time>-<models>, a fresh folder" /* for --help */
-#define PN_UNSET ((size_t)-1)
 
 typedef enum pn_command { PN_CMD_TRAIN = 1, PN_CMD_BENCH = 2, PN_CMD_EVAL = 4 } pn_command;
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
     size_t n_models;
-    /* Training options: 0 (lr, bs), NAN (other doubles), PN_UNSET (other
-     * counts) or NULL mean "the model's default" (its preset). */
-    double lr;
-    size_t bs;
-    size_t epochs;
+    /* The training options given (models/train_cfg.h's table): their values
+     * in train, bit PN_TOPT_<ID> of train_set for each one given; the
+     * others keep the model's defaults. */
+    pn_train_cfg train;
+    pn_topt_mask train_set;
     size_t rounds;
     uint64_t seed;
     int seed_set;   /* eval: --seed given (else the checkpoint's) */
-    double aux_weight, momentum, weight_decay, lr_gamma, dropout;
-    size_t lr_step, aug_shift;
-    /* The flags --aug-swap/--no-aug-swap, ...: 1 on, 0 off, -1 the preset's. */
-    int aug_swap, aug_repair;
-    const char *optimizer;
-    /* beyond the study (best's recipe): NAN / PN_UNSET / NULL: the preset's */
-    double aug_rotate, aug_scale, aug_shear, aug_translate, aug_elastic, aug_elastic_sigma;
-    double ema;
-    size_t tta, ensemble, width;
-    int lr_cosine; /* flag: 1 on, 0 off, -1 the preset's */
-    const char *decide, *head;
     size_t threads; /* train: GEMM threads; bench: parallel rounds (jobs) */
-    int eval_final; /* --eval-final: evaluate only after the last epoch (0 or 1) */
     int list;       /* bench: print what the round store in --out holds, and exit */
     const char *data;
     const char *out;  /* bench: results directory */
@@ -57,14 +45,12 @@ typedef struct pn_cli_opts {
 /* Every option unset, and the command's own defaults (rounds, threads). */
 void pn_cli_defaults(pn_cli_opts *o, pn_command cmd);
 
-struct pn_train_cfg;
-struct pn_model_info;
 /* The training configuration a command line asks for, for model m: the
- * model's defaults overridden by every option given. Fails (usage) on a
- * combination that would silently do nothing, e.g. momentum with Adam, or
- * that BatchNorm cannot train (a batch of one pair). */
-int pn_train_cfg_from_opts(struct pn_train_cfg *c, const pn_cli_opts *o,
-                           const struct pn_model_info *m, pn_err *err);
+ * model's defaults overridden by every option given (train_cfg.c). Fails
+ * (usage) on a combination that would silently do nothing, e.g. momentum
+ * with Adam, or that BatchNorm cannot train (a batch of one pair). */
+int pn_train_cfg_from_opts(pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m,
+                           pn_err *err);
 
 /* 0, or the signal (SIGINT, SIGTERM, SIGHUP) that asked to stop, set by the
  * handler; read by the training threads. Lock-free, so the handler may

@@ -10,6 +10,10 @@
 
 #include "pairnet/base/rng.h"
 
+/* The elastic field's sigma that elastic_sigma 0 stands for (pixels;
+ * Simard's 4 at 28 px). */
+#define PN_WARP_ELASTIC_SIGMA 2.0f
+
 /* All zero: no warp (and no rng draw). */
 typedef struct pn_warp_cfg {
     float rotate;        /* degrees: uniform in [-rotate, rotate) */
@@ -17,7 +21,7 @@ typedef struct pn_warp_cfg {
     float shear;         /* degrees: uniform in [-shear, shear) */
     float translate;     /* pixels, x and y each uniform in [-translate, translate) */
     float elastic;       /* alpha of the displacement field (pixels), 0: none */
-    float elastic_sigma; /* sigma of its Gaussian (pixels; 0 -> 2, i.e. Simard's 4 at 28 px) */
+    float elastic_sigma; /* sigma of its Gaussian (pixels; 0: PN_WARP_ELASTIC_SIGMA) */
 } pn_warp_cfg;
 
 /* Nonzero if c changes images. */

@@ -1,6 +1,7 @@
 /* The networks, as graph builders: the study's five and `best`, and the
  * registry, the one place that maps a name to its builder, its default
- * learning rate and batch size (the study's Table I) and its preset. */
+ * learning rate and batch size (the study's Table I) and its preset (the
+ * training configuration and its options: train_cfg.h). */
 #ifndef PAIRNET_MODELS_H
 #define PAIRNET_MODELS_H
 
@@ -23,6 +24,7 @@ typedef struct pn_model_opts {
     int prob_head;    /* best: the head is P(d1 <= d2) = sum_{i <= j} p1(i) p2(j)
                          of the two digit softmaxes (no parameters), not the
                          learned 20 -> 100 -> 2 comparison */
+    float label_smoothing; /* eps of every cross-entropy loss (0: none) */
 } pn_model_opts;
 
 /* How a pair is answered from the network's outputs. */
@@ -32,22 +34,7 @@ typedef enum pn_decide {
     PN_DECIDE_PROB      /* P(d1 <= d2) = sum_{i <= j} p1(i) p2(j) >= 1/2 from the
                            two digit softmaxes */
 } pn_decide;
-/* The training defaults of a model (besides its lr and batch size): the
- * specification's for the study's five, a preset of its own for `best`. */
-typedef struct pn_preset {
-    pn_optimizer optimizer;
-    size_t epochs, lr_step;
-    double lr_gamma, weight_decay, momentum;
-    float aux_weight, dropout;
-    int aug_swap, aug_repair;
-    size_t aug_shift;
-    /* beyond the study (all zero: off); see pn_train_cfg */
-    pn_warp_cfg warp;
-    double ema;
-    size_t tta, ensemble, width;
-    int decide; /* pn_decide */
-    int prob_head, lr_cosine;
-} pn_preset;
+struct pn_train_cfg;
 
 /* The names the study's models give their inputs, targets and outputs
  * (the graph knows none of them; the trainer binds a batch by them). */
@@ -70,7 +57,9 @@ typedef struct pn_model_info {
      * PN_OUT_LOGITS (and PN_OUT_DIGITS if it has digit logits), the
      * targets its losses use, and g->loss. */
     void (*build)(pn_graph *g, const pn_model_opts *o);
-    const pn_preset *preset; /* NULL: the study's, pn_model_preset() */
+    /* Sets the model's own training defaults over the specification's
+     * (models/train_cfg.h); NULL: the study's. */
+    void (*preset)(struct pn_train_cfg *c);
     double study_test;       /* the study's Table II test accuracy (%), NaN if not in it */
 } pn_model_info;
 
@@ -80,8 +69,6 @@ const pn_model_info *pn_model_list(size_t *n);
 /* The five models of the study, first in the list (not `best`): bench's
  * default list. */
 size_t pn_study_model_count(void);
-/* m's training defaults: its own preset, or the specification's. */
-const pn_preset *pn_model_preset(const pn_model_info *m);
 /* "mlp, cnn, ..." for error messages. */
 const char *pn_model_names(void);
 

@@ -128,12 +128,14 @@ void pn_dropout_backward(float *din, const float *dout, const float *mask, size_
 
 /* ---- cross-entropy, mean over rows (src/ops/loss.c) ----
  * logits [R, K], labels [R] in 0..K-1; prob [R, K] softmax kept for backward.
- * Returns the mean negative log-likelihood (log-sum-exp, stable). */
+ * The target of a row is q = (1 - eps) onehot + eps / K (label smoothing,
+ * PyTorch's CrossEntropyLoss(label_smoothing=eps); eps 0: the one-hot).
+ * Returns the mean of -sum_j q_j log p_j (log-sum-exp, stable). */
 float pn_cross_entropy_forward(float *prob, const float *logits, const uint8_t *labels,
-                               size_t R, size_t K);
-/* dlogits [R, K] += dloss * (prob - onehot) / R */
+                               size_t R, size_t K, float eps);
+/* dlogits [R, K] += dloss * (prob - q) / R */
 void pn_cross_entropy_backward(float *dlogits, const float *prob, const uint8_t *labels,
-                               float dloss, size_t R, size_t K);
+                               float dloss, size_t R, size_t K, float eps);
 
 /* ---- moving samples around (src/ops/shape.c) ----
  * A pair batch [B, 2, S]: the two images of pair i are x[i,0,:] and x[i,1,:]. */

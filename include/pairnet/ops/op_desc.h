@@ -65,7 +65,10 @@ typedef union pn_op_attr {
     } conv;
     struct { int out_batch_inner; } bn_relu_pool; /* the output is [C, H/2, W/2, B] */
     struct { size_t channel; } select;
-    struct { int labels; } ce; /* the graph's target id (pn_target): which labels */
+    struct {
+        int labels;      /* the graph's target id (pn_target): which labels */
+        float smoothing; /* label smoothing eps in [0, 1) */
+    } ce;
     struct { float weight[PN_MAX_IN]; } sum;
     struct { float p; } dropout;
 } pn_op_attr;

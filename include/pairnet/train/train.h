@@ -14,13 +14,12 @@
 #include "pairnet/data/warp.h"
 #include "pairnet/graph/graph.h"
 #include "pairnet/models/models.h"
+#include "pairnet/models/train_cfg.h"
 #include "pairnet/ops/optim.h"
 #include "pairnet/train/record.h"
 
 struct pn_pool;
 
-/* The protocol's pair count: this many train and as many test pairs. */
-#define PN_PAIRS 1000
 /* Versions of what makes a round's numbers besides its configuration and
  * seed (the round store keys rounds by them, so a stored round is reused
  * only by a pairnet that would compute the same bits): the data protocol
@@ -29,57 +28,6 @@ struct pn_pool;
  * change alters any round's results. */
 #define PN_PROTOCOL_VERSION 1
 #define PN_NUMERIC_VERSION 1
-/* The largest batch size (the whole train set). */
-#define PN_MAX_BATCH PN_PAIRS
-
-typedef struct pn_train_cfg {
-    const pn_model_info *model;
-    pn_model_opts mopts;
-    double lr;
-    size_t bs;
-    size_t epochs;
-    pn_optimizer optimizer;
-    double momentum, weight_decay; /* momentum: SGD only */
-    size_t lr_step;
-    double lr_gamma;
-    size_t n_pairs;  /* train pairs, and as many test pairs (PN_PAIRS) */
-    int eval_epochs; /* 1: evaluate after every epoch; 0: only after the last */
-    /* augmentation of the training pairs, drawn afresh every epoch */
-    int aug_swap;     /* swap the two images of a pair with probability 1/2 */
-    int aug_repair;   /* pair the 2n training digits anew */
-    size_t aug_shift; /* move each image by up to this many pixels in x and y */
-    /* Beyond the study; all zero: off, and the round is what it was without
-     * them, number for number. */
-    pn_warp_cfg warp; /* a random affine/elastic warp of every training image
-                         (after the shift), from the augmentation stream */
-    double ema;       /* evaluate an exponential moving average of the weights
-                         and BN statistics with this decay (0: the weights) */
-    size_t tta;       /* test-time augmentation: average the probabilities over
-                         this many fixed views (0, 1: none; 5: centre and the
-                         four 1-pixel shifts; 9: the 3x3 shifts) */
-    size_t ensemble;  /* train this many networks (their own initialization,
-                         order, augmentation, dropout) and average their
-                         probabilities (0, 1: one); costs that many rounds */
-    int decide;       /* pn_decide: the rule whose answers are the round's
-                         train and test accuracies */
-    int lr_cosine;    /* 1: lr0 (1 + cos(pi e / epochs)) / 2 in epoch e, not the
-                         step decay */
-} pn_train_cfg;
-
-/* pn_decide (how a pair is answered) is in models.h, beside the presets. */
-/* "head", "argmax", "prob"; parse: 0, or -1 for an unknown name. */
-const char *pn_decide_name(int d);
-int pn_decide_parse(const char *s, int *d);
-
-/* The settings beyond the study that cfg turns on, as text ("ensemble 3,
- * ema 0.999, ..."; "" if none) for run headers and `pairnet models`. */
-void pn_train_cfg_extras(const pn_train_cfg *cfg, char *out, size_t cap);
-
-/* The max views of --tta. */
-#define PN_MAX_TTA 9
-
-/* The defaults of the specification for model m (and its preset, if any). */
-void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m);
 
 /* The data of one round: pairs drawn from the train and test sets with the
  * seed's data stream, both standardized with the train pairs' statistics. */
@@ -109,7 +57,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
                    struct pn_pool *pool, const pn_round_hooks *hooks, pn_round_rec *out,
                    pn_err *err);
 
-/* The learning rate of epoch e (0-based) under cfg's schedule. */
+/* The learning rate of epoch e (0-based) under cfg's schedule (lr.c). */
 double pn_train_lr(const pn_train_cfg *cfg, size_t e);
 
 /* Binds batch b to g by the names the study's models declare (models.h):
