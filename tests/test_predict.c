@@ -303,6 +303,68 @@ static void test_predict_known_pairs(void)
     pn_checkpoint_free(&ck);
 }
 
+/* Runs `$PAIRNET_BIN args` (shell-quoted by the caller) with stdout and
+ * stderr into out and err; its exit status. */
+static int run_cli(const char *args, char *out, size_t on, char *err, size_t en)
+{
+    char cmd[4096], po[1024], pe[1024];
+    snprintf(po, sizeof po, "%s/predict.out", t_tmp_dir());
+    snprintf(pe, sizeof pe, "%s/predict.err", t_tmp_dir());
+    snprintf(cmd, sizeof cmd, "'%s' %s --data '%s' >'%s' 2>'%s'", getenv("PAIRNET_BIN"), args,
+             t_data_dir(), po, pe);
+    const int st = t_sh(cmd);
+    t_read_file(po, out, on);
+    t_read_file(pe, err, en);
+    return st;
+}
+
+/* The command: its answer lines for a pair of known order both ways, the
+ * --show files (the 14x14 one is the input the library computes), and its
+ * refusals: a broken picture (exit 3, one line), a missing one, one
+ * picture only (usage, exit 2). */
+static void test_predict_cli(void)
+{
+    const char *ck_path = trained();
+    if (!ck_path || !load_test_set())
+        return;
+    uint16_t q1[PN_PIXELS], q8[PN_PIXELS];
+    const size_t i1 = first_of(1), i8 = first_of(8);
+    if (input_of(i1, q1) != 0 || input_of(i8, q8) != 0)
+        return;
+    const char *t = t_tmp_dir();
+    char args[3072], out[4096], err[4096];
+    snprintf(args, sizeof args, "predict --load '%s' '%s/digit%zu.png' '%s/digit%zu.png' --show "
+             "'%s/show'", ck_path, t, i1, t, i8, t);
+    CHECK_MSG(run_cli(args, out, sizeof out, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(strstr(out, "read as 1 (probability ") && strstr(out, "read as 8 (probability ")
+              && strstr(out, "A <= B: yes (probability of A <= B: "), "%s", out);
+    char path[1024];
+    pn_err e = {0, ""};
+    pn_image img;
+    snprintf(path, sizeof path, "%s/show/B-14.pgm", t);
+    CHECK_MSG(pn_image_load(path, &img, &e) == 0, "%s", e.msg);
+    for (size_t k = 0; img.gray && k < PN_PIXELS; k++)
+        CHECK(lroundf(img.gray[k] * 1020.0f) == q8[k]);
+    pn_image_free(&img);
+    snprintf(args, sizeof args, "predict --load '%s' '%s/digit%zu.png' '%s/digit%zu.png'",
+             ck_path, t, i8, t, i1);
+    CHECK_MSG(run_cli(args, out, sizeof out, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(strstr(out, "A <= B: no (probability of A <= B: "), "%s", out);
+    snprintf(path, sizeof path, "%s/broken.png", t);
+    CHECK(pn_write_atomic(path, "\x89PNG\r\n\x1a\nbroken", 14, &e) == 0);
+    snprintf(args, sizeof args, "predict --load '%s' '%s' '%s/digit%zu.png'", ck_path, path, t,
+             i1);
+    CHECK(run_cli(args, out, sizeof out, err, sizeof err) == 3);
+    CHECK_MSG(strstr(err, "broken.png: truncated PNG") && strchr(err, '\n') == strrchr(err, '\n'),
+              "%s", err);
+    snprintf(args, sizeof args, "predict --load '%s' '%s/none.png' '%s'", ck_path, t, path);
+    CHECK(run_cli(args, out, sizeof out, err, sizeof err) == 3);
+    CHECK_MSG(strstr(err, "none.png: no such image file"), "%s", err);
+    snprintf(args, sizeof args, "predict --load '%s' '%s'", ck_path, path);
+    CHECK(run_cli(args, out, sizeof out, err, sizeof err) == 2);
+    CHECK_MSG(strstr(err, "two digit pictures"), "%s", err);
+}
+
 void suite_predict(void)
 {
     RUN(test_predict_png_pgm_inverted_same);
@@ -310,4 +372,5 @@ void suite_predict(void)
     RUN(test_predict_large_light_page);
     RUN(test_predict_blank_refused);
     RUN(test_predict_known_pairs);
+    RUN(test_predict_cli);
 }

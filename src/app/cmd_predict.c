@@ -3,8 +3,11 @@
  * (digit_image.h), pooled to 14x14 and standardized with the statistics of
  * the checkpoint's round (redrawn from MNIST as `eval` redraws it), then run
  * as one pair in evaluation mode. --show DIR writes what the network saw. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "pairnet/app/cli.h"
 #include "pairnet/base/file.h"
@@ -99,14 +102,17 @@ static void print_answer(const digit_in *d, const pn_prediction *p)
            (double)p->p_le);
 }
 
-int pn_predict_files(const char *load, const char *a, const char *b, const char *show_dir,
-                     const char *data, pn_err *err)
+int pn_cmd_predict(const pn_cli_opts *o, pn_err *err)
 {
-    digit_in d[2] = {{.path = a, .tag = "A"}, {.path = b, .tag = "B"}};
+    const char *load = o->load, *show_dir = o->show, *data = o->data;
+    digit_in d[2] = {{.path = o->images[0], .tag = "A"}, {.path = o->images[1], .tag = "B"}};
     pn_checkpoint ck;
     int rc = read_digit(&d[0], err);
     if (rc == PN_OK)
         rc = read_digit(&d[1], err);
+    if (rc == PN_OK && show_dir && mkdir(show_dir, 0777) != 0 && errno != EEXIST)
+        rc = pn_fail(err, PN_ERR_RUNTIME, "--show: cannot create directory %s: %s", show_dir,
+                     strerror(errno));
     if (rc == PN_OK && show_dir)
         for (int k = 0; k < 2 && rc == PN_OK; k++)
             rc = show(show_dir, &d[k], err);

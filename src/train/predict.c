@@ -82,7 +82,10 @@ int pn_predict_pair(pn_graph *g, const char *model, const uint16_t *a, const uin
     out->p_le = head[1]; /* the head's second answer is d1 <= d2 */
     out->has_digits = read_digits(g, out);
     const pn_model_info *m = pn_model_find(model);
-    if (out->has_digits && m && pn_model_preset(m)->decide == PN_DECIDE_PROB)
+    pn_train_cfg cfg;
+    if (m)
+        pn_train_cfg_default(&cfg, m);
+    if (out->has_digits && m && cfg.decide == PN_DECIDE_PROB)
         out->p_le = pn_prob_le_of(out->prob[0], out->prob[1]);
     out->answer = out->p_le >= 0.5f;
     return PN_OK;
