@@ -268,18 +268,16 @@ static void test_predict_known_pairs(void)
     const char *ck_path = trained();
     if (!ck_path || !load_test_set())
         return;
-    pn_checkpoint ck;
+    pn_predictor pr;
     pn_err err = {0, ""};
-    pn_graph *g = NULL;
     pn_mnist m;
     pn_round_data d;
-    int rc = pn_checkpoint_load(ck_path, &ck, &err);
+    int rc = pn_predictor_load(ck_path, &pr, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     if (rc != 0)
         return;
-    rc = pn_checkpoint_graph(&ck, 1, ck_path, &g, &err);
-    if (rc == 0 && (rc = pn_mnist_load(t_data_dir(), &m, &err)) == 0) {
-        rc = pn_round_data_make(&m, (size_t)ck.n_pairs, ck.seed, &d, &err);
+    if ((rc = pn_mnist_load(t_data_dir(), &m, &err)) == 0) {
+        rc = pn_round_data_make(&m, pr.n_pairs, pr.seed, &d, &err);
         pn_mnist_free(&m);
     }
     CHECK_MSG(rc == 0, "%s", err.msg);
@@ -288,7 +286,7 @@ static void test_predict_known_pairs(void)
         pn_prediction p;
         if (input_of(first_of(asked[k][0]), a) != 0 || input_of(first_of(asked[k][1]), b) != 0)
             break;
-        CHECK(pn_predict_pair(g, ck.model, a, b, d.mean, d.std, &p, &err) == 0);
+        CHECK(pn_predict_pair(&pr, a, b, d.mean, d.std, &p, &err) == 0);
         CHECK_MSG(p.answer == (asked[k][0] <= asked[k][1]), "%d <= %d answered %d (p %.3f)",
                   asked[k][0], asked[k][1], p.answer, (double)p.p_le);
         CHECK_MSG((p.p_le >= 0.5f) == p.answer && p.p_le >= 0.0f && p.p_le <= 1.0f, "p %g",
@@ -299,8 +297,7 @@ static void test_predict_known_pairs(void)
     }
     if (rc == 0)
         pn_round_data_free(&d);
-    pn_graph_free(g);
-    pn_checkpoint_free(&ck);
+    pn_predictor_free(&pr);
 }
 
 /* Runs `$PAIRNET_BIN args` (shell-quoted by the caller) with stdout and

@@ -67,19 +67,17 @@ static int show(const char *dir, const digit_in *d, pn_err *err)
     return rc;
 }
 
-/* The mean and std that standardized ck's round (pn_round_data_make). */
-static int round_stats(const pn_checkpoint *ck, const char *data, double *mean, double *std,
+/* The mean and std that standardized the predictor's round
+ * (pn_round_data_make). */
+static int round_stats(const pn_predictor *pr, const char *data, double *mean, double *std,
                        pn_err *err)
 {
-    if (ck->n_pairs < 1 || ck->n_pairs > 5000)
-        return pn_fail(err, PN_ERR_DATA, "checkpoint pair count %llu is out of range",
-                       (unsigned long long)ck->n_pairs);
     pn_mnist m;
     int rc = pn_mnist_load(pn_mnist_dir(data), &m, err);
     if (rc != PN_OK)
         return rc;
     pn_round_data d;
-    rc = pn_round_data_make(&m, (size_t)ck->n_pairs, ck->seed, &d, err);
+    rc = pn_round_data_make(&m, pr->n_pairs, pr->seed, &d, err);
     if (rc == PN_OK) {
         *mean = d.mean;
         *std = d.std;
@@ -104,9 +102,9 @@ static void print_answer(const digit_in *d, const pn_prediction *p)
 
 int pn_cmd_predict(const pn_cli_opts *o, pn_err *err)
 {
-    const char *load = o->load, *show_dir = o->show, *data = o->data;
+    const char *show_dir = o->show;
     digit_in d[2] = {{.path = o->images[0], .tag = "A"}, {.path = o->images[1], .tag = "B"}};
-    pn_checkpoint ck;
+    pn_predictor pr;
     int rc = read_digit(&d[0], err);
     if (rc == PN_OK)
         rc = read_digit(&d[1], err);
@@ -116,22 +114,18 @@ int pn_cmd_predict(const pn_cli_opts *o, pn_err *err)
     if (rc == PN_OK && show_dir)
         for (int k = 0; k < 2 && rc == PN_OK; k++)
             rc = show(show_dir, &d[k], err);
-    if (rc != PN_OK || (rc = pn_checkpoint_load(load, &ck, err)) != PN_OK)
+    if (rc != PN_OK || (rc = pn_predictor_load(o->load, &pr, err)) != PN_OK)
         return rc;
     double mean = 0.0, std = 1.0;
-    pn_graph *g = NULL;
     pn_prediction p;
-    rc = pn_checkpoint_graph(&ck, 1, load, &g, err);
+    rc = round_stats(&pr, o->data, &mean, &std, err);
     if (rc == PN_OK)
-        rc = round_stats(&ck, data, &mean, &std, err);
-    if (rc == PN_OK)
-        rc = pn_predict_pair(g, ck.model, d[0].q14, d[1].q14, mean, std, &p, err);
+        rc = pn_predict_pair(&pr, d[0].q14, d[1].q14, mean, std, &p, err);
     if (rc == PN_OK) {
-        printf("model %s (round seed %llu, %llu pairs)\n", ck.model,
-               (unsigned long long)ck.seed, (unsigned long long)ck.n_pairs);
+        printf("model %s (round seed %llu, %zu pairs)\n", pr.model,
+               (unsigned long long)pr.seed, pr.n_pairs);
         print_answer(d, &p);
     }
-    pn_graph_free(g);
-    pn_checkpoint_free(&ck);
+    pn_predictor_free(&pr);
     return rc;
 }
