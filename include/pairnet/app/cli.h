@@ -21,7 +21,12 @@
 #define PN_RUNS_DIR "runs"
 #define PN_DEFAULT_OUT PN_RUNS_DIR "/<UTC date-time>-<models>, a fresh folder" /* for --help */
 
-typedef enum pn_command { PN_CMD_TRAIN = 1, PN_CMD_BENCH = 2, PN_CMD_EVAL = 4 } pn_command;
+typedef enum pn_command {
+    PN_CMD_TRAIN = 1,
+    PN_CMD_BENCH = 2,
+    PN_CMD_EVAL = 4,
+    PN_CMD_PREDICT = 8
+} pn_command;
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
@@ -39,7 +44,10 @@ typedef struct pn_cli_opts {
     const char *data;
     const char *out;  /* bench: results directory */
     const char *save; /* train: checkpoint file */
-    const char *load; /* eval: checkpoint file */
+    const char *load; /* eval, predict: checkpoint file */
+    const char *show; /* predict: directory for what the network saw */
+    const char *images[2]; /* predict: the two pictures A and B */
+    size_t n_images;
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
@@ -74,6 +82,9 @@ const char *pn_stop_word(void);
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
+/* `pairnet predict --load FILE A B`: the model on two digit pictures (PGM
+ * or PNG) of the user's own (src/app/cmd_predict.c). */
+int pn_cmd_predict(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_models(void);
 /* `pairnet models --names | --study | --tsv`: the registry for scripts,
  * one model a line (argv[0] is the flag). */
