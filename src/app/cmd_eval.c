@@ -82,8 +82,15 @@ int pn_cmd_eval(const pn_cli_opts *o, pn_err *err)
                                                    &d.train);
             const double te = pn_evaluate_ensemble(lm.g, lm.k, lm.cfg.tta, lm.cfg.decide, fill,
                                                    &d.test);
-            printf("model %s, seed %llu: train acc %.4f, test acc %.4f\n", lm.cfg.model->name,
-                   (unsigned long long)seed, tr, te);
+            /* another seed's pairs are not the ones it trained on: no "train acc" */
+            if (seed == lm.seed)
+                printf("model %s, seed %llu: train acc %.2f%%, test acc %.2f%%\n",
+                       lm.cfg.model->name, (unsigned long long)seed, 100.0 * tr, 100.0 * te);
+            else
+                printf("model %s (trained on seed %llu), seed %llu's pairs, none of them trained "
+                       "on: pairs from MNIST's training set %.2f%%, test pairs %.2f%%\n",
+                       lm.cfg.model->name, (unsigned long long)lm.seed,
+                       (unsigned long long)seed, 100.0 * tr, 100.0 * te);
             if (o->export_answers)
                 rc = export_answers(o->export_answers, &lm, seed, fill, &d.test, te, err);
             pn_round_data_free(&d);

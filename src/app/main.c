@@ -73,6 +73,19 @@ static void nearest_option(const char *a, unsigned cmd, char *out, size_t cap)
     }
 }
 
+/* A short option -x (pairnet has none but -h): the long options of cmd
+ * that begin with x, as "--model or --momentum", into out; "" if none.
+ * Edit distance would pick -h, one letter away from any -x. */
+static void short_option_guess(const char *a, unsigned cmd, char *out, size_t cap)
+{
+    size_t len = 0, found = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < N_OPTS && found < 2; i++)
+        if (pn_opt_of(&opts[i], cmd) && opts[i].name[2] == a[1] && len < cap)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", found++ ? " or " : "",
+                                    opts[i].name);
+}
+
 /* "unknown option" with the fix: the nearest option of this command, or
  * the commands the option belongs to, or where the list is. */
 static int unknown_option(const char *a, unsigned cmd, pn_err *err)
@@ -82,7 +95,10 @@ static int unknown_option(const char *a, unsigned cmd, pn_err *err)
     size_t alen = strcspn(a, "=");
     char bare[128];
     snprintf(bare, sizeof bare, "%.*s", (int)(alen < 127 ? alen : 127), a);
-    nearest_option(bare, cmd, guess, sizeof guess);
+    if (bare[0] == '-' && bare[1] && bare[1] != '-' && !bare[2])
+        short_option_guess(bare, cmd, guess, sizeof guess);
+    else
+        nearest_option(bare, cmd, guess, sizeof guess);
     if (guess[0])
         return pn_fail(err, PN_ERR_USAGE, "unknown option %s; did you mean %s?", bare, guess);
     unsigned others = 0;
@@ -224,16 +240,37 @@ static int wants_help(unsigned cmd, int from, int argc, char **argv)
     return 0;
 }
 
+/* predict's pictures, A then B: the arguments that are no option. */
+static int add_image(pn_cli_opts *o, const char *a, pn_err *err)
+{
+    if (o->n_images == 2)
+        return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s': predict takes two pictures, "
+                       "A and B (already '%s' and '%s')", a, o->images[0], o->images[1]);
+    o->images[o->n_images++] = a;
+    return PN_OK;
+}
+
 static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_err *err)
 {
     const char *prev_flag = NULL; /* the flag just before, for a stray value's hint */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--") && cmd == C_PREDICT) { /* the rest are pictures, even "-x.png" */
+            for (i++; i < argc; i++)
+                if (add_image(o, argv[i], err) != PN_OK)
+                    return err->code;
+            break;
+        }
         if (!strcmp(a, "--")) {
             if (i + 1 < argc)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' after --: pairnet "
                                "%s takes options only", argv[i + 1], pn_command_name(cmd));
             break;
+        }
+        if ((a[0] != '-' || !a[1]) && cmd == C_PREDICT && !prev_flag) {
+            if (add_image(o, a, err) != PN_OK)
+                return err->code;
+            continue;
         }
         if (a[0] != '-' || !a[1]) {
             if (prev_flag)
@@ -287,6 +324,9 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
                        pn_model_names());
     if (cmd == C_EVAL && !o->load)
         return pn_fail(err, PN_ERR_USAGE, "eval needs --load FILE (written by train --save)");
+    if (cmd == C_PREDICT && (!o->load || o->n_images != 2))
+        return pn_fail(err, PN_ERR_USAGE, "predict needs --load FILE (written by train --save) "
+                       "and two digit pictures: pairnet predict --load FILE A.png B.png");
     return PN_OK;
 }
 
@@ -305,6 +345,14 @@ static int unknown_command(const char *arg)
     char c[256]; /* the user's text, shown escaped (pn_esc_term) */
     pn_term_str(c, sizeof c, arg);
     if (c[0] == '-') {
+        /* a slip of one of pairnet's own options first: --verison is
+         * --version, not an option of train */
+        static const char *const own[] = {"--version", "--help"};
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+            if (near(edit_distance(arg, own[i]), own[i])) {
+                fprintf(stderr, "pairnet: unknown option %s; did you mean %s?\n", c, own[i]);
+                return PN_ERR_USAGE;
+            }
         fprintf(stderr, "pairnet: %s is not a command: options go after the command, as in "
                 "'pairnet train %s ...' (see pairnet --help)\n", c, c);
         return PN_ERR_USAGE;
@@ -319,9 +367,9 @@ static int unknown_command(const char *arg)
     }
     if (near(best, commands[at].name))
         fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: train, "
-                "bench, eval, models)\n", c, commands[at].name);
+                "bench, eval, predict, models)\n", c, commands[at].name);
     else
-        fprintf(stderr, "pairnet: unknown command '%s' (commands: train, bench, eval, models; "
+        fprintf(stderr, "pairnet: unknown command '%s' (commands: train, bench, eval, predict, models; "
                 "see pairnet --help)\n", c);
     return PN_ERR_USAGE;
 }
@@ -335,6 +383,10 @@ static int run(int argc, char **argv)
     const char *c = argv[1];
     if (is_help(c)) {
         pn_general_help(stdout);
+        return 0;
+    }
+    if (!strcmp(c, "--man") && argc == 2) {
+        pn_man_page(stdout);
         return 0;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
@@ -379,7 +431,8 @@ static int run(int argc, char **argv)
         if (rc == PN_OK)
             rc = cmd == C_TRAIN ? pn_cmd_train(&o, &err)
                : cmd == C_BENCH ? pn_cmd_bench(&o, &err)
-                                : pn_cmd_eval(&o, &err);
+               : cmd == C_EVAL  ? pn_cmd_eval(&o, &err)
+                                : pn_cmd_predict(&o, &err);
     }
     if (rc != PN_OK && err.msg[0])
         fprintf(stderr, "pairnet %s: %s\n", c, err.msg);

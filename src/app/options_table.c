@@ -21,13 +21,15 @@ const optdef pn_opts[] = {
     {"--seed", "SEED", K_U64, OFF(seed), 0, 0, C_EVAL, "seed of the pairs to evaluate on (default: the checkpoint's)", D_TEXT},
     {"--threads", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, C_TRAIN, "threads for one training run", D_THREADS},
     {"--jobs", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, C_BENCH, "rounds run in parallel", D_THREADS},
-    {"--data", "DIR", K_STR, OFF(data), 0, 0, C_TRAIN | C_BENCH | C_EVAL, "MNIST directory (default: $PAIRNET_DATA, else data/mnist)", D_TEXT},
+    {"--data", "DIR", K_STR, OFF(data), 0, 0, C_TRAIN | C_BENCH | C_EVAL | C_PREDICT, "MNIST directory (default: $PAIRNET_DATA, else data/mnist)", D_TEXT},
     {"--out", "DIR", K_STR, OFF(out), 0, 0, C_BENCH, "results directory and round store", D_OUT},
     {"--list", NULL, K_FLAG, OFF(list), 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
     {"--save-models", "DIR", K_STR, OFF(save_models), 0, 0, C_BENCH, "write the networks of every round computed now to DIR/MODEL-seedSEED.safetensors (default: none)", D_TEXT},
     {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained networks of the last round to FILE: safetensors with PyTorch names (FILE.pn: the old .pn, one network) (default: none)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the model to evaluate, written by train --save (required; safetensors, or .pn of earlier versions)", D_TEXT},
     {"--export", "FILE", K_STR, OFF(export_answers), 0, 0, C_EVAL, "write the test pairs, labels and answers to FILE (safetensors; examples/numpy_forward.py checks them)", D_TEXT},
+    {"--load", "FILE", K_STR, OFF(load), 0, 0, C_PREDICT, "the model: a file written by train --save (required; safetensors or .pn)", D_TEXT},
+    {"--show", "DIR", K_STR, OFF(show), 0, 0, C_PREDICT, "write what the network saw to DIR: A-28.pgm, A-14.pgm, B-28.pgm, B-14.pgm (default: none)", D_TEXT},
 };
 const size_t pn_n_opts = sizeof pn_opts / sizeof pn_opts[0];
 
@@ -35,6 +37,22 @@ const pn_cmd_def pn_commands[] = {
     {"train", C_TRAIN, "train --model NAME [options]", "train R rounds of one model"},
     {"bench", C_BENCH, "bench [options]", "the study's tables and figures"},
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
+    {"predict", C_PREDICT, "predict --load FILE A B", "ask a saved model: is picture A <= B? (PNG, PGM)"},
     {"models", 0, "models", "list the models and their presets"},
 };
 const size_t pn_n_commands = sizeof pn_commands / sizeof pn_commands[0];
+
+const pn_exit_def pn_exit_codes[] = {
+    {PN_OK, "ok", "success"},
+    {PN_ERR_RUNTIME, "runtime failure or write error",
+     "a runtime failure (out of memory, a write error such as a full disk)"},
+    {PN_ERR_USAGE, "usage error",
+     "a usage error: an unknown option, a value out of range, a bad combination"},
+    {PN_ERR_DATA, "bad data or checkpoint",
+     "bad data: missing or corrupt MNIST, checkpoint, round store or input file"},
+    {PN_ERR_DIVERGED, "a round diverged", "a training round diverged (a non-finite loss or weight)"},
+    {PN_EXIT_HANGUP, "hangup", "stopped by SIGHUP (the terminal went away); what was finished is kept"},
+    {PN_ERR_INTERRUPTED, "interrupted",
+     "interrupted by SIGINT or SIGTERM; what was finished is kept"},
+};
+const size_t pn_n_exit_codes = sizeof pn_exit_codes / sizeof pn_exit_codes[0];

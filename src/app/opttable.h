@@ -13,7 +13,7 @@
 #define PAIRNET_VERSION "0.1.0"
 #define NBSP "\001" /* a space --help does not wrap at */
 
-enum { C_TRAIN = PN_CMD_TRAIN, C_BENCH = PN_CMD_BENCH, C_EVAL = PN_CMD_EVAL };
+enum { C_TRAIN = PN_CMD_TRAIN, C_BENCH = PN_CMD_BENCH, C_EVAL = PN_CMD_EVAL, C_PREDICT = PN_CMD_PREDICT };
 /* K_FLAG: an int field, 1 for --name and 0 for --no-name. K_TRAIN: a row
  * of the training options' table (models/train_cfg.h), parsed into
  * pn_cli_opts.train and marked in train_set; a flag when it has no metavar. */
@@ -43,6 +43,14 @@ typedef struct pn_cmd_def {
     const char *synopsis, *about;
 } pn_cmd_def;
 
+/* An exit status: --help lists the brief words, the man page the meaning. */
+typedef struct pn_exit_def {
+    int code;
+    const char *brief, *meaning;
+} pn_exit_def;
+
+extern const pn_exit_def pn_exit_codes[];
+extern const size_t pn_n_exit_codes;
 extern const optdef pn_opts[];
 extern const size_t pn_n_opts;
 extern const pn_cmd_def pn_commands[];
@@ -57,5 +65,12 @@ const char *pn_command_name(unsigned cmd);
 void pn_short_usage(FILE *f);
 void pn_general_help(FILE *f);
 void pn_command_help(FILE *f, unsigned cmd);
+/* Option d of command cmd as --help shows it: its left column ("--lr RATE",
+ * "--[no-]aug-swap") and its text with the default appended (NBSP where
+ * the text must not break). */
+void pn_opt_describe(const optdef *d, unsigned cmd, char *left, size_t lcap, char *text,
+                     size_t tcap);
+/* The manual page, troff (man.c): `pairnet --man`, installed by make install. */
+void pn_man_page(FILE *f);
 
 #endif

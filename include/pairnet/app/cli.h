@@ -9,18 +9,24 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
+#include "pairnet/models/models.h"
 #include "pairnet/models/train_cfg.h"
 
 #define PN_MAX_MODELS 8     /* models in one bench */
 #define PN_MAX_THREADS 256  /* --threads, --jobs; their default (online CPUs) is clamped to it */
 #define PN_TRAIN_ROUNDS 1   /* default --rounds of train */
-#define PN_BENCH_ROUNDS 15  /* default --rounds of bench (the study's) */
+#define PN_BENCH_ROUNDS PN_STUDY_ROUNDS /* default --rounds of bench (the study's) */
 /* bench without --out writes a fresh folder PN_RUNS_DIR/<UTC date-time>-<models>
  * (git-ignored); only the full make targets pass --out results. */
 #define PN_RUNS_DIR "runs"
 #define PN_DEFAULT_OUT PN_RUNS_DIR "/<UTC date-time>-<models>, a fresh folder" /* for --help */
 
-typedef enum pn_command { PN_CMD_TRAIN = 1, PN_CMD_BENCH = 2, PN_CMD_EVAL = 4 } pn_command;
+typedef enum pn_command {
+    PN_CMD_TRAIN = 1,
+    PN_CMD_BENCH = 2,
+    PN_CMD_EVAL = 4,
+    PN_CMD_PREDICT = 8
+} pn_command;
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
@@ -37,10 +43,13 @@ typedef struct pn_cli_opts {
     int list;       /* bench: print what the round store in --out holds, and exit */
     const char *data;
     const char *out;  /* bench: results directory */
-    const char *save; /* train: model file (safetensors) */
+    const char *save; /* train: model file (safetensors; FILE.pn: the old .pn) */
     const char *save_models; /* bench: directory for every computed round's networks */
-    const char *load; /* eval: model file (safetensors, or a .pn checkpoint) */
+    const char *load; /* eval, predict: model file (safetensors, or a .pn checkpoint) */
     const char *export_answers; /* eval: file for the test pairs and their answers */
+    const char *show; /* predict: directory for what the network saw */
+    const char *images[2]; /* predict: the two pictures A and B */
+    size_t n_images;
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
@@ -75,6 +84,9 @@ const char *pn_stop_word(void);
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
+/* `pairnet predict --load FILE A B`: the model on two digit pictures (PGM
+ * or PNG) of the user's own (src/app/cmd_predict.c). */
+int pn_cmd_predict(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_models(void);
 /* `pairnet models --names | --study | --tsv`: the registry for scripts,
  * one model a line (argv[0] is the flag). */
