@@ -37,10 +37,10 @@ check() { # NAME TRAIN-ARGS...
     shift
     "$bin" train "$@" --epochs 1 --seed 3 --save "$tmp/$name.safetensors" --data "$data" \
         > "$tmp/$name.train" || { echo "$name: train failed"; fail=1; return; }
-    trained=$(sed -n 's/^round 1 seed 3: .*test acc \([0-9.]*\),.*/\1/p' "$tmp/$name.train")
+    trained=$(sed -n 's/^round 0 seed 3: .*test acc \([0-9.]*%\),.*/\1/p' "$tmp/$name.train")
     "$bin" eval --load "$tmp/$name.safetensors" --export "$tmp/$name.pairs.safetensors" \
         --data "$data" > "$tmp/$name.eval" || { echo "$name: eval failed"; fail=1; return; }
-    evaluated=$(sed -n 's/.*test acc \([0-9.]*\)$/\1/p' "$tmp/$name.eval")
+    evaluated=$(sed -n 's/.*test acc \([0-9.]*%\)$/\1/p' "$tmp/$name.eval")
     if [ -z "$trained" ] || [ "$trained" != "$evaluated" ]; then
         echo "$name: training printed test acc '$trained', eval of the saved file '$evaluated'"
         fail=1
