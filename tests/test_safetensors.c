@@ -17,6 +17,7 @@
 #include "pairnet/base/safetensors.h"
 #include "pairnet/train/checkpoint.h"
 #include "pairnet/train/model_safetensors.h"
+#include "pairnet/train/predict.h"
 #include "pairnet/train/train.h"
 
 /* ---- JSON ---- */
@@ -478,6 +479,51 @@ static void pn_checkpoints_still_load(void)
     pn_graph_free(g);
 }
 
+/* predict reads a safetensors file as it reads the same network's .pn: the
+ * same answer, bit for bit; and an ensemble with its members and rule. */
+static void predict_reads_safetensors(void)
+{
+    pn_train_cfg cfg;
+    pn_train_cfg_default(&cfg, pn_model_find("cnn_ws_al"));
+    pn_graph *g = filled(&cfg, 0.01f);
+    char pn[600], st[600];
+    snprintf(pn, sizeof pn, "%s/p.pn", t_tmp_dir());
+    snprintf(st, sizeof st, "%s/p.safetensors", t_tmp_dir());
+    pn_err err = {0, ""};
+    CHECK(g && pn_checkpoint_save(pn, g, "cnn_ws_al", &cfg, 2, &err) == PN_OK);
+    CHECK(g && pn_st_model_save(st, &g, 1, &cfg, 2, NAN, NAN, &err) == PN_OK);
+    uint16_t a[PN_PIXELS], b[PN_PIXELS];
+    for (size_t i = 0; i < PN_PIXELS; i++) {
+        a[i] = (uint16_t)(i * 5 % 1021);
+        b[i] = (uint16_t)(i * 7 % 1021);
+    }
+    pn_predictor p1, p2;
+    pn_prediction r1, r2;
+    CHECK_MSG(pn_predictor_load(pn, &p1, &err) == PN_OK, "%s", err.msg);
+    CHECK_MSG(pn_predictor_load(st, &p2, &err) == PN_OK, "%s", err.msg);
+    if (err.code == 0) {
+        CHECK(pn_predict_pair(&p1, a, b, 30.0, 80.0, &r1, &err) == PN_OK);
+        CHECK(pn_predict_pair(&p2, a, b, 30.0, 80.0, &r2, &err) == PN_OK);
+        CHECK(p2.k == 1 && p2.seed == 2 && r1.p_le == r2.p_le && r1.answer == r2.answer &&
+              memcmp(r1.prob, r2.prob, sizeof r1.prob) == 0);
+        pn_predictor_free(&p1);
+        pn_predictor_free(&p2);
+    }
+    pn_graph_free(g);
+    pn_train_cfg_default(&cfg, pn_model_find("best"));
+    pn_graph *gs[3] = {filled(&cfg, 0.01f), filled(&cfg, 0.02f), filled(&cfg, 0.03f)};
+    CHECK(gs[2] && pn_st_model_save(st, gs, 3, &cfg, 2, NAN, NAN, &err) == PN_OK);
+    CHECK_MSG(pn_predictor_load(st, &p2, &err) == PN_OK, "%s", err.msg);
+    if (err.code == 0) {
+        CHECK(p2.k == 3 && p2.decide == PN_DECIDE_PROB);
+        CHECK(pn_predict_pair(&p2, a, b, 30.0, 80.0, &r2, &err) == PN_OK && r2.has_digits &&
+              r2.p_le >= 0.0f && r2.p_le <= 1.0f);
+        pn_predictor_free(&p2);
+    }
+    for (int i = 0; i < 3; i++)
+        pn_graph_free(gs[i]);
+}
+
 /* A round trained, saved and loaded evaluates to the accuracy the round
  * reported, bit for bit, pair by pair too: one network, and best's
  * ensemble with its moving averages, views and rule. */
@@ -552,5 +598,6 @@ void suite_safetensors(void)
     RUN(every_model_round_trips);
     RUN(model_refusals);
     RUN(pn_checkpoints_still_load);
+    RUN(predict_reads_safetensors);
     RUN(saved_round_evaluates_as_trained);
 }
