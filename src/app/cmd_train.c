@@ -129,7 +129,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
     double *test_acc = calloc(o->rounds, sizeof *test_acc);
     size_t done = 0;
     const size_t n_members = cfg.ensemble > 1 ? cfg.ensemble : 1;
-    if (!train_acc || !test_acc)
+    pn_graph **gs = calloc(n_members, sizeof *gs); /* the members, kept for --save */
+    if (!train_acc || !test_acc || !gs)
         rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", o->rounds);
     for (size_t r = 0; r < o->rounds && rc == PN_OK; r++) {
         const uint64_t seed = o->seed + r;
@@ -138,12 +139,6 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         if (rc != PN_OK)
             break;
         pn_round_rec rec;
-        pn_graph **gs = calloc(n_members, sizeof *gs); /* the members, kept for --save */
-        if (!gs) {
-            pn_round_data_free(&d);
-            rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory");
-            break;
-        }
         pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? gs : NULL};
         if (r == 0 && (rc = print_header(&cfg, dir, pn_pool_size(pool), err)) != PN_OK) {
             pn_round_data_free(&d);
@@ -162,9 +157,10 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             if (o->save)
                 rc = save_round(o->save, gs, &cfg, seed, &rec, r, err);
         }
-        for (size_t k = 0; k < n_members; k++)
+        for (size_t k = 0; k < n_members; k++) {
             pn_graph_free(gs[k]);
-        free(gs);
+            gs[k] = NULL;
+        }
         pn_round_rec_free(&rec);
         pn_round_data_free(&d);
     }
@@ -178,6 +174,7 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         printf("%s over %zu rounds: train acc %.2f +- %.2f%%, test acc %.2f +- %.2f%%\n",
                m->name, done, 100.0 * mtr, 100.0 * str, 100.0 * mte, 100.0 * ste);
     }
+    free(gs);
     free(train_acc);
     free(test_acc);
     pn_pool_free(pool);
