@@ -324,6 +324,16 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
                        pn_model_names());
     if (cmd == C_EVAL && !o->load)
         return pn_fail(err, PN_ERR_USAGE, "eval needs --load FILE (written by train --save)");
+    if (cmd == C_MODELS && o->names + o->study + o->tsv + (o->svg != NULL) > 1)
+        return pn_fail(err, PN_ERR_USAGE, "models takes one of --names, --study, --tsv and "
+                       "--svg DIR at a time");
+    if (cmd == C_TABLE1) {
+        const int two = o->validation || o->test || o->out, one = o->grid || o->md;
+        if (two == one || (two && !(o->validation && o->test && o->out)) ||
+            (one && !(o->grid && o->md)) || (one && o->t1_command))
+            return pn_fail(err, PN_ERR_USAGE, "table1 needs --validation, --test and --out "
+                           "(the study's Table I), or --grid and --md (one grid's)");
+    }
     if (cmd == C_PREDICT && (!o->load || o->n_images != 2))
         return pn_fail(err, PN_ERR_USAGE, "predict needs --load FILE (written by train --save) "
                        "and two digit pictures: pairnet predict --load FILE A.png B.png");
@@ -365,12 +375,17 @@ static int unknown_command(const char *arg)
             at = i;
         }
     }
+    char names[256];
+    size_t len = 0;
+    for (size_t i = 0; i < N_COMMANDS && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                                commands[i].name);
     if (near(best, commands[at].name))
-        fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: train, "
-                "bench, eval, predict, models)\n", c, commands[at].name);
+        fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: %s)\n", c,
+                commands[at].name, names);
     else
-        fprintf(stderr, "pairnet: unknown command '%s' (commands: train, bench, eval, predict, models; "
-                "see pairnet --help)\n", c);
+        fprintf(stderr, "pairnet: unknown command '%s' (commands: %s; see pairnet --help)\n", c,
+                names);
     return PN_ERR_USAGE;
 }
 
@@ -393,8 +408,6 @@ static int run(int argc, char **argv)
         printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kset_name());
         return 0;
     }
-    if (!strcmp(c, "table1")) /* its own arguments (src/app/cmd_table1.c) */
-        return pn_cmd_table1(argc - 1, argv + 1);
     size_t ci = 0;
     while (ci < N_COMMANDS && strcmp(commands[ci].name, c) != 0)
         ci++;
@@ -419,24 +432,22 @@ static int run(int argc, char **argv)
     }
     pn_err err = {0, ""};
     int rc;
-    if (!cmd) { /* models: the table, or one of its machine-readable forms */
-        rc = argc > 2 ? pn_cmd_models_query(argc - 2, argv + 2, &err) : pn_cmd_models();
-    } else {
-        static pn_cli_opts o; /* large (the command line): static, not on the stack */
-        pn_cli_defaults(&o, (pn_command)cmd);
-        record_command(&o, argc, argv);
-        rc = parse_args(&o, cmd, argc, argv, &err);
-        if (rc == PN_OK)
-            rc = check_combination(&o, cmd, &err);
-        if (rc == PN_OK)
-            rc = cmd == C_TRAIN ? pn_cmd_train(&o, &err)
-               : cmd == C_BENCH ? pn_cmd_bench(&o, &err)
-               : cmd == C_EVAL  ? pn_cmd_eval(&o, &err)
-                                : pn_cmd_predict(&o, &err);
-    }
+    static pn_cli_opts o; /* large (the command line): static, not on the stack */
+    pn_cli_defaults(&o, (pn_command)cmd);
+    record_command(&o, argc, argv);
+    rc = parse_args(&o, cmd, argc, argv, &err);
+    if (rc == PN_OK)
+        rc = check_combination(&o, cmd, &err);
+    if (rc == PN_OK)
+        rc = cmd == C_TRAIN  ? pn_cmd_train(&o, &err)
+           : cmd == C_BENCH  ? pn_cmd_bench(&o, &err)
+           : cmd == C_EVAL   ? pn_cmd_eval(&o, &err)
+           : cmd == C_MODELS ? pn_cmd_models(&o, &err)
+           : cmd == C_TABLE1 ? pn_cmd_table1(&o, &err)
+                             : pn_cmd_predict(&o, &err);
     if (rc != PN_OK && err.msg[0])
         fprintf(stderr, "pairnet %s: %s\n", c, err.msg);
-    else if (rc != PN_OK && cmd)
+    else if (rc != PN_OK)
         fprintf(stderr, "pairnet %s: failed\n", c);
     return rc;
 }

@@ -27,6 +27,16 @@ const optdef pn_opts[] = {
     {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained model of the last round to FILE (default: none)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_PREDICT, "the model: a checkpoint written by train --save (required)", D_TEXT},
+    {"--names", NULL, K_FLAG, OFF(names), 0, 0, C_MODELS, "every model's name, one a line", D_TEXT},
+    {"--study", NULL, K_FLAG, OFF(study), 0, 0, C_MODELS, "the study's models, one a line (bench's default list)", D_TEXT},
+    {"--tsv", NULL, K_FLAG, OFF(tsv), 0, 0, C_MODELS, "a header, then each model's name, study lr, bs and the study's Table II test accuracy, tab-separated", D_TEXT},
+    {"--svg", "DIR", K_STR, OFF(svg), 0, 0, C_MODELS, "write each model's network as DIR/net-<model>.svg: every layer's kind, output shape and parameters", D_TEXT},
+    {"--validation", "VDIR", K_STR, OFF(validation), 0, 0, C_TABLE1, "the grid on validation seeds (scripts/grid.sh --seed 1000), where each model's cell is chosen", D_TEXT},
+    {"--test", "TDIR", K_STR, OFF(test), 0, 0, C_TABLE1, "the same grid on the test seeds, where the chosen cells are reported", D_TEXT},
+    {"--out", "DIR", K_STR, OFF(out), 0, 0, C_TABLE1, "writes DIR/table1.md, table1.csv, heatmap-validation.svg and heatmap-test.svg", D_TEXT},
+    {"--command", "TEXT", K_STR, OFF(t1_command), 0, 0, C_TABLE1, "the command the provenance records (default: this one)", D_TEXT},
+    {"--grid", "DIR", K_STR, OFF(grid), 0, 0, C_TABLE1, "instead: one grid's Table I (each model's best cell and its whole grid)...", D_TEXT},
+    {"--md", "FILE", K_STR, OFF(md), 0, 0, C_TABLE1, "...into the Markdown file FILE", D_TEXT},
     {"--show", "DIR", K_STR, OFF(show), 0, 0, C_PREDICT, "write what the network saw to DIR: A-28.pgm, A-14.pgm, B-28.pgm, B-14.pgm (default: none)", D_TEXT},
 };
 const size_t pn_n_opts = sizeof pn_opts / sizeof pn_opts[0];
@@ -36,7 +46,8 @@ const pn_cmd_def pn_commands[] = {
     {"bench", C_BENCH, "bench [options]", "the study's tables and figures"},
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
     {"predict", C_PREDICT, "predict --load FILE A B", "ask a saved model: is picture A <= B? (PNG, PGM)"},
-    {"models", 0, "models", "list the models and their presets"},
+    {"models", C_MODELS, "models [options]", "list the models and their presets"},
+    {"table1", C_TABLE1, "table1 --validation VDIR --test TDIR --out DIR", "the study's Table I from two grids of scripts/grid.sh"},
 };
 const size_t pn_n_commands = sizeof pn_commands / sizeof pn_commands[0];
 
