@@ -235,6 +235,13 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
                                "%s takes options only", argv[i + 1], pn_command_name(cmd));
             break;
         }
+        if (cmd == C_COMPARE && (a[0] != '-' || !a[1]) && !prev_flag) { /* a folder */
+            if (o->n_dirs == PN_MAX_COMPARE)
+                return pn_fail(err, PN_ERR_USAGE, "compare takes at most %d folders",
+                               PN_MAX_COMPARE);
+            o->dirs[o->n_dirs++] = a;
+            continue;
+        }
         if (a[0] != '-' || !a[1]) {
             if (prev_flag)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s': %s takes no "
@@ -377,9 +384,10 @@ static int run(int argc, char **argv)
         if (rc == PN_OK)
             rc = check_combination(&o, cmd, &err);
         if (rc == PN_OK)
-            rc = cmd == C_TRAIN ? pn_cmd_train(&o, &err)
-               : cmd == C_BENCH ? pn_cmd_bench(&o, &err)
-                                : pn_cmd_eval(&o, &err);
+            rc = cmd == C_TRAIN   ? pn_cmd_train(&o, &err)
+               : cmd == C_BENCH   ? pn_cmd_bench(&o, &err)
+               : cmd == C_COMPARE ? pn_cmd_compare(&o, &err)
+                                  : pn_cmd_eval(&o, &err);
     }
     if (rc != PN_OK && err.msg[0])
         fprintf(stderr, "pairnet %s: %s\n", c, err.msg);

@@ -167,8 +167,8 @@ void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n)
                      "Student t with n-1 degrees of freedom; two-sided p-values of the paired "
                      "t-test and of the exact Wilcoxon signed-rank test (zero differences "
                      "dropped, ties at mid-ranks), each beside its Holm adjustment over the "
-                     "%zu effects of this table, which are tested together (definitions in "
-                     "docs/statistics.md).\n\n", n);
+                     "%zu effect%s of this table, which are tested together (definitions in "
+                     "docs/statistics.md).\n\n", n, n == 1 ? "" : "s");
     pn_effects_table(b, e, n);
 }
 

@@ -20,7 +20,14 @@
 #define PN_RUNS_DIR "runs"
 #define PN_DEFAULT_OUT PN_RUNS_DIR "/<UTC date-time>-<models>, a fresh folder" /* for --help */
 
-typedef enum pn_command { PN_CMD_TRAIN = 1, PN_CMD_BENCH = 2, PN_CMD_EVAL = 4 } pn_command;
+typedef enum pn_command {
+    PN_CMD_TRAIN = 1,
+    PN_CMD_BENCH = 2,
+    PN_CMD_EVAL = 4,
+    PN_CMD_COMPARE = 8
+} pn_command;
+
+#define PN_MAX_COMPARE 32 /* folders of one `pairnet compare` */
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
@@ -39,6 +46,11 @@ typedef struct pn_cli_opts {
     const char *out;  /* bench: results directory */
     const char *save; /* train: checkpoint file */
     const char *load; /* eval: checkpoint file */
+    /* compare: the folders (each before the last against the last), the
+     * JSON file (--json) and the output format (--format) */
+    const char *dirs[PN_MAX_COMPARE];
+    size_t n_dirs;
+    const char *json, *format;
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
@@ -73,6 +85,9 @@ const char *pn_stop_word(void);
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
+/* `pairnet compare A... B`: the paired effects of each A against B
+ * (src/app/cmd_compare.c). */
+int pn_cmd_compare(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_models(void);
 /* `pairnet models --names | --study | --tsv`: the registry for scripts,
  * one model a line (argv[0] is the flag). */
