@@ -230,6 +230,8 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
+            for (; cmd == C_COMPARE && i + 1 < argc && o->n_dirs < PN_MAX_COMPARE; i++)
+                o->dirs[o->n_dirs++] = argv[i + 1]; /* folders, even one named -x */
             if (i + 1 < argc)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' after --: pairnet "
                                "%s takes options only", argv[i + 1], pn_command_name(cmd));
