@@ -25,7 +25,7 @@ const optdef pn_opts[] = {
     {"--out", "DIR", K_STR, OFF(out), 0, 0, C_BENCH, "results directory and round store", D_OUT},
     {"--list", NULL, K_FLAG, OFF(list), 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
     {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained model of the last round to FILE (default: none)", D_TEXT},
-    {"--models", "A,B", K_MODELS, OFF(models), 0, 0, C_COMPARE, "the model of each A and the model of B, when they differ; one NAME: only that model (default: every model both hold, each against itself)", D_TEXT},
+    {"--models", "A,B", K_MODELS, OFF(models), 0, 0, C_COMPARE, "the model of A and the model of B, when they differ; one NAME: only that model (default: every model both hold, each against itself); more folders before B: each against B, Holm over all", D_TEXT},
     {"--format", "FMT", K_STR, OFF(format), 0, 0, C_COMPARE, "what standard output gets: text (a table for people), json or tsv (default: text)", D_TEXT},
     {"--json", "FILE", K_STR, OFF(json), 0, 0, C_COMPARE, "also write the comparison as JSON to FILE (default: none)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
@@ -37,6 +37,6 @@ const pn_cmd_def pn_commands[] = {
     {"bench", C_BENCH, "bench [options]", "the study's tables and figures"},
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
     {"models", 0, "models", "list the models and their presets"},
-    {"compare", C_COMPARE, "compare A B [options]", "the paired effect of A over B, two bench folders, over the seeds both hold (more folders before B: each against B)"},
+    {"compare", C_COMPARE, "compare A... B [options]", "the paired effect of bench folder A over B"},
 };
 const size_t pn_n_commands = sizeof pn_commands / sizeof pn_commands[0];
