@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one short bench of all six models with each binary given and checks
+# Runs one short bench of every model with each binary given and checks
 # that every table2.csv and runs.csv (timing column left out) is the same
 # byte for byte: the same numbers from another compiler, build or kernel.
 #   scripts/same-bits.sh BIN BIN...     (MNIST from --data / $PAIRNET_DATA)
@@ -10,8 +10,14 @@ here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 [[ $# -ge 2 ]] || { echo "usage: $0 BIN BIN..." >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck disable=SC2054 # the commas are in one argument
-args=(bench --models mlp,cnn,cnn_ws,cnn_al,cnn_ws_al,best --rounds 2 --epochs 3 --jobs 2)
+# every model, as the first binary that can list them lists them (an
+# older pairnet, compared against, may not know `models --names`)
+models=""
+for bin in "$@"; do
+    models=$("$bin" models --names 2>/dev/null | paste -sd, -) && [[ -n $models ]] && break
+done
+[[ -n $models ]] || { echo "error: none of $* lists its models (pairnet models --names)" >&2; exit 1; }
+args=(bench --models "$models" --rounds 2 --epochs 3 --jobs 2)
 i=0
 for bin in "$@"; do
     "$bin" "${args[@]}" --out "$tmp/$i" >"$tmp/$i.log" 2>&1 ||

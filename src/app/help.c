@@ -130,7 +130,7 @@ void pn_short_usage(FILE *f)
     for (size_t c = 0; c < N_COMMANDS; c++)
         fprintf(f, "%s pairnet %-29s %s\n", c ? "      " : "usage:", commands[c].synopsis,
                 commands[c].about);
-    fprintf(f, "       pairnet --help | --version\n"
+    fprintf(f, "       pairnet --help | --version | --man\n"
                "Run 'pairnet COMMAND --help' for the options of a command.\n");
 }
 
@@ -139,8 +139,13 @@ void pn_general_help(FILE *f)
     fprintf(f, "pairnet %s: is the first of two MNIST digits <= the second?\n\n",
             PAIRNET_VERSION);
     pn_short_usage(f);
-    fprintf(f, "\nexit status: 0 ok, 1 runtime failure or write error, 2 usage error,\n"
-               "3 bad data or checkpoint, 4 a round diverged, 130 interrupted\n");
+    char text[512];
+    size_t len = 0;
+    for (size_t i = 0; i < pn_n_exit_codes && len < sizeof text; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%d" NBSP "%s", i ? ", " : "",
+                                pn_exit_codes[i].code, pn_exit_codes[i].brief);
+    fputc('\n', f);
+    help_entry(f, "exit status:", 12, text);
 }
 
 /* `pairnet CMD --help`: that command's options only. */
@@ -166,12 +171,19 @@ void pn_command_help(FILE *f, unsigned cmd)
     fprintf(f, "\noptions (--opt VALUE or --opt=VALUE):\n");
     for (size_t i = 0; i < N_OPTS; i++)
         if (pn_opt_of(&opts[i], cmd)) {
-            char left[64], dflt[512], text[1024];
-            left_column(&opts[i], left, sizeof left);
-            default_text(&opts[i], cmd, dflt, sizeof dflt);
-            snprintf(text, sizeof text, "%s%s", opts[i].help, dflt);
+            char left[64], text[1024];
+            pn_opt_describe(&opts[i], cmd, left, sizeof left, text, sizeof text);
             help_entry(f, left, col, text);
         }
     help_entry(f, "-h, --help", col, "show this help and exit");
 }
 
+
+void pn_opt_describe(const optdef *d, unsigned cmd, char *left, size_t lcap, char *text,
+                     size_t tcap)
+{
+    char dflt[512];
+    left_column(d, left, lcap);
+    default_text(d, cmd, dflt, sizeof dflt);
+    snprintf(text, tcap, "%s%s", d->help, dflt);
+}

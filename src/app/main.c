@@ -346,6 +346,10 @@ static int run(int argc, char **argv)
         pn_general_help(stdout);
         return 0;
     }
+    if (!strcmp(c, "--man") && argc == 2) {
+        pn_man_page(stdout);
+        return 0;
+    }
     if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
         printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kset_name());
         return 0;

@@ -40,3 +40,18 @@ const pn_cmd_def pn_commands[] = {
     {"compare", C_COMPARE, "compare A... B [options]", "the paired effect of bench folder A over B"},
 };
 const size_t pn_n_commands = sizeof pn_commands / sizeof pn_commands[0];
+
+const pn_exit_def pn_exit_codes[] = {
+    {PN_OK, "ok", "success"},
+    {PN_ERR_RUNTIME, "runtime failure or write error",
+     "a runtime failure (out of memory, a write error such as a full disk)"},
+    {PN_ERR_USAGE, "usage error",
+     "a usage error: an unknown option, a value out of range, a bad combination"},
+    {PN_ERR_DATA, "bad data or checkpoint",
+     "bad data: missing or corrupt MNIST, checkpoint, round store or input file"},
+    {PN_ERR_DIVERGED, "a round diverged", "a training round diverged (a non-finite loss or weight)"},
+    {PN_EXIT_HANGUP, "hangup", "stopped by SIGHUP (the terminal went away); what was finished is kept"},
+    {PN_ERR_INTERRUPTED, "interrupted",
+     "interrupted by SIGINT or SIGTERM; what was finished is kept"},
+};
+const size_t pn_n_exit_codes = sizeof pn_exit_codes / sizeof pn_exit_codes[0];

@@ -43,6 +43,14 @@ typedef struct pn_cmd_def {
     const char *synopsis, *about;
 } pn_cmd_def;
 
+/* An exit status: --help lists the brief words, the man page the meaning. */
+typedef struct pn_exit_def {
+    int code;
+    const char *brief, *meaning;
+} pn_exit_def;
+
+extern const pn_exit_def pn_exit_codes[];
+extern const size_t pn_n_exit_codes;
 extern const optdef pn_opts[];
 extern const size_t pn_n_opts;
 extern const pn_cmd_def pn_commands[];
@@ -57,5 +65,12 @@ const char *pn_command_name(unsigned cmd);
 void pn_short_usage(FILE *f);
 void pn_general_help(FILE *f);
 void pn_command_help(FILE *f, unsigned cmd);
+/* Option d of command cmd as --help shows it: its left column ("--lr RATE",
+ * "--[no-]aug-swap") and its text with the default appended (NBSP where
+ * the text must not break). */
+void pn_opt_describe(const optdef *d, unsigned cmd, char *left, size_t lcap, char *text,
+                     size_t tcap);
+/* The manual page, troff (man.c): `pairnet --man`, installed by make install. */
+void pn_man_page(FILE *f);
 
 #endif

@@ -1,4 +1,4 @@
-/* The round record's copy (pairnet/train/record.h). */
+/* The round record's copy and release (pairnet/train/record.h). */
 #include "pairnet/train/record.h"
 
 #include <stdlib.h>
@@ -14,4 +14,11 @@ int pn_round_rec_copy(pn_round_rec *dst, const pn_round_rec *src)
     }
     memcpy(dst->epochs, src->epochs, src->n_epochs * sizeof *src->epochs);
     return 0;
+}
+
+void pn_round_rec_free(pn_round_rec *r)
+{
+    free(r->epochs);
+    r->epochs = NULL;
+    r->n_epochs = 0;
 }

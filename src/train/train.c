@@ -38,13 +38,6 @@ void pn_round_data_free(pn_round_data *d)
     pn_pairs_free(&d->test);
 }
 
-void pn_round_rec_free(pn_round_rec *r)
-{
-    free(r->epochs);
-    r->epochs = NULL;
-    r->n_epochs = 0;
-}
-
 /* The training pairs of one epoch: the round's pairs, or a fresh pairing of
  * its digits, with images swapped at random. */
 static const pn_pairs *epoch_pairs(const pn_train_cfg *cfg, const pn_pairs *train, pn_pairs *ep,
