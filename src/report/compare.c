@@ -349,7 +349,7 @@ static void left_out_text(pn_buf *b, const pn_comparison *c)
 void pn_compare_text(pn_buf *b, const pn_comparison *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        pn_buf_printf(b, "%s:\n  A = ", c[i].what);
+        pn_buf_printf(b, "%s%s, %s − %s:\n  A = ", i ? "\n" : "", c[i].what, c[i].e.a, c[i].e.b);
         pn_esc_term(b, c[i].dir_a);
         pn_buf_printf(b, " (%s)\n  B = ", c[i].e.a);
         pn_esc_term(b, c[i].dir_b);
