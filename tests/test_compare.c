@@ -104,6 +104,27 @@ static void compare_matches_table2_and_leaves_out_seeds(void)
               "seeds left out not said:\n%s", out);
     CHECK_MSG(strstr(out, "| A vs B | cnn − cnn | 2 |") && !strstr(out, "cnn_ws − cnn_ws"),
               "not cnn alone over 2 seeds:\n%s", out);
+
+    /* two configurations of one store: B's rounds benched into A's folder
+     * too, then picked from its round store by key */
+    snprintf(args, sizeof args, "'%s/B' '%s/A' --models cnn", t, t);
+    CHECK(compare(args, out, sizeof out, errs, sizeof errs) == 0);
+    CHECK(line_with(out, "| B vs A | cnn − cnn |", want, sizeof want));
+    snprintf(cmd, sizeof cmd, "'%s' bench --models cnn --lr 0.1 --seed 1 --rounds 3 --epochs 1 "
+             "--data '%s' --out '%s/A' >/dev/null 2>&1", bin(), t_data_dir(), t);
+    CHECK(t_sh(cmd) == 0);
+    snprintf(args, sizeof args, "'%s/A' '%s/A' --models cnn --key-a lr=0.1 --key-b lr=0.01", t, t);
+    CHECK_MSG(compare(args, out, sizeof out, errs, sizeof errs) == 0, "%s", errs);
+    CHECK_MSG(line_with(out, "| lr=0.1 vs lr=0.01 | cnn − cnn |", line, sizeof line) &&
+                  strcmp(strstr(want, "− cnn |"), strstr(line, "− cnn |")) == 0,
+              "the store's configurations differ from the folders':\n%s\n%s", line, want);
+    snprintf(args, sizeof args, "'%s/A' '%s/A' --models cnn --key-a epochs=1 --key-b lr=0.01", t,
+             t);
+    CHECK(compare(args, out, sizeof out, errs, sizeof errs) == 2 &&
+          strstr(errs, "matches two configurations of cnn"));
+    snprintf(args, sizeof args, "'%s/A' '%s/A' --key-a lr=0.3 --key-b lr=0.01", t, t);
+    CHECK(compare(args, out, sizeof out, errs, sizeof errs) == 3 &&
+          strstr(errs, "has a key with lr=0.3"));
 }
 
 /* The statistics of compare on hand-made folders: A - B over the common

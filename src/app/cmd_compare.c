@@ -34,12 +34,12 @@ static int model_pairs(const pn_cli_opts *o, const pn_bench_runs *a, const pn_be
             }
         return 1;
     }
-    if (strcmp(a->dir, b->dir) == 0)
+    if (strcmp(a->dir, b->dir) == 0 && !o->key_a && !o->key_b)
         return -pn_fail(err, PN_ERR_USAGE, "A and B are the same folder %s: name the two models "
                         "to compare with --models A_MODEL,B_MODEL", a->dir);
     int n = 0;
     for (size_t i = 0; i < a->n && n < PN_MAX_MODELS; i++)
-        if ((i == 0 || strcmp(a->v[i].model, a->v[i - 1].model) != 0) &&
+        if (pn_bench_runs_first_of_model(a, i) &&
             pn_bench_runs_has(b, a->v[i].model)) {
             ma[n] = mb[n] = a->v[i].model;
             n++;
@@ -74,6 +74,9 @@ static int compare_all(const pn_cli_opts *o, const pn_bench_runs *runs, pn_compa
             const int rc = pn_compare(&runs[i], ma[m], &runs[ref], mb[m], &c[*n], err);
             if (rc != PN_OK)
                 return rc;
+            if (o->key_a || o->key_b) /* the configurations are what differs */
+                snprintf(c[*n].what, sizeof c[*n].what, "%s vs %s",
+                         o->key_a ? o->key_a : "runs.csv", o->key_b ? o->key_b : "runs.csv");
             ++*n;
         }
     }
@@ -127,8 +130,11 @@ int pn_cmd_compare(const pn_cli_opts *o, pn_err *err)
     pn_bench_runs runs[PN_MAX_COMPARE];
     memset(runs, 0, sizeof runs);
     int rc = PN_OK;
-    for (size_t i = 0; rc == PN_OK && i < o->n_dirs; i++)
-        rc = pn_bench_runs_read(o->dirs[i], &runs[i], err);
+    for (size_t i = 0; rc == PN_OK && i < o->n_dirs; i++) {
+        const char *key = i + 1 < o->n_dirs ? o->key_a : o->key_b;
+        rc = key ? pn_bench_runs_from_store(o->dirs[i], key, &runs[i], err)
+                 : pn_bench_runs_read(o->dirs[i], &runs[i], err);
+    }
     pn_comparison *c = NULL;
     size_t n = 0;
     if (rc == PN_OK)

@@ -28,6 +28,8 @@ const optdef pn_opts[] = {
     {"--models", "A,B", K_MODELS, OFF(models), 0, 0, C_COMPARE, "the model of A and the model of B, when they differ; one NAME: only that model (default: every model both hold, each against itself); more folders before B: each against B, Holm over all", D_TEXT},
     {"--format", "FMT", K_STR, OFF(format), 0, 0, C_COMPARE, "what standard output gets: text (a table for people), json or tsv (default: text)", D_TEXT},
     {"--json", "FILE", K_STR, OFF(json), 0, 0, C_COMPARE, "also write the comparison as JSON to FILE (default: none)", D_TEXT},
+    {"--key-a", "FIELDS", K_STR, OFF(key_a), 0, 0, C_COMPARE, "take A's rounds from its round store, those whose key has every FIELD=VALUE of FIELDS (e.g. lr=0.1,epochs=1; pairnet bench --list shows the keys) instead of its runs.csv (default: runs.csv)", D_TEXT},
+    {"--key-b", "FIELDS", K_STR, OFF(key_b), 0, 0, C_COMPARE, "the same for B: two configurations of one store are compared by naming its folder twice", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
 };
 const size_t pn_n_opts = sizeof pn_opts / sizeof pn_opts[0];

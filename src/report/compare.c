@@ -12,6 +12,7 @@
 #include "pairnet/base/parse.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/json.h"
+#include "pairnet/report/store.h"
 
 /* runs.csv is at most a few MB (one line per epoch of every round). */
 #define RUNS_MAX ((size_t)256 << 20)
@@ -151,11 +152,86 @@ int pn_bench_runs_read(const char *dir, pn_bench_runs *out, pn_err *err)
     return rc;
 }
 
+/* Whether key (";"-separated FIELD=VALUE) holds every FIELD=VALUE of the
+ * comma-separated fields. */
+static int key_matches(const char *key, const char *fields)
+{
+    for (const char *f = fields; *f;) {
+        const size_t n = strcspn(f, ",");
+        int found = 0;
+        for (const char *k = key; *k && !found;) {
+            const size_t m = strcspn(k, ";");
+            found = m == n && strncmp(k, f, n) == 0;
+            k += m + (k[m] == ';');
+        }
+        if (n && !found)
+            return 0;
+        f += n + (f[n] == ',');
+    }
+    return 1;
+}
+
+/* The rounds of s that match fields into out->v (out->v has room for all). */
+static int select_rounds(const pn_store *s, const char *fields, pn_bench_runs *out, pn_err *err)
+{
+    const char **key_of = calloc(pn_store_count(s) + 1, sizeof *key_of);
+    if (!key_of)
+        return pn_fail(err, PN_ERR_RUNTIME, "out of memory reading %s", pn_store_path(s));
+    int rc = PN_OK;
+    for (size_t i = 0; rc == PN_OK && i < pn_store_count(s); i++) {
+        const pn_round_rec *r = pn_store_round(s, i);
+        const char *key = pn_store_key(s, i);
+        if (!key_matches(key, fields))
+            continue;
+        for (size_t j = 0; j < out->n && rc == PN_OK; j++) /* one configuration a model */
+            if (strcmp(out->v[j].model, r->model) == 0 && strcmp(key_of[j], key) != 0)
+                rc = pn_fail(err, PN_ERR_USAGE, "'%s' matches two configurations of %s in %s "
+                             "(%s and %s): add the fields that tell them apart", fields,
+                             r->model, pn_store_path(s), key_of[j], key);
+        pn_seed_acc *v = &out->v[out->n];
+        snprintf(v->model, sizeof v->model, "%s", r->model);
+        v->seed = r->seed;
+        v->test_acc = r->diverged ? NAN : r->test_acc;
+        key_of[out->n++] = key;
+    }
+    free(key_of);
+    return rc;
+}
+
+int pn_bench_runs_from_store(const char *dir, const char *fields, pn_bench_runs *out,
+                             pn_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->dir = dir;
+    pn_store *s;
+    int rc = pn_store_read(dir, &s, err);
+    if (rc != PN_OK)
+        return rc;
+    out->v = calloc(pn_store_count(s) + 1, sizeof *out->v);
+    rc = out->v ? select_rounds(s, fields, out, err)
+                : pn_fail(err, PN_ERR_RUNTIME, "out of memory reading %s", pn_store_path(s));
+    if (rc == PN_OK && out->n == 0)
+        rc = pn_fail(err, PN_ERR_DATA, "no round of %s has a key with %s (pairnet bench --list "
+                     "--out %s shows what it holds)", pn_store_path(s), fields, dir);
+    pn_store_close(s);
+    if (rc != PN_OK)
+        pn_bench_runs_free(out);
+    return rc;
+}
+
 void pn_bench_runs_free(pn_bench_runs *r)
 {
     free(r->v);
     r->v = NULL;
     r->n = 0;
+}
+
+int pn_bench_runs_first_of_model(const pn_bench_runs *r, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(r->v[j].model, r->v[i].model) == 0)
+            return 0;
+    return 1;
 }
 
 int pn_bench_runs_has(const pn_bench_runs *r, const char *m)
@@ -171,7 +247,7 @@ void pn_bench_runs_models(const pn_bench_runs *r, char *out, size_t cap)
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < r->n && len < cap; i++)
-        if (i == 0 || strcmp(r->v[i].model, r->v[i - 1].model) != 0)
+        if (pn_bench_runs_first_of_model(r, i))
             len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? "," : "", r->v[i].model);
 }
 

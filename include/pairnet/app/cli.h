@@ -51,6 +51,7 @@ typedef struct pn_cli_opts {
     const char *dirs[PN_MAX_COMPARE];
     size_t n_dirs;
     const char *json, *format;
+    const char *key_a, *key_b; /* compare: rounds from the store, by key fields */
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 

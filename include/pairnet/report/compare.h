@@ -33,10 +33,19 @@ typedef struct pn_bench_runs {
 /* Reads dir/runs.csv. A missing file or folder, or a damaged row, is an
  * error (PN_ERR_DATA) naming it. */
 int pn_bench_runs_read(const char *dir, pn_bench_runs *out, pn_err *err);
+/* The rounds of dir's round store (dir/rounds.pnr) whose key holds every
+ * FIELD=VALUE of fields ("lr=0.1,epochs=1", compared as the key writes
+ * them): two configurations of one store compared with each other. A seed
+ * of one model under two keys that both match is refused (ambiguous: the
+ * message names both keys), and so is a selection that matches nothing. */
+int pn_bench_runs_from_store(const char *dir, const char *fields, pn_bench_runs *out,
+                             pn_err *err);
 void pn_bench_runs_free(pn_bench_runs *r);
+/* Whether r->v[i] is the first round of its model in r. */
+int pn_bench_runs_first_of_model(const pn_bench_runs *r, size_t i);
 /* Whether the folder has rounds of model m. */
 int pn_bench_runs_has(const pn_bench_runs *r, const char *m);
-/* The models of r, comma-separated in file order, into out[cap]. */
+/* The models of r, comma-separated in order of first appearance, into out[cap]. */
 void pn_bench_runs_models(const pn_bench_runs *r, char *out, size_t cap);
 
 typedef struct pn_comparison {
