@@ -1,4 +1,7 @@
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +9,7 @@
 #include "pairnet/app/cli.h"
 #include "pairnet/train/train.h"
 #include "pairnet/report/escape.h"
+#include "pairnet/report/fig_network.h"
 
 /* Model m's default training configuration (not its lr and batch size,
  * listed above): the study's settings, only those its preset changes for a
@@ -48,10 +52,32 @@ int pn_cmd_models(void)
     return 0;
 }
 
+/* --svg DIR: every model's network figure, DIR/net-<model>.svg (DIR is
+ * made if missing; its parent must exist). */
+static int models_svg(const char *dir, pn_err *err)
+{
+    size_t n;
+    const pn_model_info *m = pn_model_list(&n);
+    struct stat st;
+    char shown[4096];
+    if ((mkdir(dir, 0777) != 0 && errno != EEXIST) || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pn_fail(err, PN_ERR_USAGE, "--svg %s: not a directory and cannot be made (give a "
+                       "folder whose parent exists)", pn_term_str(shown, sizeof shown, dir));
+    int rc = PN_OK;
+    for (size_t i = 0; rc == PN_OK && i < n; i++)
+        rc = pn_write_network_svg(dir, &m[i], err);
+    if (rc == PN_OK) {
+        printf("wrote %zu network figures to %s (net-<model>.svg)\n", n,
+               pn_term_str(shown, sizeof shown, dir));
+    }
+    return rc;
+}
+
 /* The registry for scripts (grid.sh, table1-study's callers), so that no
  * script spells the list of models or the study's figures:
  *   --names  every model, one a line
  *   --study  the study's five, one a line (bench's default list)
+ *   --svg DIR  the network figures (models_svg)
  *   --tsv    a header, then name, study lr, study bs, study's Table II test
  *            accuracy (%, empty beyond the study) tab-separated */
 int pn_cmd_models_query(int argc, char **argv, pn_err *err)
@@ -59,10 +85,12 @@ int pn_cmd_models_query(int argc, char **argv, pn_err *err)
     size_t n;
     const pn_model_info *m = pn_model_list(&n);
     const char *q = argv[0];
+    if (argc == 2 && !strcmp(q, "--svg"))
+        return models_svg(argv[1], err);
     if (argc != 1 || (strcmp(q, "--names") && strcmp(q, "--study") && strcmp(q, "--tsv"))) {
         char shown[256];
         return pn_fail(err, PN_ERR_USAGE, "%s '%s': models takes --names, --study or --tsv "
-                       "alone (see pairnet models --help)",
+                       "alone, or --svg DIR (see pairnet models --help)",
                        q[0] == '-' ? "unknown option" : "unexpected argument",
                        pn_term_str(shown, sizeof shown, argc != 1 ? argv[1] : q));
     }

@@ -1,11 +1,13 @@
 /* Paired effects of the study's design choices (include/pairnet/report/effects.h). */
 #include "pairnet/report/effects.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pairnet/base/file.h"
 #include "pairnet/models/models.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/svg.h"
@@ -174,8 +176,14 @@ void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n)
 
 int pn_write_effects_svg(const char *dir, const pn_effect *e, size_t n, pn_err *err)
 {
-    if (n == 0)
+    if (n == 0) { /* a folder re-benched with fewer models: no stale figure */
+        char path[4096];
+        if (pn_path_join(path, sizeof path, dir, "effects.svg", NULL) == PN_OK &&
+            remove(path) != 0 && errno != ENOENT)
+            return pn_fail(err, PN_ERR_RUNTIME, "cannot remove the stale %s: %s (remove it by hand)",
+                           path, strerror(errno));
         return PN_OK;
+    }
     pn_buf b = {0};
     pn_svg_open(&b, "Paired effects on test accuracy",
                 "mean difference over common seeds, points, with its 95% interval");
@@ -207,7 +215,7 @@ int pn_write_effects_svg(const char *dir, const pn_effect *e, size_t n, pn_err *
         snprintf(label, sizeof label, "%s − %s, %zu seeds", e[i].a, e[i].b, r->n);
         pn_svg_text(&b, f.x - 10, y + 12, "text-anchor=\"end\" font-size=\"10\" fill=\"#666\"",
                     label);
-        const char *color = pn_svg_color(i);
+        const char *color = "#333"; /* not a model: no model's colour */
         char attrs[96];
         snprintf(attrs, sizeof attrs, "stroke=\"%s\" stroke-width=\"2\"", color);
         if (!isnan(r->ci_lo)) {

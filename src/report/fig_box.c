@@ -144,7 +144,9 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
     pn_svg_x_axis(b, &f, NULL, NULL);
     double slot = f.w / (double)(n_groups ? n_groups : 1);
     double half = fmin(slot * 0.22, 42.0);
-    size_t total = 0, studies = 0;
+    size_t total = 0, studies = 0, finished_any = 0;
+    for (size_t k = 0; k < n_groups; k++)
+        finished_any += finished_test_pct(r, g[k], vals);
     for (size_t k = 0; k < n_groups; k++) {
         double cx = f.x + ((double)k + 0.5) * slot;
         size_t n = finished_test_pct(r, g[k], vals);
@@ -155,13 +157,14 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
         snprintf(label, sizeof label, "n = %zu", n);
         pn_svg_text(b, cx, f.y + f.h + 39, "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",
                  label);
-        if (n == 0) {
-            pn_svg_text(b, cx, f.y + f.h / 2, "text-anchor=\"middle\" fill=\"#888\"",
-                     "all rounds diverged");
+        if (n == 0) { /* one message for the frame when no model has a round */
+            if (finished_any)
+                pn_svg_text(b, cx, f.y + f.h / 2, "text-anchor=\"middle\" font-size=\"12\" "
+                            "fill=\"#a33\"", "all diverged");
             continue;
         }
         box_stats s = box_of(vals, n, scratch);
-        draw_box(b, &f, a, cx, half, pn_svg_color(k), vals, n, &s);
+        draw_box(b, &f, a, cx, half, pn_svg_model_color(r[g[k].start].model), vals, n, &s);
         const double st = study_test(r[g[k].start].model);
         if (isfinite(st)) { /* the study's mean: a cross right of the box */
             const double sx = cx + half + 12, sy = pn_map_y(&f, a, st);
@@ -171,7 +174,8 @@ static void fig4_body(pn_buf *b, const pn_round_rec *r, const pn_group *g, size_
         }
     }
     if (total == 0)
-        pn_svg_no_data(b, &f, "no finished rounds to plot");
+        pn_svg_no_data(b, &f, n_groups ? "every round diverged: nothing to plot"
+                                       : "no rounds to plot");
     pn_svg_text(
         b, PN_FIG_W / 2.0, PN_FIG_H - (studies ? 28 : 14),
         "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\"",

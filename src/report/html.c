@@ -11,18 +11,23 @@
 
 #include "pairnet/base/file.h"
 #include "pairnet/base/buf.h"
+#include "pairnet/models/models.h"
 #include "pairnet/report/escape.h"
+#include "pairnet/report/fig_network.h"
 #include "pairnet/report/markdown.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/report/table1.h"
 
 static const char *const html_css =
-    "body{font-family:sans-serif;color:#222;max-width:1000px;margin:2em auto;padding:0 1em;"
+    "body{font-family:sans-serif;color:#222;max-width:1100px;margin:2em auto;padding:0 1em;"
     "line-height:1.45}\n"
     "h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}\n"
-    "table{border-collapse:collapse;margin:.8em 0;font-size:.95em}\n"
-    "th,td{padding:.3em .8em;text-align:right;white-space:nowrap;border-bottom:1px solid #e4e4e4}\n"
-    "th{border-bottom:2px solid #999;background:#f6f6f6;white-space:normal;vertical-align:bottom}\n"
+    /* a table wider than the page scrolls by itself; the page does not */
+    "table{border-collapse:collapse;margin:.8em 0;font-size:.95em;display:block;"
+    "max-width:100%;overflow-x:auto}\n"
+    "th,td{padding:.3em .55em;text-align:right;white-space:nowrap;border-bottom:1px solid #e4e4e4}\n"
+    "th{border-bottom:2px solid #999;background:#f6f6f6;white-space:normal;vertical-align:bottom;"
+    "min-width:4em}\n" /* long headers take two or three lines, not five */
     "th:first-child,td:first-child{text-align:left}\n"
     "tbody tr:nth-child(even) td{background:#fafafa}\n"
     "pre{background:#f4f4f4;padding:.6em .8em;overflow-x:auto;white-space:pre-wrap}\n"
@@ -256,6 +261,29 @@ static void html_table1(pn_buf *b, const char *dir)
     free(md);
 }
 
+/* The networks of the models the bench ran (the study's Figs. 1-3), drawn
+ * here from their builders: nothing to read back, so nothing to vet. */
+static void html_networks(pn_buf *b, const pn_model_summary *s, size_t n_models)
+{
+    pn_buf_printf(b, "<h2>Networks</h2>\n<p class=\"note\">Each model's network as its "
+                     "builder makes it, with the default options of its preset; every box a "
+                     "layer, its output shape for one pair and its parameters.</p>\n");
+    for (size_t k = 0; k < n_models; k++) {
+        const pn_model_info *m = pn_model_find(s[k].model);
+        pn_buf fig = {0};
+        pn_err err = {0};
+        pn_buf_printf(b, "<figure>\n");
+        if (!m || pn_network_svg_preset(&fig, m, &err) != PN_OK || fig.failed) {
+            figure_note(b, s[k].model, m ? "could not be drawn" : "is not a model of this build");
+        } else {
+            pn_buf_printf(&fig, "</svg>\n");
+            pn_buf_printf(b, "%s", fig.data);
+        }
+        pn_buf_free(&fig);
+        pn_buf_printf(b, "</figure>\n");
+    }
+}
+
 int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_models,
                         const pn_effect *e, size_t n_effects, const pn_run_info *info,
                         pn_err *err)
@@ -295,6 +323,7 @@ int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_mod
                     "images whose digit it classifies right, the test pairs answered right by "
                     "comparing its two predicted digits, and by the learned head (Table II's "
                     "test accuracy).");
+    html_networks(&b, s, n_models);
     html_table1(&b, dir);
     pn_provenance_html(&b, info);
     pn_buf_printf(&b, "</body>\n</html>\n");

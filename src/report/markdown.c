@@ -121,11 +121,12 @@ static void md_table_row(pn_buf *b, const char *line, size_t n, int header)
     pn_buf_printf(b, "</tr>\n");
 }
 
-enum md_block { MD_NONE, MD_PARA, MD_TABLE, MD_CODE };
+enum md_block { MD_NONE, MD_PARA, MD_TABLE, MD_CODE, MD_LIST };
 
 static void md_close(pn_buf *b, enum md_block *blk)
 {
-    static const char *const close[] = {"", "</p>\n", "</tbody></table>\n", "</code></pre>\n"};
+    static const char *const close[] = {"", "</p>\n", "</tbody></table>\n", "</code></pre>\n",
+                                        "</ul>\n"};
     pn_buf_printf(b, "%s", close[*blk]);
     *blk = MD_NONE;
 }
@@ -219,6 +220,15 @@ void pn_md_to_html(pn_buf *b, const char *md, pn_md_image_fn image, void *ctx)
             }
             if (!md_is_separator(line, n))
                 md_table_row(b, line, n, table_rows++ == 0);
+        } else if (n > 2 && line[0] == '-' && line[1] == ' ') { /* a list item, "- " */
+            if (blk != MD_LIST) {
+                md_close(b, &blk);
+                pn_buf_printf(b, "<ul>\n");
+                blk = MD_LIST;
+            }
+            pn_buf_printf(b, "<li>");
+            md_inline(b, line + 2, n - 2);
+            pn_buf_printf(b, "</li>\n");
         } else {
             if (blk != MD_PARA) {
                 md_close(b, &blk);

@@ -174,7 +174,8 @@ void pn_provenance_html(pn_buf *b, const pn_run_info *info)
 {
     prov_value v[PROV_N];
     prov_values(info, v);
-    pn_buf_printf(b, "<h2>Provenance</h2>\n<dl>\n<dt>command</dt><dd><pre><code>");
+    /* "of this bench": a Table I on the same page has a provenance too */
+    pn_buf_printf(b, "<h2>Provenance of this bench</h2>\n<dl>\n<dt>command</dt><dd><pre><code>");
     pn_esc_html(b, info->command);
     pn_buf_printf(b, "</code></pre></dd>\n");
     for (size_t i = 0; i < prov_shown(info); i++) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pairnet/models/models.h"
 #include "pairnet/report/escape.h"
 
 /* Okabe & Ito's palette, distinguishable with every common form of colour
@@ -14,6 +15,30 @@ static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00"
                                       "#CC79A7", "#56B4E9", "#000000", "#F0E442"};
 
 const char *pn_svg_color(size_t i) { return palette[i % (sizeof palette / sizeof *palette)]; }
+
+/* The one table of model colours: every figure and page draws a model in
+ * its colour, whichever models a run holds and in whatever order. */
+static const struct {
+    const char *model, *color;
+} model_colors[] = {{"mlp", "#E69F00"},    {"cnn", "#56B4E9"},       {"cnn_ws", "#009E73"},
+                    {"cnn_al", "#CC79A7"}, {"cnn_ws_al", "#0072B2"}, {"best", "#D55E00"}};
+
+const char *pn_svg_model_color(const char *model)
+{
+    for (size_t i = 0; i < sizeof model_colors / sizeof *model_colors; i++)
+        if (strcmp(model, model_colors[i].model) == 0)
+            return model_colors[i].color;
+    /* a name outside the table (a store's odd record): black, the palette's
+     * one colour no model of the table has */
+    return "#000000";
+}
+
+const char *pn_svg_decide_words(int decide)
+{
+    return decide == PN_DECIDE_PROB     ? "P(d1 \xe2\x89\xa4 d2) of the digit softmaxes"
+           : decide == PN_DECIDE_ARGMAX ? "comparing the predicted digits"
+                                        : "the learned head";
+}
 
 /* ---- models: the rounds of one model are contiguous ----------------------- */
 
@@ -159,6 +184,12 @@ int pn_svg_save(pn_buf *b, const char *dir, const char *name, pn_err *err)
 /* Horizontal grid lines, tick labels and the rotated axis title. */
 void pn_svg_y_axis(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *label)
 {
+    pn_svg_y_axis_at(b, f, a, label, 20.0);
+}
+
+void pn_svg_y_axis_at(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *label,
+                      double title_x)
+{
     double t[64];
     size_t n = pn_axis_ticks(a, t, 64);
     char num[32], attrs[96];
@@ -169,8 +200,8 @@ void pn_svg_y_axis(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *l
         pn_svg_text(b, f->x - 8, y + 4, "text-anchor=\"end\" font-size=\"12\" fill=\"#444\"", num);
     }
     snprintf(attrs, sizeof attrs, "text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\"",
-             20.0, f->y + f->h / 2);
-    pn_svg_text(b, 20, f->y + f->h / 2, attrs, label);
+             title_x, f->y + f->h / 2);
+    pn_svg_text(b, title_x, f->y + f->h / 2, attrs, label);
     pn_svg_line(b, f->x, f->y, f->x, f->y + f->h, "stroke=\"#888\"");
 }
 

@@ -35,11 +35,16 @@ int pn_write_table2(const char *dir, const pn_model_summary *s, size_t n_models,
                     pn_err *err); /* table2.md + table2.csv */
 int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 int pn_write_fig4_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
+/* curves.svg: three panels, the training loss, train accuracy and test
+ * accuracy after each epoch (mean and +-1 std over the finished rounds), each
+ * model in its colour (pn_svg_model_color); a model without a curve is named
+ * under the plot with why. */
 int pn_write_curves_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 /* digits.svg: per model with digit logits, bars of the mean (+-1 std over
  * the finished rounds) of the tower's test digit accuracy, the pair accuracy
- * of comparing its predicted digits and the head's pair accuracy; the models
- * without digit logits are named under the plot. */
+ * of comparing its predicted digits and the model's own answer (Table II's
+ * test accuracy, with the rule its preset answers by under its name); the
+ * models without digit logits are named under the plot. */
 int pn_write_digits_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 /* 1 if some summary has digit accuracies (digits.svg is worth showing). */
 int pn_summaries_have_digits(const pn_model_summary *s, size_t n_models);
@@ -47,8 +52,9 @@ int pn_summaries_have_digits(const pn_model_summary *s, size_t n_models);
  * table and its notes. */
 void pn_table2_html(pn_buf *b, const pn_model_summary *s, size_t n_models);
 /* index.html: Table II, the paired effects and effects.svg (when n_effects),
- * Table I if dir/table1/table1.md or dir/table1.md exists, the figures
- * inlined (digits.svg when some model has digit logits), provenance. */
+ * the figures inlined (digits.svg when some model has digit logits), each
+ * model's network drawn from its builder (fig_network.h), Table I if
+ * dir/table1/table1.md or dir/table1.md exists, provenance. */
 int pn_write_index_html(const char *dir, const pn_model_summary *s, size_t n_models,
                         const pn_effect *e, size_t n_effects, const pn_run_info *info,
                         pn_err *err);

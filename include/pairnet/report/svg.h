@@ -17,8 +17,14 @@
 
 enum { PN_FIG_W = 760, PN_FIG_H = 470 }; /* every figure's size */
 
-/* The colour of the k-th model (Okabe & Ito's colour-blind-safe palette). */
+/* The k-th colour of Okabe & Ito's colour-blind-safe palette (for things
+ * that are not models: the paired effects). */
 const char *pn_svg_color(size_t k);
+/* The colour of a model, the same in every figure and page (a table in
+ * svg.c; black for a name outside it). */
+const char *pn_svg_model_color(const char *model);
+/* How a pn_decide rule answers a pair, in words for a figure. */
+const char *pn_svg_decide_words(int decide);
 
 /* The rounds of one model: [start, end). The rounds of a model are
  * contiguous. */
@@ -65,6 +71,9 @@ int pn_svg_save(pn_buf *b, const char *dir, const char *name, pn_err *err);
 
 /* Horizontal grid lines, tick labels and the rotated axis title. */
 void pn_svg_y_axis(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *label);
+/* The same with the title at x = title_x (a panel that is not at the left). */
+void pn_svg_y_axis_at(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *label,
+                      double title_x);
 /* The bottom axis line; numeric ticks and a title when a is given. */
 void pn_svg_x_axis(pn_buf *b, const pn_frame *f, const pn_axis *a, const char *label);
 /* A message in the middle of an empty frame, instead of a blank plot. */
