@@ -353,6 +353,13 @@ static void cli_unknown_suggests(void)
     expect_fail(2, "evl", "did you mean 'eval'?", NULL);
     expect_fail(2, "modles", "did you mean 'models'?", NULL);
     expect_fail(2, "models --all", "--all", NULL);
+    /* pairnet's own option misspelt: --version, not an option of train */
+    expect_fail(2, "--verison", "unknown option --verison; did you mean --version?", NULL);
+    /* a short option: the long ones it may stand for, not -h (one letter away) */
+    expect_fail(2, "train -m cnn " NODATA, "unknown option -m; did you mean --model or "
+                "--momentum?", NULL);
+    expect_fail(2, "train --model cnn --seed -1 " NODATA, "--seed: -1 is negative; give a whole "
+                "number, 0 or more", NULL);
 }
 static void cli_models(void)
 {
@@ -411,12 +418,13 @@ static void cli_data_and_checkpoint_errors(void)
 }
 
 /* The number after the last "test acc " in s (NaN if none). */
+/* The last accuracy printed after key, as a fraction (printed in percent). */
 static double last_acc(const char *s, const char *key)
 {
     const char *p = NULL;
     for (const char *q = strstr(s, key); q; q = strstr(q + 1, key))
         p = q;
-    return p ? strtod(p + strlen(key), NULL) : (double)NAN;
+    return p ? strtod(p + strlen(key), NULL) / 100.0 : (double)NAN;
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -465,7 +473,7 @@ static void cli_train_save_eval(void)
     if (res.status != 0)
         return;
     char saved[600];
-    snprintf(saved, sizeof saved, "\nsaved %s (round 1, seed 0)\n", ck);
+    snprintf(saved, sizeof saved, "\nsaved %s (round 0, seed 0)\n", ck);
     CHECK_MSG(strstr(res.out, saved) != NULL, "no '%s' after the save:\n%s", saved + 1, res.out);
     /* one round: no mean and standard deviation over rounds */
     CHECK_MSG(!strstr(res.out, "+-") && !strstr(res.out, "\xc2\xb1") &&
@@ -483,6 +491,12 @@ static void cli_train_save_eval(void)
               train_test);
     CHECK_MSG(eval_train == train_train, "eval train acc %g, train printed %g", eval_train,
               train_train);
+    /* another seed's pairs: the model never trained on them, so no "train acc" */
+    if (run("eval --load '%s' --seed 3 --data '%s'", ck, data))
+        return;
+    CHECK_MSG(res.status == 0 && !strstr(res.out, "train acc") &&
+                  strstr(res.out, "(trained on seed 0), seed 3's pairs, none of them trained on"),
+              "eval --seed 3: exit %d: %s%s", res.status, res.out, res.err);
 
     size_t len = 0;
     unsigned char *buf = slurp(ck, &len);
@@ -542,6 +556,10 @@ static void cli_diverged_run(void)
     CHECK_MSG(strstr(res.err, "diverged") && ep && ba && ep[6] >= '1' && ep[6] <= '9' &&
                   ba[6] >= '1' && ba[6] <= '9',
               "stderr should name divergence, epoch and batch: %s", res.err);
+    /* the loss in words, not printf's "-nan" or "inf" */
+    CHECK_MSG((strstr(res.err, "the loss is not a number") || strstr(res.err, "the loss is "
+              "infinite")) && !strstr(res.err, "nan") && !strstr(res.err, "inf "),
+              "the loss is not said in words: %s", res.err);
     CHECK_MSG(strstr(res.out, "test acc") == NULL, "a diverged round reported an accuracy:\n%s",
               res.out);
 }
@@ -674,7 +692,7 @@ static void cli_train_best_deterministic(void)
     CHECK_MSG(dl != NULL, "no test digits line:\n%s", res.out);
     const double test = last_acc(res.out, "test acc ");
     if (dl) {
-        const double tower = strtod(dl + strlen("test digits: tower accuracy "), NULL);
+        const double tower = strtod(dl + strlen("test digits: tower accuracy "), NULL) / 100.0;
         const double cmp = last_acc(dl, "predicted digits ");
         const double prob = last_acc(dl, "P(d1 <= d2) ");
         /* 2 epochs: the tower already knows most digits */

@@ -359,7 +359,7 @@ static void escape_progress_names(void)
 {
     static char text[16384];
     progress_text(0, text, sizeof text);
-    CHECK_MSG(strstr(text, "bad\\x1b]0;x\\x07\\x1b[2J round 1") && clean_text(text, strlen(text)),
+    CHECK_MSG(strstr(text, "bad\\x1b]0;x\\x07\\x1b[2J round 0") && clean_text(text, strlen(text)),
               "%s", text);
     progress_text(100, text, sizeof text);
     CHECK_MSG(strstr(text, "bad\\x1b]0;x\\x07\\x1b[2J ") && clean_text(text, strlen(text)), "%s",
@@ -700,7 +700,7 @@ static void escape_cli_echoes_escaped(void)
     char *train[] = {abs_bin, "train", "--model", "mlp", "--rounds", "1", "--epochs", "1",
                      "--save", save, "--data", abs_data, NULL};
     st = run_argv(train, e2e_out, sizeof e2e_out, e2e_err, sizeof e2e_err);
-    CHECK_MSG(st == 0 && strstr(e2e_out, "/m\\x1b[2J.pn (round 1") &&
+    CHECK_MSG(st == 0 && strstr(e2e_out, "/m\\x1b[2J.pn (round 0") &&
                   clean_text(e2e_out, strlen(e2e_out)),
               "exit %d: %s%s", st, e2e_out, e2e_err);
 }

@@ -54,6 +54,8 @@ static void grid_print_carries_data_and_paths(void)
         CHECK_MSG(absolute_arg(l, "--data"), "a cell without an absolute --data: %s", l);
         CHECK_MSG(absolute_arg(l, "--out") && strstr(l, "/relative/grid/"), "a relative --out: %s", l);
         CHECK_MSG(strstr(l, " --eval-final") != NULL, "a cell that evaluates every epoch: %s", l);
+        /* by default on validation seeds: choosing on the test seeds is optimistic */
+        CHECK_MSG(strstr(l, " --seed 1000 ") != NULL, "a cell not on validation seeds: %s", l);
         if (!nl)
             break;
         l = nl + 1;

@@ -12,6 +12,7 @@
 
 #include "pairnet/base/error.h"
 #include "pairnet/report/progress.h"
+#include "pairnet/report/summary_term.h"
 
 static int ends_with(const char *s, const char *tail)
 {
@@ -190,7 +191,7 @@ static void progress_fits_the_width(void)
     static const int narrow[] = {40, 59};
     for (size_t w = 0; w < 2; w++) {
         progress_at(narrow[w], text, sizeof text);
-        CHECK_MSG(!strchr(text, '\033') && strstr(text, "[1/30] mlp round 1: test 0.8000"),
+        CHECK_MSG(!strchr(text, '\033') && strstr(text, "[1/30] mlp round 0: test 80.00%"),
                   "%d columns: %s", narrow[w], text);
         for (const char *s = text; *s;) {
             const size_t n = strcspn(s, "\n");
@@ -201,10 +202,58 @@ static void progress_fits_the_width(void)
     }
 }
 
+/* The bench's closing summary at width cols into text. */
+static void summary_at(int cols, char *text, size_t cap)
+{
+    pn_model_summary s[2] = {
+        {.model = "mlp", .params = 134530, .lr = 0.01, .bs = 100, .epochs = 45, .rounds = 15,
+         .train_mean = 0.984267, .train_std = 0.003788, .test_mean = 0.796267,
+         .test_std = 0.012601, .sec_per_round = 1.1},
+        {.model = "cnn_ws_al", .params = 75120, .lr = 0.05, .bs = 100, .epochs = 45,
+         .rounds = 14, .diverged = 1, .train_mean = 1.0, .train_std = 0.0,
+         .test_mean = 0.904733, .test_std = 0.01078, .sec_per_round = 136.2}};
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    pn_summary_print(f, s, 2, cols);
+    rewind(f);
+    size_t n = fread(text, 1, cap - 1, f);
+    text[n] = '\0';
+    fclose(f);
+}
+
+/* The closing summary never wraps a cell: a table where it fits (and in a
+ * file or pipe, width 0), a block of short lines per model where it does
+ * not; accuracies in percent either way. */
+static void summary_fits_the_width(void)
+{
+    static char text[4096];
+    summary_at(0, text, sizeof text);
+    CHECK_MSG(strstr(text, "train acc (%)") &&
+                  strstr(text, "98.43 +- 0.38") && strstr(text, "(some rounds diverged)"),
+              "%s", text);
+    static const int widths[] = {40, 50, 60, 79};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        summary_at(widths[w], text, sizeof text);
+        CHECK_MSG(strstr(text, "mlp: 134530 params") && strstr(text, "test 79.63 +- 1.26%"),
+                  "%d columns: %s", widths[w], text);
+        for (const char *l = text; *l;) {
+            const size_t n = strcspn(l, "\n");
+            CHECK_MSG(n < (size_t)widths[w] || widths[w] < 50, "%d columns: a line of %zu: %.*s",
+                      widths[w], n, (int)n, l);
+            l += n + (l[n] == '\n');
+        }
+    }
+    summary_at(120, text, sizeof text);
+    CHECK_MSG(strstr(text, "train acc (%)"), "120 columns: no table: %s", text);
+}
+
 void suite_messages(void)
 {
     RUN(fail_formats_like_snprintf);
     RUN(fail_keeps_the_fix);
     RUN(fail_stays_one_line);
     RUN(progress_fits_the_width);
+    RUN(summary_fits_the_width);
 }

@@ -127,7 +127,9 @@ static void parse_size_refuses_garbage(void)
     SIZE_BAD("1e3", 0, 10000, "not a whole number");
     SIZE_BAD("0x10", 0, 100, "not a whole number");
     SIZE_BAD("+5", 0, 10, "not a whole number");
-    SIZE_BAD("-1", 0, SIZE_MAX, "not a whole number"); /* strtoull would wrap it */
+    /* strtoull would wrap it */
+    SIZE_BAD("-1", 0, SIZE_MAX, "-1 is negative; give a whole number, 0 or more");
+    SIZE_BAD("-5", 2, 10, "-5 is negative; give a whole number, 2 or more");
 }
 
 static void parse_size_refuses_overflow_and_range(void)
@@ -148,6 +150,7 @@ static void parse_u64_whole_range(void)
     CHECK(pn_parse_u64("--seed", "18446744073709551616", &v, &err) == PN_ERR_USAGE && v == 5);
     CHECK(strstr(err.msg, "--seed") && strstr(err.msg, "too large"));
     CHECK(pn_parse_u64("--seed", "-1", &v, &err) == PN_ERR_USAGE && v == 5);
+    CHECK(strstr(err.msg, "0 or more") && !strstr(err.msg, "not a whole number"));
     CHECK(pn_parse_u64("--seed", "42 ", &v, &err) == PN_ERR_USAGE && v == 5);
 }
 

@@ -630,6 +630,21 @@ static void results_table2_digit_columns(void)
     CHECK(csv && strstr(csv, ",0.948000,0.006325,0.898000,0.006325\n"));
     free(csv);
 
+    /* one round: no spread, a dash in the Markdown and an empty field in
+     * the CSV, never 0 (one rule: docs/spec.md, docs/statistics.md) */
+    pn_model_summary one = s[2];
+    one.rounds = 1;
+    one.train_std = one.test_std = one.digit_std = one.argmax_std = 0.0;
+    CHECK(pn_write_table2(dir, &one, 1, NULL, 0, &info, &err) == 0);
+    md = read_in(dir, "table2.md");
+    CHECK_MSG(md && strstr(md, "| 84.80 \xc2\xb1 \xe2\x80\x94 |") && !strstr(md, "\xc2\xb1 0.00"),
+              "%s", md ? md : "");
+    free(md);
+    csv = read_in(dir, "table2.csv");
+    CHECK_MSG(csv && strstr(csv, ",1,0,0.948000,,0.848000,,0.948000,,0.898000,\n"), "%s",
+              csv ? csv : "");
+    free(csv);
+
     /* mlp alone: no digit columns at all, and the note is left out. */
     CHECK(pn_write_table2(dir, s, 1, NULL, 0, &info, &err) == 0);
     md = read_in(dir, "table2.md");
@@ -810,36 +825,37 @@ static void results_store_key_whole(void)
         free(key[i]);
 }
 
-/* The provenance says how many rounds this run computed and, when it took
- * some from the store, adds their time to the wall time of the run. */
+/* The provenance says how many rounds this run computed; its wall time is
+ * the run's elapsed time alone, and the rounds' own times, stored ones
+ * included, are added up under their own name, never called wall time. */
 static void results_provenance_counts_all_rounds(void)
 {
     pn_run_info info = fake_info();
     info.wall_seconds = 50.0;
     info.rounds_total = 15;
     info.rounds_now = 5;
-    info.earlier_seconds = 100.0;
+    info.round_seconds = 150.0;
     pn_buf b = {0};
     pn_provenance_md(&b, &info);
     const char *t = b.data ? b.data : "";
-    CHECK_MSG(strstr(t, "- total wall time: 150.0 s (2 min 30 s): 50.0 s in this run + 100.0 s "
-                        "(1 min 40 s), the summed times of the 10 rounds computed earlier\n"),
+    CHECK_MSG(strstr(t, "- wall time: 50.0 s\n"), "%s", t);
+    CHECK_MSG(strstr(t, "- summed round time: 150.0 s (2 min 30 s), the times of the 15 rounds "
+                        "added up (rounds run side by side, some may come from earlier runs)\n"),
               "%s", t);
     CHECK_MSG(strstr(t, "- rounds computed in this run: 5 of 15\n"), "%s", t);
     pn_buf_free(&b);
     info.rounds_now = 15;
-    info.earlier_seconds = 0.0;
     pn_buf c = {0};
     pn_provenance_html(&c, &info);
     t = c.data ? c.data : "";
-    CHECK_MSG(strstr(t, "<dd>50.0 s</dd>") && !strstr(t, "earlier"), "%s", t);
+    CHECK_MSG(strstr(t, "<dt>wall time</dt><dd>50.0 s</dd>") && !strstr(t, "total"), "%s", t);
     CHECK_MSG(strstr(t, "<dt>rounds computed in this run</dt><dd>15 of 15</dd>"), "%s", t);
     pn_buf_free(&c);
     /* no counts given: no such line */
     info.rounds_total = info.rounds_now = 0;
     pn_buf d = {0};
     pn_provenance_md(&d, &info);
-    CHECK(d.data && !strstr(d.data, "rounds computed"));
+    CHECK(d.data && !strstr(d.data, "rounds computed") && !strstr(d.data, "summed round"));
     pn_buf_free(&d);
 }
 
@@ -904,9 +920,10 @@ static void results_progress_log_lines(void)
     text[n] = '\0';
     fclose(f);
     CHECK_MSG(strstr(text, "resuming: 1 of 4 rounds already finished\n") == text, "%s", text);
-    CHECK_MSG(strstr(text, "\n[2/4] cnn_ws round 1 seed 4: train 0.5000 test 0.2500 (1.0 s)"),
+    /* rounds counted from 0 as in runs.csv, accuracies in percent as in the tables */
+    CHECK_MSG(strstr(text, "\n[2/4] cnn_ws round 0 seed 4: train 50.00% test 25.00% (1.0 s)"),
               "%s", text);
-    CHECK_MSG(strstr(text, "\n[3/4] cnn_ws round 2 seed 5: DIVERGED after 2 epochs"), "%s", text);
+    CHECK_MSG(strstr(text, "\n[3/4] cnn_ws round 1 seed 5: DIVERGED after 2 epochs"), "%s", text);
     CHECK_MSG(!strstr(text, "epoch 1/2") && !strchr(text, '\033'), "%s", text);
 }
 

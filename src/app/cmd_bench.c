@@ -29,6 +29,7 @@
 #include "pairnet/report/progress.h"
 #include "pairnet/report/results.h"
 #include "pairnet/report/store.h"
+#include "pairnet/report/summary_term.h"
 
 /* Room for a path shown escaped (\xNN is 4 bytes a byte; longer is cut). */
 #define PN_TERM_PATH 8192
@@ -168,27 +169,15 @@ static int make_keys(bench *b, pn_err *err)
     return PN_OK;
 }
 
-/* "mean +- std" in percent for the summary printed at the end: one round
- * has no spread, and a model whose rounds all diverged has no mean. */
-static void format_pm(char *out, size_t cap, const pn_model_summary *s, double mean, double std)
-{
-    if (s->rounds == 0)
-        snprintf(out, cap, "diverged (%zu of %zu)", s->diverged, s->diverged);
-    else if (s->rounds == 1)
-        snprintf(out, cap, "%6.2f", 100 * mean);
-    else
-        snprintf(out, cap, "%6.2f +- %-6.2f", 100 * mean, 100 * std);
-}
-
 static int write_results(bench *b, const char *dir, double wall, pn_err *err)
 {
     const size_t n = b->n_models * b->rounds;
     size_t now = 0;
-    double earlier = 0.0;
+    double summed = 0.0;
     for (size_t i = 0; i < n; i++) {
         now += b->have[i] == 2;
-        if (b->have[i] == 1)
-            earlier += b->recs[i].seconds;
+        if (b->have[i])
+            summed += b->recs[i].seconds;
     }
     pn_model_summary sum[PN_MAX_MODELS];
     for (size_t m = 0; m < b->n_models; m++) {
@@ -209,7 +198,7 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     info.wall_seconds = wall;
     info.rounds_total = n;
     info.rounds_now = now;
-    info.earlier_seconds = earlier;
+    info.round_seconds = summed;
     pn_effect effects[PN_MAX_EFFECTS];
     const size_t n_effects = pn_effects(b->recs, n, effects);
     int rc = pn_write_table2(dir, sum, b->n_models, effects, n_effects, &info, err);
@@ -227,16 +216,7 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
         rc = pn_write_index_html(dir, sum, b->n_models, effects, n_effects, &info, err);
     if (rc != PN_OK)
         return rc;
-    printf("\n%-10s %10s %8s %5s  %-17s %-17s %s\n", "model", "params", "lr", "bs",
-           "train acc (%)", "test acc (%)", "s/round");
-    for (size_t m = 0; m < b->n_models; m++) {
-        char train[48], test[48];
-        format_pm(train, sizeof train, &sum[m], sum[m].train_mean, sum[m].train_std);
-        format_pm(test, sizeof test, &sum[m], sum[m].test_mean, sum[m].test_std);
-        printf("%-10s %10zu %8g %5zu  %-17s %-17s %.1f%s\n", sum[m].model, sum[m].params,
-               sum[m].lr, sum[m].bs, train, test, sum[m].sec_per_round,
-               sum[m].diverged && sum[m].rounds ? "  (some rounds diverged)" : "");
-    }
+    pn_summary_print(stdout, sum, b->n_models, pn_term_width(stdout));
     /* paths are the user's: shown escaped, never as control bytes */
     char t[PN_TERM_PATH];
     printf("\nrounds computed in this run: %zu of %zu", now, n);

@@ -51,8 +51,15 @@ int pn_cmd_eval(const pn_cli_opts *o, pn_err *err)
         pn_round_data d;
         rc = pn_round_data_make(&data, (size_t)ck.n_pairs, seed, &d, err);
         if (rc == PN_OK) {
-            printf("model %s, seed %llu: train acc %.4f, test acc %.4f\n", ck.model,
-                   (unsigned long long)seed, pn_evaluate(g, &d.train), pn_evaluate(g, &d.test));
+            const double tr = 100.0 * pn_evaluate(g, &d.train), te = 100.0 * pn_evaluate(g, &d.test);
+            /* another seed's pairs are not the ones it trained on: no "train acc" */
+            if (seed == ck.seed)
+                printf("model %s, seed %llu: train acc %.2f%%, test acc %.2f%%\n", ck.model,
+                       (unsigned long long)seed, tr, te);
+            else
+                printf("model %s (trained on seed %llu), seed %llu's pairs, none of them trained "
+                       "on: pairs from MNIST's training set %.2f%%, test pairs %.2f%%\n", ck.model,
+                       (unsigned long long)ck.seed, (unsigned long long)seed, tr, te);
             pn_round_data_free(&d);
         }
         pn_mnist_free(&data);

@@ -20,8 +20,8 @@ static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
         printf("%5zu  %8.4f  %7s  %7s  %8.5f  %6.2f\n", e->epoch, e->loss, "-", "-", e->lr,
                e->seconds);
     else
-        printf("%5zu  %8.4f  %7.4f  %7.4f  %8.5f  %6.2f\n", e->epoch, e->loss, e->train_acc,
-               e->test_acc, e->lr, e->seconds);
+        printf("%5zu  %8.4f  %7.2f  %7.2f  %8.5f  %6.2f\n", e->epoch, e->loss,
+               100.0 * e->train_acc, 100.0 * e->test_acc, e->lr, e->seconds);
     fflush(stdout);
 }
 
@@ -43,15 +43,17 @@ static int print_header(const pn_train_cfg *cfg, const char *dir, size_t threads
     return PN_OK;
 }
 
-/* Round r's accuracies (and its digits', for a model with digit outputs). */
+/* Round r's accuracies (and its digits', for a model with digit outputs),
+ * in percent as in every table. */
 static void print_result(size_t r, uint64_t seed, const pn_round_rec *rec)
 {
-    printf("round %zu seed %llu: train acc %.4f, test acc %.4f, %.1f s\n", r + 1,
-           (unsigned long long)seed, rec->train_acc, rec->test_acc, rec->seconds);
+    printf("round %zu seed %llu: train acc %.2f%%, test acc %.2f%%, %.1f s\n", r,
+           (unsigned long long)seed, 100.0 * rec->train_acc, 100.0 * rec->test_acc,
+           rec->seconds);
     if (!isnan(rec->digit_acc))
-        printf("  test digits: tower accuracy %.4f; comparing the predicted digits %.4f (the "
-               "head: %.4f); P(d1 <= d2) %.4f\n", rec->digit_acc, rec->argmax_acc,
-               rec->head_acc, rec->prob_acc);
+        printf("  test digits: tower accuracy %.2f%%; comparing the predicted digits %.2f%% (the "
+               "head: %.2f%%); P(d1 <= d2) %.2f%%\n", 100.0 * rec->digit_acc,
+               100.0 * rec->argmax_acc, 100.0 * rec->head_acc, 100.0 * rec->prob_acc);
 }
 
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
@@ -97,9 +99,10 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             pn_round_data_free(&d);
             break;
         }
-        printf("round %zu/%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r + 1, o->rounds,
-               (unsigned long long)seed, d.mean, d.std);
-        printf("%5s  %8s  %7s  %7s  %8s  %6s\n", "epoch", "loss", "train", "test", "lr", "s");
+        /* rounds counted from 0, as runs.csv counts them */
+        printf("round %zu of 0..%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r,
+               o->rounds - 1, (unsigned long long)seed, d.mean, d.std);
+        printf("%5s  %8s  %7s  %7s  %8s  %6s\n", "epoch", "loss", "train %", "test %", "lr", "s");
         rc = pn_train_round(&d, &cfg, seed, pool, &hooks, &rec, err);
         if (rc == PN_OK) {
             print_result(r, seed, &rec);
@@ -110,7 +113,7 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
                                PN_OK) {
                 char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
                 printf("saved %s (round %zu, seed %llu)\n",
-                       pn_term_str(shown, sizeof shown, o->save), r + 1, (unsigned long long)seed);
+                       pn_term_str(shown, sizeof shown, o->save), r, (unsigned long long)seed);
             }
         }
         pn_graph_free(g);
@@ -119,13 +122,13 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
     }
     if (rc == PN_ERR_INTERRUPTED)
         pn_fail(err, rc, "%s in round %zu; %zu finished round%s reported above", pn_stop_word(),
-                done + 1, done, done == 1 ? "" : "s");
+                done, done, done == 1 ? "" : "s");
     if (done > 1) {
         double mtr, str, mte, ste;
         pn_mean_std(train_acc, done, &mtr, &str);
         pn_mean_std(test_acc, done, &mte, &ste);
-        printf("%s over %zu rounds: train acc %.4f +- %.4f, test acc %.4f +- %.4f\n", m->name,
-               done, mtr, str, mte, ste);
+        printf("%s over %zu rounds: train acc %.2f +- %.2f%%, test acc %.2f +- %.2f%%\n",
+               m->name, done, 100.0 * mtr, 100.0 * str, 100.0 * mte, 100.0 * ste);
     }
     free(train_acc);
     free(test_acc);

@@ -73,6 +73,19 @@ static void nearest_option(const char *a, unsigned cmd, char *out, size_t cap)
     }
 }
 
+/* A short option -x (pairnet has none but -h): the long options of cmd
+ * that begin with x, as "--model or --momentum", into out; "" if none.
+ * Edit distance would pick -h, one letter away from any -x. */
+static void short_option_guess(const char *a, unsigned cmd, char *out, size_t cap)
+{
+    size_t len = 0, found = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < N_OPTS && found < 2; i++)
+        if (pn_opt_of(&opts[i], cmd) && opts[i].name[2] == a[1] && len < cap)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", found++ ? " or " : "",
+                                    opts[i].name);
+}
+
 /* "unknown option" with the fix: the nearest option of this command, or
  * the commands the option belongs to, or where the list is. */
 static int unknown_option(const char *a, unsigned cmd, pn_err *err)
@@ -82,7 +95,10 @@ static int unknown_option(const char *a, unsigned cmd, pn_err *err)
     size_t alen = strcspn(a, "=");
     char bare[128];
     snprintf(bare, sizeof bare, "%.*s", (int)(alen < 127 ? alen : 127), a);
-    nearest_option(bare, cmd, guess, sizeof guess);
+    if (bare[0] == '-' && bare[1] && bare[1] != '-' && !bare[2])
+        short_option_guess(bare, cmd, guess, sizeof guess);
+    else
+        nearest_option(bare, cmd, guess, sizeof guess);
     if (guess[0])
         return pn_fail(err, PN_ERR_USAGE, "unknown option %s; did you mean %s?", bare, guess);
     unsigned others = 0;
@@ -314,6 +330,14 @@ static int unknown_command(const char *arg)
     char c[256]; /* the user's text, shown escaped (pn_esc_term) */
     pn_term_str(c, sizeof c, arg);
     if (c[0] == '-') {
+        /* a slip of one of pairnet's own options first: --verison is
+         * --version, not an option of train */
+        static const char *const own[] = {"--version", "--help"};
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+            if (near(edit_distance(arg, own[i]), own[i])) {
+                fprintf(stderr, "pairnet: unknown option %s; did you mean %s?\n", c, own[i]);
+                return PN_ERR_USAGE;
+            }
         fprintf(stderr, "pairnet: %s is not a command: options go after the command, as in "
                 "'pairnet train %s ...' (see pairnet --help)\n", c, c);
         return PN_ERR_USAGE;

@@ -22,10 +22,15 @@ int pn_parse_double(const char *opt, const char *s, double min, double max, int 
     return PN_OK;
 }
 
-static int parse_unsigned(const char *opt, const char *s, unsigned long long *out, pn_err *err)
+/* min: the least value the option takes, named when s is negative. */
+static int parse_unsigned(const char *opt, const char *s, unsigned long long min,
+                          unsigned long long *out, pn_err *err)
 {
     char *end;
     /* strtoull accepts "-1" and wraps it; refuse any sign or space up front */
+    if (s && s[0] == '-' && isdigit((unsigned char)s[1]))
+        return pn_fail(err, PN_ERR_USAGE, "%s: %s is negative; give a whole number, %llu or more",
+                       opt, s, min);
     if (!s || !isdigit((unsigned char)*s))
         return pn_fail(err, PN_ERR_USAGE, "%s: '%s' is not a whole number", opt, s ? s : "");
     errno = 0;
@@ -41,7 +46,7 @@ static int parse_unsigned(const char *opt, const char *s, unsigned long long *ou
 int pn_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out, pn_err *err)
 {
     unsigned long long v = 0;
-    int rc = parse_unsigned(opt, s, &v, err);
+    int rc = parse_unsigned(opt, s, min, &v, err);
     if (rc)
         return rc;
     if (v < min || v > max)
@@ -54,7 +59,7 @@ int pn_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t
 int pn_parse_u64(const char *opt, const char *s, uint64_t *out, pn_err *err)
 {
     unsigned long long v = 0;
-    int rc = parse_unsigned(opt, s, &v, err);
+    int rc = parse_unsigned(opt, s, 0, &v, err);
     if (rc == PN_OK)
         *out = (uint64_t)v;
     return rc;

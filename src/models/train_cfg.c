@@ -163,15 +163,20 @@ void pn_train_cfg_default(pn_train_cfg *c, const pn_model_info *m)
         m->preset(c);
 }
 
-/* Row id's SUMMARY with its value for "%s", after ", " unless first. */
+/* Row id's SUMMARY with its value for "%s", after ", " unless first; a
+ * value of 1 takes the singular ("1 epoch", "every 1 epoch", "1 view"):
+ * the plural s that ends the word after it is left out. */
 static size_t say(const pn_train_cfg *c, pn_topt_id id, char *out, size_t n, size_t cap)
 {
     const char *fmt = pn_train_opts[id].summary, *at = strstr(fmt, "%s");
     char v[64];
     pn_topt_text(c, id, v, sizeof v);
-    const int k = snprintf(out + n, cap - n, "%s%.*s%s%s", n ? ", " : "",
+    const char *rest = at ? at + 2 : "";
+    size_t word = strcspn(rest + (rest[0] == ' '), " ,") + (rest[0] == ' ');
+    int singular = at && !strcmp(v, "1") && word > 2 && rest[word - 1] == 's';
+    const int k = snprintf(out + n, cap - n, "%s%.*s%s%.*s%s", n ? ", " : "",
                            at ? (int)(at - fmt) : (int)strlen(fmt), fmt, at ? v : "",
-                           at ? at + 2 : "");
+                           (int)(singular ? word - 1 : word), rest, rest + word);
     return n + (k > 0 ? (size_t)k : 0);
 }
 

@@ -222,21 +222,21 @@ void pn_progress_round(pn_progress *p, size_t model, const pn_round_rec *r)
         char line[256];
         if (r->diverged)
             snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: DIVERGED, eta %s", total_done(p),
-                     p->n_models * p->rounds, name, r->round + 1, et);
+                     p->n_models * p->rounds, name, r->round, et);
         else
-            snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: test %.4f, eta %s",
-                     total_done(p), p->n_models * p->rounds, name, r->round + 1,
-                     r->test_acc, et);
+            snprintf(line, sizeof line, "[%zu/%zu] %s round %zu: test %.2f%%, eta %s",
+                     total_done(p), p->n_models * p->rounds, name, r->round,
+                     100.0 * r->test_acc, et);
         fprintf(p->out, "%.*s\n", (int)pn_utf8_cut(line, strlen(line), (size_t)narrow - 1), line);
     } else if (r->diverged)
-        fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: DIVERGED after %zu epochs"
+        fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: DIVERGED after %zu epoch%s"
                         "  (elapsed %s, %s, eta %s)\n", total_done(p), p->n_models * p->rounds,
-                name, r->round + 1, (unsigned long long)r->seed, r->n_epochs, el, rt, et);
+                name, r->round, (unsigned long long)r->seed, r->n_epochs, r->n_epochs == 1 ? "" : "s", el, rt, et);
     else
-        fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: train %.4f test %.4f (%.1f s)"
+        fprintf(p->out, "[%zu/%zu] %s round %zu seed %llu: train %.2f%% test %.2f%% (%.1f s)"
                         "  elapsed %s, %s, eta %s\n", total_done(p), p->n_models * p->rounds,
-                name, r->round + 1, (unsigned long long)r->seed, r->train_acc,
-                r->test_acc, r->seconds, el, rt, et);
+                name, r->round, (unsigned long long)r->seed, 100.0 * r->train_acc,
+                100.0 * r->test_acc, r->seconds, el, rt, et);
     fflush(p->out);
 }
 

@@ -105,10 +105,15 @@ void pn_run_info_fill(pn_run_info *info)
 }
 
 /* Provenance as label/value pairs, shared by the Markdown and the HTML
- * (the command is printed apart, as code). */
-enum { PROV_N = 5 };
+ * (the command is printed apart, as code). The wall time is the run's
+ * elapsed time, nothing added: a rerun that computed nothing took seconds.
+ * The rounds' own times, added up, are a separate line under their own
+ * name: rounds run side by side and some ran in earlier runs, so the sum is
+ * no wall time. */
+enum { PROV_N = 6, PROV_WALL = 3, PROV_SUM = 4 };
 typedef char prov_value[512];
-static const char *const prov_label[PROV_N] = {"date", "machine", "revision", "total wall time",
+static const char *const prov_label[PROV_N] = {"date", "machine", "revision", "wall time",
+                                               "summed round time",
                                                "rounds computed in this run"};
 
 static void format_duration(char *out, size_t cap, double s)
@@ -135,24 +140,21 @@ static void prov_values(const pn_run_info *info, prov_value v[PROV_N])
     else
         snprintf(v[1], sizeof v[1], "%s", info->cpu);
     snprintf(v[2], sizeof v[2], "%s", info->revision);
-    /* A run that reused stored rounds adds their time: the table's time is
-     * that of all its rounds, not of the last part. */
-    const size_t earlier = info->rounds_total - info->rounds_now;
-    if (info->rounds_total && earlier) {
-        char total[96], now[96], before[96];
-        format_duration(total, sizeof total, info->wall_seconds + info->earlier_seconds);
-        format_duration(now, sizeof now, info->wall_seconds);
-        format_duration(before, sizeof before, info->earlier_seconds);
-        snprintf(v[3], sizeof v[3], "%s: %s in this run + %s, the summed times of the %zu "
-                 "round%s computed earlier", total, now, before, earlier, earlier == 1 ? "" : "s");
-    } else {
-        format_duration(v[3], sizeof v[3], info->wall_seconds);
-    }
-    snprintf(v[4], sizeof v[4], "%zu of %zu", info->rounds_now, info->rounds_total);
+    format_duration(v[PROV_WALL], sizeof v[PROV_WALL], info->wall_seconds);
+    char sum[96];
+    format_duration(sum, sizeof sum, info->round_seconds);
+    const size_t n = info->rounds_total;
+    snprintf(v[PROV_SUM], sizeof v[PROV_SUM], "%s, the times of the %zu round%s added up "
+             "(rounds run side by side, some may come from earlier runs)", sum, n,
+             n == 1 ? "" : "s");
+    snprintf(v[5], sizeof v[5], "%zu of %zu", info->rounds_now, info->rounds_total);
 }
 
-/* The rounds line only when the caller counted them. */
-static size_t prov_shown(const pn_run_info *info) { return info->rounds_total ? PROV_N : PROV_N - 1; }
+/* The round lines only when the caller counted the rounds. */
+static int prov_shown(const pn_run_info *info, size_t i)
+{
+    return info->rounds_total || i < PROV_SUM;
+}
 
 void pn_provenance_md(pn_buf *b, const pn_run_info *info)
 {
@@ -163,7 +165,9 @@ void pn_provenance_md(pn_buf *b, const pn_run_info *info)
     pn_buf_printf(b, "## Provenance\n\nCommand:\n\n");
     pn_esc_md_code(b, "sh", info->command);
     pn_buf_printf(b, "\n");
-    for (size_t i = 0; i < prov_shown(info); i++) {
+    for (size_t i = 0; i < PROV_N; i++) {
+        if (!prov_shown(info, i))
+            continue;
         pn_buf_printf(b, "- %s: ", prov_label[i]);
         pn_esc_md(b, v[i]);
         pn_buf_printf(b, "\n");
@@ -178,7 +182,9 @@ void pn_provenance_html(pn_buf *b, const pn_run_info *info)
     pn_buf_printf(b, "<h2>Provenance of this bench</h2>\n<dl>\n<dt>command</dt><dd><pre><code>");
     pn_esc_html(b, info->command);
     pn_buf_printf(b, "</code></pre></dd>\n");
-    for (size_t i = 0; i < prov_shown(info); i++) {
+    for (size_t i = 0; i < PROV_N; i++) {
+        if (!prov_shown(info, i))
+            continue;
         pn_buf_printf(b, "<dt>%s</dt><dd>", prov_label[i]);
         pn_esc_html(b, v[i]);
         pn_buf_printf(b, "</dd>\n");

@@ -6,12 +6,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pairnet/report/table1.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pairnet/models/models.h"
+#include "pairnet/models/train_cfg.h"
 #include "pairnet/report/escape.h"
 
 #define PM " \xc2\xb1 "  /* " ± " */
@@ -107,9 +109,14 @@ const pn_t1_cell *pn_t1_best(const pn_t1 *t, int set, size_t m)
     return best;
 }
 
-static void pct_pm(pn_buf *b, double mean, double std)
+/* mean ± std in percent; a cell of one round has no spread: a dash, as in
+ * Table II, never 0 */
+static void pct_pm(pn_buf *b, const pn_t1_cell *c, double mean, double std)
 {
-    pn_buf_printf(b, "%.2f" PM "%.2f", 100 * mean, 100 * std);
+    if (c->rounds > 1)
+        pn_buf_printf(b, "%.2f" PM "%.2f", 100 * mean, 100 * std);
+    else
+        pn_buf_printf(b, "%.2f" PM DASH, 100 * mean);
 }
 
 /* The header and rule of a model's grid table: a column per batch size. */
@@ -162,14 +169,14 @@ static void single_cell(pn_buf *b, const pn_t1_cell *c, const pn_t1_cell *best)
         return;
     }
     pn_buf_printf(b, "%s", c == best ? "**" : "");
-    pct_pm(b, c->test_mean, c->test_std);
+    pct_pm(b, c, c->test_mean, c->test_std);
     pn_buf_printf(b, "%s", c == best ? "**" : "");
     if (c->diverged > 0)
         pn_buf_printf(b, " (%ld div.)", c->diverged);
 }
 
 /* "R rounds of E epochs per cell" when every cell ran alike. */
-static void rounds_and_epochs(pn_buf *b, const pn_t1 *t)
+void pn_t1_protocol_text(pn_buf *b, const pn_t1 *t)
 {
     const pn_t1_cell *first = t->n_cells ? &t->cells[0] : NULL;
     for (size_t i = 1; i < t->n_cells; i++)
@@ -178,9 +185,21 @@ static void rounds_and_epochs(pn_buf *b, const pn_t1 *t)
             pn_buf_printf(b, "rounds and epochs differ between cells");
             return;
         }
-    if (first)
-        pn_buf_printf(b, "%ld rounds of %ld epochs per cell", first->rounds + first->diverged,
-                      first->epochs);
+    if (first) {
+        const long r = first->rounds + first->diverged, e = first->epochs;
+        pn_buf_printf(b, "%ld round%s of %ld epoch%s per cell", r, r == 1 ? "" : "s", e,
+                      e == 1 ? "" : "s");
+    }
+}
+
+int pn_t1_study_protocol(const pn_t1 *t)
+{
+    const long epochs = (long)pn_train_opts[PN_TOPT_EPOCHS].dflt;
+    for (size_t i = 0; i < t->n_cells; i++)
+        if (t->cells[i].rounds + t->cells[i].diverged != PN_STUDY_ROUNDS ||
+            t->cells[i].epochs != epochs)
+            return 0;
+    return t->n_cells > 0;
 }
 
 static void single_best_row(pn_buf *b, const pn_t1 *t, size_t m)
@@ -193,9 +212,9 @@ static void single_best_row(pn_buf *b, const pn_t1 *t, size_t m)
         return;
     }
     pn_buf_printf(b, " | %g | %zu | ", t->lrs[c->lr], t->bss[c->bs]);
-    pct_pm(b, c->test_mean, c->test_std);
+    pct_pm(b, c, c->test_mean, c->test_std);
     pn_buf_printf(b, " | ");
-    pct_pm(b, c->train_mean, c->train_std);
+    pct_pm(b, c, c->train_mean, c->train_std);
     pn_buf_printf(b, " | %ld", c->rounds);
     if (c->diverged > 0)
         pn_buf_printf(b, " (+%ld diverged)", c->diverged);
@@ -206,14 +225,30 @@ void pn_t1_single_md(pn_buf *b, const pn_t1 *t, const char *src)
 {
     pn_buf_printf(b, "# Table I: grid search over learning rate and batch size\n\n"
                      "Test accuracy (%%), mean" PM "sample standard deviation over the rounds; ");
-    rounds_and_epochs(b, t);
+    pn_t1_protocol_text(b, t);
     pn_buf_printf(b, "; %zu cells from ", t->per_set[PN_T1_VALIDATION]);
     md_code_span(b, src);
-    pn_buf_printf(b, ". The best cell of each model (highest mean test accuracy) is in bold; "
+    /* Table II's test seeds are 0..PN_STUDY_ROUNDS-1: a cell picked on them
+     * and reported on them is optimistic, never "best" without saying so */
+    const char *seeds = t->seeds[PN_T1_VALIDATION];
+    const int on_test = !isdigit((unsigned char)seeds[0]) || atoll(seeds) < PN_STUDY_ROUNDS;
+    pn_buf_printf(b, "; seeds %s", seeds);
+    if (on_test)
+        pn_buf_printf(b, ", Table II's test seeds: the highest cell is picked and measured on the "
+                      "same rounds, so its figure is optimistic (the maximum of %zu noisy means); "
+                      "pick on validation seeds (scripts/grid.sh's default, --seed 1000) and "
+                      "report on the test seeds, as `pairnet table1 --validation V --test T` "
+                      "does", t->n_lrs * t->n_bss);
+    else
+        pn_buf_printf(b, ", apart from Table II's test seeds 0..%d: a cell picked here can be "
+                      "reported on them without bias", PN_STUDY_ROUNDS - 1);
+    pn_buf_printf(b, ". The highest cell of each model (mean test accuracy) is in bold; "
                      "rounds that diverged are left out of the means and counted in "
-                     "parentheses.\n\n## Best learning rate and batch size per model\n\n"
+                     "parentheses.\n\n## %s\n\n"
                      "| model | lr | batch size | test acc (%%) mean" PM "std | train acc (%%) "
-                     "mean" PM "std | rounds |\n|:---|---:|---:|---:|---:|---:|\n");
+                     "mean" PM "std | rounds |\n|:---|---:|---:|---:|---:|---:|\n",
+                  on_test ? "Highest cell per model on the test seeds (optimistic)"
+                          : "Best learning rate and batch size per model");
     for (size_t m = 0; m < t->n_models; m++)
         single_best_row(b, t, m);
     for (size_t m = 0; m < t->n_models; m++) {

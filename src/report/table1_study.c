@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "pairnet/models/models.h"
+#include "pairnet/models/train_cfg.h"
 #include "pairnet/report/escape.h"
 #include "pairnet/report/svg.h"
 
@@ -93,13 +94,23 @@ void pn_t1_choice_cells(const pn_t1 *t, size_t m, pn_t1_text cell[PN_T1_CHOICE_C
     }
 }
 
-static void choice_row(pn_buf *b, const pn_t1 *t, size_t m)
+void pn_t1_no_study_note(pn_buf *b, const pn_t1 *t)
+{
+    pn_buf_printf(b, "No column sets these figures beside the study's: its Table II comes from "
+                  "%d rounds of %g epochs per cell, this grid ran ", PN_STUDY_ROUNDS,
+                  pn_train_opts[PN_TOPT_EPOCHS].dflt);
+    pn_t1_protocol_text(b, t);
+    pn_buf_printf(b, ".");
+}
+
+/* cols: PN_T1_CHOICE_COLS, or PN_T1_OWN_COLS off the study's protocol. */
+static void choice_row(pn_buf *b, const pn_t1 *t, size_t m, int cols)
 {
     pn_t1_text cell[PN_T1_CHOICE_COLS];
     pn_t1_choice_cells(t, m, cell);
     pn_buf_printf(b, "| ");
     pn_esc_md(b, t->models[m]);
-    for (int i = 0; i < PN_T1_CHOICE_COLS; i++)
+    for (int i = 0; i < cols; i++)
         pn_buf_printf(b, i == 2 ? " | **%s**" : " | %s", cell[i]);
     pn_buf_printf(b, " |\n");
 }
@@ -155,19 +166,29 @@ void pn_t1_study_md(pn_buf *b, const pn_t1 *t, const pn_run_info *info)
     axis_list(b, t, 1);
     pn_buf_printf(b, " x batch size ");
     axis_list(b, t, 0);
-    pn_buf_printf(b, "; %zu validation and %zu test cells; accuracies in percent, mean" PM
-                  "sample standard deviation over the rounds of a cell; every round evaluated "
-                  "once, at its end.\n\n", t->per_set[0], t->per_set[1]);
+    pn_buf_printf(b, "; %zu validation and %zu test cells, ", t->per_set[0], t->per_set[1]);
+    pn_t1_protocol_text(b, t);
+    const int study = pn_t1_study_protocol(t), cols = study ? PN_T1_CHOICE_COLS : PN_T1_OWN_COLS;
+    pn_buf_printf(b, "%s; accuracies in percent, mean" PM "sample standard deviation over the "
+                  "rounds of a cell; every round evaluated once, at its end.\n\n",
+                  study ? " (the study's protocol)" : "");
     pn_buf_printf(b, "| model | chosen on validation: lr / bs | its validation acc | **its test "
-                  "acc** | chosen on test: lr / bs | its test acc (optimistic) | the study: lr / "
-                  "bs | study's test acc | pairnet, study's cell, test acc |\n"
-                  "|:---|:---:|---:|---:|:---:|---:|:---:|---:|---:|\n");
+                  "acc** | chosen on test: lr / bs | its test acc (optimistic) |%s\n"
+                  "|:---|:---:|---:|---:|:---:|---:|%s\n", study ? " the study: lr / bs | "
+                  "study's test acc | pairnet, study's cell, test acc |" : "",
+                  study ? ":---:|---:|---:|" : "");
     for (size_t m = 0; m < t->n_models; m++)
-        choice_row(b, t, m);
-    pn_buf_printf(b, "\nWhere the choice differs from the study's, the last two columns say by "
-                  "how much it matters on the test rounds: the study's cell as pairnet measures "
-                  "it, beside the study's own figure (its Table II).\n\n"
-                  "![validation grid](heatmap-validation.svg)\n\n![test grid](heatmap-test.svg)\n");
+        choice_row(b, t, m, cols);
+    if (study)
+        pn_buf_printf(b, "\nWhere the choice differs from the study's, the last two columns say "
+                      "by how much it matters on the test rounds: the study's cell as pairnet "
+                      "measures it, beside the study's own figure (its Table II).\n\n");
+    else {
+        pn_buf_printf(b, "\n");
+        pn_t1_no_study_note(b, t);
+        pn_buf_printf(b, "\n\n");
+    }
+    pn_buf_printf(b, "![validation grid](heatmap-validation.svg)\n\n![test grid](heatmap-test.svg)\n");
     study_grid(b, t, PN_T1_VALIDATION);
     study_grid(b, t, PN_T1_TEST);
     pn_buf_printf(b, "\n");

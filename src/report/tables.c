@@ -198,14 +198,17 @@ static int write_table2_csv(const char *dir, const pn_model_summary *s, size_t n
         pn_buf_printf(&b, ",%zu", s[i].params);
         csv_num(&b, "%g", s[i].lr);
         pn_buf_printf(&b, ",%zu,%zu,%zu,%zu", s[i].bs, s[i].epochs, s[i].rounds, s[i].diverged);
+        /* one round has no sample standard deviation: an empty field, as
+         * the Markdown's dash, never 0 (docs/spec.md, "one round") */
+        const int spread = s[i].rounds > 1;
         csv_num(&b, "%.6f", s[i].train_mean);
-        csv_num(&b, "%.6f", s[i].train_std);
+        csv_num(&b, "%.6f", spread ? s[i].train_std : NAN);
         csv_num(&b, "%.6f", s[i].test_mean);
-        csv_num(&b, "%.6f", s[i].test_std);
+        csv_num(&b, "%.6f", spread ? s[i].test_std : NAN);
         csv_num(&b, "%.6f", s[i].digit_mean);
-        csv_num(&b, "%.6f", s[i].digit_std);
+        csv_num(&b, "%.6f", spread ? s[i].digit_std : NAN);
         csv_num(&b, "%.6f", s[i].argmax_mean);
-        csv_num(&b, "%.6f", s[i].argmax_std);
+        csv_num(&b, "%.6f", spread ? s[i].argmax_std : NAN);
         pn_buf_printf(&b, "\n");
     }
     return pn_buf_save(dir, "table2.csv", &b, err);

@@ -164,10 +164,12 @@ static void next_batch(member *me, const epoch_ctx *c, const pn_pairs *tp, size_
 static int diverged(epoch_ctx *c, pn_err *err, const char *what, double loss, size_t b)
 {
     c->out->diverged = 1;
+    /* said in words: printf's "-nan" reads as a number */
     if (b)
-        return pn_fail(err, PN_ERR_DIVERGED, "%s seed %llu diverged: loss is %g in epoch %zu, "
-                       "batch %zu (lower --lr, now %g)", c->cfg->model->name,
-                       (unsigned long long)c->seed, loss, c->e + 1, b, c->lr);
+        return pn_fail(err, PN_ERR_DIVERGED, "%s seed %llu diverged: the loss is %s in epoch "
+                       "%zu, batch %zu (lower --lr, now %g)", c->cfg->model->name,
+                       (unsigned long long)c->seed, isnan(loss) ? "not a number" : "infinite",
+                       c->e + 1, b, c->lr);
     return pn_fail(err, PN_ERR_DIVERGED, "%s seed %llu diverged: %s after epoch %zu (lower "
                    "--lr, now %g)", c->cfg->model->name, (unsigned long long)c->seed, what,
                    c->e + 1, c->lr);

@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #include "pairnet/base/error.h"
+#include "pairnet/models/models.h"
 #include "pairnet/models/train_cfg.h"
 
 #define PN_MAX_MODELS 8     /* models in one bench */
 #define PN_MAX_THREADS 256  /* --threads, --jobs; their default (online CPUs) is clamped to it */
 #define PN_TRAIN_ROUNDS 1   /* default --rounds of train */
-#define PN_BENCH_ROUNDS 15  /* default --rounds of bench (the study's) */
+#define PN_BENCH_ROUNDS PN_STUDY_ROUNDS /* default --rounds of bench (the study's) */
 /* bench without --out writes a fresh folder PN_RUNS_DIR/<UTC date-time>-<models>
  * (git-ignored); only the full make targets pass --out results. */
 #define PN_RUNS_DIR "runs"

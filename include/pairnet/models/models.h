@@ -69,6 +69,9 @@ const pn_model_info *pn_model_list(size_t *n);
 /* The five models of the study, first in the list (not `best`): bench's
  * default list. */
 size_t pn_study_model_count(void);
+/* The study's rounds per model (seeds 0..14; its epochs are the training
+ * options' default, models/train_cfg.h). */
+#define PN_STUDY_ROUNDS 15
 /* "mlp, cnn, ..." for error messages. */
 const char *pn_model_names(void);
 

@@ -1,5 +1,5 @@
 /* Provenance printed under every table: command, date, machine, revision,
- * wall time. */
+ * wall time, summed round time. */
 #ifndef PAIRNET_PROVENANCE_H
 #define PAIRNET_PROVENANCE_H
 
@@ -13,12 +13,12 @@ typedef struct pn_run_info {
     char cpu[128];      /* CPU model name */
     size_t cores;
     char revision[64];  /* the binary's revision (pn_revision) */
-    double wall_seconds; /* this run */
+    double wall_seconds; /* this run's elapsed time (NAN: unknown) */
     /* The rounds in the tables and how many this run computed (0, 0: not
-     * counted, the line is left out); earlier_seconds sums the round times
-     * of the others, computed by earlier runs and taken from the store. */
+     * counted, their lines are left out); round_seconds adds up the times
+     * of all rounds_total rounds, those taken from the store included. */
     size_t rounds_total, rounds_now;
-    double earlier_seconds;
+    double round_seconds;
 } pn_run_info;
 
 /* The revision the binary was built from (`git describe --always --dirty`

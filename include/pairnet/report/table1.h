@@ -84,9 +84,18 @@ void pn_t1_heat_colour(double v, double best, char out[8]);
  * apart): chosen on validation (lr / bs, its validation and its test
  * figure), chosen on test (lr / bs, figure), the study's (lr / bs, its
  * Table II figure, pairnet's figure of that cell); "—" where there is none. */
-enum { PN_T1_CHOICE_COLS = 8 };
+enum { PN_T1_CHOICE_COLS = 8, PN_T1_OWN_COLS = 5 };
 typedef char pn_t1_text[64];
 void pn_t1_choice_cells(const pn_t1 *t, size_t m, pn_t1_text cell[PN_T1_CHOICE_COLS]);
+/* "R rounds of E epochs per cell", or that they differ between cells. */
+void pn_t1_protocol_text(pn_buf *b, const pn_t1 *t);
+/* 1 if every cell ran the study's protocol (PN_STUDY_ROUNDS rounds of the
+ * default 45 epochs): only then do the choice table's last three columns
+ * (PN_T1_OWN_COLS on) set pairnet's figures beside the study's. */
+int pn_t1_study_protocol(const pn_t1 *t);
+/* The note that says why a grid off the study's protocol has no study
+ * columns (Markdown and HTML alike: no markup in it). */
+void pn_t1_no_study_note(pn_buf *b, const pn_t1 *t);
 /* The study's Table I for index.html: the choice table and the heatmaps
  * (figure(b, name, ctx) inlines one; the page checks what it inlines). */
 void pn_t1_study_html(pn_buf *b, const pn_t1 *t,
