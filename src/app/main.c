@@ -350,12 +350,16 @@ static int unknown_command(const char *arg)
             at = i;
         }
     }
+    char names[256] = ""; /* from the command table, which a new command joins */
+    for (size_t i = 0, len = 0; i < N_COMMANDS && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                                commands[i].name);
     if (near(best, commands[at].name))
-        fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: train, "
-                "bench, eval, models)\n", c, commands[at].name);
+        fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: %s)\n", c,
+                commands[at].name, names);
     else
-        fprintf(stderr, "pairnet: unknown command '%s' (commands: train, bench, eval, models; "
-                "see pairnet --help)\n", c);
+        fprintf(stderr, "pairnet: unknown command '%s' (commands: %s; see pairnet --help)\n", c,
+                names);
     return PN_ERR_USAGE;
 }
 
