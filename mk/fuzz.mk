@@ -70,7 +70,7 @@ fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 # build-fuzz/corpus-ckpt; crashes are left as build-fuzz/crash-*; replay one
 # with `build-fuzz/fuzz_ckpt build-fuzz/crash-...`.
 #
-# `make fuzz`: fuzz-idx, then fuzz-ckpt, FUZZ_SECONDS each.
+# `make fuzz`: fuzz-idx, fuzz-ckpt, then fuzz-png, FUZZ_SECONDS each.
 #
 # Inputs that once crashed are kept in tests/bad/regress/ (when there are
 # any); both targets start from them too.
@@ -127,3 +127,36 @@ fuzz-ckpt: $(FUZZ_OUT)/fuzz_ckpt $(FUZZ_OUT)/seeds-ckpt.stamp
 fuzz:
 	$(MAKE) fuzz-idx
 	$(MAKE) fuzz-ckpt
+	$(MAKE) fuzz-png
+
+# ---- `make fuzz-png`: libFuzzer run of `pairnet predict`'s picture readers
+# (tests/fuzz/fuzz_png.c: PNG, PGM, and the digit preprocessing of whatever
+# decodes) for FUZZ_SECONDS under ASan + UBSan. Seeds in build-fuzz/seeds-png
+# come from tests/fuzz/png_seeds.py (every PNG colour type, several depths,
+# all five filters, zlib-compressed; PGM P2 and P5), or, without python3, two
+# PGMs made here. Corpus in build-fuzz/corpus-png; crashes as
+# build-fuzz/crash-*; replay one with `build-fuzz/fuzz_png build-fuzz/crash-...`.
+
+FUZZ_PNG_SRC := tests/fuzz/fuzz_png.c src/data/png.c src/data/pgm.c src/data/image.c \
+                src/data/digit_image.c src/data/inflate.c src/data/inftrees.c \
+                src/base/crc32.c src/base/file.c src/base/error.c
+
+.PHONY: fuzz-png
+
+$(FUZZ_OUT)/fuzz_png: $(FUZZ_PNG_SRC) src/data/inflate.h $(wildcard include/pairnet/*/*.h)
+	@mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wpedantic -Iinclude -o $@ $(FUZZ_PNG_SRC) -lm
+
+$(FUZZ_OUT)/seeds-png.stamp: mk/fuzz.mk tests/fuzz/png_seeds.py
+	@rm -rf $(FUZZ_OUT)/seeds-png
+	@mkdir -p $(FUZZ_OUT)/seeds-png
+	@if command -v python3 > /dev/null; then python3 tests/fuzz/png_seeds.py $(FUZZ_OUT)/seeds-png; \
+	else printf 'P2\n3 2\n15\n0 7 15\n1 2 3\n' > $(FUZZ_OUT)/seeds-png/p2.pgm; \
+	     printf 'P5 2 1 255\n\001\377' > $(FUZZ_OUT)/seeds-png/p5.pgm; fi
+	@touch $@
+
+fuzz-png: $(FUZZ_OUT)/fuzz_png $(FUZZ_OUT)/seeds-png.stamp
+	@mkdir -p $(FUZZ_OUT)/corpus-png
+	cd $(FUZZ_OUT) && ./fuzz_png -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-png seeds-png \
+	    $(FUZZ_REGRESS)

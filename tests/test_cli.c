@@ -630,15 +630,15 @@ static void cli_models_lists_best(void)
     int found = 0;
     for (char *line = strtok(res.out, "\n"); line; line = strtok(NULL, "\n")) {
         char name[64];
-        size_t params, bs;
+        size_t k, params, bs;
         double lr;
-        if (sscanf(line, "%63s %zu %lf %zu", name, &params, &lr, &bs) != 4 ||
+        if (sscanf(line, "%63s %zu x %zu %lf %zu", name, &k, &params, &lr, &bs) != 5 ||
             strcmp(name, "best") != 0)
             continue;
         found++;
-        /* cnn_ws_al's network: dropout has no parameters */
-        CHECK_MSG(params == 75120 && lr == 0.001 && bs == 50, "best: %zu params, lr %g, bs %zu",
-                  params, lr, bs);
+        /* an ensemble of three of cnn_ws_al's network: dropout has no parameters */
+        CHECK_MSG(k == 3 && params == 75120 && lr == 0.001 && bs == 50,
+                  "best: %zu x %zu params, lr %g, bs %zu", k, params, lr, bs);
     }
     CHECK_MSG(found == 1, "best listed %d times", found);
 }

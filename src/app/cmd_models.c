@@ -35,15 +35,21 @@ int pn_cmd_models(void)
     const pn_model_info *m = pn_model_list(&n);
     printf("%-10s %10s %6s %5s  %s\n", "model", "parameters", "lr", "bs", "network");
     for (size_t i = 0; i < n; i++) {
-        pn_model_opts o = {.aux_weight = 1.0f};
+        /* the network its defaults build; an ensemble trains K of them */
+        pn_train_cfg c;
+        pn_train_cfg_default(&c, &m[i]);
         pn_err err;
         pn_model_size size;
-        if (pn_model_measure(&m[i], &o, &size, &err) != PN_OK) {
+        if (pn_model_measure(&m[i], &c.mopts, &size, &err) != PN_OK) {
             fprintf(stderr, "pairnet models: %s\n", err.msg);
             return err.code;
         }
-        printf("%-10s %10zu %6g %5zu  %s\n", m[i].name, size.params, m[i].lr, m[i].bs,
-               m[i].about);
+        char params[32];
+        if (c.ensemble > 1)
+            snprintf(params, sizeof params, "%zu x %zu", c.ensemble, size.params);
+        else
+            snprintf(params, sizeof params, "%zu", size.params);
+        printf("%-10s %10s %6g %5zu  %s\n", m[i].name, params, m[i].lr, m[i].bs, m[i].about);
     }
     /* the study's models share the specification's defaults: print them once */
     for (size_t i = 0; i < n; i++)

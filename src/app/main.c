@@ -240,24 +240,56 @@ static int wants_help(unsigned cmd, int from, int argc, char **argv)
     return 0;
 }
 
+/* predict's pictures, A then B: the arguments that are no option. */
+static int add_image(pn_cli_opts *o, const char *a, pn_err *err)
+{
+    if (o->n_images == 2)
+        return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s': predict takes two pictures, "
+                       "A and B (already '%s' and '%s')", a, o->images[0], o->images[1]);
+    o->images[o->n_images++] = a;
+    return PN_OK;
+}
+
+/* A folder of compare's command line. */
+static int add_dir(pn_cli_opts *o, const char *a, pn_err *err)
+{
+    if (o->n_dirs == PN_MAX_COMPARE)
+        return pn_fail(err, PN_ERR_USAGE, "compare takes at most %d folders", PN_MAX_COMPARE);
+    o->dirs[o->n_dirs++] = a;
+    return PN_OK;
+}
+
 static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_err *err)
 {
     const char *prev_flag = NULL; /* the flag just before, for a stray value's hint */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--") && cmd == C_PREDICT) { /* the rest are pictures, even "-x.png" */
+            for (i++; i < argc; i++)
+                if (add_image(o, argv[i], err) != PN_OK)
+                    return err->code;
+            break;
+        }
+        if (!strcmp(a, "--") && cmd == C_COMPARE) { /* the rest are folders, even "-x" */
+            for (i++; i < argc; i++)
+                if (add_dir(o, argv[i], err) != PN_OK)
+                    return err->code;
+            break;
+        }
         if (!strcmp(a, "--")) {
-            for (; cmd == C_COMPARE && i + 1 < argc && o->n_dirs < PN_MAX_COMPARE; i++)
-                o->dirs[o->n_dirs++] = argv[i + 1]; /* folders, even one named -x */
             if (i + 1 < argc)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' after --: pairnet "
                                "%s takes options only", argv[i + 1], pn_command_name(cmd));
             break;
         }
-        if (cmd == C_COMPARE && (a[0] != '-' || !a[1]) && !prev_flag) { /* a folder */
-            if (o->n_dirs == PN_MAX_COMPARE)
-                return pn_fail(err, PN_ERR_USAGE, "compare takes at most %d folders",
-                               PN_MAX_COMPARE);
-            o->dirs[o->n_dirs++] = a;
+        if ((a[0] != '-' || !a[1]) && cmd == C_PREDICT && !prev_flag) {
+            if (add_image(o, a, err) != PN_OK)
+                return err->code;
+            continue;
+        }
+        if ((a[0] != '-' || !a[1]) && cmd == C_COMPARE && !prev_flag) {
+            if (add_dir(o, a, err) != PN_OK)
+                return err->code;
             continue;
         }
         if (a[0] != '-' || !a[1]) {
@@ -312,6 +344,9 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
                        pn_model_names());
     if (cmd == C_EVAL && !o->load)
         return pn_fail(err, PN_ERR_USAGE, "eval needs --load FILE (written by train --save)");
+    if (cmd == C_PREDICT && (!o->load || o->n_images != 2))
+        return pn_fail(err, PN_ERR_USAGE, "predict needs --load FILE (written by train --save) "
+                       "and two digit pictures: pairnet predict --load FILE A.png B.png");
     return PN_OK;
 }
 
@@ -420,8 +455,9 @@ static int run(int argc, char **argv)
         if (rc == PN_OK)
             rc = cmd == C_TRAIN   ? pn_cmd_train(&o, &err)
                : cmd == C_BENCH   ? pn_cmd_bench(&o, &err)
+               : cmd == C_EVAL    ? pn_cmd_eval(&o, &err)
                : cmd == C_COMPARE ? pn_cmd_compare(&o, &err)
-                                  : pn_cmd_eval(&o, &err);
+                                  : pn_cmd_predict(&o, &err);
     }
     if (rc != PN_OK && err.msg[0])
         fprintf(stderr, "pairnet %s: %s\n", c, err.msg);

@@ -21,7 +21,7 @@ const optdef pn_opts[] = {
     {"--seed", "SEED", K_U64, OFF(seed), 0, 0, C_EVAL, "seed of the pairs to evaluate on (default: the checkpoint's)", D_TEXT},
     {"--threads", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, C_TRAIN, "threads for one training run", D_THREADS},
     {"--jobs", "N", K_SIZE, OFF(threads), 1, PN_MAX_THREADS, C_BENCH, "rounds run in parallel", D_THREADS},
-    {"--data", "DIR", K_STR, OFF(data), 0, 0, C_TRAIN | C_BENCH | C_EVAL, "MNIST directory (default: $PAIRNET_DATA, else data/mnist)", D_TEXT},
+    {"--data", "DIR", K_STR, OFF(data), 0, 0, C_TRAIN | C_BENCH | C_EVAL | C_PREDICT, "MNIST directory (default: $PAIRNET_DATA, else data/mnist)", D_TEXT},
     {"--out", "DIR", K_STR, OFF(out), 0, 0, C_BENCH, "results directory and round store", D_OUT},
     {"--list", NULL, K_FLAG, OFF(list), 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
     {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained model of the last round to FILE (default: none)", D_TEXT},
@@ -31,6 +31,8 @@ const optdef pn_opts[] = {
     {"--key-a", "FIELDS", K_STR, OFF(key_a), 0, 0, C_COMPARE, "take A's rounds from its round store, those whose key has every FIELD=VALUE of FIELDS (e.g. lr=0.1,epochs=1; pairnet bench --list shows the keys) instead of its runs.csv (default: runs.csv)", D_TEXT},
     {"--key-b", "FIELDS", K_STR, OFF(key_b), 0, 0, C_COMPARE, "the same for B: two configurations of one store are compared by naming its folder twice", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
+    {"--load", "FILE", K_STR, OFF(load), 0, 0, C_PREDICT, "the model: a checkpoint written by train --save (required)", D_TEXT},
+    {"--show", "DIR", K_STR, OFF(show), 0, 0, C_PREDICT, "write what the network saw to DIR: A-28.pgm, A-14.pgm, B-28.pgm, B-14.pgm (default: none)", D_TEXT},
 };
 const size_t pn_n_opts = sizeof pn_opts / sizeof pn_opts[0];
 
@@ -38,6 +40,7 @@ const pn_cmd_def pn_commands[] = {
     {"train", C_TRAIN, "train --model NAME [options]", "train R rounds of one model"},
     {"bench", C_BENCH, "bench [options]", "the study's tables and figures"},
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
+    {"predict", C_PREDICT, "predict --load FILE A B", "ask a saved model: is picture A <= B? (PNG, PGM)"},
     {"models", 0, "models", "list the models and their presets"},
     {"compare", C_COMPARE, "compare A... B [options]", "the paired effect of bench folder A over B"},
 };

@@ -19,25 +19,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIX_HINT "re-download with scripts/get-mnist.sh"
-
 /* ---- errors ---------------------------------------------------------- */
+
+const pn_inflate_words pn_inflate_gzip = {"gzip data", "re-download with scripts/get-mnist.sh"};
+
+static int fail_as(pn_err *err, const char *name, const pn_inflate_words *w, const char *fmt,
+                   va_list ap)
+{
+    char what[256];
+    vsnprintf(what, sizeof what, fmt, ap);
+    return pn_fail(err, PN_ERR_DATA, "%s: %s (%s)", name, what, w->hint);
+}
+
+static int truncated_as(pn_err *err, const char *name, const pn_inflate_words *w,
+                        const char *where)
+{
+    return pn_fail(err, PN_ERR_DATA, "%s: %s is truncated (ends inside %s; the file was cut "
+                   "short, %s)", name, w->what, where, w->hint);
+}
 
 int pn_inflate_fail(pn_err *err, const char *name, const char *fmt, ...)
 {
-    char what[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    const int rc = fail_as(err, name, &pn_inflate_gzip, fmt, ap);
     va_end(ap);
-    return pn_fail(err, PN_ERR_DATA, "%s: %s (%s)", name, what, FIX_HINT);
+    return rc;
 }
 
 int pn_inflate_truncated(pn_err *err, const char *name, const char *where)
 {
-    return pn_fail(err, PN_ERR_DATA,
-                   "%s: gzip data is truncated (ends inside %s; the file was cut "
-                   "short, %s)", name, where, FIX_HINT);
+    return truncated_as(err, name, &pn_inflate_gzip, where);
 }
 
 /* ---- bit input -------------------------------------------------------- */
@@ -130,11 +142,28 @@ typedef struct inflater {
     uint8_t *out;
     size_t out_len, out_cap, max_out;
     const char *name;
+    const pn_inflate_words *words;
     pn_err *err;
     int tables_fixed; /* lit/dist hold the fixed code: no rebuild needed */
     uint32_t lit[LIT_CAP];
     uint32_t dist[DIST_CAP];
 } inflater;
+
+/* The two shapes of a data error, in the caller's words. */
+static int s_fail(inflater *s, const char *fmt, ...) PN_PRINTF(2, 3);
+static int s_fail(inflater *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int rc = fail_as(s->err, s->name, s->words, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int s_truncated(inflater *s, const char *where)
+{
+    return truncated_as(s->err, s->name, s->words, where);
+}
 
 /* Makes room for `more` output bytes: refuses to pass max_out, grows
  * geometrically up to it. */
@@ -143,9 +172,7 @@ static int reserve(inflater *s, size_t more)
     if (more <= s->out_cap - s->out_len)
         return 0;
     if (more > s->max_out - s->out_len)
-        return pn_inflate_fail(s->err, s->name,
-                               "decompressed data is larger than the limit of %zu bytes "
-                               "(not an MNIST file?)", s->max_out);
+        return s_fail(s, "decompressed data is larger than the limit of %zu bytes", s->max_out);
     size_t need = s->out_len + more, cap = s->out_cap;
     cap = cap > s->max_out / 2 ? s->max_out : cap * 2;
     if (cap < need)
@@ -217,7 +244,7 @@ static int inflate_codes(inflater *s)
         unsigned kind = E_KIND(e);
         if (kind == K_LIT) {
             if (past_end(&b)) {
-                rc = pn_inflate_truncated(s->err, s->name, "a compressed block");
+                rc = s_truncated(s, "a compressed block");
                 break;
             }
             if (pos == cap) {
@@ -233,26 +260,25 @@ static int inflate_codes(inflater *s)
         if (kind == K_EOB)
             break;
         if (kind != K_BASE) {
-            rc = pn_inflate_fail(s->err, s->name, "invalid literal/length code");
+            rc = s_fail(s, "invalid literal/length code");
             break;
         }
         size_t len = E_VALUE(e) + peek(&b, E_EXTRA(e));
         consume(&b, E_EXTRA(e));
         e = decode(&b, dist_tab, DIST_ROOT);
         if (E_KIND(e) != K_BASE) {
-            rc = pn_inflate_fail(s->err, s->name, "invalid distance code");
+            rc = s_fail(s, "invalid distance code");
             break;
         }
         size_t dist = E_VALUE(e) + peek(&b, E_EXTRA(e));
         consume(&b, E_EXTRA(e));
         if (past_end(&b)) {
-            rc = pn_inflate_truncated(s->err, s->name, "a compressed block");
+            rc = s_truncated(s, "a compressed block");
             break;
         }
         if (dist > pos) {
-            rc = pn_inflate_fail(s->err, s->name,
-                                 "match distance %zu reaches before the start of the data "
-                                 "(%zu bytes)", dist, pos);
+            rc = s_fail(s, "match distance %zu reaches before the start of the data "
+                           "(%zu bytes)", dist, pos);
             break;
         }
         if (len > cap - pos) {
@@ -268,7 +294,7 @@ static int inflate_codes(inflater *s)
     s->bits = b;
     s->out_len = pos;
     if (rc == 0 && past_end(&s->bits))
-        rc = pn_inflate_truncated(s->err, s->name, "a compressed block");
+        rc = s_truncated(s, "a compressed block");
     return rc;
 }
 
@@ -276,15 +302,14 @@ static int stored_block(inflater *s)
 {
     bitin *b = &s->bits;
     if (align_to_byte(b) != 0 || b->len - b->pos < 4)
-        return pn_inflate_truncated(s->err, s->name, "a stored block header");
+        return s_truncated(s, "a stored block header");
     const uint8_t *p = b->in + b->pos;
     size_t len = (size_t)p[0] | (size_t)p[1] << 8, nlen = (size_t)p[2] | (size_t)p[3] << 8;
     if (len != (~nlen & 0xffffu))
-        return pn_inflate_fail(s->err, s->name,
-                               "stored block length %zu does not match its complement", len);
+        return s_fail(s, "stored block length %zu does not match its complement", len);
     b->pos += 4;
     if (b->len - b->pos < len)
-        return pn_inflate_truncated(s->err, s->name, "a stored block");
+        return s_truncated(s, "a stored block");
     int rc = reserve(s, len);
     if (rc)
         return rc;
@@ -327,7 +352,7 @@ static int read_lengths(inflater *s, uint8_t *lens, unsigned total)
     for (unsigned i = 0; i < ncl; i++)
         cl[cl_order[i]] = (uint8_t)getbits(b, 3);
     if (pn_inflate_table(tab, 1u << CL_ROOT, CL_ROOT, cl, 19, T_CODES, &why) != 0)
-        return pn_inflate_fail(s->err, s->name, "%s code-length code in a dynamic block", why);
+        return s_fail(s, "%s code-length code in a dynamic block", why);
     for (unsigned i = 0; i < total;) {
         refill(b);
         unsigned sym = E_VALUE(decode(b, tab, CL_ROOT)), rep;
@@ -338,8 +363,7 @@ static int read_lengths(inflater *s, uint8_t *lens, unsigned total)
         }
         if (sym == 16) {
             if (i == 0)
-                return pn_inflate_fail(s->err, s->name,
-                                       "code length repeat with no previous length");
+                return s_fail(s, "code length repeat with no previous length");
             val = lens[i - 1];
             rep = 3 + getbits(b, 2);
         } else if (sym == 17) {
@@ -348,12 +372,12 @@ static int read_lengths(inflater *s, uint8_t *lens, unsigned total)
             rep = 11 + getbits(b, 7);
         }
         if (rep > total - i)
-            return pn_inflate_fail(s->err, s->name, "code length repeat runs past the last code");
+            return s_fail(s, "code length repeat runs past the last code");
         memset(lens + i, val, rep);
         i += rep;
     }
     if (past_end(b))
-        return pn_inflate_truncated(s->err, s->name, "a dynamic block header");
+        return s_truncated(s, "a dynamic block header");
     return 0;
 }
 
@@ -364,18 +388,18 @@ static int dynamic_tables(inflater *s)
     const char *why = "";
     unsigned nlit = getbits(b, 5) + 257, ndist = getbits(b, 5) + 1;
     if (nlit > 286 || ndist > 30)
-        return pn_inflate_fail(s->err, s->name, "dynamic block declares %u literal/length and %u "
-                               "distance codes (at most 286 and 30)", nlit, ndist);
+        return s_fail(s, "dynamic block declares %u literal/length and %u "
+                         "distance codes (at most 286 and 30)", nlit, ndist);
     int rc = read_lengths(s, lens, nlit + ndist);
     if (rc)
         return rc;
     if (lens[256] == 0)
-        return pn_inflate_fail(s->err, s->name, "dynamic block has no end-of-block code");
+        return s_fail(s, "dynamic block has no end-of-block code");
     s->tables_fixed = 0;
     if (pn_inflate_table(s->lit, LIT_CAP, LIT_ROOT, lens, nlit, T_LIT, &why) != 0)
-        return pn_inflate_fail(s->err, s->name, "%s literal/length code in a dynamic block", why);
+        return s_fail(s, "%s literal/length code in a dynamic block", why);
     if (pn_inflate_table(s->dist, DIST_CAP, DIST_ROOT, lens + nlit, ndist, T_DIST, &why) != 0)
-        return pn_inflate_fail(s->err, s->name, "%s distance code in a dynamic block", why);
+        return s_fail(s, "%s distance code in a dynamic block", why);
     return 0;
 }
 
@@ -390,7 +414,7 @@ static int inflate_blocks(inflater *s)
         unsigned type = getbits(b, 2);
         int rc;
         if (past_end(b))
-            return pn_inflate_truncated(s->err, s->name, "a block header");
+            return s_truncated(s, "a block header");
         if (type == 0)
             rc = stored_block(s);
         else if (type == 1)
@@ -398,23 +422,31 @@ static int inflate_blocks(inflater *s)
         else if (type == 2)
             rc = dynamic_tables(s);
         else
-            rc = pn_inflate_fail(s->err, s->name, "invalid deflate block type 3");
+            rc = s_fail(s, "invalid deflate block type 3");
         if (rc == 0 && type != 0)
             rc = inflate_codes(s);
         /* Bits read past the end are zeros: whatever they decoded to, the
          * real problem is the missing input. */
         if (rc == PN_ERR_DATA && past_end(b))
-            return pn_inflate_truncated(s->err, s->name, "a block");
+            return s_truncated(s, "a block");
         if (rc)
             return rc;
     } while (!final);
     if (align_to_byte(b) != 0)
-        return pn_inflate_truncated(s->err, s->name, "the last block");
+        return s_truncated(s, "the last block");
     return 0;
 }
 
 int pn_inflate_raw(const uint8_t *in, size_t in_len, size_t *pos, size_t cap, size_t max_out,
                    uint8_t **out, size_t *out_len, const char *name, pn_err *err)
+{
+    return pn_inflate_raw_as(in, in_len, pos, cap, max_out, out, out_len, name, &pn_inflate_gzip,
+                             err);
+}
+
+int pn_inflate_raw_as(const uint8_t *in, size_t in_len, size_t *pos, size_t cap, size_t max_out,
+                      uint8_t **out, size_t *out_len, const char *name,
+                      const pn_inflate_words *words, pn_err *err)
 {
     *out = NULL;
     *out_len = 0;
@@ -429,6 +461,7 @@ int pn_inflate_raw(const uint8_t *in, size_t in_len, size_t *pos, size_t cap, si
     s->out_len = 0;
     s->out_cap = cap;
     s->name = name;
+    s->words = words;
     s->err = err;
     s->tables_fixed = 0;
     s->out = malloc(s->out_cap ? s->out_cap : 1);

@@ -20,9 +20,22 @@
 int pn_inflate_raw(const uint8_t *in, size_t in_len, size_t *pos, size_t cap, size_t max_out,
                    uint8_t **out, size_t *out_len, const char *name, pn_err *err);
 
+/* How a container words the stream's errors: what the stream is ("gzip
+ * data", "PNG image data") and the fix that ends every data error. */
+typedef struct pn_inflate_words {
+    const char *what, *hint;
+} pn_inflate_words;
+extern const pn_inflate_words pn_inflate_gzip; /* the MNIST files' */
+
+/* pn_inflate_raw, its errors in words w (pn_inflate_raw: pn_inflate_gzip). */
+int pn_inflate_raw_as(const uint8_t *in, size_t in_len, size_t *pos, size_t cap, size_t max_out,
+                      uint8_t **out, size_t *out_len, const char *name,
+                      const pn_inflate_words *w, pn_err *err);
+
 /* The two shapes of a data error, shared so that the container and the
  * decoder word them alike: "<name>: <what> (<hint>)", and the truncation
- * message naming where the input ran out. Both return PN_ERR_DATA. */
+ * message naming where the input ran out, in gzip's words. Both return
+ * PN_ERR_DATA. */
 int pn_inflate_fail(pn_err *err, const char *name, const char *fmt, ...) PN_PRINTF(3, 4);
 int pn_inflate_truncated(pn_err *err, const char *name, const char *where);
 

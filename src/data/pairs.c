@@ -28,6 +28,13 @@ void pn_pairs_copy(pn_pairs *dst, const pn_pairs *src)
     dst->n = src->n;
 }
 
+void pn_pairs_set_image(pn_pairs *p, size_t slot, const uint16_t *q)
+{
+    float *x = p->x + slot * PN_PIXELS;
+    for (size_t i = 0; i < PN_PIXELS; i++)
+        x[i] = 0.25f * (float)q[i];
+}
+
 int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -45,10 +52,7 @@ int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn
      * Fisher-Yates gives them exactly the distribution of a full one. */
     pn_rng_shuffle(rng, perm, set->n, 2 * n);
     for (size_t i = 0; i < 2 * n; i++) {
-        const uint16_t *q = set->quarters + perm[i] * PN_PIXELS;
-        float *x = out->x + i * PN_PIXELS;
-        for (size_t p = 0; p < PN_PIXELS; p++)
-            x[p] = 0.25f * (float)q[p];
+        pn_pairs_set_image(out, i, set->quarters + perm[i] * PN_PIXELS);
         out->digit[i] = set->labels[perm[i]];
         out->index[i] = perm[i];
     }

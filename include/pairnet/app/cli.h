@@ -25,7 +25,8 @@ typedef enum pn_command {
     PN_CMD_TRAIN = 1,
     PN_CMD_BENCH = 2,
     PN_CMD_EVAL = 4,
-    PN_CMD_COMPARE = 8
+    PN_CMD_PREDICT = 8,
+    PN_CMD_COMPARE = 16
 } pn_command;
 
 #define PN_MAX_COMPARE 32 /* folders of one `pairnet compare` */
@@ -46,7 +47,10 @@ typedef struct pn_cli_opts {
     const char *data;
     const char *out;  /* bench: results directory */
     const char *save; /* train: checkpoint file */
-    const char *load; /* eval: checkpoint file */
+    const char *load; /* eval, predict: checkpoint file */
+    const char *show; /* predict: directory for what the network saw */
+    const char *images[2]; /* predict: the two pictures A and B */
+    size_t n_images;
     /* compare: the folders (each before the last against the last), the
      * JSON file (--json) and the output format (--format) */
     const char *dirs[PN_MAX_COMPARE];
@@ -87,6 +91,9 @@ const char *pn_stop_word(void);
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_bench(const pn_cli_opts *o, pn_err *err);
 int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
+/* `pairnet predict --load FILE A B`: the model on two digit pictures (PGM
+ * or PNG) of the user's own (src/app/cmd_predict.c). */
+int pn_cmd_predict(const pn_cli_opts *o, pn_err *err);
 /* `pairnet compare A... B`: the paired effects of each A against B
  * (src/app/cmd_compare.c). */
 int pn_cmd_compare(const pn_cli_opts *o, pn_err *err);

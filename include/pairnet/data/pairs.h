@@ -23,6 +23,9 @@ int pn_pairs_draw(const pn_digits *set, size_t n, pn_rng *rng, pn_pairs *out, pn
 void pn_pairs_free(pn_pairs *p);
 /* Room for n pairs (contents undefined); 0, or -1 out of memory. */
 int pn_pairs_alloc(pn_pairs *p, size_t n);
+/* Image slot (2 * pair + 0 or 1) of p: the raw pixel values of the 14x14
+ * quarter-unit digit q. */
+void pn_pairs_set_image(pn_pairs *p, size_t slot, const uint16_t *q);
 /* dst (allocated for at least src->n pairs) = src. */
 void pn_pairs_copy(pn_pairs *dst, const pn_pairs *src);
 

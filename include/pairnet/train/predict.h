@@ -1,0 +1,55 @@
+/* One pair of a user's own digits through a trained model
+ * (src/train/predict.c): the saved model as a predictor (its networks, the
+ * round that standardizes inputs, the rule that answers), and its answer on
+ * two 14x14 images standardized as the round's pairs were. */
+#ifndef PAIRNET_TRAIN_PREDICT_H
+#define PAIRNET_TRAIN_PREDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pairnet/base/error.h"
+#include "pairnet/graph/graph.h"
+#include "pairnet/train/checkpoint.h"
+
+/* The graph of ck's model for batches up to `batch` (0: the checkpoint's
+ * own), holding its weights and BatchNorm statistics. PN_ERR_DATA for a
+ * model this pairnet does not have or weights of another shape; path names
+ * the file in messages. The caller frees *out. */
+int pn_checkpoint_graph(const pn_checkpoint *ck, size_t batch, const char *path, pn_graph **out,
+                        pn_err *err);
+
+/* A saved model ready to answer single pairs. */
+typedef struct pn_predictor {
+    char model[32];
+    uint64_t seed;    /* the round's: with n_pairs it redraws the round's pairs */
+    size_t n_pairs;
+    int decide;       /* pn_decide: the rule of the model's preset */
+    size_t k;         /* networks; their probabilities are averaged */
+    pn_graph **g;     /* [k], built for batches of one pair */
+} pn_predictor;
+
+/* The model file at path (a .pn checkpoint) as a predictor; the one place
+ * that knows the file format, so another format plugs in here. */
+int pn_predictor_load(const char *path, pn_predictor *p, pn_err *err);
+void pn_predictor_free(pn_predictor *p);
+
+typedef struct pn_prediction {
+    float p_le;        /* probability that digit A <= digit B, by the model's rule */
+    int answer;        /* 1: A <= B */
+    int has_digits;    /* the model has digit logits (PN_OUT_DIGITS) */
+    int digit[2];      /* the class read from each image (argmax) */
+    float prob[2][10]; /* each image's class probabilities (softmax) */
+} pn_prediction;
+
+/* The answer of p on the pair (a, b) of 14x14 quarter-unit images
+ * (mnist.h), standardized with the round's mean and std (pn_round_data)
+ * as training standardized its pairs; evaluation mode. The head's softmax,
+ * or, for a model that decides by its digits (PN_DECIDE_PROB), P(d1 <= d2)
+ * of the two digit softmaxes; with several networks their probabilities
+ * averaged. PN_ERR_RUNTIME out of memory, PN_ERR_DATA for a graph without
+ * the study's input or output. */
+int pn_predict_pair(const pn_predictor *p, const uint16_t *a, const uint16_t *b, double mean,
+                    double std, pn_prediction *out, pn_err *err);
+
+#endif
