@@ -250,6 +250,15 @@ static int add_image(pn_cli_opts *o, const char *a, pn_err *err)
     return PN_OK;
 }
 
+/* A folder of compare's command line. */
+static int add_dir(pn_cli_opts *o, const char *a, pn_err *err)
+{
+    if (o->n_dirs == PN_MAX_COMPARE)
+        return pn_fail(err, PN_ERR_USAGE, "compare takes at most %d folders", PN_MAX_COMPARE);
+    o->dirs[o->n_dirs++] = a;
+    return PN_OK;
+}
+
 static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_err *err)
 {
     const char *prev_flag = NULL; /* the flag just before, for a stray value's hint */
@@ -261,6 +270,12 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
                     return err->code;
             break;
         }
+        if (!strcmp(a, "--") && cmd == C_COMPARE) { /* the rest are folders, even "-x" */
+            for (i++; i < argc; i++)
+                if (add_dir(o, argv[i], err) != PN_OK)
+                    return err->code;
+            break;
+        }
         if (!strcmp(a, "--")) {
             if (i + 1 < argc)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' after --: pairnet "
@@ -269,6 +284,11 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
         }
         if ((a[0] != '-' || !a[1]) && cmd == C_PREDICT && !prev_flag) {
             if (add_image(o, a, err) != PN_OK)
+                return err->code;
+            continue;
+        }
+        if ((a[0] != '-' || !a[1]) && cmd == C_COMPARE && !prev_flag) {
+            if (add_dir(o, a, err) != PN_OK)
                 return err->code;
             continue;
         }
@@ -375,9 +395,8 @@ static int unknown_command(const char *arg)
             at = i;
         }
     }
-    char names[256];
-    size_t len = 0;
-    for (size_t i = 0; i < N_COMMANDS && len < sizeof names; i++)
+    char names[256] = ""; /* from the command table, which a new command joins */
+    for (size_t i = 0, len = 0; i < N_COMMANDS && len < sizeof names; i++)
         len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
                                 commands[i].name);
     if (near(best, commands[at].name))
@@ -439,12 +458,13 @@ static int run(int argc, char **argv)
     if (rc == PN_OK)
         rc = check_combination(&o, cmd, &err);
     if (rc == PN_OK)
-        rc = cmd == C_TRAIN  ? pn_cmd_train(&o, &err)
-           : cmd == C_BENCH  ? pn_cmd_bench(&o, &err)
-           : cmd == C_EVAL   ? pn_cmd_eval(&o, &err)
-           : cmd == C_MODELS ? pn_cmd_models(&o, &err)
-           : cmd == C_TABLE1 ? pn_cmd_table1(&o, &err)
-                             : pn_cmd_predict(&o, &err);
+        rc = cmd == C_TRAIN   ? pn_cmd_train(&o, &err)
+           : cmd == C_BENCH   ? pn_cmd_bench(&o, &err)
+           : cmd == C_EVAL    ? pn_cmd_eval(&o, &err)
+           : cmd == C_COMPARE ? pn_cmd_compare(&o, &err)
+           : cmd == C_MODELS  ? pn_cmd_models(&o, &err)
+           : cmd == C_TABLE1  ? pn_cmd_table1(&o, &err)
+                              : pn_cmd_predict(&o, &err);
     if (rc != PN_OK && err.msg[0])
         fprintf(stderr, "pairnet %s: %s\n", c, err.msg);
     else if (rc != PN_OK)

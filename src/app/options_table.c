@@ -25,6 +25,11 @@ const optdef pn_opts[] = {
     {"--out", "DIR", K_STR, OFF(out), 0, 0, C_BENCH, "results directory and round store", D_OUT},
     {"--list", NULL, K_FLAG, OFF(list), 0, 0, C_BENCH, "print what the round store in --out holds, and exit", D_TEXT},
     {"--save", "FILE", K_STR, OFF(save), 0, 0, C_TRAIN, "write the trained model of the last round to FILE (default: none)", D_TEXT},
+    {"--models", "A,B", K_MODELS, OFF(models), 0, 0, C_COMPARE, "the model of A and the model of B, when they differ; one NAME: only that model (default: every model both hold, each against itself); more folders before B: each against B, Holm over all", D_TEXT},
+    {"--format", "FMT", K_STR, OFF(format), 0, 0, C_COMPARE, "what standard output gets: text (a table for people), json or tsv (default: text)", D_TEXT},
+    {"--json", "FILE", K_STR, OFF(json), 0, 0, C_COMPARE, "also write the comparison as JSON to FILE (default: none)", D_TEXT},
+    {"--key-a", "FIELDS", K_STR, OFF(key_a), 0, 0, C_COMPARE, "take A's rounds from its round store, those whose key has every FIELD=VALUE of FIELDS (e.g. lr=0.1,epochs=1; pairnet bench --list shows the keys) instead of its runs.csv (default: runs.csv)", D_TEXT},
+    {"--key-b", "FIELDS", K_STR, OFF(key_b), 0, 0, C_COMPARE, "the same for B: two configurations of one store are compared by naming its folder twice", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_EVAL, "the checkpoint to evaluate, written by train --save (required)", D_TEXT},
     {"--load", "FILE", K_STR, OFF(load), 0, 0, C_PREDICT, "the model: a checkpoint written by train --save (required)", D_TEXT},
     {"--names", NULL, K_FLAG, OFF(names), 0, 0, C_MODELS, "every model's name, one a line", D_TEXT},
@@ -47,7 +52,8 @@ const pn_cmd_def pn_commands[] = {
     {"eval", C_EVAL, "eval --load FILE [options]", "evaluate a saved model"},
     {"predict", C_PREDICT, "predict --load FILE A B", "ask a saved model: is picture A <= B? (PNG, PGM)"},
     {"models", C_MODELS, "models [options]", "list the models and their presets"},
-    {"table1", C_TABLE1, "table1 --validation VDIR --test TDIR --out DIR", "the study's Table I from two grids of scripts/grid.sh"},
+    {"table1", C_TABLE1, "table1 [options]", "Table I from the grids of scripts/grid.sh"},
+    {"compare", C_COMPARE, "compare A... B [options]", "the paired effect of bench folder A over B"},
 };
 const size_t pn_n_commands = sizeof pn_commands / sizeof pn_commands[0];
 

@@ -26,9 +26,12 @@ typedef enum pn_command {
     PN_CMD_BENCH = 2,
     PN_CMD_EVAL = 4,
     PN_CMD_PREDICT = 8,
-    PN_CMD_MODELS = 16,
-    PN_CMD_TABLE1 = 32
+    PN_CMD_COMPARE = 16,
+    PN_CMD_MODELS = 32,
+    PN_CMD_TABLE1 = 64
 } pn_command;
+
+#define PN_MAX_COMPARE 32 /* folders of one `pairnet compare` */
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
@@ -56,6 +59,12 @@ typedef struct pn_cli_opts {
      * its Markdown file; the command the provenance records */
     const char *validation, *test, *grid, *md, *t1_command;
     size_t n_images;
+    /* compare: the folders (each before the last against the last), the
+     * JSON file (--json) and the output format (--format) */
+    const char *dirs[PN_MAX_COMPARE];
+    size_t n_dirs;
+    const char *json, *format;
+    const char *key_a, *key_b; /* compare: rounds from the store, by key fields */
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
@@ -93,6 +102,9 @@ int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
 /* `pairnet predict --load FILE A B`: the model on two digit pictures (PGM
  * or PNG) of the user's own (src/app/cmd_predict.c). */
 int pn_cmd_predict(const pn_cli_opts *o, pn_err *err);
+/* `pairnet compare A... B`: the paired effects of each A against B
+ * (src/app/cmd_compare.c). */
+int pn_cmd_compare(const pn_cli_opts *o, pn_err *err);
 /* `pairnet models`: the table, or with --names, --study or --tsv the
  * registry for scripts, or with --svg DIR the network figures. */
 int pn_cmd_models(const pn_cli_opts *o, pn_err *err);
