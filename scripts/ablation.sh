@@ -19,7 +19,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # One variant a line: name | pairnet bench options | what it tests.
 # The options are added to `pairnet bench --models best --eval-final`
 # (they override best's preset); REFERENCE is the variant the others are
-# compared with (the "difference to full" column).
+# compared with (the paired "Δ vs full" columns, by `pairnet compare`).
 VARIANTS='
 full        |                                            | the preset as it is
 no-ensemble | --ensemble 1                               | one network instead of an ensemble of three (the single-model figure)
@@ -45,7 +45,8 @@ usage: scripts/ablation.sh [options] [pairnet bench options]
 Runs `pairnet bench --models best --eval-final --out OUT/ablation/<variant>
 <variant options> <pairnet bench options>` for every variant of the table
 at the top of this script, then writes OUT/ablation.md: per variant its
-options, test accuracy (%) mean ± std, the difference to `full` in points,
+options, test accuracy (%) mean ± std, the paired effect against `full`
+(points, 95% CI, t and Wilcoxon p-values raw and Holm-adjusted),
 seconds per round, rounds and the exact command.
 
   --out DIR        where everything goes (default: a fresh
@@ -340,12 +341,37 @@ if [[ -n ${ABLATION_VARIANTS:-} && $command_line != *--variants* ]]; then
     command_line="ABLATION_VARIANTS=$(quote "$ABLATION_VARIANTS") $command_line"
 fi
 
-ref_mean=""
+# The paired effect of every variant against REFERENCE over the seeds both
+# finished, with the statistics of table2.md's paired effects (Holm over
+# the variants, which the table tests together): computed by `pairnet
+# compare`, one tab-separated line per variant in the order given; this
+# script only places its cells.
+declare -A paired_of
+others=()
+has_ref=0
 for v in "${selected[@]}"; do
     if [[ $v == "$REFERENCE" ]]; then
-        ref_mean=$(number "$(run_dir "$v")/table2.csv" "$(csv_get "$(run_dir "$v")/table2.csv" best test_mean)")
+        has_ref=1
+    else
+        others+=("$v")
     fi
 done
+if [[ $has_ref -eq 1 && ${#others[@]} -gt 0 ]]; then
+    dirs=()
+    for v in "${others[@]}"; do
+        dirs+=("$(run_dir "$v")")
+    done
+    tsv=$("$bin" compare --models best --format tsv -- "${dirs[@]}" "$(run_dir "$REFERENCE")") || {
+        echo "ablation.sh: pairnet compare of the variants with $REFERENCE failed (message above)" >&2
+        exit 1
+    }
+    i=0
+    # skip the header; columns: a b seeds mean ci95 p_t p_t_holm p_wilcoxon p_wilcoxon_holm a_b_tie
+    while IFS=$'\t' read -r _ _ _ mean_d ci pt pth pw pwh _; do
+        paired_of[${others[$i]}]="$mean_d|$ci|$pt|$pth|$pw|$pwh"
+        i=$((i + 1))
+    done < <(tail -n +2 <<<"$tsv")
+fi
 
 md=$out/ablation.md
 tmp=$(new_temp "$md")
@@ -370,12 +396,17 @@ trap 'rm -f "$tmp"' EXIT
     echo "Each variant is one \`pairnet bench --models best --eval-final\` with the options shown" \
         "(the preset otherwise). Test accuracy of the pairs in percent, mean ± sample standard" \
         "deviation over the rounds (diverged rounds left out and counted apart); Δ: the" \
-        "difference of the mean to \`$REFERENCE\`, in points; test digit acc: the digit" \
-        "tower's accuracy on the test images; s/round: mean seconds per round. From each" \
-        "run's table2.csv and table2.md in $(md_code "$out/ablation/<variant>/")."
+        "paired effect of the variant against \`$REFERENCE\`: the mean per-seed difference of" \
+        "test accuracy over the seeds both finished, in points, with its 95% confidence" \
+        "interval and the two-sided p-values of the paired t-test and the exact Wilcoxon" \
+        "signed-rank test, each beside its Holm adjustment over the variants of this table" \
+        "(\`pairnet compare\`, the statistics of table2.md's paired effects;" \
+        "docs/statistics.md); test digit acc: the digit tower's accuracy on the test images;" \
+        "s/round: mean seconds per round. From each run's table2.csv, table2.md and runs.csv" \
+        "in $(md_code "$out/ablation/<variant>/")."
     echo
-    echo "| variant | options | what changes | test acc (%) mean ± std | Δ vs $REFERENCE (points) | test digit acc (%) mean ± std | s/round | rounds | command |"
-    echo "|:---|:---|:---|---:|---:|---:|---:|---:|:---|"
+    echo "| variant | options | what changes | test acc (%) mean ± std | Δ vs $REFERENCE (points) | 95% CI | paired t p | Holm t p | Wilcoxon p | Holm Wilcoxon p | test digit acc (%) mean ± std | s/round | rounds | command |"
+    echo "|:---|:---|:---|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|:---|"
     for v in "${selected[@]}"; do
         d=$(run_dir "$v")
         csv=$d/table2.csv
@@ -387,11 +418,12 @@ trap 'rm -f "$tmp"' EXIT
         diverged=$(count "$csv" "$(csv_get "$csv" best diverged)")
         spr=$(md_get "$d/table2.md" best s/round)
         if [[ $v == "$REFERENCE" ]]; then
-            delta="reference"
-        elif [[ -n $ref_mean && -n $mean ]]; then
-            delta=$(awk -v a="$mean" -v b="$ref_mean" 'BEGIN { printf "%+.2f\n", 100 * (a - b) }')
+            paired="reference | — | — | — | — | —"
+        elif [[ -n ${paired_of[$v]+x} ]]; then
+            IFS='|' read -r mean_d ci pt pth pw pwh <<<"${paired_of[$v]}"
+            paired="$mean_d | $ci | $pt | $pth | $pw | $pwh"
         else
-            delta="—"
+            paired="— | — | — | — | — | —"
         fi
         if [[ ${diverged:-0} -gt 0 ]]; then
             rounds="$rounds (+$diverged diverged)"
@@ -404,7 +436,7 @@ trap 'rm -f "$tmp"' EXIT
         # every cell escaped: a | in a path or a description must not
         # split the row
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(md_text "$v")" "$opts" \
-            "$(md_text "${desc_of[$v]}")" "$(pm "$mean" "$std")" "$delta" "$(pm "$dmean" "$dstd")" \
+            "$(md_text "${desc_of[$v]}")" "$(pm "$mean" "$std")" "$paired" "$(pm "$dmean" "$dstd")" \
             "$(md_text "$spr")" "$rounds" "$(md_code "$(quote_all "${cmd[@]}")" cell)"
     done
 } >"$tmp"

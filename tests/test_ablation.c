@@ -45,9 +45,10 @@ static int abl_csv_field(const char *csv, const char *model, const char *col, ch
     return 0;
 }
 
-/* Two variants of one round of one epoch on the real data, chosen through
+/* Two variants of two rounds of one epoch on the real data, chosen through
  * ABLATION_VARIANTS: ablation.md has a row per variant whose accuracy,
- * difference to full and rounds are those of the benches' table2.csv. */
+ * rounds are those of the benches' table2.csv and whose paired columns are
+ * those of pairnet compare (two rounds, so that they hold an interval). */
 static void ablation_script_tiny(void)
 {
     if (!t_data_dir())
@@ -57,7 +58,7 @@ static void ablation_script_tiny(void)
     char cmd[4096], path[1024];
     snprintf(cmd, sizeof cmd,
              "ABLATION_VARIANTS=full,no-dropout bash scripts/ablation.sh --bin '%s' --out '%s/abl' "
-             "--rounds 1 --epochs 1 --data '%s' >'%s/abl.log' 2>&1",
+             "--rounds 2 --epochs 1 --data '%s' >'%s/abl.log' 2>&1",
              b && *b ? b : "./pairnet", t, t_data_dir(), t);
     int st = t_sh(cmd);
     snprintf(path, sizeof path, "%s/abl.log", t);
@@ -88,17 +89,30 @@ static void ablation_script_tiny(void)
         snprintf(line, sizeof line, "%.*s", (int)strcspn(row, "\n"), row);
         snprintf(want, sizeof want, "| %.2f \xc2\xb1 %.2f |", 100 * mean[v], 100 * strtod(s, NULL));
         CHECK_MSG(strstr(line, want), "row lacks '%s': %s", want, line);
-        CHECK_MSG(strcmp(r, "1") == 0 && strstr(line, " | 1 | `"), "rounds: %s", line);
+        CHECK_MSG(strcmp(r, "2") == 0 && strstr(line, " | 2 | `"), "rounds: %s", line);
         snprintf(want, sizeof want, "bench --models best --eval-final --out %s/abl/ablation/%s%s "
-                 "--rounds 1 --epochs 1 --data", t, name[v], v ? " --dropout 0" : "");
+                 "--rounds 2 --epochs 1 --data", t, name[v], v ? " --dropout 0" : "");
         CHECK_MSG(strstr(line, want), "row lacks the command '%s': %s", want, line);
         if (v == 1) {
             snprintf(want, sizeof want, "| %+.2f |", 100 * (mean[1] - mean[0]));
             CHECK_MSG(strstr(line, want), "row lacks the difference '%s': %s", want, line);
+            /* the paired columns are pairnet compare's, cell for cell */
+            char tsv[1024], cells[512];
+            snprintf(cmd, sizeof cmd, "'%s' compare --models best --format tsv '%s/abl/ablation/"
+                     "no-dropout' '%s/abl/ablation/full' | tail -n 1 | cut -f 4-9 | "
+                     "sed 's/\t/ | /g' >'%s/abl_tsv.txt'", b && *b ? b : "./pairnet", t, t, t);
+            CHECK(t_sh(cmd) == 0);
+            snprintf(path, sizeof path, "%s/abl_tsv.txt", t);
+            t_read_file(path, tsv, sizeof tsv);
+            snprintf(cells, sizeof cells, "| %.*s |", (int)strcspn(tsv, "\n"), tsv);
+            CHECK_MSG(tsv[0] && strstr(line, cells), "row lacks compare's cells '%s': %s", cells,
+                      line);
         } else
-            CHECK(strstr(line, "| reference |") != NULL);
+            CHECK(strstr(line, "| reference | \xe2\x80\x94 | \xe2\x80\x94 |") != NULL);
     }
     CHECK(strstr(md, "| no-shift |") == NULL); /* only the two chosen */
+    CHECK(strstr(md, "| Δ vs full (points) | 95% CI | paired t p | Holm t p | Wilcoxon p | "
+                     "Holm Wilcoxon p |") != NULL);
     CHECK(strstr(md, "- command: `ABLATION_VARIANTS=full,no-dropout ") != NULL);
     CHECK(strstr(md, "- machine: ") && strstr(md, "cores (nproc)"));
     CHECK(strstr(md, "- date: ") && strstr(md, "- wall time: "));

@@ -164,8 +164,49 @@ static void table2_one_round_diverged_and_effects(void)
     CHECK(strstr(html, "Paired effects") && strstr(html, "Paired effects on test accuracy"));
 }
 
+/* The effects of one table are one family: each p beside its Holm
+ * adjustment over the table's effects (pn_holm, tested in test_paired.c),
+ * for the t-tests and the Wilcoxon tests apart. */
+static void effects_holm_over_the_table(void)
+{
+    const double cnn[5] = {0.800, 0.820, 0.790, 0.810, 0.830};
+    const double ws[5] = {0.812, 0.826, 0.805, 0.812, 0.845}; /* +1.2 +0.6 +1.5 +0.1 +1.5 */
+    const double al[5] = {0.803, 0.818, 0.794, 0.815, 0.832}; /* +0.3 -0.2 +0.4 +0.5 +0.2 */
+    pn_round_rec r[15];
+    for (int s = 0; s < 5; s++) {
+        r[s] = rec("cnn", (uint64_t)s, cnn[s], 0);
+        r[5 + s] = rec("cnn_ws", (uint64_t)s, ws[s], 0);
+        r[10 + s] = rec("cnn_al", (uint64_t)s, al[s], 0);
+    }
+    pn_effect e[PN_MAX_EFFECTS];
+    const size_t n = pn_effects(r, 15, e);
+    CHECK(n == 2);
+    if (n != 2)
+        return;
+    const double pt[2] = {e[0].r.p_t, e[1].r.p_t}, pw[2] = {e[0].r.p_wilcoxon, e[1].r.p_wilcoxon};
+    const double lo = pt[0] < pt[1] ? pt[0] : pt[1], hi = pt[0] < pt[1] ? pt[1] : pt[0];
+    CHECK(pt[0] < 0.05 && pt[1] < 0.5); /* both tests ran */
+    for (int i = 0; i < 2; i++) {
+        const double want = pt[i] == lo ? 2 * lo : (hi > 2 * lo ? hi : 2 * lo);
+        CHECK_NEAR(e[i].p_t_holm, want < 1 ? want : 1, 1e-15);
+        const double wlo = pw[0] < pw[1] ? pw[0] : pw[1];
+        const double wwant = pw[i] == wlo ? 2 * wlo : (pw[i] > 2 * wlo ? pw[i] : 2 * wlo);
+        CHECK_NEAR(e[i].p_wilcoxon_holm, wwant < 1 ? wwant : 1, 1e-15);
+    }
+    pn_buf b = {0};
+    pn_effects_markdown(&b, e, n);
+    char row[256];
+    snprintf(row, sizeof row, "| %.4f | %.4f | %.4f | %.4f |", pt[0], e[0].p_t_holm, pw[0],
+             e[0].p_wilcoxon_holm);
+    CHECK_MSG(b.data && strstr(b.data, row) && strstr(b.data, "| Holm t p |") &&
+                  strstr(b.data, "Holm adjustment over the 2 effects of this table"),
+              "no '%s' in:\n%s", row, b.data ? b.data : "");
+    pn_buf_free(&b);
+}
+
 void suite_effects(void)
 {
+    RUN(effects_holm_over_the_table);
     RUN(table2_one_round_diverged_and_effects);
     RUN(fig4_marks_the_study);
     RUN(effects_pair_by_seed);

@@ -79,6 +79,10 @@ static void man_page_has_every_option(void)
     options_of("train", page);
     options_of("bench", page);
     options_of("eval", page);
+    options_of("predict", page);
+    options_of("models", page);
+    options_of("table1", page);
+    options_of("compare", page);
 }
 
 /* groff's own warnings (-ww) on the page: none. */

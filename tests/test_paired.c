@@ -143,8 +143,49 @@ static void paired_compare_known_example(void)
     CHECK(pn_paired_compare(x, y, 0, &r) == -1);
 }
 
+/* Holm's step-down adjustment against hand-computed values: the smallest
+ * p times m, the next times m - 1, ..., made monotone by the running
+ * maximum and capped at 1; a NaN (no test) stays NaN and is not counted. */
+static void holm_matches_hand_computed_values(void)
+{
+    double p[3] = {0.01, 0.04, 0.03}, adj[3];
+    CHECK(pn_holm(p, 3, adj) == 0);
+    /* 0.01*3 = 0.03; 0.03*2 = 0.06; 0.04*1 = 0.04 -> max(0.06, 0.04) = 0.06 */
+    CHECK_NEAR(adj[0], 0.03, 1e-15);
+    CHECK_NEAR(adj[1], 0.06, 1e-15);
+    CHECK_NEAR(adj[2], 0.06, 1e-15);
+    double q[4] = {0.02, NAN, 0.04, 0.5}, qa[4];
+    CHECK(pn_holm(q, 4, qa) == 0);
+    CHECK_NEAR(qa[0], 0.06, 1e-15); /* m = 3, not 4 */
+    CHECK(isnan(qa[1]));
+    CHECK_NEAR(qa[2], 0.08, 1e-15);
+    CHECK_NEAR(qa[3], 0.5, 1e-15);
+    double r[2] = {0.6, 0.7};
+    CHECK(pn_holm(r, 2, r) == 0 && r[0] == 1.0 && r[1] == 1.0); /* in place, capped */
+    double one = 0.0123;
+    CHECK(pn_holm(&one, 1, &one) == 0 && one == 0.0123); /* one test: unchanged */
+    CHECK(pn_holm(NULL, 0, NULL) == 0);
+    /* random families: never below the raw p, and in the raw p's order */
+    pn_rng g;
+    pn_rng_seed(&g, 42, 1);
+    for (int trial = 0; trial < 200; trial++) {
+        double x[9], y[9];
+        const size_t n = 1 + (size_t)pn_rng_below(&g, 9);
+        for (size_t i = 0; i < n; i++) /* ties too: 1/1000 steps */
+            x[i] = (double)pn_rng_below(&g, 1001) / 1000.0 * (double)pn_rng_below(&g, 1001) / 1000.0;
+        CHECK(pn_holm(x, n, y) == 0);
+        for (size_t i = 0; i < n; i++) {
+            CHECK(y[i] >= x[i] && y[i] <= 1.0 && y[i] <= n * x[i] + 1e-15);
+            for (size_t j = 0; j < n; j++)
+                if (x[i] <= x[j])
+                    CHECK(y[i] <= y[j]);
+        }
+    }
+}
+
 void suite_paired(void)
 {
+    RUN(holm_matches_hand_computed_values);
     RUN(t_quantiles_match_published_values);
     RUN(t_cdf_closed_forms_and_published_values);
     RUN(signed_rank_equals_brute_force);

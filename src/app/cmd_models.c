@@ -29,7 +29,7 @@ static void print_defaults(const pn_model_info *m)
         printf("  and: %s\n", extras);
 }
 
-int pn_cmd_models(void)
+static int models_table(void)
 {
     size_t n;
     const pn_model_info *m = pn_model_list(&n);
@@ -79,32 +79,20 @@ static int models_svg(const char *dir, pn_err *err)
     return rc;
 }
 
-/* The registry for scripts (grid.sh, table1-study's callers), so that no
- * script spells the list of models or the study's figures:
- *   --names  every model, one a line
- *   --study  the study's five, one a line (bench's default list)
- *   --svg DIR  the network figures (models_svg)
- *   --tsv    a header, then name, study lr, study bs, study's Table II test
- *            accuracy (%, empty beyond the study) tab-separated */
-int pn_cmd_models_query(int argc, char **argv, pn_err *err)
+/* The registry for scripts (grid.sh, table1.sh, same-bits.sh), so that no
+ * script spells the list of models or the study's figures: --names every
+ * model, --study the study's five (bench's default list), one a line;
+ * --tsv a header, then name, study lr, study bs and the study's Table II
+ * test accuracy (%, empty beyond the study), tab-separated. */
+static void models_list(const pn_cli_opts *o)
 {
     size_t n;
     const pn_model_info *m = pn_model_list(&n);
-    const char *q = argv[0];
-    if (argc == 2 && !strcmp(q, "--svg"))
-        return models_svg(argv[1], err);
-    if (argc != 1 || (strcmp(q, "--names") && strcmp(q, "--study") && strcmp(q, "--tsv"))) {
-        char shown[256];
-        return pn_fail(err, PN_ERR_USAGE, "%s '%s': models takes --names, --study or --tsv "
-                       "alone, or --svg DIR (see pairnet models --help)",
-                       q[0] == '-' ? "unknown option" : "unexpected argument",
-                       pn_term_str(shown, sizeof shown, argc != 1 ? argv[1] : q));
-    }
-    if (!strcmp(q, "--tsv"))
+    if (o->tsv)
         printf("model\tlr\tbs\tstudy_test\n");
-    const size_t shown = strcmp(q, "--study") ? n : pn_study_model_count();
+    const size_t shown = o->study ? pn_study_model_count() : n;
     for (size_t i = 0; i < shown; i++) {
-        if (strcmp(q, "--tsv")) {
+        if (!o->tsv) {
             printf("%s\n", m[i].name);
             continue;
         }
@@ -113,5 +101,15 @@ int pn_cmd_models_query(int argc, char **argv, pn_err *err)
             printf("%g", m[i].study_test);
         printf("\n");
     }
-    return 0;
+}
+
+int pn_cmd_models(const pn_cli_opts *o, pn_err *err)
+{
+    if (o->svg)
+        return models_svg(o->svg, err);
+    if (o->names || o->study || o->tsv) {
+        models_list(o);
+        return PN_OK;
+    }
+    return models_table();
 }

@@ -23,51 +23,13 @@
 #include "pairnet/report/provenance.h"
 #include "pairnet/report/table1.h"
 
-typedef struct t1_args {
-    const char *validation, *test, *out, *command, *grid, *md;
-} t1_args;
-
-static const char *const t1_usage =
-    "usage: pairnet table1 --validation VDIR --test TDIR --out DIR [--command TEXT]\n"
-    "       pairnet table1 --grid DIR --md FILE\n"
-    "VDIR and TDIR: two grids of scripts/grid.sh over the same cells (validation seeds, test\n"
-    "seeds); writes DIR/table1.md, table1.csv, heatmap-validation.svg, heatmap-test.svg.\n"
-    "--command: the command recorded as the provenance (default: this one).\n"
-    "--grid: one grid's Table I (the best cell per model, every model's grid) into FILE.\n";
-
-/* A folder argument without its trailing slashes ("/" stays). */
-static const char *trim_dir(char *d)
+/* A folder argument without its trailing slashes ("/" stays), in buf. */
+static const char *trim_dir(char *buf, size_t cap, const char *d)
 {
-    for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
-        d[n - 1] = '\0';
-    return d;
-}
-
-static int parse(int argc, char **argv, t1_args *a, pn_err *err)
-{
-    for (int i = 0; i < argc; i++) {
-        const char *o = argv[i];
-        const char **slot = !strcmp(o, "--validation") ? &a->validation
-                          : !strcmp(o, "--test")       ? &a->test
-                          : !strcmp(o, "--out")        ? &a->out
-                          : !strcmp(o, "--command")    ? &a->command
-                          : !strcmp(o, "--grid")       ? &a->grid
-                          : !strcmp(o, "--md")         ? &a->md
-                                                       : NULL;
-        char shown[256];
-        if (!slot)
-            return pn_fail(err, PN_ERR_USAGE, "unknown argument '%s' (see pairnet table1 --help)",
-                           pn_term_str(shown, sizeof shown, o));
-        if (i + 1 == argc)
-            return pn_fail(err, PN_ERR_USAGE, "%s needs a value (see pairnet table1 --help)", o);
-        *slot = strcmp(o, "--command") && strcmp(o, "--md") ? trim_dir(argv[++i]) : argv[++i];
-    }
-    const int study = a->validation || a->test || a->out, single = a->grid || a->md;
-    if (study == single || (study && !(a->validation && a->test && a->out)) ||
-        (single && !(a->grid && a->md)) || (single && a->command))
-        return pn_fail(err, PN_ERR_USAGE, "give --validation, --test and --out, or --grid and "
-                       "--md (see pairnet table1 --help)");
-    return PN_OK;
+    snprintf(buf, cap, "%s", d);
+    for (size_t n = strlen(buf); n > 1 && buf[n - 1] == '/'; n--)
+        buf[n - 1] = '\0';
+    return buf;
 }
 
 /* The seconds since the validation grid started (grid.sh's OUT/start
@@ -93,61 +55,54 @@ static double since_start(const char *vdir, const char *tdir)
     return difftime(time(NULL), (time_t)start);
 }
 
-static int study(const t1_args *a, const char *command, pn_err *err)
+static int study(const char *vdir, const char *tdir, const char *out, const char *command,
+                 pn_err *err)
 {
     pn_t1 t = {0};
-    int rc = pn_t1_read_grid(&t, a->validation, PN_T1_VALIDATION, err);
+    int rc = pn_t1_read_grid(&t, vdir, PN_T1_VALIDATION, err);
     if (rc == PN_OK)
-        rc = pn_t1_read_grid(&t, a->test, PN_T1_TEST, err);
-    if (rc == PN_OK && mkdir(a->out, 0777) != 0 && errno != EEXIST)
+        rc = pn_t1_read_grid(&t, tdir, PN_T1_TEST, err);
+    if (rc == PN_OK && mkdir(out, 0777) != 0 && errno != EEXIST)
         rc = pn_fail(err, PN_ERR_RUNTIME, "cannot make the folder %s: %s; make its parent "
-                     "first", a->out, strerror(errno));
+                     "first", out, strerror(errno));
     if (rc == PN_OK) {
         pn_t1_finish(&t);
         pn_run_info info = {0};
         pn_run_info_fill(&info);
-        snprintf(info.command, sizeof info.command, "%s", a->command ? a->command : command);
-        info.wall_seconds = since_start(a->validation, a->test);
-        rc = pn_t1_write_study(&t, a->out, &info, err);
+        snprintf(info.command, sizeof info.command, "%s", command);
+        info.wall_seconds = since_start(vdir, tdir);
+        rc = pn_t1_write_study(&t, out, &info, err);
     }
     if (rc == PN_OK)
         fprintf(stderr, "pairnet table1: wrote %s/table1.md, table1.csv, heatmap-validation.svg, "
-                "heatmap-test.svg\n", a->out);
+                "heatmap-test.svg\n", out);
     pn_t1_free(&t);
     return rc;
 }
 
-static int single(const t1_args *a, pn_err *err)
+static int single(const char *grid, const char *md, pn_err *err)
 {
     pn_t1 t = {.dup_warn = 1};
-    int rc = pn_t1_read_grid(&t, a->grid, PN_T1_VALIDATION, err);
+    int rc = pn_t1_read_grid(&t, grid, PN_T1_VALIDATION, err);
     if (rc == PN_OK) {
         pn_buf b = {0};
         pn_t1_finish(&t);
-        pn_t1_single_md(&b, &t, a->grid);
-        rc = pn_buf_write_atomic(a->md, &b, err);
+        pn_t1_single_md(&b, &t, grid);
+        rc = pn_buf_write_atomic(md, &b, err);
         pn_buf_free(&b);
     }
     if (rc == PN_OK)
-        fprintf(stderr, "pairnet table1: wrote %s from %zu cells\n", a->md, t.n_cells);
+        fprintf(stderr, "pairnet table1: wrote %s from %zu cells\n", md, t.n_cells);
     pn_t1_free(&t);
     return rc;
 }
 
-int pn_cmd_table1(int argc, char **argv)
+int pn_cmd_table1(const pn_cli_opts *o, pn_err *err)
 {
-    t1_args a = {0};
-    pn_err err = {0, ""};
-    char command[1024];
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(t1_usage, stdout);
-        return 0;
-    }
-    pn_shell_command(command, sizeof command, "pairnet", argv, (size_t)argc);
-    int rc = parse(argc - 1, argv + 1, &a, &err);
-    if (rc == PN_OK)
-        rc = a.grid ? single(&a, &err) : study(&a, command, &err);
-    if (rc != PN_OK)
-        fprintf(stderr, "pairnet table1: %s\n", err.msg);
-    return rc;
+    char d1[4096], d2[4096], d3[4096];
+    if (o->grid)
+        return single(trim_dir(d1, sizeof d1, o->grid), o->md, err);
+    return study(trim_dir(d1, sizeof d1, o->validation), trim_dir(d2, sizeof d2, o->test),
+                 trim_dir(d3, sizeof d3, o->out), o->t1_command ? o->t1_command : o->command,
+                 err);
 }

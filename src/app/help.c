@@ -155,16 +155,6 @@ void pn_command_help(FILE *f, unsigned cmd)
         if (commands[c].cmd == cmd)
             fprintf(f, "usage: pairnet %s\n%c%s.\n", commands[c].synopsis,
                     commands[c].about[0] - 'a' + 'A', commands[c].about + 1);
-    if (!cmd) { /* the forms pn_cmd_models_query takes, one at a time */
-        fprintf(f, "\noptions (one at a time):\n");
-        help_entry(f, "--names", 10, "every model, one a line");
-        help_entry(f, "--study", 10, "the study's five, one a line");
-        help_entry(f, "--tsv", 10, "name, study lr, bs, study's Table II test accuracy");
-        help_entry(f, "--svg DIR", 10, "each model's network as DIR/net-<model>.svg: every "
-                   "layer's kind, output shape and parameters");
-        help_entry(f, "-h, --help", 10, "show this help and exit");
-        return;
-    }
     int col = 10;
     for (size_t i = 0; i < N_OPTS; i++)
         if (pn_opt_of(&opts[i], cmd)) {

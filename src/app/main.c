@@ -250,6 +250,15 @@ static int add_image(pn_cli_opts *o, const char *a, pn_err *err)
     return PN_OK;
 }
 
+/* A folder of compare's command line. */
+static int add_dir(pn_cli_opts *o, const char *a, pn_err *err)
+{
+    if (o->n_dirs == PN_MAX_COMPARE)
+        return pn_fail(err, PN_ERR_USAGE, "compare takes at most %d folders", PN_MAX_COMPARE);
+    o->dirs[o->n_dirs++] = a;
+    return PN_OK;
+}
+
 static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_err *err)
 {
     const char *prev_flag = NULL; /* the flag just before, for a stray value's hint */
@@ -261,6 +270,12 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
                     return err->code;
             break;
         }
+        if (!strcmp(a, "--") && cmd == C_COMPARE) { /* the rest are folders, even "-x" */
+            for (i++; i < argc; i++)
+                if (add_dir(o, argv[i], err) != PN_OK)
+                    return err->code;
+            break;
+        }
         if (!strcmp(a, "--")) {
             if (i + 1 < argc)
                 return pn_fail(err, PN_ERR_USAGE, "unexpected argument '%s' after --: pairnet "
@@ -269,6 +284,11 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
         }
         if ((a[0] != '-' || !a[1]) && cmd == C_PREDICT && !prev_flag) {
             if (add_image(o, a, err) != PN_OK)
+                return err->code;
+            continue;
+        }
+        if ((a[0] != '-' || !a[1]) && cmd == C_COMPARE && !prev_flag) {
+            if (add_dir(o, a, err) != PN_OK)
                 return err->code;
             continue;
         }
@@ -324,6 +344,16 @@ static int check_combination(const pn_cli_opts *o, unsigned cmd, pn_err *err)
                        pn_model_names());
     if (cmd == C_EVAL && !o->load)
         return pn_fail(err, PN_ERR_USAGE, "eval needs --load FILE (written by train --save)");
+    if (cmd == C_MODELS && o->names + o->study + o->tsv + (o->svg != NULL) > 1)
+        return pn_fail(err, PN_ERR_USAGE, "models takes one of --names, --study, --tsv and "
+                       "--svg DIR at a time");
+    if (cmd == C_TABLE1) {
+        const int two = o->validation || o->test || o->out, one = o->grid || o->md;
+        if (two == one || (two && !(o->validation && o->test && o->out)) ||
+            (one && !(o->grid && o->md)) || (one && o->t1_command))
+            return pn_fail(err, PN_ERR_USAGE, "table1 needs --validation, --test and --out "
+                           "(the study's Table I), or --grid and --md (one grid's)");
+    }
     if (cmd == C_PREDICT && (!o->load || o->n_images != 2))
         return pn_fail(err, PN_ERR_USAGE, "predict needs --load FILE (written by train --save) "
                        "and two digit pictures: pairnet predict --load FILE A.png B.png");
@@ -365,12 +395,16 @@ static int unknown_command(const char *arg)
             at = i;
         }
     }
+    char names[256] = ""; /* from the command table, which a new command joins */
+    for (size_t i = 0, len = 0; i < N_COMMANDS && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                                commands[i].name);
     if (near(best, commands[at].name))
-        fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: train, "
-                "bench, eval, predict, models)\n", c, commands[at].name);
+        fprintf(stderr, "pairnet: unknown command '%s'; did you mean '%s'? (commands: %s)\n", c,
+                commands[at].name, names);
     else
-        fprintf(stderr, "pairnet: unknown command '%s' (commands: train, bench, eval, predict, models; "
-                "see pairnet --help)\n", c);
+        fprintf(stderr, "pairnet: unknown command '%s' (commands: %s; see pairnet --help)\n", c,
+                names);
     return PN_ERR_USAGE;
 }
 
@@ -393,8 +427,6 @@ static int run(int argc, char **argv)
         printf("pairnet %s (%s), kernel %s\n", PAIRNET_VERSION, pn_revision(), pn_kset_name());
         return 0;
     }
-    if (!strcmp(c, "table1")) /* its own arguments (src/app/cmd_table1.c) */
-        return pn_cmd_table1(argc - 1, argv + 1);
     size_t ci = 0;
     while (ci < N_COMMANDS && strcmp(commands[ci].name, c) != 0)
         ci++;
@@ -419,24 +451,23 @@ static int run(int argc, char **argv)
     }
     pn_err err = {0, ""};
     int rc;
-    if (!cmd) { /* models: the table, or one of its machine-readable forms */
-        rc = argc > 2 ? pn_cmd_models_query(argc - 2, argv + 2, &err) : pn_cmd_models();
-    } else {
-        static pn_cli_opts o; /* large (the command line): static, not on the stack */
-        pn_cli_defaults(&o, (pn_command)cmd);
-        record_command(&o, argc, argv);
-        rc = parse_args(&o, cmd, argc, argv, &err);
-        if (rc == PN_OK)
-            rc = check_combination(&o, cmd, &err);
-        if (rc == PN_OK)
-            rc = cmd == C_TRAIN ? pn_cmd_train(&o, &err)
-               : cmd == C_BENCH ? pn_cmd_bench(&o, &err)
-               : cmd == C_EVAL  ? pn_cmd_eval(&o, &err)
-                                : pn_cmd_predict(&o, &err);
-    }
+    static pn_cli_opts o; /* large (the command line): static, not on the stack */
+    pn_cli_defaults(&o, (pn_command)cmd);
+    record_command(&o, argc, argv);
+    rc = parse_args(&o, cmd, argc, argv, &err);
+    if (rc == PN_OK)
+        rc = check_combination(&o, cmd, &err);
+    if (rc == PN_OK)
+        rc = cmd == C_TRAIN   ? pn_cmd_train(&o, &err)
+           : cmd == C_BENCH   ? pn_cmd_bench(&o, &err)
+           : cmd == C_EVAL    ? pn_cmd_eval(&o, &err)
+           : cmd == C_COMPARE ? pn_cmd_compare(&o, &err)
+           : cmd == C_MODELS  ? pn_cmd_models(&o, &err)
+           : cmd == C_TABLE1  ? pn_cmd_table1(&o, &err)
+                              : pn_cmd_predict(&o, &err);
     if (rc != PN_OK && err.msg[0])
         fprintf(stderr, "pairnet %s: %s\n", c, err.msg);
-    else if (rc != PN_OK && cmd)
+    else if (rc != PN_OK)
         fprintf(stderr, "pairnet %s: failed\n", c);
     return rc;
 }

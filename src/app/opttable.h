@@ -13,7 +13,15 @@
 #define PAIRNET_VERSION "0.1.0"
 #define NBSP "\001" /* a space --help does not wrap at */
 
-enum { C_TRAIN = PN_CMD_TRAIN, C_BENCH = PN_CMD_BENCH, C_EVAL = PN_CMD_EVAL, C_PREDICT = PN_CMD_PREDICT };
+enum {
+    C_TRAIN = PN_CMD_TRAIN,
+    C_BENCH = PN_CMD_BENCH,
+    C_EVAL = PN_CMD_EVAL,
+    C_PREDICT = PN_CMD_PREDICT,
+    C_COMPARE = PN_CMD_COMPARE,
+    C_MODELS = PN_CMD_MODELS,
+    C_TABLE1 = PN_CMD_TABLE1
+};
 /* K_FLAG: an int field, 1 for --name and 0 for --no-name. K_TRAIN: a row
  * of the training options' table (models/train_cfg.h), parsed into
  * pn_cli_opts.train and marked in train_set; a flag when it has no metavar. */

@@ -87,15 +87,34 @@ size_t pn_effects(const pn_round_rec *r, size_t n, pn_effect *out)
             break;
         count++;
     }
-    if (!a || !b)
+    if (!a || !b || pn_effects_holm(out, count) != 0)
         count = 0;
     free(a);
     free(b);
     return count;
 }
 
-/* "0.0012", "< 0.0001" or "—" */
-static void fmt_p(char *out, size_t cap, double p)
+int pn_effects_holm(pn_effect *e, size_t n)
+{
+    double *pt = calloc(n ? n : 1, sizeof *pt), *pw = calloc(n ? n : 1, sizeof *pw);
+    int rc = pt && pw ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        pt[i] = e[i].r.p_t;
+        pw[i] = e[i].r.p_wilcoxon;
+    }
+    /* two families: the t-tests, and the Wilcoxon tests of the same effects */
+    if (rc == 0 && (pn_holm(pt, n, pt) != 0 || pn_holm(pw, n, pw) != 0))
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        e[i].p_t_holm = pt[i];
+        e[i].p_wilcoxon_holm = pw[i];
+    }
+    free(pt);
+    free(pw);
+    return rc;
+}
+
+void pn_p_text(char *out, size_t cap, double p)
 {
     if (isnan(p))
         snprintf(out, cap, "—");
@@ -103,6 +122,40 @@ static void fmt_p(char *out, size_t cap, double p)
         snprintf(out, cap, "< 0.0001");
     else
         snprintf(out, cap, "%.4f", p);
+}
+
+void pn_ci_text(char *out, size_t cap, const pn_paired *r)
+{
+    if (isnan(r->ci_lo))
+        snprintf(out, cap, "—");
+    else
+        snprintf(out, cap, "[%+.2f, %+.2f]", r->ci_lo, r->ci_hi);
+}
+
+void pn_effects_table(pn_buf *b, const pn_effect *e, size_t n)
+{
+    pn_buf_printf(b, "| effect | A − B | seeds | mean (points) | 95%% CI | paired t p | "
+                     "Holm t p | Wilcoxon p | Holm Wilcoxon p | seeds A / B / tie |\n"
+                     "|:---|:---|---:|---:|:---:|---:|---:|---:|---:|:---:|\n");
+    for (size_t i = 0; i < n; i++) {
+        const pn_paired *r = &e[i].r;
+        char ci[64], pt[32], pth[32], pw[32], pwh[32];
+        pn_ci_text(ci, sizeof ci, r);
+        pn_p_text(pt, sizeof pt, r->p_t);
+        pn_p_text(pth, sizeof pth, e[i].p_t_holm);
+        pn_p_text(pw, sizeof pw, r->p_wilcoxon);
+        pn_p_text(pwh, sizeof pwh, e[i].p_wilcoxon_holm);
+        /* the names are pairnet's own in table2.md, a user's folder in
+         * compare: escaped, as every text in a Markdown cell is (pn_esc_md) */
+        pn_buf_printf(b, "| ");
+        pn_esc_md(b, e[i].what);
+        pn_buf_printf(b, " | ");
+        pn_esc_md(b, e[i].a);
+        pn_buf_printf(b, " − ");
+        pn_esc_md(b, e[i].b);
+        pn_buf_printf(b, " | %zu | %+.2f | %s | %s | %s | %s | %s | %zu / %zu / %zu |\n", r->n,
+                      r->mean, ci, pt, pth, pw, pwh, r->n_a, r->n_b, r->n_tie);
+    }
 }
 
 void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n)
@@ -115,30 +168,10 @@ void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n)
                      "pairs, so each seed's difference is paired. 95%% confidence interval from "
                      "Student t with n-1 degrees of freedom; two-sided p-values of the paired "
                      "t-test and of the exact Wilcoxon signed-rank test (zero differences "
-                     "dropped, ties at mid-ranks; definitions in docs/statistics.md).\n\n"
-                     "| effect | A − B | seeds | mean (points) | 95%% CI | paired t p | "
-                     "Wilcoxon p | seeds A / B / tie |\n"
-                     "|:---|:---|---:|---:|:---:|---:|---:|:---:|\n");
-    for (size_t i = 0; i < n; i++) {
-        const pn_paired *r = &e[i].r;
-        char ci[64], pt[32], pw[32];
-        if (isnan(r->ci_lo))
-            snprintf(ci, sizeof ci, "—");
-        else
-            snprintf(ci, sizeof ci, "[%+.2f, %+.2f]", r->ci_lo, r->ci_hi);
-        fmt_p(pt, sizeof pt, r->p_t);
-        fmt_p(pw, sizeof pw, r->p_wilcoxon);
-        /* the names are pairnet's own today; escaped all the same, as every
-         * text in a Markdown cell is (pn_esc_md) */
-        pn_buf_printf(b, "| ");
-        pn_esc_md(b, e[i].what);
-        pn_buf_printf(b, " | ");
-        pn_esc_md(b, e[i].a);
-        pn_buf_printf(b, " − ");
-        pn_esc_md(b, e[i].b);
-        pn_buf_printf(b, " | %zu | %+.2f | %s | %s | %s | %zu / %zu / %zu |\n", r->n, r->mean, ci,
-                      pt, pw, r->n_a, r->n_b, r->n_tie);
-    }
+                     "dropped, ties at mid-ranks), each beside its Holm adjustment over the "
+                     "%zu effect%s of this table, which are tested together (definitions in "
+                     "docs/statistics.md).\n\n", n, n == 1 ? "" : "s");
+    pn_effects_table(b, e, n);
 }
 
 int pn_write_effects_svg(const char *dir, const pn_effect *e, size_t n, pn_err *err)

@@ -92,6 +92,43 @@ double pn_t_quantile(double p, double df)
     return 0.5 * (lo + hi);
 }
 
+/* One step of Holm's procedure: a p-value and its place in the family. */
+typedef struct holm_item {
+    double p;
+    size_t at;
+} holm_item;
+
+/* p ascending, ties by place, so the result never depends on qsort's order */
+static int by_p(const void *x, const void *y)
+{
+    const holm_item *a = x, *b = y;
+    return a->p < b->p ? -1 : a->p > b->p ? 1 : (a->at > b->at) - (a->at < b->at);
+}
+
+int pn_holm(const double *p, size_t n, double *adj)
+{
+    holm_item *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(p[i]))
+            v[m++] = (holm_item){p[i], i};
+    qsort(v, m, sizeof *v, by_p);
+    for (size_t i = 0; i < n; i++)
+        if (isnan(p[i]))
+            adj[i] = NAN;
+    double run = 0.0; /* the running maximum keeps the adjusted p monotone */
+    for (size_t k = 0; k < m; k++) {
+        double q = (double)(m - k) * v[k].p;
+        q = q < 1.0 ? q : 1.0;
+        run = q > run ? q : run;
+        adj[v[k].at] = run; /* p[v[k].at] is no longer read: adj may be p */
+    }
+    free(v);
+    return 0;
+}
+
 static int by_abs(const void *x, const void *y)
 {
     const double a = fabs(*(const double *)x), b = fabs(*(const double *)y);

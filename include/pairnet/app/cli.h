@@ -25,8 +25,13 @@ typedef enum pn_command {
     PN_CMD_TRAIN = 1,
     PN_CMD_BENCH = 2,
     PN_CMD_EVAL = 4,
-    PN_CMD_PREDICT = 8
+    PN_CMD_PREDICT = 8,
+    PN_CMD_COMPARE = 16,
+    PN_CMD_MODELS = 32,
+    PN_CMD_TABLE1 = 64
 } pn_command;
+
+#define PN_MAX_COMPARE 32 /* folders of one `pairnet compare` */
 
 typedef struct pn_cli_opts {
     const char *models[PN_MAX_MODELS]; /* train/eval: models[0] */
@@ -49,7 +54,19 @@ typedef struct pn_cli_opts {
     const char *export_answers; /* eval: file for the test pairs and their answers */
     const char *show; /* predict: directory for what the network saw */
     const char *images[2]; /* predict: the two pictures A and B */
+    /* models: one of the registry's forms for scripts (or none: the table) */
+    int names, study, tsv;
+    const char *svg; /* models: write the network figures to this folder */
+    /* table1: the two grids and the output folder (--out), or one grid and
+     * its Markdown file; the command the provenance records */
+    const char *validation, *test, *grid, *md, *t1_command;
     size_t n_images;
+    /* compare: the folders (each before the last against the last), the
+     * JSON file (--json) and the output format (--format) */
+    const char *dirs[PN_MAX_COMPARE];
+    size_t n_dirs;
+    const char *json, *format;
+    const char *key_a, *key_b; /* compare: rounds from the store, by key fields */
     char command[1024]; /* the command line, for the provenance */
 } pn_cli_opts;
 
@@ -87,12 +104,14 @@ int pn_cmd_eval(const pn_cli_opts *o, pn_err *err);
 /* `pairnet predict --load FILE A B`: the model on two digit pictures (PGM
  * or PNG) of the user's own (src/app/cmd_predict.c). */
 int pn_cmd_predict(const pn_cli_opts *o, pn_err *err);
-int pn_cmd_models(void);
-/* `pairnet models --names | --study | --tsv`: the registry for scripts,
- * one model a line (argv[0] is the flag). */
-int pn_cmd_models_query(int argc, char **argv, pn_err *err);
-/* `pairnet table1 ...`: argv[0] is "table1" (src/app/cmd_table1.c). */
-int pn_cmd_table1(int argc, char **argv);
+/* `pairnet compare A... B`: the paired effects of each A against B
+ * (src/app/cmd_compare.c). */
+int pn_cmd_compare(const pn_cli_opts *o, pn_err *err);
+/* `pairnet models`: the table, or with --names, --study or --tsv the
+ * registry for scripts, or with --svg DIR the network figures. */
+int pn_cmd_models(const pn_cli_opts *o, pn_err *err);
+/* `pairnet table1 ...`: Table I from grid folders (src/app/cmd_table1.c). */
+int pn_cmd_table1(const pn_cli_opts *o, pn_err *err);
 
 /* Standard streams as coreutils keeps them (src/app/output.c). Call
  * pn_stdio_init first thing in main: it reopens a closed fd 0, 1 or 2 on

@@ -17,6 +17,9 @@ typedef struct pn_effect {
     const char *what;  /* "weight sharing", ... */
     const char *a, *b; /* models: the effect is a - b */
     pn_paired r;       /* in percentage points */
+    /* r.p_t and r.p_wilcoxon Holm-adjusted over the family of effects they
+     * were reported with (pn_effects_holm); NaN where the raw p is NaN */
+    double p_t_holm, p_wilcoxon_holm;
 } pn_effect;
 
 enum { PN_MAX_EFFECTS = 8 };
@@ -26,6 +29,18 @@ enum { PN_MAX_EFFECTS = 8 };
  * Returns the count (at most PN_MAX_EFFECTS), or 0 on out of memory. */
 size_t pn_effects(const pn_round_rec *r, size_t n, pn_effect *out);
 
+/* Fills p_t_holm and p_wilcoxon_holm of e[0..n): each test's p-values
+ * adjusted as one family (pn_holm), since a table reports its effects
+ * together. pn_effects calls it. Returns 0, or -1 out of memory. */
+int pn_effects_holm(pn_effect *e, size_t n);
+
+/* "0.0012", "< 0.0001" or "—" (NaN): a p-value as every table prints it. */
+void pn_p_text(char *out, size_t cap, double p);
+/* "[-0.12, +0.34]" or "—": a 95% interval as every table prints it. */
+void pn_ci_text(char *out, size_t cap, const pn_paired *r);
+/* The table of the effects alone (header, rule, one row each), as the
+ * Markdown section shows it; also `pairnet compare`'s output. */
+void pn_effects_table(pn_buf *b, const pn_effect *e, size_t n);
 /* The Markdown section (a heading, a sentence, the table); nothing if n == 0. */
 void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n);
 /* effects.svg in dir: a forest plot of the effects and their intervals.

@@ -34,6 +34,14 @@ typedef struct pn_paired {
 /* Fills *r from a[i], b[i], i < n. Returns 0, or -1 if n == 0 or out of memory. */
 int pn_paired_compare(const double *a, const double *b, size_t n, pn_paired *r);
 
+/* Holm's step-down adjustment of the p-values p[0..n) of one family of
+ * tests, into adj[0..n) (adj may be p): sorted ascending, the k-th smallest
+ * (k from 0) becomes max over j <= k of min(1, (m - j) p_(j)), m the number
+ * of p-values that are not NaN; a NaN (no test) stays NaN and counts for
+ * nothing. Controls the family-wise error rate (docs/statistics.md).
+ * Returns 0, or -1 out of memory (adj then untouched). */
+int pn_holm(const double *p, size_t n, double *adj);
+
 /* Student t with df > 0 degrees of freedom: P(T <= t). */
 double pn_t_cdf(double t, double df);
 /* The p-quantile (0 < p < 1) of Student t with df degrees of freedom. */
