@@ -98,86 +98,110 @@ static int save_round(const char *path, pn_graph *const *gs, const pn_train_cfg 
     return rc;
 }
 
-int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
-{
-    const pn_model_info *m = pn_model_find(o->models[0]);
+/* What the rounds of one `train` share: the configuration, the data, the
+ * pool, the members kept for --save and the accuracies of the rounds that
+ * finished. */
+typedef struct train_run {
+    const pn_cli_opts *o;
     pn_train_cfg cfg;
-    int rc = pn_train_cfg_from_opts(&cfg, o, m, err);
-    if (rc != PN_OK)
-        return rc;
-    /* a --save that cannot be written is found now, not after training */
-    if (o->save && (rc = pn_checkpoint_check_path(o->save, err)) != PN_OK)
-        return rc;
-    if (o->save && saves_pn(o->save) && (rc = check_pn(&cfg, err)) != PN_OK)
-        return rc;
-    const char *dir = pn_mnist_dir(o->data);
+    const char *dir;
     pn_mnist data;
-    rc = pn_mnist_load(dir, &data, err);
+    pn_pool *pool;
+    pn_graph **gs; /* the members of the last round, for --save */
+    size_t n_members;
+    double *train_acc, *test_acc;
+    size_t done;
+} train_run;
+
+/* Round r: its data, its header lines, training, its result line and
+ * --save; the members are freed again. */
+static int train_one(train_run *t, size_t r, pn_err *err)
+{
+    const uint64_t seed = t->o->seed + r;
+    pn_round_data d;
+    int rc = pn_round_data_make(&t->data, t->cfg.n_pairs, seed, &d, err);
     if (rc != PN_OK)
         return rc;
-    rc = pn_install_sigint(err);
-    if (rc != PN_OK) {
-        pn_mnist_free(&data);
-        return rc;
-    }
-    pn_pool *pool = NULL;
-    if (o->threads > 1 && (rc = pn_pool_create(o->threads, &pool, err)) != PN_OK) {
-        pn_mnist_free(&data);
-        return rc;
-    }
-    double *train_acc = calloc(o->rounds, sizeof *train_acc);
-    double *test_acc = calloc(o->rounds, sizeof *test_acc);
-    size_t done = 0;
-    const size_t n_members = cfg.ensemble > 1 ? cfg.ensemble : 1;
-    pn_graph **gs = calloc(n_members, sizeof *gs); /* the members, kept for --save */
-    if (!train_acc || !test_acc || !gs)
-        rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", o->rounds);
-    for (size_t r = 0; r < o->rounds && rc == PN_OK; r++) {
-        const uint64_t seed = o->seed + r;
-        pn_round_data d;
-        rc = pn_round_data_make(&data, cfg.n_pairs, seed, &d, err);
-        if (rc != PN_OK)
-            break;
-        pn_round_rec rec;
-        pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? gs : NULL};
-        if (r == 0 && (rc = print_header(&cfg, dir, pn_pool_size(pool), err)) != PN_OK) {
-            pn_round_data_free(&d);
-            break;
-        }
-        /* rounds counted from 0, as runs.csv counts them */
-        printf("round %zu of 0..%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r,
-               o->rounds - 1, (unsigned long long)seed, d.mean, d.std);
-        printf("%5s  %8s  %7s  %7s  %8s  %6s\n", "epoch", "loss", "train %", "test %", "lr", "s");
-        rc = pn_train_round(&d, &cfg, seed, pool, &hooks, &rec, err);
-        if (rc == PN_OK) {
-            print_result(r, seed, &rec);
-            train_acc[done] = rec.train_acc;
-            test_acc[done] = rec.test_acc;
-            done++;
-            if (o->save)
-                rc = save_round(o->save, gs, &cfg, seed, &rec, r, err);
-        }
-        for (size_t k = 0; k < n_members; k++) {
-            pn_graph_free(gs[k]);
-            gs[k] = NULL;
-        }
-        pn_round_rec_free(&rec);
+    if (r == 0 && (rc = print_header(&t->cfg, t->dir, pn_pool_size(t->pool), err)) != PN_OK) {
         pn_round_data_free(&d);
+        return rc;
     }
+    /* rounds counted from 0, as runs.csv counts them */
+    printf("round %zu of 0..%zu  seed %llu  (pixel mean %.4f, std %.4f)\n", r,
+           t->o->rounds - 1, (unsigned long long)seed, d.mean, d.std);
+    printf("%5s  %8s  %7s  %7s  %8s  %6s\n", "epoch", "loss", "train %", "test %", "lr", "s");
+    pn_round_rec rec;
+    pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, t->o->save ? t->gs : NULL};
+    rc = pn_train_round(&d, &t->cfg, seed, t->pool, &hooks, &rec, err);
+    if (rc == PN_OK) {
+        print_result(r, seed, &rec);
+        t->train_acc[t->done] = rec.train_acc;
+        t->test_acc[t->done] = rec.test_acc;
+        t->done++;
+        if (t->o->save)
+            rc = save_round(t->o->save, t->gs, &t->cfg, seed, &rec, r, err);
+    }
+    for (size_t k = 0; k < t->n_members; k++) {
+        pn_graph_free(t->gs[k]);
+        t->gs[k] = NULL;
+    }
+    pn_round_rec_free(&rec);
+    pn_round_data_free(&d);
+    return rc;
+}
+
+/* The rounds, then the mean and std over them (or what stopped them). */
+static int train_rounds(train_run *t, pn_err *err)
+{
+    const size_t R = t->o->rounds;
+    t->n_members = t->cfg.ensemble > 1 ? t->cfg.ensemble : 1;
+    t->train_acc = calloc(R, sizeof *t->train_acc);
+    t->test_acc = calloc(R, sizeof *t->test_acc);
+    t->gs = calloc(t->n_members, sizeof *t->gs);
+    int rc = PN_OK;
+    if (!t->train_acc || !t->test_acc || !t->gs)
+        rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", R);
+    for (size_t r = 0; r < R && rc == PN_OK; r++)
+        rc = train_one(t, r, err);
+    const size_t done = t->done;
     if (rc == PN_ERR_INTERRUPTED)
         pn_fail(err, rc, "%s in round %zu; %zu finished round%s reported above", pn_stop_word(),
                 done, done, done == 1 ? "" : "s");
     if (done > 1) {
         double mtr, str, mte, ste;
-        pn_mean_std(train_acc, done, &mtr, &str);
-        pn_mean_std(test_acc, done, &mte, &ste);
+        pn_mean_std(t->train_acc, done, &mtr, &str);
+        pn_mean_std(t->test_acc, done, &mte, &ste);
         printf("%s over %zu rounds: train acc %.2f +- %.2f%%, test acc %.2f +- %.2f%%\n",
-               m->name, done, 100.0 * mtr, 100.0 * str, 100.0 * mte, 100.0 * ste);
+               t->cfg.model->name, done, 100.0 * mtr, 100.0 * str, 100.0 * mte, 100.0 * ste);
     }
-    free(gs);
-    free(train_acc);
-    free(test_acc);
-    pn_pool_free(pool);
-    pn_mnist_free(&data);
+    free(t->gs);
+    free(t->train_acc);
+    free(t->test_acc);
+    return rc;
+}
+
+int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
+{
+    static train_run t; /* holds MNIST's header and the configuration: not on the stack */
+    memset(&t, 0, sizeof t);
+    t.o = o;
+    int rc = pn_train_cfg_from_opts(&t.cfg, o, pn_model_find(o->models[0]), err);
+    if (rc != PN_OK)
+        return rc;
+    /* a --save that cannot be written is found now, not after training */
+    if (o->save && (rc = pn_checkpoint_check_path(o->save, err)) != PN_OK)
+        return rc;
+    if (o->save && saves_pn(o->save) && (rc = check_pn(&t.cfg, err)) != PN_OK)
+        return rc;
+    t.dir = pn_mnist_dir(o->data);
+    if ((rc = pn_mnist_load(t.dir, &t.data, err)) != PN_OK)
+        return rc;
+    rc = pn_install_sigint(err);
+    if (rc == PN_OK && o->threads > 1)
+        rc = pn_pool_create(o->threads, &t.pool, err);
+    if (rc == PN_OK)
+        rc = train_rounds(&t, err);
+    pn_pool_free(t.pool);
+    pn_mnist_free(&t.data);
     return rc;
 }

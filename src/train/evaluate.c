@@ -35,6 +35,22 @@ static void probs(float *out, const float *logits, size_t k)
     pn_softmax_forward(out, logits, 1, k);
 }
 
+/* The two digit distributions of one pair's accumulator a: the softmax of
+ * its logits (raw: one network, one view), else its averaged
+ * probabilities (the sum times inv, 1 / votes). */
+static void digit_probs(const float *a, int raw, float inv, float *p1, float *p2)
+{
+    if (raw) {
+        probs(p1, a + ACC_DIGIT1, N_CLASSES);
+        probs(p2, a + ACC_DIGIT2, N_CLASSES);
+        return;
+    }
+    for (int c = 0; c < N_CLASSES; c++) {
+        p1[c] = a[ACC_DIGIT1 + c] * inv;
+        p2[c] = a[ACC_DIGIT2 + c] * inv;
+    }
+}
+
 static size_t argmax10(const float *v)
 {
     size_t best = 0;
@@ -102,15 +118,7 @@ static void score(const float *acc, const pn_pairs *p, size_t votes, int raw, in
         digits += (c1 == p->digit[2 * i]) + (c2 == p->digit[2 * i + 1]);
         compared += (c1 <= c2) == t;
         float p1[N_CLASSES], p2[N_CLASSES];
-        if (raw) {
-            probs(p1, a + ACC_DIGIT1, N_CLASSES);
-            probs(p2, a + ACC_DIGIT2, N_CLASSES);
-        } else {
-            for (int c = 0; c < N_CLASSES; c++) {
-                p1[c] = a[ACC_DIGIT1 + c] * inv;
-                p2[c] = a[ACC_DIGIT2 + c] * inv;
-            }
-        }
+        digit_probs(a, raw, inv, p1, p2);
         prob += (pn_prob_le_of(p1, p2) >= 0.5f) == t;
     }
     const double np = (double)p->n;
@@ -198,15 +206,7 @@ static float answer_of(const float *a, size_t votes, int raw, int has_digits, in
     }
     if (d == PN_DECIDE_PROB && has_digits) {
         float p1[N_CLASSES], p2[N_CLASSES];
-        if (raw) {
-            probs(p1, a + ACC_DIGIT1, N_CLASSES);
-            probs(p2, a + ACC_DIGIT2, N_CLASSES);
-        } else {
-            for (int c = 0; c < N_CLASSES; c++) {
-                p1[c] = a[ACC_DIGIT1 + c] * inv;
-                p2[c] = a[ACC_DIGIT2 + c] * inv;
-            }
-        }
+        digit_probs(a, raw, inv, p1, p2);
         const float pr = pn_prob_le_of(p1, p2);
         *ans = pr >= 0.5f;
         return pr - 0.5f;
