@@ -74,7 +74,7 @@ static int study(const char *vdir, const char *tdir, const char *out, const char
         rc = pn_t1_write_study(&t, out, &info, err);
     }
     if (rc == PN_OK)
-        fprintf(stderr, "pairnet table1: wrote %s/table1.md, table1.csv, heatmap-validation.svg, "
+        fprintf(stderr, "pairnet table1: wrote %s/table1.md, table1.csv, table1.json, heatmap-validation.svg, "
                 "heatmap-test.svg\n", out);
     pn_t1_free(&t);
     return rc;

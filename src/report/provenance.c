@@ -191,3 +191,32 @@ void pn_provenance_html(pn_buf *b, const pn_run_info *info)
     }
     pn_buf_printf(b, "</dl>\n");
 }
+
+void pn_provenance_json(pn_json *j, const pn_run_info *info)
+{
+    pn_json_open(j, '{');
+    pn_json_key(j, "command");
+    pn_json_str(j, info->command);
+    pn_json_key(j, "date");
+    pn_json_str(j, info->date);
+    pn_json_key(j, "revision");
+    pn_json_str(j, info->revision);
+    pn_json_key(j, "cpu");
+    pn_json_str(j, info->cpu);
+    pn_json_key(j, "cores");
+    if (info->cores)
+        pn_json_uint(j, info->cores);
+    else
+        pn_json_null(j);
+    pn_json_key(j, "wall_seconds");
+    pn_json_num(j, info->wall_seconds);
+    if (info->rounds_total) {
+        pn_json_key(j, "rounds_total");
+        pn_json_uint(j, info->rounds_total);
+        pn_json_key(j, "rounds_computed_now");
+        pn_json_uint(j, info->rounds_now);
+        pn_json_key(j, "summed_round_seconds");
+        pn_json_num(j, info->round_seconds);
+    }
+    pn_json_close(j);
+}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "pairnet/base/buf.h"
+#include "pairnet/report/json.h"
 
 typedef struct pn_run_info {
     char command[1024]; /* the command line, shell-quoted (pn_shell_command) */
@@ -31,5 +32,7 @@ void pn_run_info_fill(pn_run_info *info);
 /* The provenance section: Markdown (for table2.md), HTML (for index.html). */
 void pn_provenance_md(pn_buf *b, const pn_run_info *info);
 void pn_provenance_html(pn_buf *b, const pn_run_info *info);
+/* The provenance as a JSON object, the next value of j (docs/formats.md). */
+void pn_provenance_json(pn_json *j, const pn_run_info *info);
 
 #endif

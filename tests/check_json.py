@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Reads a bench folder's table2.json (or a table1 folder's table1.json)
+back and checks it against the CSV and Markdown written beside it, figure
+by figure, as tests/test_json.c asks: exit 0, or 1 with what differs.
+
+    check_json.py table2 DIR
+    check_json.py table1 DIR
+"""
+import csv
+import json
+import math
+import sys
+
+DASH = "\u2014"
+
+
+def fail(msg):
+    print(msg)
+    sys.exit(1)
+
+
+def same(what, got, want):
+    if got != want:
+        fail(f"{what}: JSON gives {got!r}, the table {want!r}")
+
+
+def csv_field(v):
+    """A CSV field as tables.c writes a fraction: %.6f, empty for NaN."""
+    return "" if v is None else f"{v:.6f}"
+
+
+def p_text(p):
+    if p is None:
+        return DASH
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def ci_text(e):
+    if e["ci_lo"] is None:
+        return DASH
+    return f"[{e['ci_lo']:+.2f}, {e['ci_hi']:+.2f}]"
+
+
+def check_summary(row, m):
+    s, c = m["summary"], m["config"]
+    same(f"{m['model']} params", m["params"], int(row["params"]))
+    same(f"{m['model']} lr", c["lr"], float(row["lr"]))
+    same(f"{m['model']} bs", c["bs"], int(row["bs"]))
+    same(f"{m['model']} epochs", c["epochs"], int(row["epochs"]))
+    same(f"{m['model']} rounds", s["rounds"], int(row["rounds"]))
+    same(f"{m['model']} diverged", s["diverged"], int(row["diverged"]))
+    for k in ("train", "test", "digit", "argmax"):
+        for stat in ("mean", "std"):
+            key = f"{k}_{stat}"
+            same(f"{m['model']} {key}", csv_field(s[key]), row[key])
+    if s["rounds"] == 1 and s["test_std"] is not None:
+        fail(f"{m['model']}: one round has a test_std {s['test_std']}, not null")
+
+
+def check_rounds(d, m):
+    """Each round's final accuracies are runs.csv's last epoch of it."""
+    last = {}
+    with open(f"{d}/runs.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["model"] == m["model"]:
+                last[int(r["round"])] = r
+    same(f"{m['model']} rounds listed", len(m["rounds"]), len(last))
+    for r in m["rounds"]:
+        row = last[r["round"]]
+        same(f"{m['model']} round {r['round']} seed", r["seed"], int(row["seed"]))
+        same(f"{m['model']} round {r['round']} epochs", r["epochs"], int(row["epoch"]))
+        for k in ("train_acc", "test_acc"):
+            same(f"{m['model']} round {r['round']} {k}", csv_field(r[k]), row[k])
+    accs = [r["test_acc"] for r in m["rounds"] if not r["diverged"]]
+    if accs and abs(sum(accs) / len(accs) - m["summary"]["test_mean"]) > 1e-12:
+        fail(f"{m['model']}: the mean of its rounds is not its test_mean")
+
+
+def check_effects(d, j):
+    md = open(f"{d}/table2.md", encoding="utf-8").read()
+    sec = md.split("## Paired effects", 1)[1] if "## Paired effects" in md else ""
+    lines = [l for l in sec.split("\n## ", 1)[0].splitlines() if l.startswith("|")][2:]
+    same("effects count", len(j["effects"]), len(lines))
+    for e, line in zip(j["effects"], lines):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        want = [e["what"], f"{e['a']} \u2212 {e['b']}", str(e["n"]), f"{e['mean']:+.2f}",
+                ci_text(e), p_text(e["p_t"]), p_text(e["p_t_holm"]), p_text(e["p_wilcoxon"]),
+                p_text(e["p_wilcoxon_holm"]),
+                f"{e['n_a_better']} / {e['n_b_better']} / {e['n_tie']}"]
+        same(f"effect {e['what']}", want, cells)
+
+
+def check_table2(d):
+    j = json.load(open(f"{d}/table2.json", encoding="utf-8"))
+    same("schema", j["schema"], "pairnet.table2/1")
+    with open(f"{d}/table2.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    same("models", [m["model"] for m in j["models"]], [r["model"] for r in rows])
+    for row, m in zip(rows, j["models"]):
+        check_summary(row, m)
+        check_rounds(d, m)
+    check_effects(d, j)
+    if not j["effects"]:
+        fail("no paired effect in table2.json")
+    print(json.dumps(j["provenance"]))
+
+
+def check_table1(d):
+    j = json.load(open(f"{d}/table1.json", encoding="utf-8"))
+    same("schema", j["schema"], "pairnet.table1/1")
+    with open(f"{d}/table1.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    cells = [(m["model"], c) for m in j["models"] for c in m["cells"]]
+    same("cells", len(cells), len(rows))
+    for (model, c), row in zip(cells, rows):
+        what = f"{model} {c['set']} lr {c['lr']} bs {c['bs']}"
+        same(f"{what} model", model, row["model"])
+        same(f"{what} set", c["set"], row["set"])
+        same(f"{what} lr", c["lr"], float(row["lr"]))
+        same(f"{what} bs", c["bs"], int(row["bs"]))
+        for k in ("epochs", "rounds", "diverged"):
+            same(f"{what} {k}", c[k], int(row[k]))
+        for k in ("test_mean", "test_std"):
+            got = c[k]
+            if (got is None) != (row[k] == ""):
+                fail(f"{what} {k}: JSON {got!r}, CSV {row[k]!r}")
+            if got is not None and not math.isclose(got, float(row[k]), abs_tol=5e-7):
+                fail(f"{what} {k}: JSON {got!r}, CSV {row[k]!r}")
+        for k in ("chosen_on_validation", "chosen_on_test", "study_choice"):
+            same(f"{what} {k}", c[k], row[k] == "1")
+    print(json.dumps(j["provenance"]))
+
+
+if __name__ == "__main__":
+    {"table2": check_table2, "table1": check_table1}[sys.argv[1]](sys.argv[2])

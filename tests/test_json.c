@@ -1,0 +1,112 @@
+/* The JSON beside the tables (docs/formats.md): table2.json read back by
+ * python3 (tests/check_json.py) must give table2.csv's figures, runs.csv's
+ * rounds and table2.md's effects; a hostile folder name reads back as
+ * itself; table1.json gives table1.csv's cells. python3 is the independent
+ * parser: without it these tests are skipped, never passed. */
+#define _POSIX_C_SOURCE 200809L
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pairnet/base/buf.h"
+#include "pairnet/report/json.h"
+
+static const char *bin(void)
+{
+    const char *b = getenv("PAIRNET_BIN");
+    return b && *b ? b : "./pairnet";
+}
+
+static int have_python(void)
+{
+    if (t_sh("command -v python3 >/dev/null 2>&1") == 0)
+        return 1;
+    t_skip("python3 is not installed: nothing independent to parse the JSON with");
+    return 0;
+}
+
+/* The bench of the task's example into the folder $PN_OUT names. */
+static int small_bench(const char *out)
+{
+    char cmd[4096];
+    setenv("PN_OUT", out, 1);
+    snprintf(cmd, sizeof cmd, "%s bench --models mlp,cnn --rounds 3 --epochs 1 --data '%s' "
+             "--out \"$PN_OUT\" >/dev/null 2>&1", bin(), t_data_dir());
+    return t_sh(cmd);
+}
+
+static void table2_json_equals_the_tables(void)
+{
+    if (!t_data_dir() || !have_python())
+        return;
+    char out[1024], cmd[2048];
+    snprintf(out, sizeof out, "%s/json-bench", t_tmp_dir());
+    CHECK(small_bench(out) == 0);
+    snprintf(cmd, sizeof cmd, "python3 tests/check_json.py table2 '%s' >/dev/null", out);
+    CHECK_MSG(t_sh(cmd) == 0, "table2.json differs from the tables: python3 tests/check_json.py "
+              "table2 %s", out);
+}
+
+/* Quotes, a backslash, a newline, control bytes and a byte that is no
+ * UTF-8 in --out: the JSON still parses, and the command in its provenance
+ * holds the name's printable parts as they were. */
+static void table2_json_escapes_a_hostile_name(void)
+{
+    if (!t_data_dir() || !have_python())
+        return;
+    char out[1024], cmd[4096];
+    snprintf(out, sizeof out, "%s/we\"ird\\na\nme\x01\x1f\x7f'\xff", t_tmp_dir());
+    CHECK(small_bench(out) == 0);
+    snprintf(cmd, sizeof cmd, "python3 -c 'import json,os,sys; d=os.environ[\"PN_OUT\"]; "
+             "j=json.load(open(d.encode(\"utf-8\",\"surrogateescape\")+b\"/table2.json\", "
+             "encoding=\"utf-8\")); c=j[\"provenance\"][\"command\"]; "
+             "sys.exit(0 if \"we\\\"ird\\\\na\" in c and j[\"models\"][1][\"model\"]==\"cnn\" "
+             "else 1)' 2>&1");
+    CHECK_MSG(t_sh(cmd) == 0, "table2.json under a hostile --out is no JSON or lost the name");
+}
+
+/* The writer's own escaping, without a bench: every control byte as an
+ * escape, quotes and backslashes escaped, NaN as null. */
+static void json_writer_escapes_every_control_byte(void)
+{
+    pn_buf b = {0};
+    pn_json j = pn_json_on(&b);
+    pn_json_open(&j, '{');
+    pn_json_key(&j, "a\"b");
+    pn_json_str(&j, "q\"\\\n\t\x01\x1f\x7f\xff");
+    pn_json_key(&j, "nan");
+    pn_json_num(&j, 0.0 / 0.0);
+    pn_json_key(&j, "f");
+    pn_json_float(&j, 0.1f);
+    pn_json_close(&j);
+    CHECK(b.data && !b.failed);
+    CHECK_MSG(b.data && strcmp(b.data, "{\n  \"a\\\"b\": \"q\\\"\\\\\\n\\t\\u0001\\u001f\\u007f"
+                                       "\\ufffd\",\n  \"nan\": null,\n  \"f\": 0.1\n}\n") == 0,
+              "%s", b.data ? b.data : "(nothing)");
+    pn_buf_free(&b);
+}
+
+static void table1_json_equals_its_csv(void)
+{
+    if (!have_python())
+        return;
+    char cmd[2048];
+    const char *t = t_tmp_dir();
+    snprintf(cmd, sizeof cmd, "%s table1 --validation tests/table1/validation --test "
+             "tests/table1/test --out '%s/t1json' --command 'make table1' >/dev/null 2>&1",
+             bin(), t);
+    CHECK(t_sh(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "python3 tests/check_json.py table1 '%s/t1json' >/dev/null", t);
+    CHECK_MSG(t_sh(cmd) == 0, "table1.json differs from table1.csv: python3 "
+              "tests/check_json.py table1 %s/t1json", t);
+}
+
+void suite_json(void)
+{
+    RUN(json_writer_escapes_every_control_byte);
+    RUN(table2_json_equals_the_tables);
+    RUN(table2_json_escapes_a_hostile_name);
+    RUN(table1_json_equals_its_csv);
+}
