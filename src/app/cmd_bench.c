@@ -194,6 +194,7 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     pn_run_info info;
     memset(&info, 0, sizeof info);
     pn_run_info_fill(&info);
+    pn_run_info_mnist(&info, &b->data, pn_mnist_dir(b->o->data));
     snprintf(info.command, sizeof info.command, "%s", b->o->command);
     info.wall_seconds = wall;
     info.rounds_total = n;

@@ -69,6 +69,8 @@ static int study(const char *vdir, const char *tdir, const char *out, const char
         pn_t1_finish(&t);
         pn_run_info info = {0};
         pn_run_info_fill(&info);
+        /* the data of the grid, as make table1 passes it (PAIRNET_DATA) */
+        pn_run_info_mnist(&info, NULL, pn_mnist_dir(NULL));
         snprintf(info.command, sizeof info.command, "%s", command);
         info.wall_seconds = since_start(vdir, tdir);
         rc = pn_t1_write_study(&t, out, &info, err);
