@@ -5,10 +5,12 @@ by figure, as tests/test_json.c asks: exit 0, or 1 with what differs.
 
     check_json.py table2 DIR
     check_json.py table1 DIR
+    check_json.py provenance FILE.json FILE.md COMPILER KERNEL_SET
 """
 import csv
 import json
 import math
+import re
 import sys
 
 DASH = "\u2014"
@@ -131,5 +133,65 @@ def check_table1(d):
     print(json.dumps(j["provenance"]))
 
 
+def cpuinfo():
+    """vendor_id, cpu family and model of the first CPU, None where absent."""
+    got = {"vendor_id": None, "cpu family": None, "model": None}
+    try:
+        text = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read()
+    except OSError:
+        return got
+    for line in text.split("\n\n")[0].splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in got:
+            got[key.strip()] = " ".join(value.split())
+    return got
+
+
+def official_md5():
+    """name -> md5 of the .gz files, as scripts/get-mnist.sh checks them."""
+    text = open("scripts/get-mnist.sh", encoding="utf-8").read()
+    return dict(re.findall(r'"([a-z0-9-]+\.gz) ([0-9a-f]{32})"', text))
+
+
+def md_line(md, label):
+    """The value of the provenance line "- label: value" of a table's Markdown."""
+    m = re.search(r"^- " + re.escape(label) + r": (.*)$", md, re.M)
+    if not m:
+        fail(f"no '- {label}:' line in the Markdown provenance")
+    return m.group(1)
+
+
+def check_provenance(json_path, md_path, compiler, kernel_set):
+    p = json.load(open(json_path, encoding="utf-8"))["provenance"]
+    md = open(md_path, encoding="utf-8").read()
+    same("compiler", p["compiler"], compiler)
+    same("compiler in the Markdown", md_line(md, "compiler"), compiler)
+    same("kernel set", p["kernel_set"], kernel_set)
+    same("kernel set in the Markdown", md_line(md, "kernel set"), kernel_set)
+    if "-ffp-contract=off" not in (p["flags"] or ""):
+        fail(f"flags {p['flags']!r} lack the build's -ffp-contract=off")
+    same("flags in the Markdown", md_line(md, "flags"), p["flags"])
+    cpu = cpuinfo()
+    same("cpu vendor", p["cpu"]["vendor"], cpu["vendor_id"])
+    for key, name in (("family", "cpu family"), ("model", "model")):
+        want = int(cpu[name]) if cpu[name] and cpu[name].isdigit() else None
+        same(f"cpu {key}", p["cpu"][key], want)
+    if cpu["cpu family"] and f"family {cpu['cpu family']}, model {cpu['model']}" not in md_line(
+            md, "machine"):
+        fail(f"the machine line does not name family and model: {md_line(md, 'machine')}")
+    files = p["mnist"]
+    same("MNIST files", len(files), 4)
+    official = official_md5()
+    line = md_line(md, "MNIST files (md5)")
+    for f in files:
+        if f["file"].endswith(".gz"):
+            same(f"md5 of {f['file']}", f["md5"], official.get(f["file"]))
+        if f"{f['file']} {f['md5']}" not in line:
+            fail(f"the Markdown's MNIST line lacks {f['file']} {f['md5']}: {line}")
+
+
 if __name__ == "__main__":
-    {"table2": check_table2, "table1": check_table1}[sys.argv[1]](sys.argv[2])
+    if sys.argv[1] == "provenance":
+        check_provenance(*sys.argv[2:6])
+    else:
+        {"table2": check_table2, "table1": check_table1}[sys.argv[1]](sys.argv[2])

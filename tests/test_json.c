@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "pairnet/base/buf.h"
+#include "pairnet/ops/kset.h"
 #include "pairnet/report/json.h"
+#include "pairnet/report/provenance.h"
 
 static const char *bin(void)
 {
@@ -103,10 +105,54 @@ static void table1_json_equals_its_csv(void)
               "tests/check_json.py table1 %s/t1json", t);
 }
 
+/* The compiler this test was built with, as the binary's provenance must
+ * name it (the same make builds both): "gcc <__VERSION__>" or "clang
+ * X.Y.Z (<__VERSION__>)". */
+static void provenance_names_this_compiler(void)
+{
+    const char *c = pn_compiler();
+#if defined(__clang__)
+    CHECK_MSG(strncmp(c, "clang ", 6) == 0, "compiler '%s' is not clang", c);
+#elif defined(__GNUC__)
+    CHECK_MSG(strncmp(c, "gcc ", 4) == 0, "compiler '%s' is not gcc", c);
+#endif
+#if defined(__VERSION__)
+    CHECK_MSG(strstr(c, __VERSION__) != NULL, "compiler '%s' lacks '%s'", c, __VERSION__);
+#endif
+    CHECK_MSG(strstr(pn_build_flags(), "-ffp-contract=off") != NULL, "flags '%s'",
+              pn_build_flags());
+}
+
+/* table2's and table1's provenance, Markdown and JSON: the compiler, the
+ * flags, the kernel set, the CPU's vendor, family and model as
+ * /proc/cpuinfo gives them, and the MNIST files with the digests
+ * scripts/get-mnist.sh checks (tests/check_json.py reads those itself). */
+static void provenance_names_compiler_kernels_cpu_and_data(void)
+{
+    if (!t_data_dir() || !have_python())
+        return;
+    char out[1024], cmd[4096];
+    snprintf(out, sizeof out, "%s/json-prov", t_tmp_dir());
+    CHECK(small_bench(out) == 0);
+    setenv("PN_COMPILER", pn_compiler(), 1);
+    setenv("PN_KSET", pn_kset_name(), 1);
+    snprintf(cmd, sizeof cmd, "python3 tests/check_json.py provenance '%s/table2.json' "
+             "'%s/table2.md' \"$PN_COMPILER\" \"$PN_KSET\"", out, out);
+    CHECK_MSG(t_sh(cmd) == 0, "table2's provenance is wrong (above)");
+    snprintf(cmd, sizeof cmd, "PAIRNET_DATA='%s' %s table1 --validation tests/table1/validation "
+             "--test tests/table1/test --out '%s/t1' >/dev/null 2>&1", t_data_dir(), bin(), out);
+    CHECK(t_sh(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "python3 tests/check_json.py provenance '%s/t1/table1.json' "
+             "'%s/t1/table1.md' \"$PN_COMPILER\" \"$PN_KSET\"", out, out);
+    CHECK_MSG(t_sh(cmd) == 0, "table1's provenance is wrong (above)");
+}
+
 void suite_json(void)
 {
     RUN(json_writer_escapes_every_control_byte);
     RUN(table2_json_equals_the_tables);
     RUN(table2_json_escapes_a_hostile_name);
     RUN(table1_json_equals_its_csv);
+    RUN(provenance_names_this_compiler);
+    RUN(provenance_names_compiler_kernels_cpu_and_data);
 }
