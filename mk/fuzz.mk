@@ -70,7 +70,7 @@ fuzz-idx: $(FUZZ_OUT)/fuzz_idx $(FUZZ_OUT)/seeds-idx.stamp
 # build-fuzz/corpus-ckpt; crashes are left as build-fuzz/crash-*; replay one
 # with `build-fuzz/fuzz_ckpt build-fuzz/crash-...`.
 #
-# `make fuzz`: fuzz-idx, fuzz-ckpt, then fuzz-png, FUZZ_SECONDS each.
+# `make fuzz`: fuzz-idx, fuzz-ckpt, fuzz-png, then fuzz-safetensors, FUZZ_SECONDS each.
 #
 # Inputs that once crashed are kept in tests/bad/regress/ (when there are
 # any); both targets start from them too.
@@ -123,11 +123,43 @@ fuzz-ckpt: $(FUZZ_OUT)/fuzz_ckpt $(FUZZ_OUT)/seeds-ckpt.stamp
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-ckpt seeds-ckpt \
 	    $(FUZZ_REGRESS)
 
+# ---- `make fuzz-safetensors`: libFuzzer run of the safetensors readers
+# (tests/fuzz/fuzz_safetensors.c: the container, its JSON header and the
+# model layer above it, with round trips through both writers) for
+# FUZZ_SECONDS under ASan + UBSan. The model layer builds networks, so the
+# harness links the whole library, compiled for fuzzing into
+# build-fuzz/lib/ by this Makefile itself (BUILD=build-fuzz/lib). Seeds:
+# tests/fuzz/safetensors-seeds.sh (small containers and a pairnet model's
+# metadata). Corpus in build-fuzz/corpus-st; crashes as build-fuzz/crash-*.
+
+FUZZ_ST_LIB := $(FUZZ_OUT)/lib/libpairnet.a
+
+.PHONY: fuzz-safetensors fuzz-st-lib
+
+# the sub-make brings the library up to date (its own rule, its own objects)
+fuzz-st-lib:
+	$(MAKE) BUILD=$(FUZZ_OUT)/lib CC=$(FUZZ_CC) OPT="-O1" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	    $(FUZZ_ST_LIB)
+
+$(FUZZ_OUT)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c fuzz-st-lib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Wpedantic -Iinclude -o $@ \
+	    tests/fuzz/fuzz_safetensors.c $(FUZZ_ST_LIB) -lm -lpthread
+
+fuzz-safetensors: $(FUZZ_OUT)/fuzz_safetensors
+	@rm -rf $(FUZZ_OUT)/seeds-st
+	sh tests/fuzz/safetensors-seeds.sh $(FUZZ_OUT)/seeds-st
+	@mkdir -p $(FUZZ_OUT)/corpus-st
+	cd $(FUZZ_OUT) && ./fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-st seeds-st \
+	    $(FUZZ_REGRESS)
+
 # One after the other (each uses one core).
 fuzz:
 	$(MAKE) fuzz-idx
 	$(MAKE) fuzz-ckpt
 	$(MAKE) fuzz-png
+	$(MAKE) fuzz-safetensors
 
 # ---- `make fuzz-png`: libFuzzer run of `pairnet predict`'s picture readers
 # (tests/fuzz/fuzz_png.c: PNG, PGM, and the digit preprocessing of whatever

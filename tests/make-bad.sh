@@ -10,7 +10,7 @@
 #   ckpt_*       one broken checkpoint file, derived from a real one
 #
 # plus two controls that must work: control_data/ (the four real files, as
-# symlinks) and control.ckpt (`pairnet train --model mlp --epochs 1 --save`).
+# symlinks) and control.ckpt (`pairnet train --model mlp --epochs 1 --save X.pn`).
 #
 # Environment: PAIRNET_BIN (default ./pairnet), PAIRNET_DATA (default
 # data/mnist). Needs bash, coreutils and gzip only. Existing case entries of
@@ -181,10 +181,12 @@ d=$(new_case gz_trailing_garbage $IMG)
 
 # -- checkpoints: "PNCK" | u32 version | model[32] | f32 aux | u64 seed |
 # u64 n_pairs | u64 batch | u64 n_params | u64 n_state | f32... | u32 CRC
+# (train --save writes the .pn format only for a name ending .pn)
 ck=$out/control.ckpt
-rm -f "$ck"
-"$bin" train --model mlp --epochs 1 --save "$ck" --data "$data" >/dev/null ||
-    die "$bin train --model mlp --epochs 1 --save $ck failed"
+rm -f "$ck" "$out/control.pn"
+"$bin" train --model mlp --epochs 1 --save "$out/control.pn" --data "$data" >/dev/null ||
+    die "$bin train --model mlp --epochs 1 --save $out/control.pn failed"
+mv "$out/control.pn" "$ck"
 n=$(size "$ck")
 np=$(peek_u64 "$ck" 68)
 ns=$(peek_u64 "$ck" 76)

@@ -947,7 +947,7 @@ static void cli_save_path_checked(void)
         return;
     char args[1024];
     snprintf(args, sizeof args, "train --model mlp --save '%s' " NODATA, t_tmp_dir());
-    expect_fail(2, args, "--save", t_tmp_dir(), "is a directory", "model.ckpt", NULL);
+    expect_fail(2, args, "--save", t_tmp_dir(), "is a directory", "model.safetensors", NULL);
     snprintf(args, sizeof args, "train --model mlp --save '%s/' " NODATA, t_tmp_dir());
     expect_fail(2, args, "is a directory", NULL);
     snprintf(args, sizeof args, "train --model mlp --save '%s/no-such-dir/m.ckpt' " NODATA,

@@ -58,17 +58,12 @@ static int check_paths(const pn_cli_opts *o, pn_err *err)
     return PN_OK;
 }
 
-/* A checkpoint holds one network of the standard architecture, which
- * `pairnet eval` answers with its head; --head prob is best's only. */
+/* --head prob is best's only; --tta takes the views it knows. */
 static int check_model(const pn_train_cfg *c, const pn_cli_opts *o, const pn_model_info *m,
                        pn_err *err)
 {
     if ((o->train_set & PN_TOPT_BIT(PN_TOPT_HEAD)) && strcmp(m->name, "best") != 0)
         return pn_fail(err, PN_ERR_USAGE, "--head is for model best (its softmax outputs)");
-    if (o->save && (c->ensemble > 1 || c->tta > 1 || c->decide != PN_DECIDE_HEAD ||
-                    c->mopts.width > 1 || c->mopts.prob_head))
-        return pn_fail(err, PN_ERR_USAGE, "--save keeps one network answered by its head: "
-                       "add --ensemble 1 --tta 1 --decide head (and no --width, --head prob)");
     if (c->tta > 1 && c->tta != 5 && c->tta != 9)
         return pn_fail(err, PN_ERR_USAGE, "--tta %zu: 1 (none), 5 (centre and 1-pixel "
                        "shifts) or 9 (all 3x3 shifts)", c->tta);

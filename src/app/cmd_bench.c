@@ -33,6 +33,7 @@
 
 /* Room for a path shown escaped (\xNN is 4 bytes a byte; longer is cut). */
 #define PN_TERM_PATH 8192
+#include "pairnet/train/model_safetensors.h"
 #include "pairnet/train/train.h"
 
 typedef struct bench {
@@ -86,6 +87,22 @@ static int take(bench *b, size_t *slot)
     return got;
 }
 
+/* --save-models DIR: the networks of a round computed now, as
+ * DIR/<model>-seed<seed>.safetensors (rounds read from the store keep no
+ * weights). */
+static int save_models(const bench *b, size_t m, uint64_t seed, pn_graph *const *gs,
+                       const pn_round_rec *rec, pn_err *err)
+{
+    char name[128], path[8192];
+    snprintf(name, sizeof name, "%s-seed%llu.safetensors", b->cfg[m].model->name,
+             (unsigned long long)seed);
+    int rc = pn_path_join(path, sizeof path, b->o->save_models, name, err);
+    const size_t k = b->cfg[m].ensemble > 1 ? b->cfg[m].ensemble : 1;
+    return rc != PN_OK ? rc
+                       : pn_st_model_save(path, gs, k, &b->cfg[m], seed, rec->train_acc,
+                                          rec->test_acc, err);
+}
+
 static void run_slot(bench *b, size_t slot)
 {
     const size_t m = slot / b->rounds, r = slot % b->rounds;
@@ -95,13 +112,23 @@ static void run_slot(bench *b, size_t slot)
     pn_round_rec rec;
     memset(&rec, 0, sizeof rec);
     worker_ctx wc = {b, m};
-    pn_round_hooks hooks = {on_epoch, &wc, b->stop, NULL};
-    int rc = pn_round_data_make(&b->data, b->cfg[m].n_pairs, seed, &d, &err);
+    const size_t k = b->cfg[m].ensemble > 1 ? b->cfg[m].ensemble : 1;
+    pn_graph **keep = b->o->save_models ? calloc(k, sizeof *keep) : NULL;
+    pn_round_hooks hooks = {on_epoch, &wc, b->stop, keep};
+    int rc = b->o->save_models && !keep ? pn_fail(&err, PN_ERR_RUNTIME, "out of memory")
+                                        : pn_round_data_make(&b->data, b->cfg[m].n_pairs, seed,
+                                                             &d, &err);
     if (rc == PN_OK) {
         rc = pn_train_round(&d, &b->cfg[m], seed, NULL, &hooks, &rec, &err);
         rec.round = r;
         pn_round_data_free(&d);
     }
+    pn_err save_err = {0, ""};
+    const int saved = rc == PN_OK && keep ? save_models(b, m, seed, keep, &rec, &save_err)
+                                          : PN_OK;
+    for (size_t i = 0; keep && i < k; i++)
+        pn_graph_free(keep[i]);
+    free(keep);
     pthread_mutex_lock(&b->mu);
     if (rc == PN_OK || rc == PN_ERR_DIVERGED) {
         if (rc == PN_ERR_DIVERGED)
@@ -110,6 +137,10 @@ static void run_slot(bench *b, size_t slot)
         if (sr != PN_OK && b->rc == PN_OK) {
             b->rc = sr;
             b->err = err;
+        }
+        if (saved != PN_OK && b->rc == PN_OK) {
+            b->rc = saved;
+            b->err = save_err;
         }
         b->recs[slot] = rec;
         b->have[slot] = 2;
@@ -361,6 +392,11 @@ static int bench_setup(bench *b, const pn_cli_opts *o, const char **names, pn_er
         names[m] = o->n_models ? o->models[m] : all[m].name;
         const pn_model_info *mi = pn_model_find(names[m]);
         int rc = pn_train_cfg_from_opts(&b->cfg[m], o, mi, err);
+        if (rc != PN_OK)
+            return rc;
+    }
+    if (o->save_models) {
+        int rc = mkdir_p(o->save_models, err);
         if (rc != PN_OK)
             return rc;
     }

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pairnet/app/cli.h"
 #include "pairnet/base/pool.h"
@@ -10,6 +11,7 @@
 #include "pairnet/report/escape.h"
 #include "pairnet/report/stats.h"
 #include "pairnet/train/checkpoint.h"
+#include "pairnet/train/model_safetensors.h"
 #include "pairnet/train/train.h"
 
 static void print_epoch(void *ctx, const pn_round_rec *r, const pn_epoch_rec *e)
@@ -56,6 +58,46 @@ static void print_result(size_t r, uint64_t seed, const pn_round_rec *rec)
                100.0 * rec->argmax_acc, 100.0 * rec->head_acc, 100.0 * rec->prob_acc);
 }
 
+/* Whether --save names a .pn file: the format of earlier versions, still
+ * written for such a name (one network answered by its head) so that the
+ * scripts and corpora made for it keep working; every other name gets a
+ * safetensors model file. */
+static int saves_pn(const char *path)
+{
+    const size_t n = strlen(path);
+    return n >= 3 && strcmp(path + n - 3, ".pn") == 0;
+}
+
+/* A .pn file holds one network of the standard architecture, which eval
+ * answers with its head. */
+static int check_pn(const pn_train_cfg *c, pn_err *err)
+{
+    if (c->ensemble > 1 || c->tta > 1 || c->decide != PN_DECIDE_HEAD || c->mopts.width > 1 ||
+        c->mopts.prob_head)
+        return pn_fail(err, PN_ERR_USAGE, "--save FILE.pn keeps one network answered by its "
+                       "head: name the file FILE.safetensors (any model), or add --ensemble 1 "
+                       "--tta 1 --decide head (and no --width, --head prob)");
+    return PN_OK;
+}
+
+/* The last round's networks: a safetensors model file (every model,
+ * ensembles included, under the names PyTorch gives the layers, with what
+ * the round was), or the .pn of earlier versions for a name ending .pn. */
+static int save_round(const char *path, pn_graph *const *gs, const pn_train_cfg *cfg,
+                      uint64_t seed, const pn_round_rec *rec, size_t r, pn_err *err)
+{
+    const size_t k = cfg->ensemble > 1 ? cfg->ensemble : 1;
+    int rc = saves_pn(path)
+                 ? pn_checkpoint_save(path, gs[0], cfg->model->name, cfg, seed, err)
+                 : pn_st_model_save(path, gs, k, cfg, seed, rec->train_acc, rec->test_acc, err);
+    if (rc == PN_OK) {
+        char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
+        printf("saved %s (round %zu, seed %llu)\n", pn_term_str(shown, sizeof shown, path), r,
+               (unsigned long long)seed);
+    }
+    return rc;
+}
+
 int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
 {
     const pn_model_info *m = pn_model_find(o->models[0]);
@@ -65,6 +107,8 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         return rc;
     /* a --save that cannot be written is found now, not after training */
     if (o->save && (rc = pn_checkpoint_check_path(o->save, err)) != PN_OK)
+        return rc;
+    if (o->save && saves_pn(o->save) && (rc = check_pn(&cfg, err)) != PN_OK)
         return rc;
     const char *dir = pn_mnist_dir(o->data);
     pn_mnist data;
@@ -84,7 +128,9 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
     double *train_acc = calloc(o->rounds, sizeof *train_acc);
     double *test_acc = calloc(o->rounds, sizeof *test_acc);
     size_t done = 0;
-    if (!train_acc || !test_acc)
+    const size_t n_members = cfg.ensemble > 1 ? cfg.ensemble : 1;
+    pn_graph **gs = calloc(n_members, sizeof *gs); /* the members, kept for --save */
+    if (!train_acc || !test_acc || !gs)
         rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu rounds", o->rounds);
     for (size_t r = 0; r < o->rounds && rc == PN_OK; r++) {
         const uint64_t seed = o->seed + r;
@@ -93,8 +139,7 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         if (rc != PN_OK)
             break;
         pn_round_rec rec;
-        pn_graph *g = NULL;
-        pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? &g : NULL};
+        pn_round_hooks hooks = {print_epoch, NULL, &pn_interrupted, o->save ? gs : NULL};
         if (r == 0 && (rc = print_header(&cfg, dir, pn_pool_size(pool), err)) != PN_OK) {
             pn_round_data_free(&d);
             break;
@@ -109,14 +154,13 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
             train_acc[done] = rec.train_acc;
             test_acc[done] = rec.test_acc;
             done++;
-            if (o->save && (rc = pn_checkpoint_save(o->save, g, m->name, &cfg, seed, err)) ==
-                               PN_OK) {
-                char shown[8192]; /* the path as the terminal shows it (pn_esc_term) */
-                printf("saved %s (round %zu, seed %llu)\n",
-                       pn_term_str(shown, sizeof shown, o->save), r, (unsigned long long)seed);
-            }
+            if (o->save)
+                rc = save_round(o->save, gs, &cfg, seed, &rec, r, err);
         }
-        pn_graph_free(g);
+        for (size_t k = 0; k < n_members; k++) {
+            pn_graph_free(gs[k]);
+            gs[k] = NULL;
+        }
         pn_round_rec_free(&rec);
         pn_round_data_free(&d);
     }
@@ -130,6 +174,7 @@ int pn_cmd_train(const pn_cli_opts *o, pn_err *err)
         printf("%s over %zu rounds: train acc %.2f +- %.2f%%, test acc %.2f +- %.2f%%\n",
                m->name, done, 100.0 * mtr, 100.0 * str, 100.0 * mte, 100.0 * ste);
     }
+    free(gs);
     free(train_acc);
     free(test_acc);
     pn_pool_free(pool);

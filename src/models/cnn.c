@@ -1,5 +1,7 @@
 #include "pairnet/models/models.h"
 
+const char *const pn_layers_cnn[] = {"conv1", "bn1", "conv2", "bn2", "fc1", "bn3", "fc2", NULL};
+
 /* Both images as two channels of one picture: the network has to learn the
  * comparison from the pixels, without the notion of a digit. */
 void pn_build_cnn(pn_graph *g, const pn_model_opts *o)

@@ -1,5 +1,7 @@
 #include "pairnet/models/models.h"
 
+const char *const pn_layers_mlp[] = {"fc1", "bn1", "fc2", "bn2", "fc3", NULL};
+
 /* flatten 392 -> 256 -> BN -> ReLU -> 128 -> BN -> ReLU -> 2 */
 void pn_build_mlp(pn_graph *g, const pn_model_opts *o)
 {

@@ -35,16 +35,17 @@ static void best_preset(pn_train_cfg *c)
  * accuracy (docs/spec.md). */
 static const pn_model_info models[] = {
     {"mlp", "two-layer perceptron on the 392 flattened pixels", 0.01, 100, 0, pn_build_mlp, NULL,
-     76.5},
-    {"cnn", "CNN on the pair as a 2-channel image", 0.01, 50, 0, pn_build_cnn, NULL, 81.62},
+     76.5, pn_layers_mlp},
+    {"cnn", "CNN on the pair as a 2-channel image", 0.01, 50, 0, pn_build_cnn, NULL, 81.62,
+     pn_layers_cnn},
     {"cnn_ws", "one digit tower shared by both images + comparison head", 0.05, 50, 0,
-     pn_build_cnn_ws, NULL, 84.16},
+     pn_build_cnn_ws, NULL, 84.16, pn_layers_cnn_ws},
     {"cnn_al", "two separate digit towers + head, auxiliary digit losses", 0.05, 50, 1,
-     pn_build_cnn_al, NULL, 86.71},
+     pn_build_cnn_al, NULL, 86.71, pn_layers_cnn_al},
     {"cnn_ws_al", "shared digit tower + head, auxiliary digit losses", 0.05, 100, 1,
-     pn_build_cnn_ws_al, NULL, 92.42},
+     pn_build_cnn_ws_al, NULL, 92.42, pn_layers_cnn_ws},
     {"best", "shared tower + aux losses, Adam, dropout, augmentation (beyond the study)",
-     0.001, 50, 1, pn_build_best, best_preset, NAN},
+     0.001, 50, 1, pn_build_best, best_preset, NAN, pn_layers_cnn_ws},
 };
 
 size_t pn_study_model_count(void)
@@ -84,6 +85,15 @@ const char *pn_model_names(void)
         }
     }
     return names;
+}
+
+const char *const *pn_model_layers(const pn_model_info *m, const pn_model_opts *o, size_t *n)
+{
+    size_t k = 0;
+    while (m->layers[k] && !(o->prob_head && strncmp(m->layers[k], "head.", 5) == 0))
+        k++;
+    *n = k;
+    return m->layers;
 }
 
 /* Builds model m into g, then gives every loss the options that apply to

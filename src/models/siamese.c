@@ -5,6 +5,17 @@
  * the pair gets its own tower on its own B images. */
 #include "pairnet/models/models.h"
 
+/* The layer names: a tower's conv1, bn1, conv2, bn2, fc1, bn3, fc2 (the
+ * order pn_digit_tower adds them) under "tower." (shared) or "tower1." and
+ * "tower2." (cnn_al), then the head's fc1, fc2 under "head.". cnn_ws_al
+ * and best have cnn_ws's layers (best with prob_head: no head). */
+#define TOWER(p) p "conv1", p "bn1", p "conv2", p "bn2", p "fc1", p "bn3", p "fc2"
+#define HEAD "head.fc1", "head.fc2"
+const char *const pn_layers_cnn_ws[] = {TOWER("tower."), HEAD, NULL};
+const char *const pn_layers_cnn_al[] = {TOWER("tower1."), TOWER("tower2."), HEAD, NULL};
+#undef TOWER
+#undef HEAD
+
 size_t pn_digit_tower(pn_graph *g, size_t x, float dropout, size_t width)
 {
     const size_t w = width ? width : 1;

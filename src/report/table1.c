@@ -119,8 +119,7 @@ static void pct_pm(pn_buf *b, const pn_t1_cell *c, double mean, double std)
         pn_buf_printf(b, "%.2f" PM DASH, 100 * mean);
 }
 
-/* The header and rule of a model's grid table: a column per batch size. */
-static void grid_head(pn_buf *b, const pn_t1 *t, const char *hashes, size_t m)
+void pn_t1_grid_head(pn_buf *b, const pn_t1 *t, const char *hashes, size_t m)
 {
     pn_buf_printf(b, "\n%s ", hashes);
     pn_esc_md(b, t->models[m]);
@@ -253,7 +252,7 @@ void pn_t1_single_md(pn_buf *b, const pn_t1 *t, const char *src)
         single_best_row(b, t, m);
     for (size_t m = 0; m < t->n_models; m++) {
         const pn_t1_cell *best = pn_t1_best(t, PN_T1_VALIDATION, m);
-        grid_head(b, t, "##", m);
+        pn_t1_grid_head(b, t, "##", m);
         for (size_t a = 0; a < t->n_lrs; a++) {
             pn_buf_printf(b, "| %g |", t->lrs[a]);
             for (size_t j = 0; j < t->n_bss; j++) {

@@ -136,15 +136,7 @@ static void study_grid(pn_buf *b, const pn_t1 *t, int set)
     pn_buf_printf(b, "\n## The %s grid (seeds %s)\n", set ? "test" : "validation", t->seeds[set]);
     for (size_t m = 0; m < t->n_models; m++) {
         const pn_t1_cell *best = pn_t1_best(t, set, m);
-        pn_buf_printf(b, "\n### ");
-        pn_esc_md(b, t->models[m]);
-        pn_buf_printf(b, "\n\n| lr \\ batch size |");
-        for (size_t j = 0; j < t->n_bss; j++)
-            pn_buf_printf(b, " %zu |", t->bss[j]);
-        pn_buf_printf(b, "\n|:---|");
-        for (size_t j = 0; j < t->n_bss; j++)
-            pn_buf_printf(b, "---:|");
-        pn_buf_printf(b, "\n");
+        pn_t1_grid_head(b, t, "###", m);
         for (size_t a = 0; a < t->n_lrs; a++) {
             pn_buf_printf(b, "| %g |", t->lrs[a]);
             for (size_t j = 0; j < t->n_bss; j++)

@@ -174,7 +174,7 @@ int pn_checkpoint_check_path(const char *path, pn_err *err)
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return pn_fail(err, PN_ERR_USAGE, "--save %s: is a directory; name a file, e.g. "
-                           "--save %s/model.ckpt", path, path);
+                           "--save %s/model.safetensors", path, path);
         if (!S_ISREG(st.st_mode))
             return pn_fail(err, PN_ERR_USAGE, "--save %s: not a regular file (a device or a "
                            "pipe?); name a file to write the checkpoint to", path);
@@ -206,10 +206,13 @@ int pn_checkpoint_check_path(const char *path, pn_err *err)
     return rc;
 }
 
-/* What eval --load reads at most: the largest model a checkpoint can hold
- * (--save refuses --width; cnn_al, 148k parameters plus its BatchNorm
- * statistics, some 0.6 MB) a hundred times over. */
+/* What eval --load reads at most: the largest model a .pn checkpoint can
+ * hold (one network of the standard width; cnn_al, 148k parameters plus its
+ * BatchNorm statistics, some 0.6 MB) a hundred times over; a safetensors
+ * file may hold a header of up to 100 MB (the format's limit) and an
+ * ensemble of wide towers besides. */
 #define CKPT_MAX_BYTES ((size_t)64 << 20)
+#define MODEL_FILE_MAX_BYTES ((size_t)256 << 20)
 
 int pn_checkpoint_load(const char *path, pn_checkpoint *ck, pn_err *err)
 {
@@ -232,4 +235,87 @@ void pn_checkpoint_free(pn_checkpoint *ck)
     free(ck->params);
     free(ck->state);
     ck->params = ck->state = NULL;
+}
+
+/* A .pn checkpoint as a loaded model: one network answered by its head. */
+static int from_checkpoint(const pn_checkpoint *ck, const char *path, pn_loaded_model *lm,
+                           pn_err *err)
+{
+    const pn_model_info *m = pn_model_find(ck->model);
+    if (!m)
+        return pn_fail(err, PN_ERR_DATA, "%s: checkpoint is for model '%s', which this pairnet "
+                       "does not have (models: %s)", path, ck->model, pn_model_names());
+    if (ck->batch < 1 || ck->batch > PN_MAX_BATCH || ck->n_pairs < 1 || ck->n_pairs > 5000)
+        return pn_fail(err, PN_ERR_DATA, "%s: checkpoint batch size %llu or pair count %llu is "
+                       "out of range", path, (unsigned long long)ck->batch,
+                       (unsigned long long)ck->n_pairs);
+    pn_train_cfg_default(&lm->cfg, m);
+    lm->cfg.mopts.aux_weight = ck->aux_weight;
+    lm->cfg.bs = (size_t)ck->batch;
+    lm->cfg.n_pairs = (size_t)ck->n_pairs;
+    lm->cfg.tta = lm->cfg.ensemble = lm->cfg.mopts.width = 1;
+    lm->cfg.decide = PN_DECIDE_HEAD;
+    lm->cfg.mopts.prob_head = 0;
+    lm->seed = ck->seed;
+    lm->k = 1;
+    lm->g = calloc(1, sizeof *lm->g);
+    if (!lm->g)
+        return pn_fail(err, PN_ERR_RUNTIME, "%s: out of memory", path);
+    pn_graph *g = lm->g[0] = pn_model_build(m, &lm->cfg.mopts, lm->cfg.bs, NULL, err);
+    if (!g)
+        return err ? err->code : PN_ERR_RUNTIME;
+    if (g->n_params != ck->n_params || g->n_state != ck->n_state)
+        return pn_fail(err, PN_ERR_DATA, "%s: checkpoint holds %llu parameters and %llu running "
+                       "statistics, model %s has %zu and %zu (a file from another version?)",
+                       path, (unsigned long long)ck->n_params, (unsigned long long)ck->n_state,
+                       ck->model, g->n_params, g->n_state);
+    memcpy(g->params, ck->params, g->n_params * sizeof(float));
+    memcpy(g->state, ck->state, g->n_state * sizeof(float));
+    return PN_OK;
+}
+
+/* The start of a safetensors file: a header length that fits the file,
+ * then '{'. */
+static int looks_safetensors(const uint8_t *buf, size_t len)
+{
+    if (len < 10)
+        return 0;
+    uint64_t n = 0;
+    for (int b = 7; b >= 0; b--)
+        n = n << 8 | buf[b];
+    return n >= 2 && n <= len - 8 && buf[8] == '{';
+}
+
+int pn_model_file_load(const char *path, pn_loaded_model *lm, pn_err *err)
+{
+    memset(lm, 0, sizeof *lm);
+    size_t len = 0;
+    int missing = 0;
+    uint8_t *buf = (uint8_t *)pn_read_file(path, "model file", MODEL_FILE_MAX_BYTES, &len,
+                                           &missing, err);
+    if (!buf)
+        return missing ? pn_fail(err, PN_ERR_DATA, "%s: %s (write one with pairnet train "
+                                 "--save FILE)", path, strerror(ENOENT))
+                       : err->code;
+    int rc;
+    /* a .pn checkpoint starts with its magic; a safetensors file with its
+     * header's length, whose 8 bytes can never spell "PNCK" and a header
+     * under 100 MB */
+    if (!(len >= 4 && memcmp(buf, PN_CKPT_MAGIC, 4) == 0) && !looks_safetensors(buf, len)) {
+        rc = pn_fail(err, PN_ERR_DATA, "%s: not a pairnet checkpoint or safetensors model file "
+                     "(bad magic, or too short) (write one with pairnet train --save FILE)",
+                     path);
+    } else if (memcmp(buf, PN_CKPT_MAGIC, 4) == 0) {
+        pn_checkpoint ck;
+        rc = pn_checkpoint_parse(buf, len, path, &ck, err);
+        if (rc == PN_OK)
+            rc = from_checkpoint(&ck, path, lm, err);
+        pn_checkpoint_free(&ck);
+    } else {
+        rc = pn_st_model_parse(buf, len, path, lm, err);
+    }
+    free(buf);
+    if (rc != PN_OK)
+        pn_loaded_model_free(lm);
+    return rc;
 }

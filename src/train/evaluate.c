@@ -140,26 +140,103 @@ static void run_graph(pn_graph *g, size_t views, float fill, const pn_pairs *p, 
     }
 }
 
-void pn_eval_graphs(pn_graph *const *gs, size_t k, size_t views, float fill, const pn_pairs *p,
-                    pn_eval_acc *out)
+/* Every pair's answers of the k graphs on every view, accumulated
+ * [p->n, ACC_FLOATS] (malloc'ed), or NULL out of memory or without
+ * PN_OUT_LOGITS. */
+static float *accumulate_all(pn_graph *const *gs, size_t k, size_t views, float fill,
+                             const pn_pairs *p)
 {
-    out->head = out->digit = out->argmax = out->prob = NAN;
-    size_t rmul;
     if (!pn_graph_output(gs[0], PN_OUT_LOGITS, NULL, NULL))
-        return;
+        return NULL;
     const int raw = k * views == 1;
     pn_batch b;
     float *acc = calloc(ACC_FLOATS * (p->n ? p->n : 1), sizeof *acc);
     if (!acc || pn_batch_alloc(&b, gs[0]->max_batch < EVAL_CHUNK ? gs[0]->max_batch
                                                                   : EVAL_CHUNK) != 0) {
         free(acc);
-        return;
+        return NULL;
     }
     for (size_t m = 0; m < k; m++)
         run_graph(gs[m], views, fill, p, raw, &b, acc);
-    score(acc, p, k * views, raw, digit_logits(gs[0], &rmul) != NULL, out);
     pn_batch_free(&b);
+    return acc;
+}
+
+void pn_eval_graphs(pn_graph *const *gs, size_t k, size_t views, float fill, const pn_pairs *p,
+                    pn_eval_acc *out)
+{
+    out->head = out->digit = out->argmax = out->prob = NAN;
+    size_t rmul;
+    float *acc = accumulate_all(gs, k, views, fill, p);
+    if (!acc)
+        return;
+    score(acc, p, k * views, k * views == 1, digit_logits(gs[0], &rmul) != NULL, out);
     free(acc);
+}
+
+/* The gap between the largest and the second largest of ten values. */
+static float top_gap(const float *v)
+{
+    const size_t c = argmax10(v);
+    float second = -INFINITY;
+    for (size_t j = 0; j < N_CLASSES; j++)
+        if (j != c && v[j] > second)
+            second = v[j];
+    return v[c] - second;
+}
+
+/* Pair i's answer under rule d and its margin (see pn_eval_answers), from
+ * its accumulated values a, as score() decides them. */
+static float answer_of(const float *a, size_t votes, int raw, int has_digits, int d,
+                       uint8_t *ans)
+{
+    const float inv = 1.0f / (float)votes;
+    if (d == PN_DECIDE_ARGMAX && has_digits) {
+        *ans = argmax10(a + ACC_DIGIT1) <= argmax10(a + ACC_DIGIT2);
+        const float g1 = top_gap(a + ACC_DIGIT1), g2 = top_gap(a + ACC_DIGIT2);
+        return (*ans ? 1.0f : -1.0f) * (g1 < g2 ? g1 : g2) * (raw ? 1.0f : inv);
+    }
+    if (d == PN_DECIDE_PROB && has_digits) {
+        float p1[N_CLASSES], p2[N_CLASSES];
+        if (raw) {
+            probs(p1, a + ACC_DIGIT1, N_CLASSES);
+            probs(p2, a + ACC_DIGIT2, N_CLASSES);
+        } else {
+            for (int c = 0; c < N_CLASSES; c++) {
+                p1[c] = a[ACC_DIGIT1 + c] * inv;
+                p2[c] = a[ACC_DIGIT2 + c] * inv;
+            }
+        }
+        const float pr = pn_prob_le_of(p1, p2);
+        *ans = pr >= 0.5f;
+        return pr - 0.5f;
+    }
+    *ans = a[ACC_HEAD + 1] > a[ACC_HEAD];
+    return (a[ACC_HEAD + 1] - a[ACC_HEAD]) * (raw ? 1.0f : inv);
+}
+
+int pn_eval_answers(pn_graph *const *gs, size_t k, size_t tta, int decide, float fill,
+                    const pn_pairs *p, uint8_t *answer, float *margin)
+{
+    const size_t views = tta > 1 ? tta : 1;
+    size_t rmul;
+    float *acc = accumulate_all(gs, k, views, fill, p);
+    if (!acc)
+        return -1;
+    const int has_digits = digit_logits(gs[0], &rmul) != NULL;
+    for (size_t i = 0; i < p->n; i++)
+        margin[i] = answer_of(acc + ACC_FLOATS * i, k * views, k * views == 1, has_digits,
+                              decide, &answer[i]);
+    free(acc);
+    return 0;
+}
+
+double pn_evaluate_ensemble(pn_graph *const *gs, size_t k, size_t tta, int decide, float fill,
+                            const pn_pairs *p)
+{
+    pn_eval_acc a;
+    pn_eval_graphs(gs, k, tta > 1 ? tta : 1, fill, p, &a);
+    return pn_eval_decided(&a, decide);
 }
 
 double pn_eval_decided(const pn_eval_acc *a, int d)

@@ -1,6 +1,7 @@
 /* `predict`'s core: the checkpoint's graph, and one pair through it. */
 #include "pairnet/train/predict.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,32 +46,19 @@ int pn_checkpoint_graph(const pn_checkpoint *ck, size_t batch, const char *path,
 int pn_predictor_load(const char *path, pn_predictor *p, pn_err *err)
 {
     memset(p, 0, sizeof *p);
-    pn_checkpoint ck;
-    int rc = pn_checkpoint_load(path, &ck, err);
+    pn_loaded_model lm; /* a safetensors model file or a .pn checkpoint */
+    int rc = pn_model_file_load(path, &lm, err);
     if (rc != PN_OK)
         return rc;
-    const pn_model_info *m = pn_model_find(ck.model);
-    p->g = calloc(1, sizeof *p->g);
-    if (!p->g)
-        rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory loading %s", path);
-    else if (ck.n_pairs < 1 || ck.n_pairs > 5000)
-        rc = pn_fail(err, PN_ERR_DATA, "%s: checkpoint pair count %llu is out of range", path,
-                     (unsigned long long)ck.n_pairs);
-    else
-        rc = pn_checkpoint_graph(&ck, 1, path, &p->g[0], err);
-    if (rc == PN_OK) {
-        pn_train_cfg cfg;
-        pn_train_cfg_default(&cfg, m); /* found: pn_checkpoint_graph built it */
-        memcpy(p->model, ck.model, sizeof p->model);
-        p->seed = ck.seed;
-        p->n_pairs = (size_t)ck.n_pairs;
-        p->decide = cfg.decide;
-        p->k = 1;
-    }
-    pn_checkpoint_free(&ck);
-    if (rc != PN_OK)
-        pn_predictor_free(p);
-    return rc;
+    /* the networks answer single pairs in one view: their batch size is a
+     * maximum, and the round's rule (its ensemble averaged) decides */
+    snprintf(p->model, sizeof p->model, "%s", lm.cfg.model->name);
+    p->seed = lm.seed;
+    p->n_pairs = lm.cfg.n_pairs;
+    p->decide = lm.cfg.decide;
+    p->k = lm.k;
+    p->g = lm.g;
+    return PN_OK;
 }
 
 void pn_predictor_free(pn_predictor *p)

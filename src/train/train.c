@@ -312,7 +312,7 @@ int pn_train_round(const pn_round_data *d, const pn_train_cfg *cfg, uint64_t see
     }
     out->seconds = pn_now() - t0;
     for (size_t m = 0; ms && m < K; m++)
-        member_free(&ms[m], cfg, m == 0 && hooks->keep && rc == PN_OK ? hooks->keep : NULL);
+        member_free(&ms[m], cfg, hooks->keep && rc == PN_OK ? &hooks->keep[m] : NULL);
     free(ms);
     free(gs);
     return rc;

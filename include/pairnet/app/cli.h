@@ -48,8 +48,10 @@ typedef struct pn_cli_opts {
     int list;       /* bench: print what the round store in --out holds, and exit */
     const char *data;
     const char *out;  /* bench: results directory */
-    const char *save; /* train: checkpoint file */
-    const char *load; /* eval, predict: checkpoint file */
+    const char *save; /* train: model file (safetensors; FILE.pn: the old .pn) */
+    const char *save_models; /* bench: directory for every computed round's networks */
+    const char *load; /* eval, predict: model file (safetensors, or a .pn checkpoint) */
+    const char *export_answers; /* eval: file for the test pairs and their answers */
     const char *show; /* predict: directory for what the network saw */
     const char *images[2]; /* predict: the two pictures A and B */
     /* models: one of the registry's forms for scripts (or none: the table) */

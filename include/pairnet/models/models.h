@@ -61,6 +61,10 @@ typedef struct pn_model_info {
      * (models/train_cfg.h); NULL: the study's. */
     void (*preset)(struct pn_train_cfg *c);
     double study_test;       /* the study's Table II test accuracy (%), NaN if not in it */
+    /* The PyTorch names of its layers with parameters, in the order build
+     * adds them, NULL-terminated: the builder's file holds them beside the
+     * builder (pn_model_layers). */
+    const char *const *layers;
 } pn_model_info;
 
 const pn_model_info *pn_model_find(const char *name);
@@ -74,6 +78,15 @@ size_t pn_study_model_count(void);
 #define PN_STUDY_ROUNDS 15
 /* "mlp, cnn, ..." for error messages. */
 const char *pn_model_names(void);
+
+/* The names of m's layers with parameters (PyTorch's module names:
+ * "conv1", "tower.bn2", "head.fc1", ...) in the order its builder adds
+ * them, *n of them: m->layers, less the learned head ("head." layers) when
+ * o->prob_head replaces it by P(d1 <= d2), which has no parameters. A
+ * layer's kind is in its last component: convN a Conv2d, fcN a Linear, bnN
+ * a BatchNorm (test_safetensors checks every model's list against its
+ * graph). */
+const char *const *pn_model_layers(const pn_model_info *m, const pn_model_opts *o, size_t *n);
 
 /* Builds and finalizes the graph of model m for batches up to max_batch. */
 pn_graph *pn_model_build(const pn_model_info *m, const pn_model_opts *o, size_t max_batch,
@@ -95,6 +108,10 @@ void pn_build_cnn_ws(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn_al(pn_graph *g, const pn_model_opts *o);
 void pn_build_cnn_ws_al(pn_graph *g, const pn_model_opts *o);
 void pn_build_best(pn_graph *g, const pn_model_opts *o);
+
+/* The layer names of each builder (beside it in src/models/). */
+extern const char *const pn_layers_mlp[], *const pn_layers_cnn[], *const pn_layers_cnn_ws[],
+    *const pn_layers_cnn_al[];
 
 /* Shared pieces of the two-tower models (src/models/siamese.c, which also
  * builds cnn_ws, cnn_ws_al, cnn_al and best). */

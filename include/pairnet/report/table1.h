@@ -65,6 +65,9 @@ const struct pn_model_info *pn_t1_study_model(const char *name);
 
 /* One grid's Table I (scripts/grid.sh's table1.md); src is the grid
  * folder as the user named it. */
+/* The heading (hashes, then model m's name) and the header and rule of
+ * its grid table: a column per batch size. */
+void pn_t1_grid_head(pn_buf *b, const pn_t1 *t, const char *hashes, size_t m);
 void pn_t1_single_md(pn_buf *b, const pn_t1 *t, const char *src);
 /* The study's Table I: table1.md (with info's provenance) and table1.csv. */
 void pn_t1_study_md(pn_buf *b, const pn_t1 *t, const pn_run_info *info);

@@ -1,4 +1,8 @@
-/* Trained models on disk. Little-endian, in this order:
+/* Trained models on disk: the .pn checkpoints of earlier versions, which
+ * pairnet still reads (pn_model_file_load tells them from the safetensors
+ * model files that train --save writes now, model_safetensors.h), and the
+ * encoder that wrote them (for tests and the fuzzer's round trip).
+ * Little-endian, in this order:
  *   "PNCK" | u32 version (1) | char model[32] | f32 aux_weight | u64 seed |
  *   u64 n_pairs | u64 batch | u64 n_params | u64 n_state |
  *   f32 params[n_params] | f32 state[n_state] (BN running mean/var) |
@@ -14,6 +18,7 @@
 
 #include "pairnet/base/error.h"
 #include "pairnet/graph/graph.h"
+#include "pairnet/train/model_safetensors.h"
 #include "pairnet/train/train.h"
 
 #define PN_CKPT_MAGIC "PNCK"
@@ -42,6 +47,10 @@ int pn_checkpoint_check_path(const char *path, pn_err *err);
 int pn_checkpoint_parse(const uint8_t *buf, size_t len, const char *name, pn_checkpoint *ck,
                         pn_err *err);
 int pn_checkpoint_load(const char *path, pn_checkpoint *ck, pn_err *err);
+/* What `pairnet eval --load` reads: a safetensors model file
+ * (model_safetensors.h) or a .pn checkpoint (told apart by the magic),
+ * its networks built and filled. */
+int pn_model_file_load(const char *path, pn_loaded_model *lm, pn_err *err);
 void pn_checkpoint_free(pn_checkpoint *ck);
 
 #endif

@@ -26,11 +26,11 @@ typedef struct pn_predictor {
     size_t n_pairs;
     int decide;       /* pn_decide: the rule of the model's preset */
     size_t k;         /* networks; their probabilities are averaged */
-    pn_graph **g;     /* [k], built for batches of one pair */
+    pn_graph **g;     /* [k], answering one pair at a time */
 } pn_predictor;
 
-/* The model file at path (a .pn checkpoint) as a predictor; the one place
- * that knows the file format, so another format plugs in here. */
+/* The model file at path (safetensors or .pn, pn_model_file_load) as a
+ * predictor: its networks (every member of an ensemble) and its rule. */
 int pn_predictor_load(const char *path, pn_predictor *p, pn_err *err);
 void pn_predictor_free(pn_predictor *p);
 

@@ -47,7 +47,9 @@ typedef struct pn_round_hooks {
     void *ctx;
     atomic_int *stop; /* if set and nonzero (e.g. from a signal handler): stop
                          before the next batch */
-    pn_graph **keep;             /* if set, receives the trained graph (caller frees) */
+    pn_graph **keep; /* if set, [ensemble members] receives the trained graphs with the
+                        weights the round evaluated (the averages with ema) when the
+                        round succeeds (caller frees) */
 } pn_round_hooks;
 
 /* Trains one round. out->epochs is allocated (free with pn_round_rec_free).
@@ -74,6 +76,20 @@ int pn_bind_targets(pn_graph *g, const pn_batch *b, pn_err *err);
 int pn_train_step(pn_graph *g, const pn_batch *b, pn_optim *opt, float lr, float *loss,
                   pn_err *err);
 
+/* The accuracy the round reports for the k networks gs (an ensemble of
+ * equal architectures) on p: every image on tta views (1: none; filling
+ * moved pixels with fill, the standardized 0), their probabilities
+ * averaged, answered by rule decide (pn_decide). */
+double pn_evaluate_ensemble(pn_graph *const *gs, size_t k, size_t tta, int decide, float fill,
+                            const pn_pairs *p);
+/* The same, pair by pair: answer[i] 1 if it says digit1 <= digit2, and
+ * margin[i], positive for that answer, the distance from the decision: the
+ * head's second output minus its first (logits for one network on one
+ * view, else mean probabilities); P(d1 <= d2) - 1/2 (prob); the smaller of
+ * the two images' gaps between their first and second class, signed
+ * (argmax). 0, or -1 out of memory. */
+int pn_eval_answers(pn_graph *const *gs, size_t k, size_t tta, int decide, float fill,
+                    const pn_pairs *p, uint8_t *answer, float *margin);
 /* Fraction of pairs whose predicted target is right (evaluation mode). */
 double pn_evaluate(pn_graph *g, const pn_pairs *p);
 /* For a graph with digit logits (PN_OUT_DIGITS): the fraction of the 2n images
