@@ -29,26 +29,38 @@ static int have_python(void)
     return 0;
 }
 
-/* The bench of the task's example into the folder $PN_OUT names. */
-static int small_bench(const char *out)
+/* A bench of mlp and cnn, rounds rounds of one epoch, into the folder
+ * $PN_OUT names. */
+static int bench_rounds(const char *out, int rounds)
 {
     char cmd[4096];
     setenv("PN_OUT", out, 1);
-    snprintf(cmd, sizeof cmd, "%s bench --models mlp,cnn --rounds 3 --epochs 1 --data '%s' "
-             "--out \"$PN_OUT\" >/dev/null 2>&1", bin(), t_data_dir());
+    snprintf(cmd, sizeof cmd, "%s bench --models mlp,cnn --rounds %d --epochs 1 --data '%s' "
+             "--out \"$PN_OUT\" >/dev/null 2>&1", bin(), rounds, t_data_dir());
     return t_sh(cmd);
 }
+
+static int small_bench(const char *out) { return bench_rounds(out, 3); }
 
 static void table2_json_equals_the_tables(void)
 {
     if (!t_data_dir() || !have_python())
         return;
-    char out[1024], cmd[2048];
+    char out[1024], cmd[4096];
     snprintf(out, sizeof out, "%s/json-bench", t_tmp_dir());
     CHECK(small_bench(out) == 0);
     snprintf(cmd, sizeof cmd, "python3 tests/check_json.py table2 '%s' >/dev/null", out);
     CHECK_MSG(t_sh(cmd) == 0, "table2.json differs from the tables: python3 tests/check_json.py "
               "table2 %s", out);
+    /* one round: its standard deviations are null, as the CSV's are empty */
+    snprintf(out, sizeof out, "%s/json-one-round", t_tmp_dir());
+    CHECK(bench_rounds(out, 1) == 0);
+    snprintf(cmd, sizeof cmd, "python3 tests/check_json.py table2 '%s' >/dev/null && "
+             "python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))[\"models\"]; "
+             "sys.exit(0 if all(x[\"summary\"][\"test_std\"] is None and "
+             "x[\"summary\"][\"train_std\"] is None for x in m) else 1)' '%s/table2.json'",
+             out, out);
+    CHECK_MSG(t_sh(cmd) == 0, "one round's table2.json has a std that is not null: %s", out);
 }
 
 /* Quotes, a backslash, a newline, control bytes and a byte that is no
@@ -147,6 +159,33 @@ static void provenance_names_compiler_kernels_cpu_and_data(void)
     CHECK_MSG(t_sh(cmd) == 0, "table1's provenance is wrong (above)");
 }
 
+/* What nobody filled in is said to be unknown, never left out or made up:
+ * "unknown" in the Markdown, null or [] in the JSON. */
+static void provenance_says_unknown(void)
+{
+    pn_run_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.cpu, sizeof info.cpu, "unknown");
+    pn_buf md = {0}, js = {0};
+    pn_provenance_md(&md, &info);
+    pn_json j = pn_json_on(&js);
+    pn_provenance_json(&j, &info);
+    CHECK(md.data && js.data);
+    if (!md.data || !js.data)
+        return;
+    CHECK_MSG(strstr(md.data, "\n- machine: unknown\n") &&
+                  strstr(md.data, "\n- compiler: unknown\n") &&
+                  strstr(md.data, "\n- flags: unknown\n") &&
+                  strstr(md.data, "\n- kernel set: unknown\n") &&
+                  strstr(md.data, "\n- MNIST files (md5): unknown\n"), "%s", md.data);
+    CHECK_MSG(strstr(js.data, "\"vendor\": null") && strstr(js.data, "\"family\": null") &&
+                  strstr(js.data, "\"name\": null") && strstr(js.data, "\"compiler\": null") &&
+                  strstr(js.data, "\"kernel_set\": null") && strstr(js.data, "\"mnist\": []"),
+              "%s", js.data);
+    pn_buf_free(&md);
+    pn_buf_free(&js);
+}
+
 void suite_json(void)
 {
     RUN(json_writer_escapes_every_control_byte);
@@ -154,5 +193,6 @@ void suite_json(void)
     RUN(table2_json_escapes_a_hostile_name);
     RUN(table1_json_equals_its_csv);
     RUN(provenance_names_this_compiler);
+    RUN(provenance_says_unknown);
     RUN(provenance_names_compiler_kernels_cpu_and_data);
 }

@@ -257,9 +257,9 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     printf("\nrounds computed in this run: %zu of %zu", now, n);
     if (now < n)
         printf(" (the others from %s)", pn_term_str(t, sizeof t, pn_store_path(b->store)));
-    printf("\nwrote %s/table2.md, table2.csv, table2.json, runs.csv, fig4.svg, curves.svg, digits.svg, %s"
-           "index.html (%.0f s)\n", pn_term_str(t, sizeof t, dir), n_effects ? "effects.svg, " : "",
-           wall);
+    printf("\nwrote %s/table2.md, table2.csv, table2.json, runs.csv, fig4.svg, curves.svg, "
+           "digits.svg, %sindex.html (%.0f s)\n", pn_term_str(t, sizeof t, dir),
+           n_effects ? "effects.svg, " : "", wall);
     return PN_OK;
 }
 
