@@ -84,6 +84,23 @@ $(VERSION_H): FORCE
 	      elif [ -f VERSION ]; then head -n 1 VERSION; fi | tr -cd 'A-Za-z0-9._+-'); \
 	    printf '#define PN_REVISION "%s"\n' "$${r:-unknown}" > $@.tmp; \
 	    if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+# The flags the code is compiled with, baked in the same way for the
+# tables' provenance (pn_build_flags): $(BUILD)/flags.h is rewritten only
+# when they change, and every object depends on it, so that a build with
+# other flags compiles everything again instead of mixing objects under
+# one claim. The warnings are left out (they change no code: WERROR=1 and
+# a plain build share their objects); the kernel sets add their ISA flags
+# (ISA_FLAGS above). The text reaches the shell through the environment,
+# never through its quoting.
+BUILD_FLAGS = -std=c11 -ffp-contract=off $(ARCH) $(CFLAGS) $(SAN)
+FLAGS_H := $(BUILD)/flags.h
+$(FLAGS_H): export PN_FLAGS_TEXT = $(strip $(BUILD_FLAGS))
+$(FLAGS_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define PN_BUILD_FLAGS "%s"\n' \
+	    "$$(printf '%s' "$$PN_FLAGS_TEXT" | tr '\n\r\t' '   ' | sed 's/[\\"]/\\&/g')" > $@.tmp; \
+	    if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(LIB_OBJ) $(APP_SRC:%.c=$(BUILD)/%.o) $(TEST_SRC:%.c=$(BUILD)/%.o): $(FLAGS_H)
 $(BUILD)/src/report/provenance.o: $(VERSION_H)
 $(BUILD)/src/report/provenance.o: ALL_CFLAGS += -I$(BUILD)
 .PHONY: FORCE
@@ -153,7 +170,7 @@ table1: $(BIN_OUT)
 	@$(NEED_DATA) \
 	scripts/grid.sh --data "$$d" --seed 1000 --out $(T1)/cells/validation --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
 	scripts/grid.sh --data "$$d" --seed 0 --out $(T1)/cells/test --bin ./$(BIN_OUT) $(TABLE1_ARGS) && \
-	./$(BIN_OUT) table1 --validation $(T1)/cells/validation --test $(T1)/cells/test \
+	PAIRNET_DATA="$$d" ./$(BIN_OUT) table1 --validation $(T1)/cells/validation --test $(T1)/cells/test \
 	    --out $(T1) --command 'make table1$(if $(TABLE1_ARGS), TABLE1_ARGS="$(TABLE1_ARGS)")'
 
 clean:

@@ -33,9 +33,9 @@ static int check_seeds(const pn_cli_opts *o, pn_err *err)
 
 /* Every file bench writes into --out; the longest name decides whether
  * the folder's path leaves room for them (and their temporaries). */
-static const char *const out_files[] = {"table2.md", "table2.csv", "runs.csv", "fig4.svg",
-                                        "curves.svg", "digits.svg", "effects.svg", "index.html",
-                                        "rounds.pnr", "rounds.lock"};
+static const char *const out_files[] = {"table2.md", "table2.csv", "table2.json", "runs.csv",
+                                        "fig4.svg", "curves.svg", "digits.svg", "effects.svg",
+                                        "index.html", "rounds.pnr", "rounds.lock"};
 
 /* --out and --save are checked for length before any training: a run must
  * never end unable to write what it computed. */

@@ -225,6 +225,7 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     pn_run_info info;
     memset(&info, 0, sizeof info);
     pn_run_info_fill(&info);
+    pn_run_info_mnist(&info, &b->data, pn_mnist_dir(b->o->data));
     snprintf(info.command, sizeof info.command, "%s", b->o->command);
     info.wall_seconds = wall;
     info.rounds_total = n;
@@ -233,6 +234,9 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     pn_effect effects[PN_MAX_EFFECTS];
     const size_t n_effects = pn_effects(b->recs, n, effects);
     int rc = pn_write_table2(dir, sum, b->n_models, effects, n_effects, &info, err);
+    const pn_table2 t2 = {b->cfg, sum, b->n_models, b->recs, n, effects, n_effects, &info};
+    if (rc == PN_OK)
+        rc = pn_write_table2_json(dir, &t2, err);
     if (rc == PN_OK)
         rc = pn_write_runs_csv(dir, b->recs, n, err);
     if (rc == PN_OK)
@@ -253,9 +257,9 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
     printf("\nrounds computed in this run: %zu of %zu", now, n);
     if (now < n)
         printf(" (the others from %s)", pn_term_str(t, sizeof t, pn_store_path(b->store)));
-    printf("\nwrote %s/table2.md, table2.csv, runs.csv, fig4.svg, curves.svg, digits.svg, %s"
-           "index.html (%.0f s)\n", pn_term_str(t, sizeof t, dir), n_effects ? "effects.svg, " : "",
-           wall);
+    printf("\nwrote %s/table2.md, table2.csv, table2.json, runs.csv, fig4.svg, curves.svg, "
+           "digits.svg, %sindex.html (%.0f s)\n", pn_term_str(t, sizeof t, dir),
+           n_effects ? "effects.svg, " : "", wall);
     return PN_OK;
 }
 

@@ -4,8 +4,8 @@
  *   pairnet table1 --validation VDIR --test TDIR --out DIR [--command TEXT]
  *   pairnet table1 --grid DIR --md FILE
  *
- * The first writes the study's DIR/table1.md, table1.csv and the heatmaps
- * (chosen on validation, reported on test); the second one grid's table
+ * The first writes the study's DIR/table1.md, table1.csv, table1.json and
+ * the heatmaps (chosen on validation, reported on test); the second one grid's table
  * (the best cell of each model and every model's grid) into FILE. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -69,13 +69,15 @@ static int study(const char *vdir, const char *tdir, const char *out, const char
         pn_t1_finish(&t);
         pn_run_info info = {0};
         pn_run_info_fill(&info);
+        /* the data of the grid, as make table1 passes it (PAIRNET_DATA) */
+        pn_run_info_mnist(&info, NULL, pn_mnist_dir(NULL));
         snprintf(info.command, sizeof info.command, "%s", command);
         info.wall_seconds = since_start(vdir, tdir);
         rc = pn_t1_write_study(&t, out, &info, err);
     }
     if (rc == PN_OK)
-        fprintf(stderr, "pairnet table1: wrote %s/table1.md, table1.csv, heatmap-validation.svg, "
-                "heatmap-test.svg\n", out);
+        fprintf(stderr, "pairnet table1: wrote %s/table1.md, table1.csv, table1.json, "
+                "heatmap-validation.svg, heatmap-test.svg\n", out);
     pn_t1_free(&t);
     return rc;
 }

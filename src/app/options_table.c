@@ -40,7 +40,7 @@ const optdef pn_opts[] = {
     {"--svg", "DIR", K_STR, OFF(svg), 0, 0, C_MODELS, "write each model's network as DIR/net-<model>.svg: every layer's kind, output shape and parameters", D_TEXT},
     {"--validation", "VDIR", K_STR, OFF(validation), 0, 0, C_TABLE1, "the grid on validation seeds (scripts/grid.sh --seed 1000), where each model's cell is chosen", D_TEXT},
     {"--test", "TDIR", K_STR, OFF(test), 0, 0, C_TABLE1, "the same grid on the test seeds, where the chosen cells are reported", D_TEXT},
-    {"--out", "DIR", K_STR, OFF(out), 0, 0, C_TABLE1, "writes DIR/table1.md, table1.csv, heatmap-validation.svg and heatmap-test.svg", D_TEXT},
+    {"--out", "DIR", K_STR, OFF(out), 0, 0, C_TABLE1, "writes DIR/table1.md, table1.csv, table1.json, heatmap-validation.svg and heatmap-test.svg", D_TEXT},
     {"--command", "TEXT", K_STR, OFF(t1_command), 0, 0, C_TABLE1, "the command the provenance records (default: this one)", D_TEXT},
     {"--grid", "DIR", K_STR, OFF(grid), 0, 0, C_TABLE1, "instead: one grid's Table I (each model's best cell and its whole grid)...", D_TEXT},
     {"--md", "FILE", K_STR, OFF(md), 0, 0, C_TABLE1, "...into the Markdown file FILE", D_TEXT},

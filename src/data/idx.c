@@ -15,9 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Caps on what one MNIST file may be, compressed and raw: ~5x the largest
- * real file, and small enough that a corrupt file cannot exhaust memory. */
-#define IDX_MAX_FILE ((size_t)256 << 20)
+/* Caps on what one MNIST file may be, compressed (PN_IDX_MAX_FILE, idx.h)
+ * and raw: ~5x the largest real file, and small enough that a corrupt file
+ * cannot exhaust memory. */
+#define IDX_MAX_FILE PN_IDX_MAX_FILE
 #define IDX_MAX_RAW ((size_t)256 << 20)
 
 #define IDX_TYPE_U8 0x08

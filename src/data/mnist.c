@@ -8,6 +8,7 @@
 #include "pairnet/data/mnist.h"
 #include "pairnet/data/idx.h"
 #include "pairnet/base/file.h"
+#include "pairnet/base/md5.h"
 
 const char *pn_mnist_dir(const char *opt)
 {
@@ -89,16 +90,55 @@ static int locate(char *path, size_t cap, const char *dir, const char *base, pn_
                    "files)", base, dir);
 }
 
-static int load_set(const char *dir, const char *img_base, const char *lbl_base, size_t expect,
-                    pn_digits *out, pn_err *err)
+/* The four files' base names, in the order of pn_mnist.files. */
+static const char *const mnist_base[PN_MNIST_FILES] = {
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte"};
+
+/* path (a file of dir) named and checksummed into *f: the bytes on disk,
+ * compressed or not, as the tables' provenance names them. */
+static int digest(const char *path, const char *dir, pn_mnist_file *f, pn_err *err)
 {
-    char ip[4096], lp[4096];
-    if (strlen(dir) + 40 > sizeof ip)
+    int rc = pn_md5_file(path, "MNIST file", PN_IDX_MAX_FILE, f->md5, err);
+    if (rc == PN_OK)
+        snprintf(f->name, sizeof f->name, "%s", path + strlen(dir) + 1);
+    return rc;
+}
+
+static int check_path_room(const char *dir, size_t cap, pn_err *err)
+{
+    if (strlen(dir) + 40 > cap)
         return pn_fail(err, PN_ERR_DATA, "MNIST directory '%s': %s (use a shorter path)", dir,
                        strerror(ENAMETOOLONG));
-    int rc = locate(ip, sizeof ip, dir, img_base, err);
+    return PN_OK;
+}
+
+int pn_mnist_digest(const char *dir, pn_mnist_file files[PN_MNIST_FILES], pn_err *err)
+{
+    memset(files, 0, PN_MNIST_FILES * sizeof *files);
+    char path[4096];
+    int rc = check_dir(dir, err);
     if (rc == PN_OK)
-        rc = locate(lp, sizeof lp, dir, lbl_base, err);
+        rc = check_path_room(dir, sizeof path, err);
+    for (int i = 0; rc == PN_OK && i < PN_MNIST_FILES; i++) {
+        rc = locate(path, sizeof path, dir, mnist_base[i], err);
+        if (rc == PN_OK)
+            rc = digest(path, dir, &files[i], err);
+    }
+    return rc;
+}
+
+/* One set: images mnist_base[k], labels mnist_base[k + 1], into out; the
+ * files, once read and checked, checksummed into files[k], files[k + 1]. */
+static int load_set(const char *dir, int k, size_t expect, pn_digits *out,
+                    pn_mnist_file *files, pn_err *err)
+{
+    char ip[4096], lp[4096];
+    int rc = check_path_room(dir, sizeof ip, err);
+    if (rc == PN_OK)
+        rc = locate(ip, sizeof ip, dir, mnist_base[k], err);
+    if (rc == PN_OK)
+        rc = locate(lp, sizeof lp, dir, mnist_base[k + 1], err);
     if (rc != PN_OK)
         return rc;
     pn_idx img = {0}, lbl = {0};
@@ -125,6 +165,10 @@ static int load_set(const char *dir, const char *img_base, const char *lbl_base,
         if (!out->quarters || !out->labels)
             rc = pn_fail(err, PN_ERR_RUNTIME, "out of memory for %zu digits", expect);
     }
+    if (rc == PN_OK)
+        rc = digest(ip, dir, &files[k], err);
+    if (rc == PN_OK)
+        rc = digest(lp, dir, &files[k + 1], err);
     if (rc == PN_OK) {
         for (size_t i = 0; i < expect; i++)
             pn_downsample(img.data + i * 784, out->quarters + i * PN_PIXELS);
@@ -140,11 +184,9 @@ int pn_mnist_load(const char *dir, pn_mnist *m, pn_err *err)
     memset(m, 0, sizeof *m);
     int rc = check_dir(dir, err);
     if (rc == PN_OK)
-        rc = load_set(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000,
-                      &m->train, err);
+        rc = load_set(dir, 0, 60000, &m->train, m->files, err);
     if (rc == PN_OK)
-        rc = load_set(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000, &m->test,
-                      err);
+        rc = load_set(dir, 2, 10000, &m->test, m->files, err);
     if (rc != PN_OK)
         pn_mnist_free(m);
     return rc;

@@ -97,6 +97,22 @@ void pn_json_num(pn_json *j, double x)
     pn_buf_printf(j->b, "%s", s);
 }
 
+void pn_json_float(pn_json *j, float x)
+{
+    if (!isfinite(x)) {
+        pn_json_null(j);
+        return;
+    }
+    before_value(j);
+    char s[40];
+    for (int digits = 6; digits <= 9; digits++) { /* the fewest that read back */
+        snprintf(s, sizeof s, "%.*g", digits, (double)x);
+        if ((float)strtod(s, NULL) == x)
+            break;
+    }
+    pn_buf_printf(j->b, "%s", s);
+}
+
 void pn_json_uint(pn_json *j, uint64_t x)
 {
     before_value(j);

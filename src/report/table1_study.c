@@ -215,9 +215,10 @@ void pn_t1_study_csv(pn_buf *b, const pn_t1 *t)
 
 int pn_t1_write_study(const pn_t1 *t, const char *out, const pn_run_info *info, pn_err *err)
 {
-    pn_buf md = {0}, csv = {0}, hv = {0}, ht = {0};
+    pn_buf md = {0}, csv = {0}, json = {0}, hv = {0}, ht = {0};
     pn_t1_study_md(&md, t, info);
     pn_t1_study_csv(&csv, t);
+    pn_t1_study_json(&json, t, info);
     pn_t1_heatmap_svg(&hv, t, PN_T1_VALIDATION);
     pn_t1_heatmap_svg(&ht, t, PN_T1_TEST);
     int rc = pn_buf_save(out, "table1.md", &md, err);
@@ -225,6 +226,10 @@ int pn_t1_write_study(const pn_t1 *t, const char *out, const pn_run_info *info, 
         rc = pn_buf_save(out, "table1.csv", &csv, err);
     else
         pn_buf_free(&csv);
+    if (rc == PN_OK)
+        rc = pn_buf_save(out, "table1.json", &json, err);
+    else
+        pn_buf_free(&json);
     if (rc == PN_OK)
         rc = pn_svg_save(&hv, out, "heatmap-validation.svg", err);
     else

@@ -7,6 +7,9 @@
 
 #include "pairnet/base/error.h"
 
+/* The largest IDX file pn_idx_read reads (as it is on disk). */
+#define PN_IDX_MAX_FILE ((size_t)256 << 20)
+
 typedef struct pn_idx {
     size_t ndims;   /* 1 for labels, 3 for images */
     size_t dims[3]; /* dims[0] = item count; images: rows, cols */

@@ -37,6 +37,9 @@ void pn_json_close(pn_json *j);
 void pn_json_key(pn_json *j, const char *key);
 void pn_json_str(pn_json *j, const char *s);
 void pn_json_num(pn_json *j, double x); /* the shortest form that reads back exactly */
+/* A float in the fewest digits that read back to the same float: 0.1f is
+ * 0.1, not the double 0.10000000149011612 it widens to. */
+void pn_json_float(pn_json *j, float x);
 void pn_json_uint(pn_json *j, uint64_t x);
 void pn_json_bool(pn_json *j, int x);
 void pn_json_null(pn_json *j);

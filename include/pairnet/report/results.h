@@ -13,6 +13,7 @@
 #include "pairnet/report/effects.h"
 #include "pairnet/report/provenance.h"
 #include "pairnet/report/stats.h"
+#include "pairnet/models/train_cfg.h"
 #include "pairnet/train/record.h"
 
 /* The writers. dir exists. Summaries and rounds are in model order; rounds
@@ -33,6 +34,22 @@
 int pn_write_table2(const char *dir, const pn_model_summary *s, size_t n_models,
                     const pn_effect *e, size_t n_effects, const pn_run_info *info,
                     pn_err *err); /* table2.md + table2.csv */
+/* table2.json (src/report/table2_json.c; its schema in docs/formats.md):
+ * what table2.md and table2.csv show and what they leave out, for a
+ * script: each model's configuration (cfg[m] of s[m]) and rounds (those of
+ * r[0..n_rounds) with its name), the effects and the provenance. */
+#define PN_TABLE2_SCHEMA "pairnet.table2/1"
+typedef struct pn_table2 {
+    const pn_train_cfg *cfg;     /* [n_models] */
+    const pn_model_summary *s;   /* [n_models] */
+    size_t n_models;
+    const pn_round_rec *r;       /* [n_rounds] */
+    size_t n_rounds;
+    const pn_effect *e;          /* [n_effects] */
+    size_t n_effects;
+    const pn_run_info *info;
+} pn_table2;
+int pn_write_table2_json(const char *dir, const pn_table2 *t, pn_err *err);
 int pn_write_runs_csv(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 int pn_write_fig4_svg(const char *dir, const pn_round_rec *r, size_t n_rounds, pn_err *err);
 /* curves.svg: three panels, the training loss, train accuracy and test

@@ -72,6 +72,10 @@ void pn_t1_single_md(pn_buf *b, const pn_t1 *t, const char *src);
 /* The study's Table I: table1.md (with info's provenance) and table1.csv. */
 void pn_t1_study_md(pn_buf *b, const pn_t1 *t, const pn_run_info *info);
 void pn_t1_study_csv(pn_buf *b, const pn_t1 *t);
+/* table1.json (src/report/table1_json.c; its schema in docs/formats.md):
+ * the same cells, choices and info's provenance for a script. */
+#define PN_TABLE1_SCHEMA "pairnet.table1/1"
+void pn_t1_study_json(pn_buf *b, const pn_t1 *t, const pn_run_info *info);
 /* The heatmap of one set: every model's grid, coloured per model, the
  * chosen cell outlined, the study's cell dashed (src/report/table1_heatmap.c). */
 void pn_t1_heatmap_svg(pn_buf *b, const pn_t1 *t, int set);
@@ -107,7 +111,7 @@ void pn_t1_study_html(pn_buf *b, const pn_t1 *t,
  * page shows come from this data, not from the Markdown). */
 int pn_t1_read_study_csv(pn_t1 *t, const char *path, pn_err *err);
 
-/* Writes OUT/table1.md, table1.csv, heatmap-validation.svg and
+/* Writes OUT/table1.md, table1.csv, table1.json, heatmap-validation.svg and
  * heatmap-test.svg of the study's form. */
 int pn_t1_write_study(const pn_t1 *t, const char *out, const pn_run_info *info, pn_err *err);
 

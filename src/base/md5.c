@@ -1,8 +1,11 @@
-/* MD5 (RFC 1321), written from the RFC for the tests only. */
-#include "md5.h"
+/* MD5 (RFC 1321), written from the RFC (include/pairnet/base/md5.h). */
+#include "pairnet/base/md5.h"
+
+#include "pairnet/base/file.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Per-round shift amounts and K[i] = floor(2^32 * |sin(i + 1)|). */
@@ -60,25 +63,71 @@ static void md5_block(uint32_t h[4], const uint8_t *p)
     h[3] += d;
 }
 
-void t_md5_hex(const void *data, size_t n, char hex[33])
+void pn_md5_init(pn_md5 *m)
 {
-    uint32_t h[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+    static const uint32_t h0[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+    memcpy(m->h, h0, sizeof h0);
+    m->n = 0;
+    m->used = 0;
+}
+
+void pn_md5_update(pn_md5 *m, const void *data, size_t n)
+{
     const uint8_t *p = data;
+    m->n += n;
+    if (m->used) { /* fill the pending block first */
+        const size_t take = n < 64 - m->used ? n : 64 - m->used;
+        memcpy(m->buf + m->used, p, take);
+        m->used += take;
+        p += take;
+        n -= take;
+        if (m->used < 64)
+            return;
+        md5_block(m->h, m->buf);
+        m->used = 0;
+    }
+    for (; n >= 64; p += 64, n -= 64)
+        md5_block(m->h, p);
+    memcpy(m->buf, p, n);
+    m->used = n;
+}
+
+void pn_md5_final(pn_md5 *m, char hex[33])
+{
+    /* Padding: 0x80, zeros, then the bit length (little-endian), so that
+     * the tail is one or two blocks. */
     uint8_t tail[128] = {0};
-    size_t full = n / 64 * 64, rest = n - full;
-    for (size_t i = 0; i < full; i += 64)
-        md5_block(h, p + i);
-    /* Padding: 0x80, zeros, then the bit length (little-endian) so that the
-     * tail is one or two blocks. */
-    if (rest)
-        memcpy(tail, p + full, rest);
+    const size_t rest = m->used;
+    memcpy(tail, m->buf, rest);
     tail[rest] = 0x80;
-    size_t tail_len = rest < 56 ? 64 : 128;
-    uint64_t bits = (uint64_t)n * 8;
+    const size_t tail_len = rest < 56 ? 64 : 128;
+    const uint64_t bits = m->n * 8;
     for (int i = 0; i < 8; i++)
         tail[tail_len - 8 + (size_t)i] = (uint8_t)(bits >> (8 * i));
     for (size_t i = 0; i < tail_len; i += 64)
-        md5_block(h, tail + i);
+        md5_block(m->h, tail + i);
     for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", (unsigned)(h[i / 4] >> (8 * (i % 4))) & 0xffu);
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned)(m->h[i / 4] >> (8 * (i % 4))) & 0xffu);
+}
+
+void pn_md5_hex(const void *data, size_t n, char hex[33])
+{
+    pn_md5 m;
+    pn_md5_init(&m);
+    pn_md5_update(&m, data, n);
+    pn_md5_final(&m, hex);
+}
+
+int pn_md5_file(const char *path, const char *what, size_t max, char hex[33], pn_err *err)
+{
+    size_t len;
+    char *data = pn_read_file(path, what, max, &len, NULL, err);
+    if (!data) {
+        if (err->code == PN_OK)
+            pn_fail(err, PN_ERR_DATA, "%s: no such file (its %s was expected there)", path, what);
+        return err->code;
+    }
+    pn_md5_hex(data, len, hex);
+    free(data);
+    return PN_OK;
 }
