@@ -218,6 +218,7 @@ static int write_results(bench *b, const char *dir, double wall, pn_err *err)
         if (pn_model_measure(b->cfg[m].model, &b->cfg[m].mopts, &size, err) != PN_OK)
             return err->code;
         sum[m].params = size.params;
+        sum[m].networks = b->cfg[m].ensemble;
         sum[m].lr = b->cfg[m].lr;
         sum[m].bs = b->cfg[m].bs;
         sum[m].epochs = b->cfg[m].epochs;

@@ -118,6 +118,8 @@ static void json_model(pn_json *j, const pn_table2 *t, size_t m)
     pn_json_str(j, s->model);
     pn_json_key(j, "params");
     pn_json_uint(j, s->params);
+    pn_json_key(j, "networks");
+    pn_json_uint(j, s->networks > 1 ? s->networks : 1);
     json_config(j, &t->cfg[m]);
     json_summary(j, s);
     pn_json_key(j, "rounds");

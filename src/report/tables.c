@@ -69,7 +69,12 @@ static void format_study(char *out, size_t cap, const char *model)
 static void t2_cells(const pn_model_summary *s, t2_cell c[T2_COLS])
 {
     snprintf(c[0], sizeof c[0], "%s", s->model);
-    snprintf(c[1], sizeof c[1], "%zu", s->params);
+    /* an ensemble trains that many networks: the page says so, the CSV keeps
+     * one network's count in its column */
+    if (s->networks > 1)
+        snprintf(c[1], sizeof c[1], "%zu x %zu", s->networks, s->params);
+    else
+        snprintf(c[1], sizeof c[1], "%zu", s->params);
     snprintf(c[2], sizeof c[2], "%g", s->lr);
     snprintf(c[3], sizeof c[3], "%zu", s->bs);
     format_pct(c[4], sizeof c[4], s->train_mean, s->train_std, s);

@@ -9,7 +9,8 @@
 
 typedef struct pn_model_summary {
     char model[32];
-    size_t params;
+    size_t params;   /* of one network */
+    size_t networks; /* trained per round (an ensemble's size; 0 or 1: one) */
     double lr;
     size_t bs;
     size_t epochs;
