@@ -588,6 +588,53 @@ static void saved_round_evaluates_as_trained(void)
     pn_mnist_free(&m);
 }
 
+/* bench --save-models DIR through the binary: one file per round computed
+ * (MODEL-seedSEED.safetensors), each of which `eval` answers with the test
+ * accuracy runs.csv recorded for its round; a rerun that takes every round
+ * from the store computes nothing and so saves nothing. */
+static void bench_save_models_eval_as_recorded(void)
+{
+    const char *bin = getenv("PAIRNET_BIN"), *data = t_data_dir();
+    if (!data)
+        return;
+    if (!bin || !*bin) {
+        t_skip("PAIRNET_BIN is not set: run through make test");
+        return;
+    }
+    const char *t = t_tmp_dir();
+    char cmd[8192], path[4096], out[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/sm' && '%s' bench --models mlp,cnn_ws_al --rounds 2 "
+             "--epochs 1 --seed 3 --save-models '%s/sm/models' --out '%s/sm/out' --data '%s' "
+             ">/dev/null 2>&1", t, bin, t, t, data);
+    CHECK(t_sh(cmd) == 0);
+    static char runs[1 << 16];
+    snprintf(path, sizeof path, "%s/sm/out/runs.csv", t);
+    t_read_file(path, runs, sizeof runs);
+    static const char *const models[] = {"mlp", "cnn_ws_al"};
+    for (int m = 0; m < 2; m++)
+        for (int seed = 3; seed <= 4; seed++) {
+            snprintf(cmd, sizeof cmd, "'%s' eval --load '%s/sm/models/%s-seed%d.safetensors' "
+                     "--data '%s' >'%s/sm/eval.txt' 2>&1", bin, t, models[m], seed, data, t);
+            CHECK_MSG(t_sh(cmd) == 0, "eval of %s seed %d failed", models[m], seed);
+            snprintf(path, sizeof path, "%s/sm/eval.txt", t);
+            t_read_file(path, out, sizeof out);
+            /* runs.csv: model,round,seed,epoch,lr,loss,train_acc,test_acc,... */
+            char row[64], want[64] = "";
+            snprintf(row, sizeof row, "\n%s,%d,%d,1,", models[m], seed - 3, seed);
+            const char *r = strstr(runs, row);
+            double test = NAN;
+            if (r && sscanf(r + strlen(row), "%*[^,],%*[^,],%*[^,],%lf", &test) == 1)
+                snprintf(want, sizeof want, "test acc %.2f%%", 100.0 * test);
+            CHECK_MSG(want[0] && strstr(out, want), "%s seed %d: eval said '%s', runs.csv %s",
+                      models[m], seed, out, want[0] ? want : "has no such row");
+        }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/sm/models' && '%s' bench --models mlp,cnn_ws_al "
+             "--rounds 2 --epochs 1 --seed 3 --save-models '%s/sm/models' --out '%s/sm/out' "
+             "--data '%s' >/dev/null 2>&1 && test -z \"$(ls -A '%s/sm/models')\"", t, bin, t, t,
+             data, t);
+    CHECK_MSG(t_sh(cmd) == 0, "a bench that computed nothing saved something (or failed)");
+}
+
 void suite_safetensors(void)
 {
     RUN(json_reads_strict_json);
@@ -600,4 +647,5 @@ void suite_safetensors(void)
     RUN(pn_checkpoints_still_load);
     RUN(predict_reads_safetensors);
     RUN(saved_round_evaluates_as_trained);
+    RUN(bench_save_models_eval_as_recorded);
 }

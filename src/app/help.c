@@ -81,8 +81,10 @@ static void default_text(const optdef *d, unsigned cmd, char *out, size_t cap)
 /* The option's left column: "--lr RATE", "--[no-]aug-swap". */
 static void left_column(const optdef *d, char *out, size_t cap)
 {
-    if (!d->metavar)
+    if (pn_opt_negatable(d))
         snprintf(out, cap, "--[no-]%s", d->name + 2);
+    else if (!d->metavar)
+        snprintf(out, cap, "%s", d->name);
     else
         snprintf(out, cap, "%s %s", d->name, d->metavar);
 }

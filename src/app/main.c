@@ -60,7 +60,7 @@ static void nearest_option(const char *a, unsigned cmd, char *out, size_t cap)
         for (int neg = 0; neg < 2; neg++) {
             if (i == N_OPTS)
                 snprintf(cand, sizeof cand, "%s", neg ? "-h" : "--help");
-            else if (!pn_opt_of(&opts[i], cmd) || (neg && opts[i].metavar))
+            else if (!pn_opt_of(&opts[i], cmd) || (neg && !pn_opt_negatable(&opts[i])))
                 continue;
             else
                 snprintf(cand, sizeof cand, "%s%s", neg ? "--no-" : "", opts[i].name + (neg ? 2 : 0));
@@ -183,6 +183,7 @@ static int set_option(pn_cli_opts *o, const optdef *d, const char *v, pn_err *er
     case K_MODELS:
         return parse_models(o, v, err);
     case K_FLAG:
+    case K_SWITCH:
         break;
     }
     return PN_OK;
@@ -212,7 +213,7 @@ static const optdef *find_option(const char *a, unsigned cmd, int *neg)
             continue;
         if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
             return &opts[k];
-        if (!opts[k].metavar && len == strlen(opts[k].name) + 3 &&
+        if (pn_opt_negatable(&opts[k]) && len == strlen(opts[k].name) + 3 &&
             strncmp(a, "--no-", 5) == 0 && strncmp(a + 5, opts[k].name + 2, len - 5) == 0) {
             *neg = 1;
             return &opts[k];
@@ -308,11 +309,13 @@ static int parse_args(pn_cli_opts *o, unsigned cmd, int argc, char **argv, pn_er
         const char *eq = strchr(a, '=');
         prev_flag = NULL;
         if (!d->metavar) {
+            if (eq && !pn_opt_negatable(d))
+                return pn_fail(err, PN_ERR_USAGE, "%.*s takes no value", (int)(eq - a), a);
             if (eq)
                 return pn_fail(err, PN_ERR_USAGE, "%.*s takes no value (%s turns it on, --no-%s "
                                "off)", (int)(eq - a), a, d->name, d->name + 2);
             set_flag(o, d, !neg);
-            prev_flag = neg ? NULL : d->name;
+            prev_flag = neg || !pn_opt_negatable(d) ? NULL : d->name;
             continue;
         }
         if (neg) /* not reached: --no- exists for flags only */

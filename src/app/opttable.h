@@ -22,10 +22,11 @@ enum {
     C_MODELS = PN_CMD_MODELS,
     C_TABLE1 = PN_CMD_TABLE1
 };
-/* K_FLAG: an int field, 1 for --name and 0 for --no-name. K_TRAIN: a row
+/* K_FLAG: an int field, 1 for --name and 0 for --no-name. K_SWITCH: the
+ * same with no --no-name (--list, --tsv: asking for a thing, not a setting). K_TRAIN: a row
  * of the training options' table (models/train_cfg.h), parsed into
  * pn_cli_opts.train and marked in train_set; a flag when it has no metavar. */
-enum kind { K_SIZE, K_U64, K_STR, K_FLAG, K_MODEL, K_MODELS, K_TRAIN };
+enum kind { K_SIZE, K_U64, K_STR, K_FLAG, K_SWITCH, K_MODEL, K_MODELS, K_TRAIN };
 /* Where the default that --help shows comes from: the help text itself,
  * every model's default configuration (a training option), or the
  * application's own. */
@@ -41,6 +42,9 @@ typedef struct optdef {
     const char *help;
     enum dflt dflt;
 } optdef;
+
+/* Option d is a flag with a --no- form. */
+static inline int pn_opt_negatable(const optdef *d) { return !d->metavar && d->kind != K_SWITCH; }
 
 /* Option d is one of cmd's. */
 static inline int pn_opt_of(const optdef *d, unsigned cmd) { return d->name && (d->cmds & cmd); }
