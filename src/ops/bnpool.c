@@ -72,8 +72,6 @@ void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
     const size_t n = p->B * p->H * p->W;
     for (size_t c = c0; c < c1; c++) {
         const float *x = p->x + c * n;
-        if (p->conv)
-            pn_bnpool_conv_channel(p, c);
         const float mean = (float)(pn_kset_cur->row_sum(x, n) / (double)n);
         const double var = pn_kset_cur->row_sq_dev(x, n, mean) / (double)n;
         const float is = (float)(1.0 / sqrt(var + p->cfg.eps));
@@ -91,8 +89,6 @@ void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
 void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1)
 {
     for (size_t c = c0; c < c1; c++) {
-        if (p->conv)
-            pn_bnpool_conv_channel(p, c);
         const float s = p->gamma[c] / sqrtf(p->run_var[c] + p->cfg.eps);
         pool_channel(p, c, s, p->beta[c] + (p->bias[c] - p->run_mean[c]) * s, 0);
     }
@@ -154,10 +150,6 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
         const float kc = p->gamma[c] * is;
         const float mdy = (float)(sd / (double)n), mdx = (float)(sdx / (double)n);
         const float base = -kc * mdy, slope = -kc * mdx * is;
-        if (p->conv) { /* dx straight into the conv's weight gradient */
-            pn_bnpool_conv_backward(p, c, o, g, &(pn_bnpool_dx){mean, base, slope, kc});
-            continue;
-        }
         if (p->H % 2 || p->W % 2) /* positions no window covers */
             for (size_t i = 0; i < n; i++)
                 dx[i] = base + (xc[i] - mean) * slope;
@@ -175,22 +167,10 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
  * conv -> BN -> ReLU -> max-pool block: in[0] is the batch-inner conv, whose
  * bias it applies; the parameters and state are the BatchNorm's ---- */
 
-/* The conv the block computes itself, if it does: its input (in[1]) as
- * forward made it batch-inner in buf[4], its weights, their gradient. */
-static pn_bnpool_conv conv_of(const pn_op_call *c)
-{
-    const pn_tensor *in = &c->in[1];
-    return (pn_bnpool_conv){
-        .cin = in->c, .k = c->a->bn_relu_pool.conv_k, .ih = in->h, .iw = in->w, .in = c->buf[4],
-        .w = c->in_w, .dw = c->in_dw, .x = c->in[0].val, .rows = c->buf[5],
-    };
-}
-
-static pn_bnpool bnpool_of(const pn_op_call *c, const pn_bnpool_conv *conv)
+static pn_bnpool bnpool_of(const pn_op_call *c)
 {
     const pn_tensor *x = &c->in[0];
     return (pn_bnpool){
-        .conv = c->a->bn_relu_pool.conv_k ? conv : NULL,
         .B = x->rows, .C = x->c, .H = x->h, .W = x->w,
         .out_batch_inner = c->a->bn_relu_pool.out_batch_inner,
         .x = x->val, .bias = c->in_bias, .gamma = c->w, .beta = c->b,
@@ -206,11 +186,6 @@ static void bnpool_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
     len[0] = 2 * c->out.c;
     len[1] = len[2] = pooled;
     len[3] = c->a->bn_relu_pool.out_batch_inner ? 0 : 2 * pooled;
-    if (c->a->bn_relu_pool.conv_k) {
-        const pn_tensor *x = &c->in[0];
-        len[4] = c->in[1].rows * pn_row_size(&c->in[1]);
-        len[5] = x->c * (2 * x->w * x->rows + 32);
-    }
 }
 
 static void train_part(void *arg, size_t c0, size_t c1) { pn_bnpool_forward_train(arg, c0, c1); }
@@ -219,19 +194,14 @@ static void backward_part(void *arg, size_t c0, size_t c1) { pn_bnpool_backward(
 
 static void bnpool_forward(const pn_op_call *c)
 {
-    const pn_bnpool_conv conv = conv_of(c);
-    pn_bnpool p = bnpool_of(c, &conv);
-    if (p.conv)
-        pn_conv2d_to_batch_inner(c->pool, c->buf[4], c->in[1].val, c->in[1].rows, conv.cin,
-                                 conv.ih, conv.iw);
+    pn_bnpool p = bnpool_of(c);
     pn_op_for(c, c->in[0].rows * pn_row_size(&c->in[0]), p.C, c->training ? train_part : eval_part,
               &p);
 }
 
 static void bnpool_backward(const pn_op_call *c)
 {
-    const pn_bnpool_conv conv = conv_of(c);
-    pn_bnpool p = bnpool_of(c, &conv);
+    pn_bnpool p = bnpool_of(c);
     pn_op_for(c, c->in[0].rows * pn_row_size(&c->in[0]), p.C, backward_part, &p);
 }
 
@@ -248,9 +218,7 @@ const pn_op_desc pn_op_bn_relu_pool = {
     .bufs = {"batch mean of x [C], then inverse std [C], for backward",
              "winner 0..3 of each pooling window, batch-inner, for backward",
              "the winner's x of each pooling window, batch-inner, for backward",
-             "backward scratch when the output is NCHW: it and its gradient, batch-inner",
-             "the conv's input as [C, H, W, B], when the block computes its conv",
-             "backward scratch when the block computes its conv: dx of two rows per channel"},
+             "backward scratch when the output is NCHW: it and its gradient, batch-inner"},
     .forward = bnpool_forward,
     .backward = bnpool_backward,
     .init = bnpool_init,

@@ -77,11 +77,6 @@ typedef struct pn_kset {
                       float *d0, float *d1, float *d2, float *d3, const float *a,
                       const float *o, const float *g, float mean, float base, float slope,
                       float kc, size_t n);
-    /* a first conv computed inside its block (bnpool_conv.c says what they do) */
-    void (*conv_row)(const float *const *src, const float *w, size_t K, float *out, size_t n);
-    void (*wgrad_lanes)(const float *dx, const float *const *src, size_t K, size_t ng,
-                        float *acc);
-    void (*wgrad_flush)(float *acc, size_t K, float *dw);
 } pn_kset;
 
 /* The sets (kset.c uses those its target builds: the x86-64 ones or
