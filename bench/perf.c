@@ -125,7 +125,11 @@ int main(int argc, char **argv)
     const double peak1 = pn_fma_peak_gflops(1), peakT = pn_fma_peak_gflops(threads);
     pn_run_info info;
     pn_run_info_fill(&info);
-    printf("machine: %s, %zu CPUs online\n", info.cpu, info.cores);
+    /* the family and model tell Zen 4 from Zen 5, which share a name */
+    printf("machine: %s (%s family %s, model %s), %zu CPUs online\n", info.cpu,
+           info.cpu_vendor[0] ? info.cpu_vendor : "vendor unknown",
+           info.cpu_family[0] ? info.cpu_family : "unknown",
+           info.cpu_model[0] ? info.cpu_model : "unknown", info.cores);
     printf("kernel: %s\n", pn_kset_name());
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
            threads);
