@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "graph_impl.h"
+#include "pairnet/base/bigalloc.h"
 
 pn_graph *pn_graph_new(void)
 {
@@ -24,7 +25,7 @@ void pn_graph_free(pn_graph *g)
     free(g->nodes);
     free(g->params); /* grads live in the same block */
     free(g->state);
-    free(g->arena);
+    pn_big_free(g->arena, g->arena_floats ? g->arena_floats : 1, sizeof(float));
     free(g->targets[0].val); /* every target's labels */
     free(g);
 }

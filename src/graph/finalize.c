@@ -96,12 +96,12 @@ int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_er
     for (size_t i = 0; i < g->n_nodes; i++)
         total += layout_node(g, i, max_batch, NULL);
     g->arena = pn_big_calloc(total ? total : 1, sizeof(float));
+    g->arena_floats = g->arena ? total : 0; /* what pn_graph_free releases */
     g->params = calloc(2 * g->n_params + 1, sizeof(float));
     g->state = calloc(g->n_state + 1, sizeof(float));
     if (alloc_targets(g, max_batch) != 0 || !g->arena || !g->params || !g->state)
         return pn_fail(err, PN_ERR_RUNTIME, "out of memory allocating %zu MB for the model",
                        (total + 2 * g->n_params) * sizeof(float) >> 20);
-    g->arena_floats = total;
     g->grads = g->params + g->n_params;
     size_t used = 0;
     for (size_t i = 0; i < g->n_nodes; i++)
