@@ -8,6 +8,7 @@
 #include "gradcheck.h"
 #include "oracle.h"
 #include "pairnet/graph/graph.h"
+#include "pairnet/ops/kset.h"
 
 typedef void (*build_fn)(pn_graph *g);
 
@@ -269,6 +270,80 @@ static void fused_blocks_match_unfused(void)
 }
 
 /* A builder error (conv larger than its input) is reported by finalize. */
+/* A first conv whose input needs no gradient is computed by its block
+ * (src/ops/bnpool_conv.c): the same bits as the conv op, which runs when
+ * the input needs a gradient. One training step and one evaluation of
+ * conv_blocks_of() with each, on every kernel set: loss, logits, every
+ * parameter gradient and the running statistics, bit for bit. Shapes: a
+ * 10 x 10 output over 37 rows (3700 positions: groups across rows and
+ * across the pairs of rows, two K chunks of 2048, a partial last group),
+ * 12 x 12 (5328 positions, no partial group), both with 18 weights, and
+ * 8 x 8 over 3 rows with 8 weights. */
+static pn_graph *first_conv_graph(size_t side, size_t k, size_t B, int input_grad)
+{
+    pn_graph *g = pn_graph_new();
+    pn_output(g, PN_OUT_LOGITS, conv_blocks_of(g, side, k));
+    g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
+    g->input_grad = input_grad;
+    pn_err err;
+    const int rc = pn_graph_finalize(g, B, NULL, &err);
+    CHECK_MSG(rc == PN_OK, "finalize: %s", err.msg);
+    pn_rng r;
+    pn_rng_seed(&r, 5, 0);
+    pn_graph_init_params(g, &r);
+    for (size_t i = 0; i < g->n_params; i++)
+        g->params[i] += pn_rng_sym(&r, 0.2f);
+    gc_random_batch(g, B, 7);
+    pn_graph_zero_grads(g);
+    return g;
+}
+
+static int same_floats(const float *a, const float *b, size_t n)
+{
+    return !memcmp(a, b, n * sizeof *a);
+}
+
+static void first_conv_case(size_t side, size_t k, size_t B)
+{
+    pn_graph *g[2] = {first_conv_graph(side, k, B, 1), first_conv_graph(side, k, B, 0)};
+    CHECK(!g[0]->nodes[1].p.conv.by_pool && !g[0]->nodes[4].p.bn_relu_pool.conv_k);
+    CHECK(g[1]->nodes[1].p.conv.by_pool && g[1]->nodes[4].p.bn_relu_pool.conv_k == k &&
+          !g[1]->nodes[5].p.conv.by_pool);
+    float loss[2], logits[2][2 * 64], eval[2][2 * 64];
+    for (int i = 0; i < 2; i++) {
+        loss[i] = pn_graph_forward(g[i], B, 1);
+        memcpy(logits[i], pn_graph_output(g[i], PN_OUT_LOGITS, NULL, NULL), 2 * B * sizeof(float));
+        pn_graph_backward(g[i]);
+        pn_graph_forward(g[i], B, 0);
+        memcpy(eval[i], pn_graph_output(g[i], PN_OUT_LOGITS, NULL, NULL), 2 * B * sizeof(float));
+    }
+    CHECK_MSG(same_floats(&loss[0], &loss[1], 1) && same_floats(logits[0], logits[1], 2 * B) &&
+                  same_floats(eval[0], eval[1], 2 * B),
+              "%s, side %zu k %zu B %zu: loss %a vs %a, or the logits differ", pn_kset_name(),
+              side, k, B, loss[0], loss[1]);
+    size_t differ = 0;
+    for (size_t i = 0; i < g[0]->n_params; i++)
+        differ += !same_floats(&g[0]->grads[i], &g[1]->grads[i], 1);
+    CHECK_MSG(differ == 0, "%s, side %zu k %zu B %zu: %zu of %zu gradients differ",
+              pn_kset_name(), side, k, B, differ, g[0]->n_params);
+    CHECK(same_floats(g[0]->state, g[1]->state, g[0]->n_state));
+    pn_graph_free(g[0]);
+    pn_graph_free(g[1]);
+}
+
+static void first_conv_in_block_same_bits(void)
+{
+    const char *names[4], *was = pn_kset_name();
+    const size_t n = pn_kset_list(names, 4);
+    for (size_t s = 0; s < n && s < 4; s++) {
+        pn_kset_use(names[s]);
+        first_conv_case(12, 3, 37);
+        first_conv_case(14, 3, 37);
+        first_conv_case(9, 2, 3);
+    }
+    pn_kset_use(was);
+}
+
 static void graph_refuses_bad_shapes(void)
 {
     pn_graph *g = pn_graph_new();
@@ -373,6 +448,7 @@ void suite_graph(void)
     RUN(grad_batchnorm1d_train);
     RUN(grad_fused_conv_blocks);
     RUN(fused_blocks_match_unfused);
+    RUN(first_conv_in_block_same_bits);
     RUN(grad_select_concat);
     RUN(grad_shared_unstack_aux);
     RUN(grad_two_towers_aux);

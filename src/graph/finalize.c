@@ -92,6 +92,7 @@ int pn_graph_finalize(pn_graph *g, size_t max_batch, struct pn_pool *pool, pn_er
                            "-> relu -> maxpool block, each the only reader of the one before "
                            "(a bug in the model)", pn_op_name(g->nodes[i].op), i);
     mark_flags(g);
+    pn_graph_fuse_first_convs(g);
     size_t total = 0;
     for (size_t i = 0; i < g->n_nodes; i++)
         total += layout_node(g, i, max_batch, NULL);

@@ -8,6 +8,8 @@
  * parameters keep their offsets: the BatchNorm's move to the fused node
  * as they are, and the conv keeps its bias, which the fused node applies. */
 #include "graph_impl.h"
+#include "pairnet/ops/gemm.h"
+#include "pairnet/ops/kernels.h"
 
 size_t pn_sole_reader(const pn_graph *g, size_t i)
 {
@@ -76,5 +78,31 @@ void pn_graph_fuse(pn_graph *g)
             g->nodes[i].p.bn_relu_pool.out_batch_inner = 1;
             g->nodes[r].p.conv.in_batch_inner = 1;
         }
+    }
+}
+
+/* A fused block whose conv reads an input that needs no gradient (the
+ * first conv of a model) computes that conv itself when it is small: its
+ * output rows channel by channel, read back from cache by the BatchNorm
+ * sums and the pool, and its weight gradient from dx in L1
+ * (src/ops/bnpool_conv.c). That needs the conv's input (in[1]), an even
+ * output for whole pooling windows, and a weight gradient on the GEMM's
+ * dot path, whose summation order the pool's lanes repeat. Run after the
+ * gradient flags are known. */
+void pn_graph_fuse_first_convs(pn_graph *g)
+{
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        pn_node *p = &g->nodes[i];
+        if (p->op != PN_OP_BN_RELU_POOL)
+            continue;
+        pn_node *conv = &g->nodes[p->in[0]];
+        const size_t k = conv->p.conv.k, K = conv->p.conv.cin * k * k;
+        if (conv->p.conv.in_batch_inner || g->nodes[conv->in[0]].needs_grad || conv->h % 2 ||
+            conv->w % 2 || K > PN_CONV_MAX_K || !pn_gemm_thin(conv->c, K))
+            continue;
+        conv->p.conv.by_pool = 1;
+        p->p.bn_relu_pool.conv_k = k;
+        p->in[1] = conv->in[0];
+        p->n_in = 2;
     }
 }

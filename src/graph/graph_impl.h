@@ -25,5 +25,6 @@ size_t pn_target_index(const pn_graph *g, const char *name);
 
 /* The fusion pass (src/graph/fuse.c). */
 void pn_graph_fuse(pn_graph *g);
+void pn_graph_fuse_first_convs(pn_graph *g);
 
 #endif

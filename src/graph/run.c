@@ -43,8 +43,11 @@ pn_op_call pn_node_call(const pn_graph *g, size_t i, size_t batch, int training,
     c.dw = slice(g->grads, n->w_off);
     c.db = slice(g->grads, n->b_off);
     c.state = slice(g->state, n->s_off);
-    if (n->n_in)
+    if (n->n_in) {
         c.in_bias = slice(g->params, g->nodes[n->in[0]].b_off);
+        c.in_w = slice(g->params, g->nodes[n->in[0]].w_off);
+        c.in_dw = slice(g->grads, g->nodes[n->in[0]].w_off);
+    }
     for (size_t s = 0; s < PN_MAX_BUFS; s++)
         c.buf[s] = n->buf[s];
     if (pn_desc(n)->flags & PN_OPF_LABELS)

@@ -67,31 +67,52 @@ static void pool_channel(const pn_bnpool *p, size_t c, float s, float t, int tra
     }
 }
 
-void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
+static void train_channel(const pn_bnpool *p, size_t c)
 {
     const size_t n = p->B * p->H * p->W;
-    for (size_t c = c0; c < c1; c++) {
-        const float *x = p->x + c * n;
-        const float mean = (float)(pn_kset_cur->row_sum(x, n) / (double)n);
-        const double var = pn_kset_cur->row_sq_dev(x, n, mean) / (double)n;
-        const float is = (float)(1.0 / sqrt(var + p->cfg.eps));
-        p->stat[c] = mean;
-        p->stat[p->C + c] = is;
-        const float s = p->gamma[c] * is;
-        pool_channel(p, c, s, p->beta[c] - mean * s, 1);
-        const double unbiased = n > 1 ? var * (double)n / (double)(n - 1) : var;
-        const float m = p->cfg.momentum;
-        p->run_mean[c] = (1.0f - m) * p->run_mean[c] + m * (mean + p->bias[c]);
-        p->run_var[c] = (1.0f - m) * p->run_var[c] + m * (float)unbiased;
+    const float *x = p->x + c * n;
+    const float mean = (float)(pn_kset_cur->row_sum(x, n) / (double)n);
+    const double var = pn_kset_cur->row_sq_dev(x, n, mean) / (double)n;
+    const float is = (float)(1.0 / sqrt(var + p->cfg.eps));
+    p->stat[c] = mean;
+    p->stat[p->C + c] = is;
+    const float s = p->gamma[c] * is;
+    pool_channel(p, c, s, p->beta[c] - mean * s, 1);
+    const double unbiased = n > 1 ? var * (double)n / (double)(n - 1) : var;
+    const float m = p->cfg.momentum;
+    p->run_mean[c] = (1.0f - m) * p->run_mean[c] + m * (mean + p->bias[c]);
+    p->run_var[c] = (1.0f - m) * p->run_var[c] + m * (float)unbiased;
+}
+
+static void eval_channel(const pn_bnpool *p, size_t c)
+{
+    const float s = p->gamma[c] / sqrtf(p->run_var[c] + p->cfg.eps);
+    pool_channel(p, c, s, p->beta[c] + (p->bias[c] - p->run_mean[c]) * s, 0);
+}
+
+/* Channels in blocks of PN_CONV_CB: a block computing its conv makes the
+ * block's rows first (bnpool_conv.c), which the channels then read from
+ * cache. */
+static void forward_blocks(const pn_bnpool *p, size_t c0, size_t c1,
+                           void (*channel)(const pn_bnpool *, size_t))
+{
+    for (size_t c = c0; c < c1; c += PN_CONV_CB) {
+        const size_t e = c1 - c < PN_CONV_CB ? c1 : c + PN_CONV_CB;
+        if (p->conv)
+            pn_bnpool_conv_channels(p, c, e - c);
+        for (size_t ch = c; ch < e; ch++)
+            channel(p, ch);
     }
+}
+
+void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1)
+{
+    forward_blocks(p, c0, c1, train_channel);
 }
 
 void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1)
 {
-    for (size_t c = c0; c < c1; c++) {
-        const float s = p->gamma[c] / sqrtf(p->run_var[c] + p->cfg.eps);
-        pool_channel(p, c, s, p->beta[c] + (p->bias[c] - p->run_mean[c]) * s, 0);
-    }
+    forward_blocks(p, c0, c1, eval_channel);
 }
 
 /* The pooled values and their gradient of channels [c0, c1), batch-inner
@@ -118,48 +139,68 @@ static void pooled_batch_inner(const pn_bnpool *p, size_t c0, size_t c1, const f
     *g = bg;
 }
 
-void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
+/* Channel c's two BatchNorm sums, over the winners that passed ReLU, into
+ * dgamma and dbeta; returns what its dx needs. */
+static pn_bnpool_dx channel_sums(const pn_bnpool *p, size_t c, const float *o, const float *g)
+{
+    const size_t B = p->B, OP = p->H / 2 * (p->W / 2), n = B * p->H * p->W;
+    const float mean = p->stat[c], is = p->stat[p->C + c];
+    double sd = 0.0, sdx = 0.0;
+    float as[LANES] = {0}, ax[LANES] = {0};
+    size_t in_lanes = 0;
+    for (size_t j = 0; j < OP; j++) {
+        const size_t at = (c * OP + j) * B;
+        pn_kset_cur->window_sums(p->win + at, o + at, g + at, mean, is, B, as, ax, &sd, &sdx);
+        in_lanes += B;
+        if (in_lanes >= CHUNK || j + 1 == OP) { /* lanes into the doubles */
+            sd += pn_lanes_to_double(as);
+            sdx += pn_lanes_to_double(ax);
+            for (size_t k = 0; k < LANES; k++)
+                as[k] = ax[k] = 0.0f;
+            in_lanes = 0;
+        }
+    }
+    p->dgamma[c] += (float)sdx;
+    p->dbeta[c] += (float)sd;
+    /* dx = k (dy - mean(dy) - xhat mean(dy xhat)) = base + (x - mean) slope + k dy */
+    const float kc = p->gamma[c] * is;
+    const float mdy = (float)(sd / (double)n), mdx = (float)(sdx / (double)n);
+    return (pn_bnpool_dx){mean, -kc * mdy, -kc * mdx * is, kc};
+}
+
+/* Channel c's dx, written over the conv output's gradient. */
+static void channel_dx(const pn_bnpool *p, size_t c, const float *o, const float *g,
+                       const pn_bnpool_dx *d)
 {
     const size_t B = p->B, W = p->W, OW = W / 2, OP = p->H / 2 * OW, n = B * p->H * W;
-    const pn_kset *ks = pn_kset_cur;
+    const float *xc = p->x + c * n;
+    float *dx = p->dx + c * n;
+    if (p->H % 2 || p->W % 2) /* positions no window covers */
+        for (size_t i = 0; i < n; i++)
+            dx[i] = d->base + (xc[i] - d->mean) * d->slope;
+    for (size_t j = 0; j < OP; j++) {
+        const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B, at = (c * OP + j) * B;
+        const float *x0 = xc + off, *x2 = x0 + W * B;
+        float *d0 = dx + off, *d2 = d0 + W * B;
+        pn_kset_cur->window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, p->arg + at,
+                               o + at, g + at, d->mean, d->base, d->slope, d->kc, B);
+    }
+}
+
+void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
+{
     const float *o, *g;
     pooled_batch_inner(p, c0, c1, &o, &g);
-    for (size_t c = c0; c < c1; c++) {
-        const float *xc = p->x + c * n;
-        float *dx = p->dx + c * n;
-        const float mean = p->stat[c], is = p->stat[p->C + c];
-        /* the two BatchNorm sums, over the winners that passed ReLU */
-        double sd = 0.0, sdx = 0.0;
-        float as[LANES] = {0}, ax[LANES] = {0};
-        size_t in_lanes = 0;
-        for (size_t j = 0; j < OP; j++) {
-            const size_t at = (c * OP + j) * B;
-            ks->window_sums(p->win + at, o + at, g + at, mean, is, B, as, ax, &sd, &sdx);
-            in_lanes += B;
-            if (in_lanes >= CHUNK || j + 1 == OP) { /* lanes into the doubles */
-                sd += pn_lanes_to_double(as);
-                sdx += pn_lanes_to_double(ax);
-                for (size_t k = 0; k < LANES; k++)
-                    as[k] = ax[k] = 0.0f;
-                in_lanes = 0;
-            }
-        }
-        p->dgamma[c] += (float)sdx;
-        p->dbeta[c] += (float)sd;
-        /* dx = k (dy - mean(dy) - xhat mean(dy xhat)) = base + (x - mean) slope + k dy */
-        const float kc = p->gamma[c] * is;
-        const float mdy = (float)(sd / (double)n), mdx = (float)(sdx / (double)n);
-        const float base = -kc * mdy, slope = -kc * mdx * is;
-        if (p->H % 2 || p->W % 2) /* positions no window covers */
-            for (size_t i = 0; i < n; i++)
-                dx[i] = base + (xc[i] - mean) * slope;
-        for (size_t j = 0; j < OP; j++) {
-            const size_t off = (2 * (j / OW) * W + 2 * (j % OW)) * B, at = (c * OP + j) * B;
-            const float *x0 = xc + off, *x2 = x0 + W * B;
-            float *d0 = dx + off, *d2 = d0 + W * B;
-            ks->window_dx(x0, x0 + B, x2, x2 + B, d0, d0 + B, d2, d2 + B, p->arg + at, o + at,
-                          g + at, mean, base, slope, kc, B);
-        }
+    for (size_t c = c0; c < c1; c += PN_CONV_CB) {
+        const size_t e = c1 - c < PN_CONV_CB ? c1 : c + PN_CONV_CB;
+        pn_bnpool_dx d[PN_CONV_CB];
+        for (size_t ch = c; ch < e; ch++)
+            d[ch - c] = channel_sums(p, ch, o, g);
+        if (p->conv) /* dx straight into the conv's weight gradient */
+            pn_bnpool_conv_backward(p, c, e - c, o, g, d);
+        else
+            for (size_t ch = c; ch < e; ch++)
+                channel_dx(p, ch, o, g, &d[ch - c]);
     }
 }
 
@@ -167,10 +208,22 @@ void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1)
  * conv -> BN -> ReLU -> max-pool block: in[0] is the batch-inner conv, whose
  * bias it applies; the parameters and state are the BatchNorm's ---- */
 
-static pn_bnpool bnpool_of(const pn_op_call *c)
+/* The conv the block computes itself, if it does: its input (in[1]) as
+ * forward made it batch-inner in buf[4], its weights, their gradient. */
+static pn_bnpool_conv conv_of(const pn_op_call *c)
+{
+    const pn_tensor *in = &c->in[1];
+    return (pn_bnpool_conv){
+        .cin = in->c, .k = c->a->bn_relu_pool.conv_k, .ih = in->h, .iw = in->w, .in = c->buf[4],
+        .w = c->in_w, .dw = c->in_dw, .x = c->in[0].val, .rows = c->buf[5],
+    };
+}
+
+static pn_bnpool bnpool_of(const pn_op_call *c, const pn_bnpool_conv *conv)
 {
     const pn_tensor *x = &c->in[0];
     return (pn_bnpool){
+        .conv = c->a->bn_relu_pool.conv_k ? conv : NULL,
         .B = x->rows, .C = x->c, .H = x->h, .W = x->w,
         .out_batch_inner = c->a->bn_relu_pool.out_batch_inner,
         .x = x->val, .bias = c->in_bias, .gamma = c->w, .beta = c->b,
@@ -186,6 +239,11 @@ static void bnpool_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
     len[0] = 2 * c->out.c;
     len[1] = len[2] = pooled;
     len[3] = c->a->bn_relu_pool.out_batch_inner ? 0 : 2 * pooled;
+    if (c->a->bn_relu_pool.conv_k) {
+        const pn_tensor *x = &c->in[0];
+        len[4] = c->in[1].rows * pn_row_size(&c->in[1]);
+        len[5] = x->c * (2 * x->w * x->rows + 32);
+    }
 }
 
 static void train_part(void *arg, size_t c0, size_t c1) { pn_bnpool_forward_train(arg, c0, c1); }
@@ -194,14 +252,19 @@ static void backward_part(void *arg, size_t c0, size_t c1) { pn_bnpool_backward(
 
 static void bnpool_forward(const pn_op_call *c)
 {
-    pn_bnpool p = bnpool_of(c);
+    const pn_bnpool_conv conv = conv_of(c);
+    pn_bnpool p = bnpool_of(c, &conv);
+    if (p.conv)
+        pn_conv2d_to_batch_inner(c->pool, c->buf[4], c->in[1].val, c->in[1].rows, conv.cin,
+                                 conv.ih, conv.iw);
     pn_op_for(c, c->in[0].rows * pn_row_size(&c->in[0]), p.C, c->training ? train_part : eval_part,
               &p);
 }
 
 static void bnpool_backward(const pn_op_call *c)
 {
-    pn_bnpool p = bnpool_of(c);
+    const pn_bnpool_conv conv = conv_of(c);
+    pn_bnpool p = bnpool_of(c, &conv);
     pn_op_for(c, c->in[0].rows * pn_row_size(&c->in[0]), p.C, backward_part, &p);
 }
 
@@ -218,7 +281,9 @@ const pn_op_desc pn_op_bn_relu_pool = {
     .bufs = {"batch mean of x [C], then inverse std [C], for backward",
              "winner 0..3 of each pooling window, batch-inner, for backward",
              "the winner's x of each pooling window, batch-inner, for backward",
-             "backward scratch when the output is NCHW: it and its gradient, batch-inner"},
+             "backward scratch when the output is NCHW: it and its gradient, batch-inner",
+             "the conv's input as [C, H, W, B], when the block computes its conv",
+             "backward scratch when the block computes its conv: dx of two rows per channel"},
     .forward = bnpool_forward,
     .backward = bnpool_backward,
     .init = bnpool_init,

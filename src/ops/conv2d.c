@@ -113,14 +113,20 @@ static void dgrad(struct pn_pool *pool, float *din, float *dcol, const float *do
     pn_pool_run(pool, (C + group - 1) / group, dgrad_task, &j);
 }
 
+void pn_conv2d_to_batch_inner(struct pn_pool *pool, float *dst, const float *src, size_t B,
+                              size_t C, size_t H, size_t W)
+{
+    conv_job t = {.dst = dst, .src = src, .B = B, .C = C, .H = H, .W = W};
+    pn_pool_for(pool, C * H * W, to_batch_inner_part, &t);
+}
+
 void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col, float *scratch,
                                    const float *in, int in_batch_inner, const float *w, size_t B,
                                    size_t C, size_t H, size_t W, size_t F, size_t k)
 {
     const size_t N = (H - k + 1) * (W - k + 1) * B, K = C * k * k;
     if (!in_batch_inner) {
-        conv_job t = {.dst = scratch, .src = in, .B = B, .C = C, .H = H, .W = W, .k = k};
-        pn_pool_for(pool, C * H * W, to_batch_inner_part, &t);
+        pn_conv2d_to_batch_inner(pool, scratch, in, B, C, H, W);
         in = scratch;
     }
     /* the GEMM packs its B panels straight from the activations; only a
@@ -158,7 +164,8 @@ void pn_conv2d_batch_inner_backward(struct pn_pool *pool, float *din, int din_ba
 }
 
 /* ---- the ops: conv2d as models write it, and the batch-inner conv it
- * becomes in a conv -> BN -> ReLU -> max-pool block (src/graph/fuse.c) ---- */
+ * becomes in a conv -> BN -> ReLU -> max-pool block (src/graph/fuse.c);
+ * a first conv whose pool computes it (by_pool) does nothing itself ---- */
 
 static int conv_shape(const pn_shape *in, size_t n_in, pn_op_attr *a, pn_shape *out,
                       pn_op_sizes *sz)
@@ -177,6 +184,8 @@ static size_t conv_fan(const pn_op_call *c) { return c->a->conv.cin * c->a->conv
 
 static void conv_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
 {
+    if (c->a->conv.by_pool)
+        return;
     const size_t cols = conv_fan(c) * c->out.rows * c->out.h * c->out.w;
     len[0] = cols;
     if (!c->a->conv.in_batch_inner)
@@ -188,6 +197,8 @@ static void conv_buffers(const pn_op_call *c, size_t len[PN_MAX_BUFS])
 static void conv_forward(const pn_op_call *c)
 {
     const pn_tensor *x = &c->in[0];
+    if (c->a->conv.by_pool)
+        return;
     pn_conv2d_batch_inner_forward(c->pool, c->out.val, c->buf[0], c->buf[1], x->val,
                                   c->a->conv.in_batch_inner, c->w, c->out.rows, x->c, x->h, x->w,
                                   c->out.c, c->a->conv.k);
@@ -196,6 +207,8 @@ static void conv_forward(const pn_op_call *c)
 static void conv_backward(const pn_op_call *c)
 {
     const pn_tensor *x = &c->in[0];
+    if (c->a->conv.by_pool)
+        return;
     /* the batch-inner input: x itself, or forward's copy of it in buf[1] */
     const float *in = c->a->conv.in_batch_inner ? x->val : c->buf[1];
     pn_conv2d_batch_inner_backward(c->pool, x->grad, c->a->conv.in_batch_inner, c->dw,

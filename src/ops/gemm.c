@@ -46,6 +46,8 @@ static double pad_eff(size_t n, size_t t) { return (double)n / (double)(ceil_div
 #define PLAN_MR 8
 #define PLAN_NR 32
 
+int pn_gemm_thin(size_t M, size_t N) { return pad_eff(M, PLAN_MR) * pad_eff(N, PLAN_NR) < 0.6; }
+
 static plan make_plan(const gemm_args *g, const pn_kset *k)
 {
     plan p = { PATH_PACKED, 0, k->mr, k->nr, 0 };
@@ -68,7 +70,7 @@ static plan make_plan(const gemm_args *g, const pn_kset *k)
      * N to a small register block instead of the micro-tile; masked loads
      * make any K work. */
     if (!g->ta && g->tb &&
-        (M * N * K <= SMALL_MNK || pad_eff(M, PLAN_MR) * pad_eff(N, PLAN_NR) < 0.6)) {
+        (M * N * K <= SMALL_MNK || pn_gemm_thin(M, N))) {
         p.path = PATH_DOT;
         p.am = k->dr;
         p.an = k->dc;

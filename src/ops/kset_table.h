@@ -77,6 +77,13 @@ typedef struct pn_kset {
                       float *d0, float *d1, float *d2, float *d3, const float *a,
                       const float *o, const float *g, float mean, float base, float slope,
                       float kc, size_t n);
+    /* a first conv computed inside its block, four channels at a time
+     * (bnpool_conv.c says what they do) */
+    void (*conv_rows4)(const float *const *src, const float *const *w, size_t K,
+                       float *const *out, size_t n);
+    void (*wgrad_lanes4)(const float *const *dx, const float *const *src, size_t K, size_t ng,
+                         float *const *acc);
+    void (*wgrad_flush)(float *acc, size_t K, float *dw);
 } pn_kset;
 
 /* The sets (kset.c uses those its target builds: the x86-64 ones or
@@ -85,6 +92,10 @@ extern const pn_kset pn_kset_avx512, pn_kset_avx2, pn_kset_neon, pn_kset_scalar;
 
 /* The set in use: chosen before main runs (kset.c). */
 extern const pn_kset *pn_kset_cur;
+
+/* Channels of a first conv that its block computes together (the
+ * conv_rows4 and wgrad_lanes4 kernels take exactly this many). */
+#define PN_CONV_CB 4
 
 /* The lanes of the BatchNorm sums: a 16-lane partial sum, as one AVX-512
  * register holds it. */

@@ -45,6 +45,11 @@ int pn_gemm_im2col_par(struct pn_pool *pool, int ta, int tb, size_t M, size_t N,
                        size_t ldc);
 
 /* Plain triple loop, the reference the tests compare against. */
+/* 1 when an A * B^T product (ta = 0, tb = 1) of this M x N takes the dot
+ * path whatever K is: its summation order is then the 16-lane partial sums
+ * over K chunks of 2048 (docs/numerics.md). */
+int pn_gemm_thin(size_t M, size_t N);
+
 void pn_gemm_ref(int ta, int tb, size_t M, size_t N, size_t K,
                  const float *A, size_t lda, const float *B, size_t ldb,
                  float beta, float *C, size_t ldc);

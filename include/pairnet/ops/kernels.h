@@ -40,6 +40,9 @@ void pn_linear_backward(struct pn_pool *pool, float *din, float *dw, float *db,
 void pn_conv2d_batch_inner_forward(struct pn_pool *pool, float *out, float *col, float *scratch,
                                    const float *in, int in_batch_inner, const float *w, size_t B,
                                    size_t C, size_t H, size_t W, size_t F, size_t k);
+/* dst [C, H, W, B] = src [B, C, H, W] */
+void pn_conv2d_to_batch_inner(struct pn_pool *pool, float *dst, const float *src, size_t B,
+                              size_t C, size_t H, size_t W);
 void pn_conv2d_batch_inner_backward(struct pn_pool *pool, float *din, int din_batch_inner,
                                     float *dw, float *dcol, float *scratch, const float *dout,
                                     float *col, const float *in, const float *w, size_t B,
@@ -77,8 +80,24 @@ void pn_bn1d_backward_part(float *din, float *dgamma, float *dbeta, const float 
  * NCHW.
  * The winner of a window is the first maximum in reading order, as
  * PyTorch's max-pool has it. The functions work on channels [c0, c1). */
+/* A first conv computed inside its block (src/ops/bnpool_conv.c): a conv
+ * whose input needs no gradient, small enough (cin k k <= PN_CONV_MAX_K)
+ * that its rows are made channel by channel while the BatchNorm sums and
+ * the pool read them from cache, and whose weight gradient takes dx from
+ * L1 instead of a written-out gradient. Same bits as the conv op. */
+#define PN_CONV_MAX_K 32
+typedef struct pn_bnpool_conv {
+    size_t cin, k, ih, iw;       /* the conv's input and kernel */
+    const float *in;             /* [cin, ih, iw, B]: the input, batch-inner */
+    const float *w;              /* [C, cin k k] */
+    float *dw;                   /* backward: accumulated */
+    float *x;                    /* = pn_bnpool.x, written */
+    float *rows;                 /* [C, 2 W B + 32] backward scratch: dx of two rows */
+} pn_bnpool_conv;
+
 typedef struct pn_bnpool {
     size_t B, C, H, W;
+    const pn_bnpool_conv *conv;  /* NULL: x is given */
     int out_batch_inner;         /* out and dout are [C, H/2, W/2, B], else NCHW */
     const float *x;              /* [C, H, W, B] conv output without bias */
     const float *bias;           /* [C] conv bias */
@@ -98,6 +117,16 @@ typedef struct pn_bnpool {
 void pn_bnpool_forward_train(const pn_bnpool *p, size_t c0, size_t c1);
 void pn_bnpool_forward_eval(const pn_bnpool *p, size_t c0, size_t c1);
 void pn_bnpool_backward(const pn_bnpool *p, size_t c0, size_t c1);
+/* With p->conv, for the cb channels from c (at most 4): their conv rows
+ * into x (forward); their dx = base + (x - mean) slope + kc dy at the
+ * winner, d[j] for channel c + j, into the conv's weight gradient
+ * (backward; o and g the pooled values and their gradient, batch-inner). */
+typedef struct pn_bnpool_dx {
+    float mean, base, slope, kc;
+} pn_bnpool_dx;
+void pn_bnpool_conv_channels(const pn_bnpool *p, size_t c, size_t cb);
+void pn_bnpool_conv_backward(const pn_bnpool *p, size_t c, size_t cb, const float *o,
+                             const float *g, const pn_bnpool_dx *d);
 
 /* ---- ReLU (src/ops/relu.c) ---- n elements */
 void pn_relu_forward(float *out, const float *in, size_t n);

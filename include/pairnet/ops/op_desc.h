@@ -53,7 +53,7 @@ typedef enum pn_op {
 } pn_op;
 
 #define PN_MAX_IN 3   /* inputs of a node */
-#define PN_MAX_BUFS 4 /* saved and scratch buffers of a node */
+#define PN_MAX_BUFS 6 /* saved and scratch buffers of a node */
 
 /* The attributes of one node; which member is set depends on the op. */
 typedef union pn_op_attr {
@@ -62,8 +62,12 @@ typedef union pn_op_attr {
     struct {
         size_t cin, cout, k;
         int in_batch_inner; /* CONV2D_BATCH_INNER: the input is [C, H, W, B] */
+        int by_pool;        /* CONV2D_BATCH_INNER: its BN_RELU_POOL computes it */
     } conv;
-    struct { int out_batch_inner; } bn_relu_pool; /* the output is [C, H/2, W/2, B] */
+    struct {
+        int out_batch_inner; /* the output is [C, H/2, W/2, B] */
+        size_t conv_k;       /* > 0: computes its conv (kernel conv_k) from in[1] */
+    } bn_relu_pool;
     struct { size_t channel; } select;
     struct {
         int labels;      /* the graph's target id (pn_target): which labels */
@@ -105,6 +109,8 @@ typedef struct pn_op_call {
     float *w, *b;             /* parameter slices, or NULL */
     float *dw, *db;           /* their gradients */
     const float *in_bias;     /* the bias of in[0] (BN_RELU_POOL applies its conv's) */
+    const float *in_w;        /* the weights of in[0] and their gradient (BN_RELU_POOL */
+    float *in_dw;             /* computing its conv) */
     float *state;             /* [state] floats (BN: running mean [c], var [c]) */
     float *buf[PN_MAX_BUFS];  /* the descriptor's buffer slots */
     const uint8_t *labels;    /* CROSS_ENTROPY: [in[0].rows] */
