@@ -12,6 +12,25 @@
 
 typedef void (*build_fn)(pn_graph *g);
 
+/* Finalizes g for batch, then gives it seeded parameters (BN gamma/beta
+ * moved off 1/0 so that their gradients are exercised fully) and a random
+ * batch. */
+static int finalize_seeded(pn_graph *g, size_t batch, uint64_t seed, unsigned batch_seed)
+{
+    pn_err err;
+    const int rc = pn_graph_finalize(g, batch, NULL, &err);
+    CHECK_MSG(rc == PN_OK, "finalize: %s", err.msg);
+    if (rc != PN_OK)
+        return rc;
+    pn_rng r;
+    pn_rng_seed(&r, seed, 0);
+    pn_graph_init_params(g, &r);
+    for (size_t i = 0; i < g->n_params; i++)
+        g->params[i] += pn_rng_sym(&r, 0.2f);
+    gc_random_batch(g, batch, batch_seed);
+    return PN_OK;
+}
+
 /* Builds with build (which names the logits), adds CE on the target, checks. */
 static void check_graph(build_fn build, size_t batch, size_t max_params, size_t max_inputs)
 {
@@ -23,17 +42,7 @@ static void check_graph(build_fn build, size_t batch, size_t max_params, size_t 
     if (g->loss == PN_NONE)
         g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     g->input_grad = 1;
-    pn_err err;
-    int rc = pn_graph_finalize(g, batch, NULL, &err);
-    CHECK_MSG(rc == PN_OK, "finalize: %s", err.msg);
-    if (rc == PN_OK) {
-        pn_rng r;
-        pn_rng_seed(&r, 11, 0);
-        pn_graph_init_params(g, &r);
-        /* BN gamma/beta away from 1/0 so their gradients are exercised fully */
-        for (size_t i = 0; i < g->n_params; i++)
-            g->params[i] += pn_rng_sym(&r, 0.2f);
-        gc_random_batch(g, batch, 5);
+    if (finalize_seeded(g, batch, 11, 5) == PN_OK) {
         gc_result res = gc_check(g, batch, max_params, max_inputs);
         CHECK_MSG(res.bad == 0, "%zu of %zu gradients wrong (worst %.2f tolerances: numeric "
                   "%.6g, analytic %.6g)", res.bad, res.checked, res.worst, res.worst_numeric,
@@ -226,18 +235,11 @@ static void fused_match_unfused(size_t side, size_t k)
     pn_output(g, PN_OUT_LOGITS, conv_blocks_of(g, side, k));
     g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     g->input_grad = 1;
-    pn_err err;
-    CHECK(pn_graph_finalize(g, B, NULL, &err) == PN_OK);
+    CHECK(finalize_seeded(g, B, 5, 7) == PN_OK);
     CHECK(g->nodes[1].op == PN_OP_CONV2D_BATCH_INNER && g->nodes[4].op == PN_OP_BN_RELU_POOL &&
           g->nodes[2].op == PN_OP_ABSORBED && g->nodes[3].op == PN_OP_ABSORBED);
     CHECK(g->nodes[4].p.bn_relu_pool.out_batch_inner && g->nodes[5].p.conv.in_batch_inner &&
           !g->nodes[1].p.conv.in_batch_inner && !g->nodes[8].p.bn_relu_pool.out_batch_inner);
-    pn_rng r;
-    pn_rng_seed(&r, 5, 0);
-    pn_graph_init_params(g, &r);
-    for (size_t i = 0; i < g->n_params; i++)
-        g->params[i] += pn_rng_sym(&r, 0.2f);
-    gc_random_batch(g, B, 7);
     float *grads = zalloc(g->n_params), *state = zalloc(g->n_state);
     float *din = zalloc(B * 2 * side * side), out[2 * 5];
     memcpy(state, g->state, g->n_state * sizeof(float));
@@ -285,15 +287,7 @@ static pn_graph *first_conv_graph(size_t side, size_t k, size_t B, int input_gra
     pn_output(g, PN_OUT_LOGITS, conv_blocks_of(g, side, k));
     g->loss = pn_cross_entropy(g, gc_logits(g), pn_target(g, PN_TARGET_PAIR, 1));
     g->input_grad = input_grad;
-    pn_err err;
-    const int rc = pn_graph_finalize(g, B, NULL, &err);
-    CHECK_MSG(rc == PN_OK, "finalize: %s", err.msg);
-    pn_rng r;
-    pn_rng_seed(&r, 5, 0);
-    pn_graph_init_params(g, &r);
-    for (size_t i = 0; i < g->n_params; i++)
-        g->params[i] += pn_rng_sym(&r, 0.2f);
-    gc_random_batch(g, B, 7);
+    finalize_seeded(g, B, 5, 7);
     pn_graph_zero_grads(g);
     return g;
 }
