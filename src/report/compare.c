@@ -471,31 +471,12 @@ static void json_side(pn_json *j, const char *key, const char *dir, const char *
 
 static void json_one(pn_json *j, const pn_comparison *c)
 {
-    const pn_paired *r = &c->e.r;
     pn_json_open(j, '{');
     pn_json_key(j, "label");
     pn_json_str(j, c->what);
     json_side(j, "a", c->dir_a, c->e.a);
     json_side(j, "b", c->dir_b, c->e.b);
-    const struct {
-        const char *key;
-        double v;
-    } num[] = {{"mean", r->mean},       {"sd", r->sd},         {"ci95_lo", r->ci_lo},
-               {"ci95_hi", r->ci_hi},   {"t", r->t},           {"p_t", r->p_t},
-               {"p_t_holm", c->e.p_t_holm}, {"w_plus", r->w_plus}, {"p_wilcoxon", r->p_wilcoxon},
-               {"p_wilcoxon_holm", c->e.p_wilcoxon_holm}};
-    pn_json_key(j, "seeds");
-    pn_json_uint(j, r->n);
-    for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
-        pn_json_key(j, num[k].key);
-        pn_json_num(j, num[k].v);
-    }
-    pn_json_key(j, "seeds_a_better");
-    pn_json_uint(j, r->n_a);
-    pn_json_key(j, "seeds_b_better");
-    pn_json_uint(j, r->n_b);
-    pn_json_key(j, "seeds_tied");
-    pn_json_uint(j, r->n_tie);
+    pn_effect_json_stats(j, &c->e);
     pn_json_key(j, "left_out");
     pn_json_open(j, '{');
     json_seeds(j, "only_a", c->n_only_a, c->only_a);

@@ -10,6 +10,7 @@
 #include "pairnet/base/file.h"
 #include "pairnet/models/models.h"
 #include "pairnet/report/escape.h"
+#include "pairnet/report/json.h"
 #include "pairnet/report/svg.h"
 
 /* The models by their place in the registry, which holds the one list of
@@ -231,4 +232,25 @@ int pn_write_effects_svg(const char *dir, const pn_effect *e, size_t n, pn_err *
         pn_svg_text(&b, xm, y - 9, "text-anchor=\"middle\" font-size=\"11\"", value);
     }
     return pn_svg_save(&b, dir, "effects.svg", err);
+}
+
+void pn_effect_json_stats(pn_json *j, const pn_effect *e)
+{
+    const pn_paired *r = &e->r;
+    pn_json_key(j, "n");
+    pn_json_uint(j, r->n);
+    const char *keys[] = {"mean", "sd",       "ci_lo",      "ci_hi",           "t",
+                          "p_t",  "p_t_holm", "w_plus",     "p_wilcoxon", "p_wilcoxon_holm"};
+    const double v[] = {r->mean, r->sd,         r->ci_lo,  r->ci_hi,      r->t,
+                        r->p_t,  e->p_t_holm,   r->w_plus, r->p_wilcoxon, e->p_wilcoxon_holm};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        pn_json_key(j, keys[k]);
+        pn_json_num(j, v[k]);
+    }
+    const char *counts[] = {"n_a_better", "n_b_better", "n_tie"};
+    const size_t c[] = {r->n_a, r->n_b, r->n_tie};
+    for (size_t k = 0; k < 3; k++) {
+        pn_json_key(j, counts[k]);
+        pn_json_uint(j, c[k]);
+    }
 }

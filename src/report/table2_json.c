@@ -133,7 +133,6 @@ static void json_model(pn_json *j, const pn_table2 *t, size_t m)
 
 static void json_effect(pn_json *j, const pn_effect *e)
 {
-    const pn_paired *r = &e->r;
     pn_json_open(j, '{');
     pn_json_key(j, "what");
     pn_json_str(j, e->what);
@@ -141,24 +140,7 @@ static void json_effect(pn_json *j, const pn_effect *e)
     pn_json_str(j, e->a);
     pn_json_key(j, "b");
     pn_json_str(j, e->b);
-    pn_json_key(j, "n");
-    pn_json_uint(j, r->n);
-    const char *keys[9] = {"mean", "sd", "ci_lo", "ci_hi", "t", "p_t", "p_t_holm", "w_plus",
-                           "p_wilcoxon"};
-    const double v[9] = {r->mean, r->sd, r->ci_lo, r->ci_hi, r->t, r->p_t, e->p_t_holm,
-                         r->w_plus, r->p_wilcoxon};
-    for (int k = 0; k < 9; k++) {
-        pn_json_key(j, keys[k]);
-        pn_json_num(j, v[k]);
-    }
-    pn_json_key(j, "p_wilcoxon_holm");
-    pn_json_num(j, e->p_wilcoxon_holm);
-    pn_json_key(j, "n_a_better");
-    pn_json_uint(j, r->n_a);
-    pn_json_key(j, "n_b_better");
-    pn_json_uint(j, r->n_b);
-    pn_json_key(j, "n_tie");
-    pn_json_uint(j, r->n_tie);
+    pn_effect_json_stats(j, e);
     pn_json_close(j);
 }
 

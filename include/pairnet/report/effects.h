@@ -47,4 +47,10 @@ void pn_effects_markdown(pn_buf *b, const pn_effect *e, size_t n);
  * Writes nothing (and returns 0) if n == 0. */
 int pn_write_effects_svg(const char *dir, const pn_effect *e, size_t n, pn_err *err);
 
+/* The statistics of effect e as keys of the JSON object j has open (n,
+ * mean ... p_wilcoxon_holm, n_a_better, n_b_better, n_tie: docs/formats.md),
+ * for table2.json and `pairnet compare --format json` alike. */
+struct pn_json;
+void pn_effect_json_stats(struct pn_json *j, const pn_effect *e);
+
 #endif
