@@ -108,6 +108,121 @@ static void profile(pn_graph *g, size_t epochs, double wall)
            1e3 * (total - fwd) / e, 1e3 * (wall - total) / e, 1e3 * wall / e);
 }
 
+/* A model's network at its batch size with a plain SGD optimizer and a
+ * batch: what both passes below time. */
+typedef struct bench_net {
+    pn_graph *g;
+    pn_optim opt;
+    pn_batch b;
+} bench_net;
+
+static int bench_net_make(bench_net *n, const pn_model_info *m, pn_pool *pool, pn_rng *r)
+{
+    memset(n, 0, sizeof *n);
+    pn_model_opts o = {.aux_weight = 1.0f};
+    pn_err err;
+    n->g = pn_model_build(m, &o, m->bs, pool, &err);
+    if (!n->g) {
+        fprintf(stderr, "perf: %s\n", err.msg);
+        return -1;
+    }
+    if (pn_optim_init(&n->opt, PN_OPT_SGD, n->g->n_params, 0, 0) != 0 ||
+        pn_batch_alloc(&n->b, m->bs) != 0) {
+        fprintf(stderr, "perf: out of memory\n");
+        return -1;
+    }
+    pn_graph_init_params(n->g, r);
+    return 0;
+}
+
+static void bench_net_free(bench_net *n)
+{
+    pn_graph_free(n->g);
+    pn_optim_free(&n->opt);
+    pn_batch_free(&n->b);
+}
+
+/* The median of `epochs` runs of f (at most 64). */
+static double median_of(size_t epochs, double (*f)(bench_net *, const pn_pairs *), bench_net *n,
+                        const pn_pairs *p)
+{
+    double t[64];
+    const size_t k = epochs < 64 ? epochs : 64;
+    for (size_t e = 0; e < k; e++)
+        t[e] = f(n, p);
+    qsort(t, k, sizeof *t, cmp_double);
+    return t[k / 2];
+}
+
+static double train_epoch(bench_net *n, const pn_pairs *p) { return epoch(n->g, &n->opt, p, &n->b); }
+static double eval_pass(bench_net *n, const pn_pairs *p) { return evaluation(n->g, p, &n->b); }
+
+/* One row of the table: s/epoch (median after a warm-up epoch), its rate
+ * against the peak, and the evaluation's cost. */
+static int time_model(const pn_model_info *m, pn_pool *pool, pn_rng *r, const pn_pairs *p,
+                      size_t epochs, double peak)
+{
+    bench_net n;
+    if (bench_net_make(&n, m, pool, r) != 0)
+        return -1;
+    train_epoch(&n, p);
+    const double med = median_of(epochs, train_epoch, &n, p);
+    const double ev = median_of(epochs, eval_pass, &n, p);
+    /* training = forward + input gradient + weight gradient: 3x the
+     * forward multiply-adds, 2 flops each */
+    const double flops = 3.0 * 2.0 * pn_graph_forward_macs(n.g) * PAIRS;
+    printf("%-10s %4zu %10.4f %10.0f %9.1f %7.1f%% %10.4f %8.2f\n", m->name, m->bs, med,
+           PAIRS / med, flops / med * 1e-9, 100 * flops / med * 1e-9 / peak, ev, ev / med);
+    bench_net_free(&n);
+    return 0;
+}
+
+/* The per-layer profile of one model: the mean of `epochs` epochs after a
+ * warm-up one. */
+static int profile_model(const pn_model_info *m, pn_pool *pool, pn_rng *r, const pn_pairs *p,
+                         size_t epochs)
+{
+    bench_net n;
+    if (bench_net_make(&n, m, pool, r) != 0)
+        return -1;
+    n.g->prof = calloc(2 * n.g->n_nodes, sizeof *n.g->prof);
+    if (!n.g->prof) {
+        bench_net_free(&n);
+        return -1;
+    }
+    train_epoch(&n, p);
+    memset(n.g->prof, 0, 2 * n.g->n_nodes * sizeof *n.g->prof);
+    double wall = 0.0;
+    for (size_t e = 0; e < epochs; e++)
+        wall += train_epoch(&n, p);
+    printf("\n  %s (batch %zu)\n", m->name, m->bs);
+    profile(n.g, epochs, wall);
+    free(n.g->prof);
+    n.g->prof = NULL;
+    bench_net_free(&n);
+    return 0;
+}
+
+static void print_header(size_t threads, size_t epochs, double peak1, double peakT)
+{
+    pn_run_info info;
+    pn_run_info_fill(&info);
+    /* the family and model tell Zen 4 from Zen 5, which share a name */
+    printf("machine: %s (%s family %s, model %s), %zu CPUs online\n", info.cpu,
+           info.cpu_vendor[0] ? info.cpu_vendor : "vendor unknown",
+           info.cpu_family[0] ? info.cpu_family : "unknown",
+           info.cpu_model[0] ? info.cpu_model : "unknown", info.cores);
+    printf("kernel: %s\n", pn_kset_name());
+    printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
+           threads);
+    printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "
+           "warm-up, %zu thread%s\n", PAIRS, epochs, threads, threads > 1 ? "s" : "");
+    printf("s/eval = evaluating %d pairs (a round's after each epoch: its training and test "
+           "pairs) at the same batch; eval/ep = s/eval / s/epoch\n\n", EVAL_PAIRS);
+    printf("%-10s %4s %10s %10s %9s %8s %10s %8s\n", "model", "bs", "s/epoch", "pairs/s",
+           "GFLOP/s", "% peak", "s/eval", "eval/ep");
+}
+
 int main(int argc, char **argv)
 {
     pn_err kerr = {0, ""};
@@ -123,22 +238,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const double peak1 = pn_fma_peak_gflops(1), peakT = pn_fma_peak_gflops(threads);
-    pn_run_info info;
-    pn_run_info_fill(&info);
-    /* the family and model tell Zen 4 from Zen 5, which share a name */
-    printf("machine: %s (%s family %s, model %s), %zu CPUs online\n", info.cpu,
-           info.cpu_vendor[0] ? info.cpu_vendor : "vendor unknown",
-           info.cpu_family[0] ? info.cpu_family : "unknown",
-           info.cpu_model[0] ? info.cpu_model : "unknown", info.cores);
-    printf("kernel: %s\n", pn_kset_name());
-    printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %zu threads\n", peak1, peakT,
-           threads);
-    printf("training epoch = %d pairs, forward + backward + SGD, median of %zu after 1 "
-           "warm-up, %zu thread%s\n", PAIRS, epochs, threads, threads > 1 ? "s" : "");
-    printf("s/eval = evaluating %d pairs (a round's after each epoch: its training and test "
-           "pairs) at the same batch; eval/ep = s/eval / s/epoch\n\n", EVAL_PAIRS);
-    printf("%-10s %4s %10s %10s %9s %8s %10s %8s\n", "model", "bs", "s/epoch", "pairs/s", "GFLOP/s",
-           "% peak", "s/eval", "eval/ep");
+    print_header(threads, epochs, peak1, peakT);
     pn_pool *pool = threads > 1 ? pn_pool_new(threads) : NULL;
     pn_pairs p;
     pn_rng r;
@@ -149,70 +249,16 @@ int main(int argc, char **argv)
     }
     size_t nm;
     const pn_model_info *models = pn_model_list(&nm);
-    for (size_t m = 0; m < nm; m++) {
-        if (only && strcmp(only, models[m].name) != 0)
-            continue;
-        pn_model_opts o = {.aux_weight = 1.0f};
-        pn_err err;
-        pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
-        pn_optim opt;
-        pn_batch b;
-        if (!g || pn_optim_init(&opt, PN_OPT_SGD, g->n_params, 0, 0) != 0 ||
-            pn_batch_alloc(&b, models[m].bs) != 0) {
-            fprintf(stderr, "perf: %s\n", g ? "out of memory" : err.msg);
-            return 1;
-        }
-        pn_graph_init_params(g, &r);
-        double t[64];
-        epoch(g, &opt, &p, &b);
-        for (size_t e = 0; e < epochs && e < 64; e++)
-            t[e] = epoch(g, &opt, &p, &b);
-        qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
-        const double med = t[(epochs < 64 ? epochs : 64) / 2];
-        for (size_t e = 0; e < epochs && e < 64; e++)
-            t[e] = evaluation(g, &p, &b);
-        qsort(t, epochs < 64 ? epochs : 64, sizeof *t, cmp_double);
-        const double ev = t[(epochs < 64 ? epochs : 64) / 2];
-        /* training = forward + input gradient + weight gradient: 3x the
-         * forward multiply-adds, 2 flops each */
-        const double flops = 3.0 * 2.0 * pn_graph_forward_macs(g) * PAIRS;
-        printf("%-10s %4zu %10.4f %10.0f %9.1f %7.1f%% %10.4f %8.2f\n", models[m].name,
-               models[m].bs, med, PAIRS / med, flops / med * 1e-9, 100 * flops / med * 1e-9 / peakT,
-               ev, ev / med);
-        pn_graph_free(g);
-        pn_optim_free(&opt);
-        pn_batch_free(&b);
-    }
-    printf("\nper-layer time of one epoch (median-free: mean of %zu epochs)\n", epochs);
-    for (size_t m = 0; m < nm; m++) {
-        if (only && strcmp(only, models[m].name) != 0)
-            continue;
-        pn_model_opts o = {.aux_weight = 1.0f};
-        pn_err err;
-        pn_graph *g = pn_model_build(&models[m], &o, models[m].bs, pool, &err);
-        pn_optim opt;
-        pn_batch b;
-        if (!g || pn_optim_init(&opt, PN_OPT_SGD, g->n_params, 0, 0) != 0 ||
-            pn_batch_alloc(&b, models[m].bs) != 0)
-            return 1;
-        g->prof = calloc(2 * g->n_nodes, sizeof *g->prof);
-        if (!g->prof)
-            return 1;
-        pn_graph_init_params(g, &r);
-        epoch(g, &opt, &p, &b);
-        memset(g->prof, 0, 2 * g->n_nodes * sizeof *g->prof);
-        double wall = 0.0;
-        for (size_t e = 0; e < epochs; e++)
-            wall += epoch(g, &opt, &p, &b);
-        printf("\n  %s (batch %zu)\n", models[m].name, models[m].bs);
-        profile(g, epochs, wall);
-        free(g->prof);
-        g->prof = NULL;
-        pn_graph_free(g);
-        pn_optim_free(&opt);
-        pn_batch_free(&b);
-    }
+    int rc = 0;
+    for (size_t m = 0; m < nm && rc == 0; m++)
+        if (!only || !strcmp(only, models[m].name))
+            rc = time_model(&models[m], pool, &r, &p, epochs, peakT);
+    if (rc == 0)
+        printf("\nper-layer time of one epoch (median-free: mean of %zu epochs)\n", epochs);
+    for (size_t m = 0; m < nm && rc == 0; m++)
+        if (!only || !strcmp(only, models[m].name))
+            rc = profile_model(&models[m], pool, &r, &p, epochs);
     pn_pairs_free(&p);
     pn_pool_free(pool);
-    return 0;
+    return rc ? 1 : 0;
 }

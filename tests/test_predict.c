@@ -268,16 +268,16 @@ static void test_predict_known_pairs(void)
     const char *ck_path = trained();
     if (!ck_path || !load_test_set())
         return;
-    pn_predictor pr;
+    pn_loaded_model pr;
     pn_err err = {0, ""};
     pn_mnist m;
     pn_round_data d;
-    int rc = pn_predictor_load(ck_path, &pr, &err);
+    int rc = pn_model_file_load(ck_path, &pr, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     if (rc != 0)
         return;
     if ((rc = pn_mnist_load(t_data_dir(), &m, &err)) == 0) {
-        rc = pn_round_data_make(&m, pr.n_pairs, pr.seed, &d, &err);
+        rc = pn_round_data_make(&m, pr.cfg.n_pairs, pr.seed, &d, &err);
         pn_mnist_free(&m);
     }
     CHECK_MSG(rc == 0, "%s", err.msg);
@@ -297,7 +297,7 @@ static void test_predict_known_pairs(void)
     }
     if (rc == 0)
         pn_round_data_free(&d);
-    pn_predictor_free(&pr);
+    pn_loaded_model_free(&pr);
 }
 
 /* Runs `$PAIRNET_BIN args` (shell-quoted by the caller) with stdout and

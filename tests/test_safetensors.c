@@ -497,28 +497,28 @@ static void predict_reads_safetensors(void)
         a[i] = (uint16_t)(i * 5 % 1021);
         b[i] = (uint16_t)(i * 7 % 1021);
     }
-    pn_predictor p1, p2;
+    pn_loaded_model p1, p2;
     pn_prediction r1, r2;
-    CHECK_MSG(pn_predictor_load(pn, &p1, &err) == PN_OK, "%s", err.msg);
-    CHECK_MSG(pn_predictor_load(st, &p2, &err) == PN_OK, "%s", err.msg);
+    CHECK_MSG(pn_model_file_load(pn, &p1, &err) == PN_OK, "%s", err.msg);
+    CHECK_MSG(pn_model_file_load(st, &p2, &err) == PN_OK, "%s", err.msg);
     if (err.code == 0) {
         CHECK(pn_predict_pair(&p1, a, b, 30.0, 80.0, &r1, &err) == PN_OK);
         CHECK(pn_predict_pair(&p2, a, b, 30.0, 80.0, &r2, &err) == PN_OK);
         CHECK(p2.k == 1 && p2.seed == 2 && r1.p_le == r2.p_le && r1.answer == r2.answer &&
               memcmp(r1.prob, r2.prob, sizeof r1.prob) == 0);
-        pn_predictor_free(&p1);
-        pn_predictor_free(&p2);
+        pn_loaded_model_free(&p1);
+        pn_loaded_model_free(&p2);
     }
     pn_graph_free(g);
     pn_train_cfg_default(&cfg, pn_model_find("best"));
     pn_graph *gs[3] = {filled(&cfg, 0.01f), filled(&cfg, 0.02f), filled(&cfg, 0.03f)};
     CHECK(gs[2] && pn_st_model_save(st, gs, 3, &cfg, 2, NAN, NAN, &err) == PN_OK);
-    CHECK_MSG(pn_predictor_load(st, &p2, &err) == PN_OK, "%s", err.msg);
+    CHECK_MSG(pn_model_file_load(st, &p2, &err) == PN_OK, "%s", err.msg);
     if (err.code == 0) {
-        CHECK(p2.k == 3 && p2.decide == PN_DECIDE_PROB);
+        CHECK(p2.k == 3 && p2.cfg.decide == PN_DECIDE_PROB);
         CHECK(pn_predict_pair(&p2, a, b, 30.0, 80.0, &r2, &err) == PN_OK && r2.has_digits &&
               r2.p_le >= 0.0f && r2.p_le <= 1.0f);
-        pn_predictor_free(&p2);
+        pn_loaded_model_free(&p2);
     }
     for (int i = 0; i < 3; i++)
         pn_graph_free(gs[i]);

@@ -67,9 +67,9 @@ static int show(const char *dir, const digit_in *d, pn_err *err)
     return rc;
 }
 
-/* The mean and std that standardized the predictor's round
+/* The mean and std that standardized the model's round
  * (pn_round_data_make). */
-static int round_stats(const pn_predictor *pr, const char *data, double *mean, double *std,
+static int round_stats(const pn_loaded_model *pr, const char *data, double *mean, double *std,
                        pn_err *err)
 {
     pn_mnist m;
@@ -77,7 +77,7 @@ static int round_stats(const pn_predictor *pr, const char *data, double *mean, d
     if (rc != PN_OK)
         return rc;
     pn_round_data d;
-    rc = pn_round_data_make(&m, pr->n_pairs, pr->seed, &d, err);
+    rc = pn_round_data_make(&m, pr->cfg.n_pairs, pr->seed, &d, err);
     if (rc == PN_OK) {
         *mean = d.mean;
         *std = d.std;
@@ -104,7 +104,7 @@ int pn_cmd_predict(const pn_cli_opts *o, pn_err *err)
 {
     const char *show_dir = o->show;
     digit_in d[2] = {{.path = o->images[0], .tag = "A"}, {.path = o->images[1], .tag = "B"}};
-    pn_predictor pr;
+    pn_loaded_model pr;
     int rc = read_digit(&d[0], err);
     if (rc == PN_OK)
         rc = read_digit(&d[1], err);
@@ -114,7 +114,7 @@ int pn_cmd_predict(const pn_cli_opts *o, pn_err *err)
     if (rc == PN_OK && show_dir)
         for (int k = 0; k < 2 && rc == PN_OK; k++)
             rc = show(show_dir, &d[k], err);
-    if (rc != PN_OK || (rc = pn_predictor_load(o->load, &pr, err)) != PN_OK)
+    if (rc != PN_OK || (rc = pn_model_file_load(o->load, &pr, err)) != PN_OK)
         return rc;
     double mean = 0.0, std = 1.0;
     pn_prediction p;
@@ -122,10 +122,10 @@ int pn_cmd_predict(const pn_cli_opts *o, pn_err *err)
     if (rc == PN_OK)
         rc = pn_predict_pair(&pr, d[0].q14, d[1].q14, mean, std, &p, err);
     if (rc == PN_OK) {
-        printf("model %s (round seed %llu, %zu pairs)\n", pr.model,
-               (unsigned long long)pr.seed, pr.n_pairs);
+        printf("model %s (round seed %llu, %zu pairs)\n", pr.cfg.model->name,
+               (unsigned long long)pr.seed, pr.cfg.n_pairs);
         print_answer(d, &p);
     }
-    pn_predictor_free(&pr);
+    pn_loaded_model_free(&pr);
     return rc;
 }

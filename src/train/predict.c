@@ -43,32 +43,6 @@ int pn_checkpoint_graph(const pn_checkpoint *ck, size_t batch, const char *path,
     return PN_OK;
 }
 
-int pn_predictor_load(const char *path, pn_predictor *p, pn_err *err)
-{
-    memset(p, 0, sizeof *p);
-    pn_loaded_model lm; /* a safetensors model file or a .pn checkpoint */
-    int rc = pn_model_file_load(path, &lm, err);
-    if (rc != PN_OK)
-        return rc;
-    /* the networks answer single pairs in one view: their batch size is a
-     * maximum, and the round's rule (its ensemble averaged) decides */
-    snprintf(p->model, sizeof p->model, "%s", lm.cfg.model->name);
-    p->seed = lm.seed;
-    p->n_pairs = lm.cfg.n_pairs;
-    p->decide = lm.cfg.decide;
-    p->k = lm.k;
-    p->g = lm.g;
-    return PN_OK;
-}
-
-void pn_predictor_free(pn_predictor *p)
-{
-    for (size_t i = 0; p->g && i < p->k; i++)
-        pn_graph_free(p->g[i]);
-    free(p->g);
-    memset(p, 0, sizeof *p);
-}
-
 /* Adds the two images' digit probabilities of g's last forward (batch 1:
  * [2, 10] or [1, 20] logits, softmaxed by the op's own kernel) to
  * prob; 0 if g has no digit logits. */
@@ -89,7 +63,7 @@ static int add_digits(const pn_graph *g, float prob[2][N_CLASSES])
 
 /* Runs every network on the standardized pair x, averaging into out the
  * head's P(A <= B) and the digit probabilities. */
-static int run_members(const pn_predictor *p, const float *x, pn_prediction *out, pn_err *err)
+static int run_members(const pn_loaded_model *p, const float *x, pn_prediction *out, pn_err *err)
 {
     float head_le = 0.0f;
     for (size_t i = 0; i < p->k; i++) {
@@ -97,7 +71,7 @@ static int run_members(const pn_predictor *p, const float *x, pn_prediction *out
         float *in = pn_graph_input(g, PN_IN_PAIRS);
         if (!in || !pn_graph_output(g, PN_OUT_LOGITS, NULL, NULL))
             return pn_fail(err, PN_ERR_DATA, "model %s has no '%s' input or '%s' output",
-                           p->model, PN_IN_PAIRS, PN_OUT_LOGITS);
+                           p->cfg.model->name, PN_IN_PAIRS, PN_OUT_LOGITS);
         memcpy(in, x, 2 * PN_PIXELS * sizeof *in);
         pn_graph_forward(g, 1, 0);
         float head[2];
@@ -117,7 +91,7 @@ static int run_members(const pn_predictor *p, const float *x, pn_prediction *out
     return PN_OK;
 }
 
-int pn_predict_pair(const pn_predictor *p, const uint16_t *a, const uint16_t *b, double mean,
+int pn_predict_pair(const pn_loaded_model *p, const uint16_t *a, const uint16_t *b, double mean,
                     double std, pn_prediction *out, pn_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -131,7 +105,7 @@ int pn_predict_pair(const pn_predictor *p, const uint16_t *a, const uint16_t *b,
     pn_pairs_free(&x);
     if (rc != PN_OK)
         return rc;
-    if (out->has_digits && p->decide == PN_DECIDE_PROB)
+    if (out->has_digits && p->cfg.decide == PN_DECIDE_PROB)
         out->p_le = pn_prob_le_of(out->prob[0], out->prob[1]);
     out->answer = out->p_le >= 0.5f;
     return PN_OK;

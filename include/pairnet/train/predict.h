@@ -1,7 +1,7 @@
 /* One pair of a user's own digits through a trained model
- * (src/train/predict.c): the saved model as a predictor (its networks, the
- * round that standardizes inputs, the rule that answers), and its answer on
- * two 14x14 images standardized as the round's pairs were. */
+ * (src/train/predict.c): a model file as pn_model_file_load loads it (its
+ * networks, the round that standardizes inputs, the rule that answers), and
+ * its answer on two 14x14 images standardized as the round's pairs were. */
 #ifndef PAIRNET_TRAIN_PREDICT_H
 #define PAIRNET_TRAIN_PREDICT_H
 
@@ -19,21 +19,6 @@
 int pn_checkpoint_graph(const pn_checkpoint *ck, size_t batch, const char *path, pn_graph **out,
                         pn_err *err);
 
-/* A saved model ready to answer single pairs. */
-typedef struct pn_predictor {
-    char model[32];
-    uint64_t seed;    /* the round's: with n_pairs it redraws the round's pairs */
-    size_t n_pairs;
-    int decide;       /* pn_decide: the rule of the model's preset */
-    size_t k;         /* networks; their probabilities are averaged */
-    pn_graph **g;     /* [k], answering one pair at a time */
-} pn_predictor;
-
-/* The model file at path (safetensors or .pn, pn_model_file_load) as a
- * predictor: its networks (every member of an ensemble) and its rule. */
-int pn_predictor_load(const char *path, pn_predictor *p, pn_err *err);
-void pn_predictor_free(pn_predictor *p);
-
 typedef struct pn_prediction {
     float p_le;        /* probability that digit A <= digit B, by the model's rule */
     int answer;        /* 1: A <= B */
@@ -42,14 +27,14 @@ typedef struct pn_prediction {
     float prob[2][10]; /* each image's class probabilities (softmax) */
 } pn_prediction;
 
-/* The answer of p on the pair (a, b) of 14x14 quarter-unit images
+/* The answer of the loaded model p on the pair (a, b) of 14x14 quarter-unit images
  * (mnist.h), standardized with the round's mean and std (pn_round_data)
  * as training standardized its pairs; evaluation mode. The head's softmax,
  * or, for a model that decides by its digits (PN_DECIDE_PROB), P(d1 <= d2)
  * of the two digit softmaxes; with several networks their probabilities
  * averaged. PN_ERR_RUNTIME out of memory, PN_ERR_DATA for a graph without
  * the study's input or output. */
-int pn_predict_pair(const pn_predictor *p, const uint16_t *a, const uint16_t *b, double mean,
+int pn_predict_pair(const pn_loaded_model *p, const uint16_t *a, const uint16_t *b, double mean,
                     double std, pn_prediction *out, pn_err *err);
 
 #endif
