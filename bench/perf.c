@@ -21,6 +21,7 @@
 #include "pairnet/base/clock.h"
 #include "pairnet/ops/kset.h"
 #include "pairnet/report/provenance.h"
+#include "pairnet/app/cli.h"
 
 #define PAIRS 1000
 
@@ -230,13 +231,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "perf: %s\n", kerr.msg);
         return kerr.code;
     }
-    size_t threads = argc > 1 ? (size_t)atoi(argv[1]) : pn_cpu_count();
-    size_t epochs = argc > 2 ? (size_t)atoi(argv[2]) : 7;
+    const long threads_in = argc > 1 ? atol(argv[1]) : (long)pn_cpu_count();
+    const long epochs_in = argc > 2 ? atol(argv[2]) : 7;
     const char *only = argc > 3 ? argv[3] : NULL;
-    if (threads < 1 || epochs < 1) {
-        fprintf(stderr, "usage: perf [threads >= 1] [epochs >= 1]\n");
+    if (threads_in < 1 || threads_in > PN_MAX_THREADS || epochs_in < 1 || argc > 4) {
+        fprintf(stderr, "usage: perf [threads 1..%d] [epochs >= 1] [model]\n", PN_MAX_THREADS);
         return 2;
     }
+    if (only && !pn_model_find(only)) {
+        fprintf(stderr, "perf: no model '%s' (models: %s)\n", only, pn_model_names());
+        return 2;
+    }
+    const size_t threads = (size_t)threads_in, epochs = (size_t)epochs_in;
     const double peak1 = pn_fma_peak_gflops(1), peakT = pn_fma_peak_gflops(threads);
     print_header(threads, epochs, peak1, peakT);
     pn_pool *pool = threads > 1 ? pn_pool_new(threads) : NULL;
