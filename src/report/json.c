@@ -81,7 +81,9 @@ void pn_json_str(pn_json *j, const char *s)
     pn_buf_printf(j->b, "\"");
 }
 
-void pn_json_num(pn_json *j, double x)
+/* x with the fewest significant digits in [lo, hi] that read back to x
+ * (as a float when as_float); null when not finite. */
+static void shortest(pn_json *j, double x, int lo, int hi, int as_float)
 {
     if (!isfinite(x)) {
         pn_json_null(j);
@@ -89,29 +91,18 @@ void pn_json_num(pn_json *j, double x)
     }
     before_value(j);
     char s[40];
-    for (int digits = 15; digits <= 17; digits++) { /* the fewest that read back */
+    for (int digits = lo; digits <= hi; digits++) {
         snprintf(s, sizeof s, "%.*g", digits, x);
-        if (strtod(s, NULL) == x)
+        const double back = strtod(s, NULL);
+        if (as_float ? (float)back == (float)x : back == x)
             break;
     }
     pn_buf_printf(j->b, "%s", s);
 }
 
-void pn_json_float(pn_json *j, float x)
-{
-    if (!isfinite(x)) {
-        pn_json_null(j);
-        return;
-    }
-    before_value(j);
-    char s[40];
-    for (int digits = 6; digits <= 9; digits++) { /* the fewest that read back */
-        snprintf(s, sizeof s, "%.*g", digits, (double)x);
-        if ((float)strtod(s, NULL) == x)
-            break;
-    }
-    pn_buf_printf(j->b, "%s", s);
-}
+void pn_json_num(pn_json *j, double x) { shortest(j, x, 15, 17, 0); }
+
+void pn_json_float(pn_json *j, float x) { shortest(j, (double)x, 6, 9, 1); }
 
 void pn_json_uint(pn_json *j, uint64_t x)
 {
